@@ -1,0 +1,112 @@
+/**
+ * The few error classes Quickstep throws, and the two control-flow signals (`Halt`, `Pass`).
+ *
+ * Code branches on `instanceof` and on `status` / `code`, never on message text.
+ */
+
+/** An error with an HTTP status. Throw one from a route or hook to answer with that status. */
+export class HttpError extends Error {
+  readonly status: number;
+  /** Whether `message` may be shown to the client. True for 4xx, false for 5xx. */
+  readonly expose: boolean;
+
+  constructor(status: number, message?: string, options?: { cause?: unknown; expose?: boolean }) {
+    super(message ?? statusText(status), options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HttpError';
+    this.status = status;
+    this.expose = options?.expose ?? status < 500;
+  }
+}
+
+/**
+ * A bad configuration, found at start-up. Names the file, the key path and what was expected,
+ * so the message alone tells how to fix it:
+ * `config.yml: engines.session.Memory.max_sessions: expected a positive integer, got "lots"`.
+ */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG';
+  readonly file: string;
+  readonly key: string;
+  readonly expected: string;
+
+  constructor(file: string, key: string, expected: string, got?: unknown) {
+    const gotText = arguments.length >= 4 ? `, got ${describe(got)}` : '';
+    super(`${file}: ${key || '(top level)'}: expected ${expected}${gotText}`);
+    this.name = 'ConfigError';
+    this.file = file;
+    this.key = key;
+    this.expected = expected;
+  }
+}
+
+/**
+ * The session store could not answer (Redis down, timed out, ...). "Unknown id" is not an error:
+ * engines return `undefined` for it. The request answers 503; nothing stored is changed.
+ */
+export class SessionStoreError extends HttpError {
+  readonly code = 'SESSION_STORE';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(503, message, { ...options, expose: false });
+    this.name = 'SessionStoreError';
+  }
+}
+
+/** A keyword such as `session()` or `params()` was called while no request is being handled. */
+export class OutsideRequestError extends Error {
+  readonly code = 'OUTSIDE_REQUEST';
+  readonly keyword: string;
+
+  constructor(keyword: string) {
+    super(
+      `${keyword}() was called outside a request. Call it from a route handler or hook ` +
+        `(or use the ctx argument they receive).`,
+    );
+    this.name = 'OutsideRequestError';
+    this.keyword = keyword;
+  }
+}
+
+/**
+ * Thrown by `halt()`, `redirect()` and `sendError()` to end the request with the response the
+ * context holds now. Not an Error: it is control flow, so it carries no stack trace.
+ */
+export class Halt {
+  /** True when user `after` hooks should still run (redirect), false to skip them (halt). */
+  constructor(readonly runAfterHooks: boolean) {}
+}
+
+/** Thrown by `pass()`: try the next route that matches. */
+export class Pass {}
+
+/** The reason phrase for a status, e.g. 404 -> "Not Found". */
+export function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? 'Error';
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return 'a list';
+  if (value !== null && typeof value === 'object') return 'a mapping';
+  return String(value);
+}

@@ -1,0 +1,22 @@
+/**
+ * Applies a SessionChange to stored data, in the order SessionChange documents. Engines that hold
+ * data in the process (Memory) or read-modify-write under a lock use it; Redis does the same
+ * inside a Lua script.
+ */
+import type { SessionChange, SessionValues } from './engine.ts';
+
+/** Returns the data after `change`; `stored` (a fresh copy the caller owns) may be reused. */
+export function applyChange(stored: SessionValues | undefined, change: SessionChange): SessionValues {
+  const data: SessionValues = change.cleared || stored === undefined ? {} : stored;
+  for (const key of change.deleted) delete data[key];
+  for (const [key, json] of change.set) define(data, key, JSON.parse(json));
+  for (const [key, by] of change.incremented) {
+    const current = Object.hasOwn(data, key) ? data[key] : 0;
+    define(data, key, (typeof current === 'number' ? current : 0) + by);
+  }
+  return data;
+}
+
+function define(target: SessionValues, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}

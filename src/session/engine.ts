@@ -1,0 +1,96 @@
+/**
+ * What a session storage engine implements, and the registry that maps the `session:` name in
+ * config.yml to an engine. An engine only stores: ids, cookies and policy belong to the
+ * SessionFactory. Third-party engines join with `registerSessionEngine` and check themselves with
+ * the contract suite exported as `quickstep/testing`.
+ */
+import type { OptionSpec } from '../schema.ts';
+
+/** A session's data: a plain JSON object. */
+export type SessionValues = Record<string, unknown>;
+
+/** What an engine gives back for an id it knows. */
+export interface SessionRecord {
+  data: SessionValues;
+}
+
+/**
+ * What one request changed in a session. The engine applies it to what is stored *now*, so
+ * concurrent requests that touch different keys all keep their writes and increments add up.
+ *
+ * Order of application: if `cleared`, start from `{}`, else from the stored data; then remove
+ * `deleted`, then assign `set`, then add `incremented` (a missing or non-number stored value
+ * counts as 0). A key appears in at most one of `set`, `deleted`, `incremented`.
+ */
+export interface SessionChange {
+  /** The session was created by this request: the engine must claim the id (fail if taken). */
+  isNew: boolean;
+  cleared: boolean;
+  /** key -> the value as JSON text (already checked to be JSON-safe, already serialized). */
+  set: Map<string, string>;
+  deleted: Set<string>;
+  /** key -> amount to add. */
+  incremented: Map<string, number>;
+}
+
+/**
+ * The storage contract.
+ *
+ * - `retrieve`: the stored data, with the sliding expiry refreshed; `undefined` for an unknown or
+ *   expired id (never an exception). Throws `SessionStoreError` when the store cannot answer.
+ * - `flush`: apply `change` (see SessionChange) and set the expiry to `ttlSeconds` from now. For an
+ *   id that no longer exists (destroyed or expired meanwhile) and `change.isNew === false`, it
+ *   does nothing: a late write must not bring a destroyed session back.
+ * - `destroy`: delete; a no-op for an unknown id.
+ * - `sessions`: every stored id, streamed (never a blocking full scan like KEYS).
+ * - `changeId`: move the data to `newId`; `oldId` is invalid afterwards. A no-op when `oldId` is
+ *   unknown. Engines without it get destroy + create from the factory.
+ * - `close`: release connections and timers.
+ */
+export interface SessionEngine {
+  retrieve(id: string): Promise<SessionRecord | undefined>;
+  flush(id: string, change: SessionChange, ttlSeconds?: number): Promise<void>;
+  destroy(id: string): Promise<void>;
+  sessions(): AsyncIterable<string>;
+  changeId?(oldId: string, newId: string): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** Everything an engine needs from its surroundings when it is built. */
+export interface EngineContext {
+  /** `session_duration` in seconds: the sliding expiry the engine enforces. */
+  sessionDuration: number;
+  /** Logs one line at the given level. */
+  log(level: 'debug' | 'info' | 'warning' | 'error', message: string): void;
+}
+
+/** How an engine is registered: its own options (validated at start-up) and a constructor. */
+export interface SessionEngineDefinition<Options extends object = Record<string, unknown>> {
+  /** The engine's own keys under `engines.session.<Name>` (the cookie keys are the factory's). */
+  options: { [K in keyof Options]-?: OptionSpec<Options[K]> };
+  create(options: Options, context: EngineContext): SessionEngine;
+}
+
+const registry = new Map<string, SessionEngineDefinition<any>>();
+
+/** Makes an engine available under `name` in config.yml (`session: <name>`). */
+export function registerSessionEngine<Options extends object>(
+  name: string,
+  definition: SessionEngineDefinition<Options>,
+): void {
+  registry.set(name, definition);
+}
+
+/** The engine registered under `name`, matched without regard to case (`redis` = `Redis`). */
+export function findSessionEngine(name: string): { name: string; definition: SessionEngineDefinition<any> } | undefined {
+  const wanted = name.toLowerCase();
+  for (const [known, definition] of registry) {
+    if (known.toLowerCase() === wanted) return { name: known, definition };
+  }
+  return undefined;
+}
+
+/** Names of every registered engine, for error messages. */
+export function sessionEngineNames(): string[] {
+  return [...registry.keys()];
+}

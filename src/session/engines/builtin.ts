@@ -1,0 +1,2 @@
+/** Registers the engines that ship with Quickstep. Imported once by the session settings. */
+import './memory.ts';

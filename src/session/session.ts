@@ -1,0 +1,132 @@
+/**
+ * A session as a plain value: id, data and what this request changed. It knows nothing of
+ * storage; the SessionFactory loads and flushes it through an engine.
+ */
+import type { SessionChange, SessionValues } from './engine.ts';
+import { toSessionJson } from './session-json.ts';
+
+/**
+ * The shape of session data. Empty and open: an app declares its keys by declaration merging,
+ * and `session('user')` is then typed:
+ * ```ts
+ * declare module 'quickstep' { interface SessionData { user: string; count: number } }
+ * ```
+ */
+export interface SessionData {}
+
+/** A declared key of SessionData, or any string when the app declared none. */
+export type SessionKey = keyof SessionData extends never ? string : keyof SessionData & string;
+/** The value type of a session key. */
+export type SessionValue<K extends string> = K extends keyof SessionData ? SessionData[K] : unknown;
+
+export class Session {
+  #id: string;
+  readonly #data: SessionValues;
+  readonly #isNew: boolean;
+  #change: SessionChange | undefined;
+  /** When the session cookie expires (ms since epoch), or undefined for a browser-session cookie. */
+  expires: number | undefined;
+
+  /** Use SessionFactory; `data` is owned by the session from now on. */
+  constructor(id: string, data: SessionValues, isNew: boolean) {
+    this.#id = id;
+    this.#data = data;
+    this.#isNew = isNew;
+  }
+
+  get id(): string {
+    return this.#id;
+  }
+
+  /** Created by this request and not stored yet. */
+  get isNew(): boolean {
+    return this.#isNew;
+  }
+
+  /** Something was written, deleted, incremented or cleared in this request. */
+  get isDirty(): boolean {
+    const c = this.#change;
+    return c !== undefined && (c.cleared || c.set.size > 0 || c.deleted.size > 0 || c.incremented.size > 0);
+  }
+
+  /** This request's changes, for the engine's flush. */
+  get change(): SessionChange {
+    return (this.#change ??= { isNew: this.#isNew, cleared: false, set: new Map(), deleted: new Set(), incremented: new Map() });
+  }
+
+  get<K extends SessionKey>(key: K): SessionValue<K> | undefined {
+    return (Object.hasOwn(this.#data, key) ? this.#data[key] : undefined) as SessionValue<K> | undefined;
+  }
+
+  has(key: SessionKey): boolean {
+    return Object.hasOwn(this.#data, key);
+  }
+
+  /**
+   * Stores `value` under `key`; `undefined` deletes the key (as Dancer2's `session key => undef`).
+   * Throws a TypeError now, not at flush time, for a value JSON cannot hold.
+   */
+  set<K extends SessionKey>(key: K, value: SessionValue<K> | undefined): void {
+    if (value === undefined) return this.delete(key);
+    const { json, copy } = toSessionJson(key, value);
+    define(this.#data, key, copy);
+    const change = this.change;
+    change.deleted.delete(key);
+    change.incremented.delete(key);
+    change.set.set(key, json);
+  }
+
+  delete(key: SessionKey): void {
+    delete this.#data[key];
+    const change = this.change;
+    change.set.delete(key);
+    change.incremented.delete(key);
+    change.deleted.add(key);
+  }
+
+  /**
+   * Adds `by` to a number (a missing key counts as 0) and returns the new value. The engine adds
+   * `by` to what is stored at flush time, so concurrent increments from other requests add up.
+   */
+  increment(key: SessionKey, by = 1): number {
+    if (typeof by !== 'number' || !Number.isFinite(by)) {
+      throw new TypeError(`session.increment("${key}", by): by must be a finite number, got ${String(by)}`);
+    }
+    const current = Object.hasOwn(this.#data, key) ? this.#data[key] : 0;
+    if (typeof current !== 'number') {
+      throw new TypeError(`session.increment("${key}"): the stored value is a ${typeof current}, not a number`);
+    }
+    const next = current + by;
+    define(this.#data, key, next);
+    const change = this.change;
+    if (change.set.has(key) || change.deleted.has(key)) {
+      // Written earlier in this request: the request's own value wins, as a plain set.
+      change.deleted.delete(key);
+      change.set.set(key, JSON.stringify(next));
+    } else {
+      change.incremented.set(key, (change.incremented.get(key) ?? 0) + by);
+    }
+    return next;
+  }
+
+  /** Removes every key (the session and its id stay). */
+  clear(): void {
+    for (const key of Object.keys(this.#data)) delete this.#data[key];
+    this.#change = { isNew: this.#isNew, cleared: true, set: new Map(), deleted: new Set(), incremented: new Map() };
+  }
+
+  /** A copy of the data, safe to keep or change. */
+  toJSON(): SessionValues {
+    return structuredClone(this.#data);
+  }
+
+  /** Gives the session a new id (SessionFactory.changeId does the storage side). */
+  rename(id: string): void {
+    this.#id = id;
+  }
+}
+
+/** Sets an own property even for keys like `__proto__`. */
+function define(target: SessionValues, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}

@@ -1,0 +1,74 @@
+/**
+ * The session settings under `engines.session.<Name>` in config.yml: Dancer2's cookie keys and
+ * `session_duration`, which belong to the SessionFactory, and the engine's own keys. Both are
+ * read here in one pass so an unknown key is reported once, with the full list of known keys.
+ */
+import { ConfigError } from '../errors.ts';
+import { boolean, duration, readOptions, string, type Specs } from '../schema.ts';
+import { findSessionEngine, sessionEngineNames, type SessionEngineDefinition } from './engine.ts';
+import './engines/builtin.ts';
+
+/** The cookie and expiry policy, with Dancer2's names and defaults (DESIGN §3.3, §3.4). */
+export interface SessionPolicy {
+  cookie_name: string;
+  cookie_path: string;
+  cookie_domain: string | undefined;
+  /** Seconds; undefined = a browser-session cookie (no Expires). */
+  cookie_duration: number | undefined;
+  is_secure: boolean;
+  is_http_only: boolean;
+  cookie_same_site: 'Strict' | 'Lax' | 'None';
+  /** Seconds of inactivity after which a session expires (sliding). */
+  session_duration: number;
+}
+
+export const sessionPolicySpecs: Specs<SessionPolicy> = {
+  cookie_name: string('dancer.session'),
+  cookie_path: string('/'),
+  cookie_domain: string(undefined),
+  cookie_duration: duration(undefined),
+  is_secure: boolean(false),
+  is_http_only: boolean(true),
+  cookie_same_site: string('Lax', ['Strict', 'Lax', 'None']) as Specs<SessionPolicy>['cookie_same_site'],
+  session_duration: duration(86400),
+};
+
+/** The chosen engine, its checked options and the policy, ready for a SessionFactory. */
+export interface SessionSettings {
+  engineName: string;
+  engine: SessionEngineDefinition<any>;
+  engineOptions: Record<string, unknown>;
+  policy: SessionPolicy;
+}
+
+/**
+ * Checks the engine named by `session:` and its options. `file` is the config file the options
+ * came from (for messages); `path` is where they sit in it (`engines.session.Redis`).
+ */
+export function readSessionSettings(
+  name: string,
+  options: unknown,
+  where: { file: string; enginePath: string; optionsPath: string },
+): SessionSettings {
+  const found = findSessionEngine(name);
+  if (!found) {
+    throw new ConfigError(where.file, where.enginePath, `a session engine name (one of: ${sessionEngineNames().join(', ')})`, name);
+  }
+  const specs = { ...sessionPolicySpecs, ...found.definition.options };
+  const all = readOptions<Record<string, unknown>>(specs as Specs<Record<string, unknown>>, options, {
+    file: where.file,
+    path: where.optionsPath,
+  });
+  const policy = {} as Record<string, unknown>;
+  const engineOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(all)) {
+    if (Object.hasOwn(sessionPolicySpecs, key)) policy[key] = value;
+    else engineOptions[key] = value;
+  }
+  const checked = policy as unknown as SessionPolicy;
+  if (checked.cookie_same_site === 'None' && !checked.is_secure) {
+    // Browsers drop SameSite=None cookies that are not Secure: the session would silently vanish.
+    throw new ConfigError(where.file, `${where.optionsPath}.cookie_same_site`, '"Lax" or "Strict" unless is_secure is true (SameSite=None requires Secure)', 'None');
+  }
+  return { engineName: found.name, engine: found.definition, engineOptions, policy: checked };
+}

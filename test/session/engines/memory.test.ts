@@ -1,0 +1,60 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { randomBytes } from 'node:crypto';
+import { MemoryEngine } from '../../../src/session/engines/memory.ts';
+import { Session } from '../../../src/session/session.ts';
+import { engineContract } from '../engine.contract.ts';
+
+engineContract('Memory', () => ({ engine: new MemoryEngine({ max_sessions: 100_000 }, 86400) }));
+
+const memory = suite('Memory engine');
+
+const newSession = (id = randomBytes(24).toString('base64url')) => {
+  const s = new Session(id, {}, true);
+  s.set('v', 1);
+  return s;
+};
+
+memory('stored values are copies: mutating after flush stores nothing', async () => {
+  const engine = new MemoryEngine({ max_sessions: 10 }, 60);
+  const s = new Session('a'.repeat(32), {}, true);
+  const prefs = { theme: 'dark' };
+  s.set('prefs', prefs);
+  await engine.flush(s.id, s.change, 60);
+  prefs.theme = 'light';
+  const record = await engine.retrieve(s.id);
+  (record!.data.prefs as { theme: string }).theme = 'changed by reader';
+  assert.equal((await engine.retrieve(s.id))!.data, { prefs: { theme: 'dark' } });
+  await engine.close();
+});
+
+memory('max_sessions :: a flood of 1,000,000 new sessions stays within the bound, LRU evicted', async () => {
+  const engine = new MemoryEngine({ max_sessions: 1000 }, 3600);
+  const keep = newSession();
+  await engine.flush(keep.id, keep.change, 3600);
+  const ids = randomBytes(24 * 1_000_000).toString('base64url');
+  for (let i = 0; i < 1_000_000; i++) {
+    const id = ids.slice(i * 32, i * 32 + 32);
+    await engine.flush(id, { isNew: true, cleared: false, set: new Map([['v', '1']]), deleted: new Set(), incremented: new Map() }, 3600);
+    if (i % 500 === 0) await engine.retrieve(keep.id); // used often: never the least recently used
+    if (engine.size > 1000) assert.unreachable(`size ${engine.size} exceeds max_sessions`);
+  }
+  assert.is(engine.size, 1000);
+  assert.ok(await engine.retrieve(keep.id), 'a recently used session survives the flood');
+  assert.is(await engine.retrieve(ids.slice(0, 32)), undefined, 'the least recently used were evicted');
+  await engine.close();
+});
+
+memory('sweep :: expired sessions are dropped from memory, live ones kept', async () => {
+  const engine = new MemoryEngine({ max_sessions: 100 }, 60);
+  const old = newSession();
+  await engine.flush(old.id, old.change, 1);
+  const live = newSession();
+  await engine.flush(live.id, live.change, 60);
+  engine.sweep(Date.now() + 5000);
+  assert.is(engine.size, 1);
+  assert.ok(await engine.retrieve(live.id));
+  await engine.close();
+});
+
+memory.run();
