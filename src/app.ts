@@ -1,0 +1,238 @@
+/**
+ * App: one web application: its settings, routes, hooks and session factory, the request loop
+ * (`handle`) and the server (`listen` / `close`). Several apps can live in one process; the DSL
+ * keywords drive a default one built from config.yml.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { readSettings, type Settings, type SettingsInput } from './config.ts';
+import { Context, currentContext } from './context.ts';
+import { Halt, HttpError, Pass } from './errors.ts';
+import { Hooks, type Hook } from './hooks.ts';
+import { createLog, type Log } from './logger.ts';
+import { setErrorResponse, writeResponse } from './respond.ts';
+import { Router } from './router.ts';
+import { SessionFactory } from './session/factory.ts';
+
+/** A route handler. Its return value becomes the body (DESIGN §2); a Promise is awaited. */
+export type Handler = (ctx: Context) => unknown;
+
+export interface Listening {
+  port: number;
+  url: string;
+  server: Server;
+}
+
+const SIMPLE_SETTINGS = ['port', 'host', 'log', 'max_body_size', 'show_errors'] as const;
+type SimpleSetting = (typeof SIMPLE_SETTINGS)[number];
+
+export class App {
+  #settings: Settings;
+  #log: Log;
+  #sessions: SessionFactory | undefined;
+  readonly router = new Router<Handler>();
+  readonly hooks = new Hooks();
+  #prefix = '';
+  #server: Server | undefined;
+
+  constructor(settings: Settings) {
+    this.#settings = settings;
+    this.#log = createLog(settings.log);
+    this.#sessions = new SessionFactory(settings.session, this.#log);
+  }
+
+  get settings(): Settings {
+    return this.#settings;
+  }
+
+  /** The session factory (its engine is `app.sessions.engine`). */
+  get sessions(): SessionFactory | undefined {
+    return this.#sessions;
+  }
+
+  /** Replaces the settings (as loaded from config.yml); the session engine is rebuilt. */
+  async configure(settings: Settings): Promise<void> {
+    await this.#sessions?.close();
+    this.#settings = settings;
+    this.#log = createLog(settings.log);
+    this.#sessions = new SessionFactory(settings.session, this.#log);
+  }
+
+  get(pattern: string | RegExp, handler: Handler): this { return this.route('GET', pattern, handler); }
+  post(pattern: string | RegExp, handler: Handler): this { return this.route('POST', pattern, handler); }
+  put(pattern: string | RegExp, handler: Handler): this { return this.route('PUT', pattern, handler); }
+  patch(pattern: string | RegExp, handler: Handler): this { return this.route('PATCH', pattern, handler); }
+  del(pattern: string | RegExp, handler: Handler): this { return this.route('DELETE', pattern, handler); }
+  options(pattern: string | RegExp, handler: Handler): this { return this.route('OPTIONS', pattern, handler); }
+
+  /** A route for every method (`any('/x', h)`) or for a list (`any(['get', 'post'], '/x', h)`). */
+  any(pattern: string | RegExp, handler: Handler): this;
+  any(methods: readonly string[], pattern: string | RegExp, handler: Handler): this;
+  any(...args: [string | RegExp, Handler] | [readonly string[], string | RegExp, Handler]): this {
+    if (args.length === 2) return this.route('*', args[0], args[1]);
+    return this.route(args[0].map(m => (m.toLowerCase() === 'del' ? 'DELETE' : m.toUpperCase())), args[1], args[2]);
+  }
+
+  route(methods: string | readonly string[], pattern: string | RegExp, handler: Handler): this {
+    if (typeof handler !== 'function') throw new TypeError(`The route ${String(pattern)} needs a handler function`);
+    const full = typeof pattern === 'string' ? this.#prefix + pattern : pattern;
+    this.router.add(methods, full, handler);
+    return this;
+  }
+
+  /** Routes added inside `define` get `path` in front: `prefix('/admin', () => get('/', h))`. */
+  prefix(path: string, define: () => void): this {
+    const outer = this.#prefix;
+    this.#prefix = outer + path.replace(/\/$/, '');
+    try {
+      define();
+    } finally {
+      this.#prefix = outer;
+    }
+    return this;
+  }
+
+  hook(name: string, hook: Hook): this {
+    this.hooks.add(name, hook);
+    return this;
+  }
+  before(hook: Hook): this { return this.hook('before', hook); }
+  after(hook: Hook): this { return this.hook('after', hook); }
+
+  /**
+   * Changes one top-level setting from code, checked as config.yml would be:
+   * `set('max_body_size', 4096)`. The session engine is chosen in config.yml or createApp().
+   */
+  set(name: SimpleSetting, value: unknown): this {
+    if (!SIMPLE_SETTINGS.includes(name)) {
+      throw new TypeError(`set("${String(name)}"): only ${SIMPLE_SETTINGS.join(', ')} can be set from code; choose the session engine in config.yml or createApp()`);
+    }
+    const checked = readSettings({ environment: this.#settings.environment, [name]: value }, `set("${name}")`);
+    this.#settings = { ...this.#settings, [name]: checked[name] };
+    if (name === 'log') this.#log = createLog(this.#settings.log);
+    return this;
+  }
+
+  /** Handles one request: the node:http request listener (`createServer(app.handle)`). */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const ctx = new Context(req, res, this.#settings, this.#sessions);
+    currentContext.run(ctx, this.#respond, ctx).catch(error => this.#lastResort(res, error));
+  };
+
+  readonly #respond = async (ctx: Context): Promise<void> => {
+    let saveSession = true;
+    try {
+      await this.#dispatch(ctx);
+    } catch (error) {
+      // An uncaught exception saves nothing: a failed request leaves the stored session as it was.
+      saveSession = error instanceof HttpError;
+      setErrorResponse(ctx, error, this.#log);
+    }
+    const state = ctx.sessionState;
+    if (saveSession && state) {
+      try {
+        const cookie = await state.commit();
+        if (cookie !== undefined) ctx.appendSetCookie(cookie);
+      } catch (error) {
+        setErrorResponse(ctx, error, this.#log);
+      }
+    }
+    writeResponse(ctx);
+  };
+
+  async #dispatch(ctx: Context): Promise<void> {
+    let runAfterHooks = true;
+    try {
+      if (ctx.path.charCodeAt(0) !== 47 /* '/' */) throw new HttpError(400, 'The request target must be a path');
+      for (const hook of this.hooks.before) await hook(ctx);
+      await this.#route(ctx);
+    } catch (signal) {
+      if (!(signal instanceof Halt)) throw signal;
+      runAfterHooks = signal.runAfterHooks;
+    }
+    if (!runAfterHooks) return;
+    try {
+      for (const hook of this.hooks.after) await hook(ctx);
+    } catch (signal) {
+      if (!(signal instanceof Halt)) throw signal;
+    }
+  }
+
+  /** Runs the first matching route; `pass()` moves on to the next. 404 / 405 when none. */
+  async #route(ctx: Context): Promise<void> {
+    let from = 0;
+    for (;;) {
+      const match = this.router.match(ctx.method, ctx.path, from);
+      if (!match) break;
+      ctx.routeParams = match.params;
+      ctx.splat = match.splat;
+      try {
+        const result = await match.handler(ctx);
+        if (result !== undefined) ctx.responseBody = result;
+        return;
+      } catch (signal) {
+        if (!(signal instanceof Pass)) throw signal;
+        from = match.index + 1;
+      }
+    }
+    const allowed = this.router.allowedMethods(ctx.path);
+    if (allowed.length === 0 || allowed.includes(ctx.method)) throw new HttpError(404, `No route for ${ctx.method} ${ctx.path}`);
+    ctx.responseHeaders.allow = allowed.join(', ');
+    throw new HttpError(405, `${ctx.method} is not allowed here; allowed: ${allowed.join(', ')}`);
+  }
+
+  /** Only reached if writing the response itself failed: answer 500 if still possible. */
+  #lastResort(res: ServerResponse, error: unknown): void {
+    this.#log('error', `failed to write a response: ${error instanceof Error ? error.stack : String(error)}`);
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end();
+  }
+
+  /**
+   * Starts serving. Defaults to the `port` and `host` settings; port 0 picks a free port.
+   * Timeouts keep slow or idle clients from holding sockets for ever.
+   */
+  async listen(port = this.#settings.port, host = this.#settings.host): Promise<Listening> {
+    if (this.#server) throw new Error('This app is already listening; call close() first');
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 }, this.handle);
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+      // A request node cannot parse (bad URL bytes, bad method, oversized headers): answer 400.
+      if (socket.writable && !socket.writableEnded) {
+        const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+        socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      }
+      socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.#server = server;
+    const actual = (server.address() as AddressInfo).port;
+    const shownHost = host.includes(':') ? `[${host}]` : host;
+    return { port: actual, url: `http://${shownHost}:${actual}`, server };
+  }
+
+  /**
+   * Stops accepting connections, lets requests in flight finish (closing idle keep-alive
+   * sockets), then closes the session engine.
+   */
+  async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (server) {
+      const closed = new Promise<void>(resolve => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+    }
+    await this.#sessions?.close();
+  }
+}
+
+/** Builds an app from settings given in code (checked as config.yml would be). */
+export function createApp(settings: SettingsInput = {}): App {
+  return new App(readSettings(settings));
+}

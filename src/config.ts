@@ -1,0 +1,199 @@
+/**
+ * Settings, from config.yml (with environments/<env>.yml over it) or from an object given to
+ * createApp(), checked once at start-up into typed Settings or a ConfigError that names the file
+ * that set the bad key, the key path and what was expected (DESIGN §4).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse, YAMLError } from 'yaml';
+import { ConfigError } from './errors.ts';
+import { boolean, integer, mapping, readOptions, string, type OptionSpec, type Specs } from './schema.ts';
+import { readSessionSettings, type SessionSettings } from './session/settings.ts';
+
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'none';
+
+/** The checked settings an App runs with. */
+export interface Settings {
+  port: number; // default 3000 (0..65535; 0 = any free port)
+  host: string; // default '127.0.0.1'
+  log: LogLevel; // default 'info'
+  max_body_size: number; // bytes, default 1048576; a larger request body is a 413
+  environment: string; // default: the environment in use (DANCER_ENVIRONMENT, else 'development')
+  show_errors: boolean; // whether 500 bodies show the error + stack; default: environment === 'development'
+  session: SessionSettings; // the engine chosen by `session:` (default 'Memory'), its options, the cookie policy
+}
+
+/** What createApp() accepts: the same shape as config.yml, all optional. */
+export interface SettingsInput {
+  port?: number | string; host?: string; log?: string; max_body_size?: number | string; environment?: string;
+  show_errors?: boolean | string; session?: string; engines?: { session?: Record<string, Record<string, unknown>> };
+}
+
+/** The top level as read, before the defaults that depend on other keys are filled in. */
+interface TopLevel extends Omit<Settings, 'environment' | 'show_errors' | 'session'> {
+  environment: string | undefined; show_errors: boolean | undefined; session: string; engines: Record<string, unknown>;
+}
+
+const topLevelSpecs: Specs<TopLevel> = {
+  port: integer(3000, 0, 65535),
+  host: string('127.0.0.1'),
+  log: string('info', ['debug', 'info', 'warning', 'error', 'none']) as OptionSpec<LogLevel>,
+  max_body_size: integer(1048576, 0),
+  environment: string(undefined),
+  show_errors: { ...boolean(false), fallback: undefined },
+  session: string('Memory'),
+  engines: mapping({}),
+};
+
+/** An environment names a file under environments/, so it must not reach outside it. */
+const ENVIRONMENT_NAME = /^[A-Za-z0-9_-]+$/;
+
+// reference := "$${" (a literal "${") | "${" NAME [ ":-" default ] "}" ; NAME := [A-Za-z_][A-Za-z0-9_]*
+// A "${" that fits neither form is caught by the last, empty alternative and reported.
+const REFERENCE = /\$\$\{|\$\{(?:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\})?/g;
+
+/** Errors from checking the merged tree carry this, then get the file that set the key. */
+const MERGED = '(merged config)';
+
+type Tree = Record<string, unknown>;
+type Env = Record<string, string | undefined>;
+
+/** Checks settings given in code (createApp). `file` labels ConfigErrors, default '(createApp settings)'. */
+export function readSettings(input: SettingsInput | Record<string, unknown>, file = '(createApp settings)'): Settings {
+  return check(input, file, process.env.DANCER_ENVIRONMENT || 'development');
+}
+
+/**
+ * Reads config.yml (+ environments/<env>.yml over it), interpolates ${VAR}, checks everything.
+ *
+ * `dir` defaults to DANCER_CONFDIR, else the current directory; `environment` to
+ * DANCER_ENVIRONMENT, else 'development'; `env` (for those two and for `${VAR}`) to process.env.
+ * Either file may be missing. Mappings merge key by key; lists and scalars replace.
+ */
+export function loadConfig(options: { dir?: string; environment?: string; env?: Env } = {}): Settings {
+  const env = options.env ?? process.env;
+  const dir = resolve(options.dir ?? (env.DANCER_CONFDIR || process.cwd()));
+  const environment = options.environment ?? (env.DANCER_ENVIRONMENT || 'development');
+  const source = (given: unknown, name: string) => (given === undefined ? name : '(loadConfig options)');
+  if (!ENVIRONMENT_NAME.test(environment)) {
+    throw new ConfigError(source(options.environment, 'DANCER_ENVIRONMENT'), 'environment', 'a name of letters, digits, "_" and "-" (it names environments/<name>.yml)', environment);
+  }
+  // A mistyped directory would otherwise run silently on defaults.
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new ConfigError(source(options.dir, 'DANCER_CONFDIR'), 'dir', 'an existing directory holding config.yml', dir);
+  }
+  const origins = new Map<string, string>();
+  let tree: Tree = Object.create(null);
+  for (const file of ['config.yml', `environments/${environment}.yml`]) {
+    const layer = readYaml(dir, file);
+    if (layer) tree = merge(tree, interpolate(layer, file, '', env) as Tree, file, '', origins);
+  }
+  try {
+    const settings = check(tree, MERGED, environment);
+    if (settings.environment !== environment) {
+      // The files were chosen by the environment in use; a different name here would be a lie.
+      throw new ConfigError(MERGED, 'environment', `${JSON.stringify(environment)}, the environment in use (choose it with DANCER_ENVIRONMENT)`, settings.environment);
+    }
+    return settings;
+  } catch (error) {
+    if (!(error instanceof ConfigError) || error.file !== MERGED) throw error;
+    const file = originOf(error.key, origins);
+    const relabeled = new ConfigError(file, error.key, error.expected);
+    // ConfigError does not keep `got`: keep the checked message, only the file changes.
+    relabeled.message = file + error.message.slice(MERGED.length);
+    throw relabeled;
+  }
+}
+
+/** Checks a whole settings tree; every ConfigError it throws names `file`. */
+function check(input: unknown, file: string, environmentInUse: string): Settings {
+  const top = readOptions(topLevelSpecs, input, { file, path: '' });
+  const { session: blocks } = readOptions({ session: mapping({}) }, top.engines, { file, path: 'engines' });
+  const chosen = top.session.toLowerCase();
+  const seen = new Map<string, string>();
+  let session: SessionSettings | undefined;
+  // Every block is checked, not only the chosen one: a typo in the Redis block must show up
+  // while developing on Memory, not on the day production switches to Redis.
+  for (const [name, options] of Object.entries(blocks)) {
+    const path = `engines.session.${name}`;
+    const other = seen.get(name.toLowerCase());
+    if (other !== undefined) throw new ConfigError(file, path, `one block per engine (${other} and ${name} name the same engine)`);
+    seen.set(name.toLowerCase(), name);
+    const read = readSessionSettings(name, options, { file, enginePath: path, optionsPath: path });
+    if (name.toLowerCase() === chosen) session = read;
+  }
+  // An engine chosen without a block of its own runs on its defaults.
+  session ??= readSessionSettings(top.session, undefined, { file, enginePath: 'session', optionsPath: `engines.session.${top.session}` });
+  const environment = top.environment ?? environmentInUse;
+  const { port, host, log, max_body_size } = top;
+  return { port, host, log, max_body_size, environment, show_errors: top.show_errors ?? environment === 'development', session };
+}
+
+/** Parses `<dir>/<file>`; undefined when it does not exist, `{}` when it is empty. */
+function readYaml(dir: string, file: string): Tree | undefined {
+  let value: unknown;
+  try {
+    // `merge` lets a Dancer2 config share blocks with `<<: *anchor`.
+    value = parse(readFileSync(join(dir, file), 'utf8'), { merge: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (!(error instanceof YAMLError)) throw error;
+    const line = error.linePos?.[0].line;
+    const reason = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:$/, '');
+    throw new ConfigError(file, line === undefined ? '' : `line ${line}`, `valid YAML (${reason})`);
+  }
+  if (value === null || value === undefined) return Object.create(null);
+  if (!isMapping(value)) throw new ConfigError(file, '', 'a mapping of settings (key: value lines)', value);
+  return value;
+}
+
+/** Replaces ${NAME} and ${NAME:-default} in every string value (not keys) of `value`. */
+function interpolate(value: unknown, file: string, path: string, env: Env): unknown {
+  if (typeof value === 'string') {
+    return value.replace(REFERENCE, (match, name: string | undefined, fallback: string | undefined) => {
+      if (match === '$${') return '${';
+      if (name === undefined) throw new ConfigError(file, path, '${NAME} or ${NAME:-default} (write $${ for a literal ${)', value);
+      const set = env[name];
+      // Like the shell: ":-" also replaces a variable that is set but empty.
+      if (fallback !== undefined && !set) return fallback;
+      if (set !== undefined) return set;
+      throw new ConfigError(file, path, `environment variable ${name} to be set (or give a default: \${${name}:-value})`);
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => interpolate(item, file, keyPath(path, String(i)), env));
+  if (!isMapping(value)) return value;
+  // A null prototype keeps a `__proto__` key an ordinary (and then unknown) key.
+  const out: Tree = Object.create(null);
+  for (const [key, item] of Object.entries(value)) out[key] = interpolate(item, file, keyPath(path, key), env);
+  return out;
+}
+
+/** `over` merged into `base`; records in `origins` the file that set each key path. */
+function merge(base: Tree, over: Tree, file: string, path: string, origins: Map<string, string>): Tree {
+  const out: Tree = Object.assign(Object.create(null), base);
+  for (const [key, value] of Object.entries(over)) {
+    const at = keyPath(path, key);
+    // A mapping is merged even into nothing, so that each of its keys records this file.
+    const before = isMapping(out[key]) ? (out[key] as Tree) : Object.create(null);
+    out[key] = isMapping(value) ? merge(before, value, file, at, origins) : value;
+    origins.set(at, file);
+  }
+  return out;
+}
+
+/** The file that set `key`, or the nearest enclosing key that a file set. */
+function originOf(key: string, origins: Map<string, string>): string {
+  for (let path = key; path; path = path.slice(0, Math.max(0, path.lastIndexOf('.')))) {
+    const file = origins.get(path);
+    if (file !== undefined) return file;
+  }
+  return 'config.yml';
+}
+
+const keyPath = (path: string, key: string) => (path ? `${path}.${key}` : key);
+
+/** A plain object: what YAML gives for a mapping (not a list, Date, Buffer, ...). */
+function isMapping(value: unknown): value is Tree {
+  const proto = value !== null && typeof value === 'object' ? Object.getPrototypeOf(value) : undefined;
+  return proto === Object.prototype || proto === null;
+}

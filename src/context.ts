@@ -1,0 +1,199 @@
+/**
+ * The per-request Context: what came in (method, path, query, params, headers, cookies, body),
+ * what goes out (status, headers, cookies, body) and the lazy session. Every keyword of the DSL
+ * is a method here too, for users who prefer `ctx.session('user')` to `session('user')`.
+ *
+ * Everything that costs work (query, cookies, body, session) is built on first use only.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseCookies, serialize as serializeCookie, type SerializeOptions } from 'cookie';
+import { readBody } from './body.ts';
+import type { Settings } from './config.ts';
+import { Halt, HttpError, OutsideRequestError, Pass } from './errors.ts';
+import type { SessionFactory } from './session/factory.ts';
+import { RequestSession } from './session/request-session.ts';
+import type { Session, SessionKey, SessionValue } from './session/session.ts';
+import { parseUrlencoded, type UrlencodedValues } from './urlencoded.ts';
+
+/** The Context of the request being handled, for the keyword functions. */
+export const currentContext = new AsyncLocalStorage<Context>();
+
+/** The current Context, or an OutsideRequestError naming `keyword`. */
+export function current(keyword: string): Context {
+  const ctx = currentContext.getStore();
+  if (!ctx) throw new OutsideRequestError(keyword);
+  return ctx;
+}
+
+export type CookieOptions = SerializeOptions;
+
+export class Context {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly settings: Settings;
+  readonly method: string;
+  /** The URL path, as sent (still percent-encoded). */
+  readonly path: string;
+  /** Route params (`:name`), decoded. Set by the app when a route matches. */
+  routeParams: Record<string, string> = EMPTY;
+  /** Captures of `*` and `**` in the route, decoded. */
+  splat: string[] = [];
+
+  /** Response state; the app writes it out after the session is committed. */
+  responseStatus = 200;
+  readonly responseHeaders: Record<string, string | string[]> = Object.create(null);
+  responseBody: unknown = undefined;
+
+  readonly #search: string;
+  readonly #sessions: SessionFactory | undefined;
+  #query: UrlencodedValues | undefined;
+  #cookies: Record<string, string | undefined> | undefined;
+  #body: Promise<unknown> | undefined;
+  #session: RequestSession | undefined;
+
+  constructor(req: IncomingMessage, res: ServerResponse, settings: Settings, sessions: SessionFactory | undefined) {
+    this.req = req;
+    this.res = res;
+    this.settings = settings;
+    this.method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    this.path = q === -1 ? url : url.slice(0, q);
+    this.#search = q === -1 ? '' : url.slice(q + 1);
+    this.#sessions = sessions;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers;
+  }
+
+  /** The query string; a key given twice is an array. Malformed encoding is a 400. */
+  get query(): UrlencodedValues {
+    return (this.#query ??= parseUrlencoded(this.#search, 'query string'));
+  }
+
+  /** Request cookies, parsed leniently (bad pairs skipped, first value wins). */
+  get cookies(): Record<string, string | undefined> {
+    return (this.#cookies ??= parseCookies(this.req.headers.cookie ?? ''));
+  }
+
+  /** The parsed body (see body.ts), read once on first call. */
+  body<T = any>(): Promise<T> {
+    return (this.#body ??= readBody(this.req, this.settings.max_body_size)) as Promise<T>;
+  }
+
+  /** One parameter (route params first, then the query string), or all of them merged. */
+  params(): Record<string, string | string[]>;
+  params(name: string): string | string[] | undefined;
+  params(name?: string) {
+    if (name === undefined) return Object.assign(Object.create(null), this.query, this.routeParams);
+    return this.routeParams[name] ?? this.query[name];
+  }
+
+  /** This request (the Context itself): method, path, query, headers, cookies, body(). */
+  request(): this {
+    return this;
+  }
+
+  /** Reads the response status, or sets it. */
+  status(code?: number): number {
+    if (code !== undefined) {
+      if (!Number.isInteger(code) || code < 100 || code > 599) throw new TypeError(`status(${code}): expected an integer from 100 to 599`);
+      this.responseStatus = code;
+    }
+    return this.responseStatus;
+  }
+
+  /** Reads a request header, or sets a response header. */
+  header(name: string, value?: string | number | string[]): string | string[] | undefined {
+    if (value === undefined) return this.req.headers[name.toLowerCase()];
+    this.responseHeaders[name.toLowerCase()] = typeof value === 'number' ? String(value) : value;
+    return undefined;
+  }
+
+  /** Reads a request cookie, or sets a response cookie (`cookie` package options). */
+  cookie(name: string, value?: string, options?: CookieOptions): string | undefined {
+    if (value === undefined) return this.cookies[name];
+    this.#appendSetCookie(serializeCookie(name, value, { path: '/', ...options }));
+    return undefined;
+  }
+
+  /** Ends the request with a redirect. User `after` hooks and the session hook still run. */
+  redirect(location: string, status = 302): never {
+    this.responseStatus = status;
+    this.responseHeaders.location = location;
+    this.responseBody = '';
+    throw new Halt(true);
+  }
+
+  /** Ends the request now with `body` (if given). `after` hooks are skipped; the session is saved. */
+  halt(body?: unknown): never {
+    if (body !== undefined) this.responseBody = body;
+    throw new Halt(false);
+  }
+
+  /** Ends the request with an error page: `sendError('Nope', 403)`. */
+  sendError(message: string, status = 500): never {
+    throw new HttpError(status, message, { expose: true });
+  }
+
+  /** Skips to the next route that matches. */
+  pass(): never {
+    throw new Pass();
+  }
+
+  /**
+   * `session()` -> the Session (created if there is none); `session(key)` -> its value, or
+   * undefined without creating anything; `session(key, value)` writes; `session(key, undefined)`
+   * deletes.
+   */
+  session(): Promise<Session>;
+  session<K extends SessionKey>(key: K): Promise<SessionValue<K> | undefined>;
+  session<K extends SessionKey>(key: K, value: SessionValue<K> | undefined): Promise<void>;
+  async session(...args: [key?: string, value?: unknown]): Promise<unknown> {
+    const sessions = this.#requestSession('session');
+    if (args.length === 0) return sessions.get();
+    const key = args[0]!;
+    if (args.length === 1) return (await sessions.find())?.get(key);
+    const session = args[1] === undefined ? await sessions.find() : await sessions.get();
+    session?.set(key, args[1]);
+    return undefined;
+  }
+
+  /** Deletes the session from the store and expires the cookie. */
+  destroySession(): Promise<void> {
+    return this.#requestSession('destroySession').destroy();
+  }
+
+  /** Moves the session to a new id (call it after login); returns the new id. */
+  changeSessionId(): Promise<string> {
+    return this.#requestSession('changeSessionId').changeId();
+  }
+
+  /** The request's session state, if the route touched it (used by the app's session hook). */
+  get sessionState(): RequestSession | undefined {
+    return this.#session;
+  }
+
+  /** Adds a Set-Cookie header value. */
+  appendSetCookie(value: string): void {
+    this.#appendSetCookie(value);
+  }
+
+  #appendSetCookie(value: string): void {
+    const existing = this.responseHeaders['set-cookie'];
+    if (existing === undefined) this.responseHeaders['set-cookie'] = [value];
+    else if (Array.isArray(existing)) existing.push(value);
+    else this.responseHeaders['set-cookie'] = [existing, value];
+  }
+
+  #requestSession(keyword: string): RequestSession {
+    if (this.#session) return this.#session;
+    const factory = this.#sessions;
+    if (!factory) throw new HttpError(500, `${keyword}(): no session engine is configured for this app`, { expose: false });
+    return (this.#session = new RequestSession(factory, this.cookies[factory.policy.cookie_name]));
+  }
+}
+
+const EMPTY: Record<string, string> = Object.freeze(Object.create(null));

@@ -1,0 +1,89 @@
+/**
+ * The Dancer-style keywords. Route and hook keywords register on the default app; request
+ * keywords find the current request through one AsyncLocalStorage and forward to its Context,
+ * so `get('/', () => session('user'))` works as written. Called outside a request they throw an
+ * OutsideRequestError naming the keyword.
+ */
+import { App, type Handler, type Listening } from './app.ts';
+import { loadConfig, readSettings, type Settings } from './config.ts';
+import { current, type CookieOptions } from './context.ts';
+import type { Hook } from './hooks.ts';
+import type { Session, SessionKey, SessionValue } from './session/session.ts';
+
+let defaultApp: App | undefined;
+
+/** The app the keywords register on. Built with defaults; `dance()` applies config.yml. */
+export function app(): App {
+  return (defaultApp ??= new App(readSettings({})));
+}
+
+type Pattern = string | RegExp;
+
+export const get = (pattern: Pattern, handler: Handler) => void app().get(pattern, handler);
+export const post = (pattern: Pattern, handler: Handler) => void app().post(pattern, handler);
+export const put = (pattern: Pattern, handler: Handler) => void app().put(pattern, handler);
+export const patch = (pattern: Pattern, handler: Handler) => void app().patch(pattern, handler);
+export const del = (pattern: Pattern, handler: Handler) => void app().del(pattern, handler);
+export const options = (pattern: Pattern, handler: Handler) => void app().options(pattern, handler);
+
+/** A route for every method, or for a list: `any(['get', 'post'], '/x', h)`. */
+export function any(pattern: Pattern, handler: Handler): void;
+export function any(methods: readonly string[], pattern: Pattern, handler: Handler): void;
+export function any(...args: [Pattern, Handler] | [readonly string[], Pattern, Handler]): void {
+  if (args.length === 2) app().any(args[0], args[1]);
+  else app().any(args[0], args[1], args[2]);
+}
+
+export const prefix = (path: string, define: () => void) => void app().prefix(path, define);
+export const hook = (name: string, fn: Hook) => void app().hook(name, fn);
+export const before = (fn: Hook) => void app().before(fn);
+export const after = (fn: Hook) => void app().after(fn);
+export const set = (name: Parameters<App['set']>[0], value: unknown) => void app().set(name, value);
+export const setting = <K extends keyof Settings>(name: K): Settings[K] => app().settings[name];
+export const config = (): Settings => app().settings;
+
+/**
+ * Loads config.yml (DANCER_CONFDIR, DANCER_ENVIRONMENT), starts serving, prints the URL once, and
+ * on SIGINT / SIGTERM stops accepting, lets requests in flight finish and closes the engines.
+ */
+export async function dance(): Promise<Listening> {
+  const target = app();
+  await target.configure(loadConfig());
+  const listening = await target.listen();
+  console.log(`Quickstep is dancing on ${listening.url}`);
+  const stop = () => {
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+    target.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', stop).on('SIGTERM', stop);
+  return listening;
+}
+
+// Request keywords: each forwards to the current Context.
+
+export function session(): Promise<Session>;
+export function session<K extends SessionKey>(key: K): Promise<SessionValue<K> | undefined>;
+export function session<K extends SessionKey>(key: K, value: SessionValue<K> | undefined): Promise<void>;
+export function session(...args: [string?, unknown?]): Promise<unknown> {
+  const ctx = current('session');
+  return args.length === 0 ? ctx.session() : args.length === 1 ? ctx.session(args[0]!) : ctx.session(args[0]!, args[1]);
+}
+export const destroySession = (): Promise<void> => current('destroySession').destroySession();
+export const changeSessionId = (): Promise<string> => current('changeSessionId').changeSessionId();
+
+export const request = () => current('request');
+export const body = <T = any>(): Promise<T> => current('body').body<T>();
+export function params(): Record<string, string | string[]>;
+export function params(name: string): string | string[] | undefined;
+export function params(name?: string) {
+  const ctx = current('params');
+  return name === undefined ? ctx.params() : ctx.params(name);
+}
+export const splat = (): string[] => current('splat').splat;
+export const status = (code?: number): number => current('status').status(code);
+export const header = (name: string, value?: string | number | string[]) => current('header').header(name, value);
+export const cookie = (name: string, value?: string, options?: CookieOptions) => current('cookie').cookie(name, value, options);
+export const redirect = (location: string, code?: number): never => current('redirect').redirect(location, code);
+export const halt = (content?: unknown): never => current('halt').halt(content);
+export const pass = (): never => current('pass').pass();
+export const sendError = (message: string, code?: number): never => current('sendError').sendError(message, code);

@@ -1,0 +1,13 @@
+/** One line per event on stderr, filtered by the `log` setting. */
+import type { LogLevel } from './config.ts';
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warning: 2, error: 3, none: 4 };
+
+export type Log = (level: Exclude<LogLevel, 'none'>, message: string) => void;
+
+export function createLog(threshold: LogLevel): Log {
+  const min = RANK[threshold];
+  return (level, message) => {
+    if (RANK[level] >= min) process.stderr.write(`[quickstep] ${new Date().toISOString()} ${level}: ${message}\n`);
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Turns what a request produced into bytes on the wire (DESIGN §2): a route's return value into
+ * a body with its content type, and any error into a response, in this one place (as Koa's
+ * ctx.onerror). Details of a 5xx never reach the client unless `show_errors` is on.
+ */
+import type { Context } from './context.ts';
+import { HttpError, statusText } from './errors.ts';
+import type { Log } from './logger.ts';
+
+const HTML = 'text/html; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const OCTETS = 'application/octet-stream';
+const TEXT = 'text/plain; charset=utf-8';
+
+/** Writes the Context's response: status, headers and body (none for HEAD, 204 and 304). */
+export function writeResponse(ctx: Context): void {
+  const headers = ctx.responseHeaders;
+  const status = ctx.responseStatus;
+  const body = ctx.responseBody;
+  let payload: string | Uint8Array;
+  let type: string;
+  if (typeof body === 'string') {
+    payload = body;
+    type = HTML;
+  } else if (body === undefined) {
+    payload = '';
+    type = HTML;
+  } else if (body instanceof Uint8Array) {
+    payload = body;
+    type = OCTETS;
+  } else {
+    payload = JSON.stringify(body);
+    type = JSON_TYPE;
+  }
+  const res = ctx.res;
+  if (status === 204 || status === 304) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  if (headers['content-type'] === undefined && payload.length > 0) headers['content-type'] = type;
+  headers['content-length'] = String(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength);
+  res.writeHead(status, headers);
+  if (ctx.method === 'HEAD') res.end();
+  else res.end(payload);
+}
+
+/**
+ * Replaces the Context's response with the error's. An HttpError gives its status (and its
+ * message when `expose`); anything else is a 500, logged once with its stack.
+ */
+export function setErrorResponse(ctx: Context, error: unknown, log: Log): void {
+  const headers = ctx.responseHeaders;
+  const allow = headers.allow;
+  for (const name of Object.keys(headers)) delete headers[name];
+  if (allow !== undefined) headers.allow = allow;
+  const showErrors = ctx.settings.show_errors;
+  if (error instanceof HttpError) {
+    ctx.responseStatus = error.status;
+    if (error.status >= 500) log('debug', `${ctx.method} ${ctx.path}: ${error.status} ${error.message}${causeText(error)}`);
+    ctx.responseBody = error.expose || showErrors ? error.message : statusText(error.status);
+  } else {
+    ctx.responseStatus = 500;
+    const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    log('error', `${ctx.method} ${ctx.path}: uncaught ${stack}`);
+    ctx.responseBody = showErrors ? stack : statusText(500);
+  }
+  headers['content-type'] = TEXT;
+}
+
+function causeText(error: Error): string {
+  const cause = error.cause;
+  return cause instanceof Error ? ` (${cause.message})` : '';
+}

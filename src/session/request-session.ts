@@ -1,0 +1,98 @@
+/**
+ * The session as one request sees it: built lazily from the request's session cookie, and
+ * committed once at the end of the request (DESIGN §3.3, §3.4).
+ *
+ * - Nothing is read from the store until the request asks for the session.
+ * - Reading a key with no (valid, known) session cookie returns undefined and creates nothing.
+ * - A client-supplied id the store does not know is never adopted: a write gets a fresh id.
+ * - `commit` flushes only a dirty session and returns at most one Set-Cookie value: for a new
+ *   stored session, a changed id, a destroyed session (expired cookie), a touched session when
+ *   cookie_duration is set (refreshed Expires), or a stale cookie the route tried to use (so
+ *   the browser stops sending it). A route that never touches the session gets no cookie.
+ */
+import type { SessionFactory } from './factory.ts';
+import type { Session } from './session.ts';
+
+export class RequestSession {
+  readonly #factory: SessionFactory;
+  /** The id from the request's cookie, until it is used or found stale. */
+  #cookieId: string | undefined;
+  #session: Session | undefined;
+  #loading: Promise<Session | undefined> | undefined;
+  #touched = false;
+  #destroyed = false;
+  #idChanged = false;
+  #staleCookie = false;
+
+  constructor(factory: SessionFactory, cookieId: string | undefined) {
+    this.#factory = factory;
+    this.#cookieId = cookieId;
+  }
+
+  /** The session, created (in memory only) when there is none. */
+  async get(): Promise<Session> {
+    const found = await this.find();
+    return found ?? (this.#session ??= this.#factory.create());
+  }
+
+  /** The session if the request has one (loaded or stored), without creating one. */
+  async find(): Promise<Session | undefined> {
+    this.#touched = true;
+    if (this.#session) return this.#session;
+    if (this.#cookieId === undefined) return undefined;
+    this.#loading ??= this.#load(this.#cookieId);
+    return this.#loading;
+  }
+
+  /** Deletes the stored session now; later writes in this request start a brand-new session. */
+  async destroy(): Promise<void> {
+    const session = await this.find();
+    if (session && !session.isNew) await this.#factory.destroy(session.id);
+    this.#session = undefined;
+    this.#cookieId = undefined;
+    this.#loading = undefined;
+    this.#destroyed = true;
+  }
+
+  /** Moves the session to a new id (defeats session fixation); returns the new id. */
+  async changeId(): Promise<string> {
+    const session = await this.get();
+    this.#session = await this.#factory.changeId(session);
+    this.#idChanged = true;
+    return this.#session.id;
+  }
+
+  /**
+   * Flushes if dirty and returns the session Set-Cookie value to send, if any. Throws
+   * SessionStoreError when the flush fails: the caller answers 503 instead of a response that
+   * silently lost data.
+   */
+  async commit(): Promise<string | undefined> {
+    const session = this.#session;
+    const factory = this.#factory;
+    if (session) {
+      if (session.isDirty) await factory.flush(session);
+      const stored = !session.isNew || session.isDirty;
+      if (stored && (session.isNew || this.#idChanged || factory.policy.cookie_duration !== undefined)) {
+        return factory.cookie(session);
+      }
+    }
+    if (this.#destroyed || this.#staleCookie) return factory.expiredCookie();
+    return undefined;
+  }
+
+  /** Whether the route used the session at all (for logs and tests). */
+  get touched(): boolean {
+    return this.#touched;
+  }
+
+  async #load(id: string): Promise<Session | undefined> {
+    const session = await this.#factory.retrieve(id);
+    if (session) this.#session ??= session;
+    else {
+      this.#cookieId = undefined;
+      this.#staleCookie = true;
+    }
+    return this.#session;
+  }
+}
