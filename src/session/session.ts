@@ -14,8 +14,8 @@ import { toSessionJson } from './session-json.ts';
  */
 export interface SessionData {}
 
-/** A declared key of SessionData, or any string when the app declared none. */
-export type SessionKey = keyof SessionData extends never ? string : keyof SessionData & string;
+/** A key of the session: the declared keys of SessionData are typed, any other string is allowed. */
+export type SessionKey = (keyof SessionData & string) | (string & {});
 /** The value type of a session key. */
 export type SessionValue<K extends string> = K extends keyof SessionData ? SessionData[K] : unknown;
 

@@ -1,0 +1,97 @@
+/** The Session value: reads, writes and the change log a flush carries (DESIGN §3.1). */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Session } from '../../src/session/session.ts';
+
+// Declaration merging types session values for the whole app (checked by `npm run typecheck`).
+declare module '../../src/session/session.ts' {
+  interface SessionData {
+    typed_user: string;
+  }
+}
+
+const value = suite('Session');
+const fresh = (data: Record<string, unknown> = {}) => new Session('x'.repeat(32), data, false);
+
+value('types :: declared keys are typed, other keys are unknown', () => {
+  const session = fresh({ typed_user: 'ann' });
+  const user: string | undefined = session.get('typed_user');
+  // @ts-expect-error a declared string key does not take a number
+  session.set('typed_user', 42);
+  const other: unknown = session.get('anything');
+  assert.is(user, 'ann');
+  assert.is(other, undefined);
+});
+
+value('reads :: get, has, toJSON copy', () => {
+  const session = fresh({ a: 1, nested: { b: 2 } });
+  assert.is(session.get('a'), 1);
+  assert.ok(session.has('a'));
+  assert.not.ok(session.has('toString'), 'no inherited keys');
+  assert.is(session.get('toString'), undefined);
+  const copy = session.toJSON() as { nested: { b: number } };
+  copy.nested.b = 99;
+  assert.equal(session.get('nested'), { b: 2 });
+  assert.not.ok(session.isDirty, 'reading changes nothing');
+});
+
+value('set :: stores a copy; later mutation of the argument is not stored', () => {
+  const session = fresh();
+  const prefs = { theme: 'dark', when: new Date(0) };
+  session.set('prefs', prefs);
+  prefs.theme = 'light';
+  assert.equal(session.get('prefs'), { theme: 'dark', when: '1970-01-01T00:00:00.000Z' });
+  assert.equal([...session.change.set], [['prefs', '{"theme":"dark","when":"1970-01-01T00:00:00.000Z"}']]);
+});
+
+value('set :: a __proto__ key is an own key, not a prototype change', () => {
+  const session = fresh();
+  session.set('__proto__', { polluted: true });
+  assert.equal(session.get('__proto__'), { polluted: true });
+  assert.is(({} as Record<string, unknown>).polluted, undefined);
+});
+
+value('change log :: set then delete is a delete; delete then set is a set', () => {
+  const session = fresh({ a: 1, b: 2 });
+  session.set('a', 10);
+  session.delete('a');
+  session.delete('b');
+  session.set('b', 20);
+  assert.equal([...session.change.deleted], ['a']);
+  assert.equal([...session.change.set], [['b', '20']]);
+  assert.ok(session.isDirty);
+});
+
+value('increment :: pure increments add up; after a set it becomes the set value', () => {
+  const session = fresh({ n: 1, m: 'x' });
+  assert.is(session.increment('n'), 2);
+  assert.is(session.increment('n', 3), 5);
+  assert.equal([...session.change.incremented], [['n', 4]]);
+  session.set('k', 10);
+  assert.is(session.increment('k', 5), 15);
+  assert.equal(session.change.set.get('k'), '15');
+  assert.not.ok(session.change.incremented.has('k'));
+  assert.is(session.increment('missing'), 1);
+  assert.throws(() => session.increment('m'), /not a number/);
+  assert.throws(() => session.increment('n', Number.NaN), /finite number/);
+});
+
+value('clear :: empties the data and the change log says so', () => {
+  const session = fresh({ a: 1 });
+  session.set('b', 2);
+  session.clear();
+  assert.equal(session.toJSON(), {});
+  assert.ok(session.change.cleared);
+  assert.is(session.change.set.size, 0);
+  session.set('c', 3);
+  assert.equal([...session.change.set], [['c', '3']]);
+});
+
+value('set :: undefined deletes the key (Dancer2 `session key => undef`)', () => {
+  const session = fresh({ a: 1 });
+  session.set('a', undefined);
+  assert.not.ok(session.has('a'));
+  assert.ok(session.change.deleted.has('a'));
+});
+
+value.run();
