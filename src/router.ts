@@ -102,8 +102,9 @@ export class Router<H> {
         }
       }
     }
-    // Only dynamic routes registered before the static hit can beat it.
-    const limit = found === undefined ? Infinity : found.index;
+    // Only dynamic routes registered before the static hit can beat it. (#count, not Infinity:
+    // a limit that is sometimes a double deoptimizes this function.)
+    const limit = found === undefined ? this.#count : found.index;
     let decoded: string | undefined;
     for (let i = 0; i < this.#dynamic.length; i++) {
       const route = this.#dynamic[i]!;

@@ -38,6 +38,7 @@ match('param :: one non-empty segment', () => {
   assert.is(r.match('GET', '/users/'), undefined);
   assert.is(r.match('GET', '/users'), undefined);
   assert.is(r.match('GET', '/users/7/8'), undefined);
+  assert.is(r.match('GET', '/users/7/'), undefined, 'trailing slash is significant');
 });
 
 match('param :: optional, with its slash', () => {
