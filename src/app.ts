@@ -34,6 +34,7 @@ export class App {
   readonly hooks = new Hooks();
   #prefix = '';
   #server: Server | undefined;
+  #closing = false;
 
   constructor(settings: Settings) {
     this.#settings = settings;
@@ -75,8 +76,13 @@ export class App {
 
   route(methods: string | readonly string[], pattern: string | RegExp, handler: Handler): this {
     if (typeof handler !== 'function') throw new TypeError(`The route ${String(pattern)} needs a handler function`);
-    const full = typeof pattern === 'string' ? this.#prefix + pattern : pattern;
-    this.router.add(methods, full, handler);
+    if (typeof pattern === 'string' && this.#prefix !== '') {
+      // As in Dancer2, Express and Fastify, '/' inside prefix('/admin') answers '/admin' too.
+      if (pattern === '/') this.router.add(methods, this.#prefix, handler);
+      this.router.add(methods, this.#prefix + pattern, handler);
+    } else {
+      this.router.add(methods, pattern, handler);
+    }
     return this;
   }
 
@@ -137,6 +143,9 @@ export class App {
         setErrorResponse(ctx, error, this.#log);
       }
     }
+    // A connection left open after close() would sit idle and hold the shutdown until the
+    // client or keepAliveTimeout drops it: ask the client to close it after this response.
+    if (this.#closing) ctx.responseHeaders.connection = 'close';
     writeResponse(ctx);
   };
 
@@ -190,11 +199,13 @@ export class App {
 
   /**
    * Starts serving. Defaults to the `port` and `host` settings; port 0 picks a free port.
-   * Timeouts keep slow or idle clients from holding sockets for ever.
+   * Timeouts keep slow or idle clients from holding sockets for ever. keepAliveTimeout is longer
+   * than the usual load balancer idle timeout (60 s), as in Fastify: a balancer reusing a socket
+   * Node has just closed answers 502.
    */
   async listen(port = this.#settings.port, host = this.#settings.host): Promise<Listening> {
     if (this.#server) throw new Error('This app is already listening; call close() first');
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 }, this.handle);
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 72_000 }, this.handle);
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       // A request node cannot parse (bad URL bytes, bad method, oversized headers): answer 400.
       if (socket.writable && !socket.writableEnded) {
@@ -224,9 +235,10 @@ export class App {
     const server = this.#server;
     this.#server = undefined;
     if (server) {
+      this.#closing = true;
       const closed = new Promise<void>(resolve => server.close(() => resolve()));
       server.closeIdleConnections();
-      await closed;
+      await closed.finally(() => (this.#closing = false));
     }
     await this.#sessions?.close();
   }

@@ -68,6 +68,11 @@ export interface EngineContext {
 export interface SessionEngineDefinition<Options extends object = Record<string, unknown>> {
   /** The engine's own keys under `engines.session.<Name>` (the cookie keys are the factory's). */
   options: { [K in keyof Options]-?: OptionSpec<Options[K]> };
+  /**
+   * Checks rules that span several keys (e.g. "name is required with sentinels") at start-up;
+   * throws a ConfigError. `where` is the file and key path the options came from.
+   */
+  validate?(options: Options, where: { file: string; path: string }): void;
   create(options: Options, context: EngineContext): SessionEngine;
 }
 

@@ -65,6 +65,7 @@ export function readSessionSettings(
     if (Object.hasOwn(sessionPolicySpecs, key)) policy[key] = value;
     else engineOptions[key] = value;
   }
+  found.definition.validate?.(engineOptions, { file: where.file, path: where.optionsPath });
   const checked = policy as unknown as SessionPolicy;
   if (checked.cookie_same_site === 'None' && !checked.is_secure) {
     // Browsers drop SameSite=None cookies that are not Secure: the session would silently vanish.

@@ -1,0 +1,144 @@
+import { connect } from 'node:net';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createApp, type App, type Listening } from '../src/app.ts';
+
+/**
+ * Sends `text` as it is on a fresh TCP connection and returns what came back by the time the
+ * server closed the connection (or 2 s passed): what a client that cannot be trusted sees.
+ */
+function raw(port: number, text: string | Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    const timer = setTimeout(() => socket.destroy(), 2000);
+    socket.on('data', chunk => (received += chunk.toString('latin1')));
+    socket.on('close', () => (clearTimeout(timer), resolve(received)));
+    socket.on('error', error => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(error)));
+    socket.write(text);
+  });
+}
+
+const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
+
+/** A listening app with `GET /` and `GET /files/:name`; `run` gets its port. */
+async function serve(run: (port: number, listening: Listening, app: App) => Promise<void>): Promise<void> {
+  const app = createApp({ log: 'none', environment: 'production' });
+  app.get('/', () => 'ok');
+  app.get('/files/:name', ctx => ctx.params('name'));
+  const listening = await app.listen(0, '127.0.0.1');
+  try {
+    await run(listening.port, listening, app);
+  } finally {
+    await app.close();
+  }
+}
+
+/** Proves the process still serves: a well-formed request on a new connection gets 200 ok. */
+async function stillServing(port: number): Promise<void> {
+  const response = await raw(port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.is(statusOf(response), 200, 'the server keeps serving');
+  assert.ok(response.endsWith('\r\n\r\nok'));
+}
+
+const hardening = suite('app.listen() server');
+
+hardening('malformed request line :: 400, connection closed, still serving', () =>
+  serve(async port => {
+    for (const line of ['GARBAGE', 'GET', 'GET / HTTP/9.9', '\x00\x01\x02']) {
+      const response = await raw(port, `${line}\r\nHost: x\r\n\r\n`);
+      assert.is(statusOf(response), 400, JSON.stringify(line));
+      assert.match(response, /connection: close/i);
+    }
+    await stillServing(port);
+  }));
+
+hardening('bad bytes in the URL :: 400, still serving', () =>
+  serve(async port => {
+    for (const target of ['/\x01', '/a\x7fb', '/caf\xc3\xa9', '/a\tb']) {
+      const response = await raw(port, Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\n\r\n`, 'latin1'));
+      assert.is(statusOf(response), 400, JSON.stringify(target));
+    }
+    await stillServing(port);
+  }));
+
+hardening('invalid or unknown method :: 400, still serving', () =>
+  serve(async port => {
+    for (const method of ['FOO', 'G@T', 'get']) {
+      assert.is(statusOf(await raw(port, `${method} / HTTP/1.1\r\nHost: x\r\n\r\n`)), 400, method);
+    }
+    await stillServing(port);
+  }));
+
+// Decision (as the issue asks): the asterisk-form and absolute-form request targets are refused
+// with a 400 rather than routed; Quickstep is an origin server, not a proxy.
+hardening('request target not starting with "/" :: 400', () =>
+  serve(async port => {
+    for (const target of ['*', 'http://example.com/']) {
+      const response = await raw(port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      assert.is(statusOf(response), 400, target);
+      assert.match(response, /The request target must be a path$/);
+    }
+    await stillServing(port);
+  }));
+
+hardening('bad percent-encoding in the path :: 400 for routed and unknown paths', () =>
+  serve(async port => {
+    for (const path of ['/files/%zz', '/files/%E0%A4%A', '/nowhere/%', '/%C0%AF']) {
+      const response = await raw(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      assert.is(statusOf(response), 400, path);
+      assert.match(response, /Malformed percent-encoding in the URL path$/);
+    }
+    const good = await raw(port, 'GET /files/a%20b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.ok(good.endsWith('\r\n\r\na b'), 'a well-encoded path is decoded');
+    await stillServing(port);
+  }));
+
+hardening('oversized headers :: 431, still serving', () =>
+  serve(async port => {
+    const response = await raw(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    assert.is(statusOf(response), 431);
+    await stillServing(port);
+  }));
+
+hardening('pipelined keep-alive requests :: each answered in order', () =>
+  serve(async port => {
+    const response = await raw(port, 'GET /files/one HTTP/1.1\r\nHost: x\r\n\r\nGET /files/two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    assert.match(response, /\r\n\r\none[^]*\r\n\r\ntwo$/);
+  }));
+
+hardening('serves on a real port until close()', async () => {
+  const app = createApp({ log: 'none' }).get('/', () => 'live');
+  const { url, port, server } = await app.listen(0, '127.0.0.1');
+  try {
+    assert.is(url, `http://127.0.0.1:${port}`);
+    assert.is(server.listening, true);
+    assert.is(await (await fetch(url)).text(), 'live');
+    await app.listen(0, '127.0.0.1').then(() => assert.unreachable('listened twice'), (e: Error) => assert.match(e.message, /already listening/));
+  } finally {
+    await app.close();
+  }
+  assert.is(server.listening, false);
+  await fetch(url).then(() => assert.unreachable('still answering'), () => {});
+});
+
+// Node's defaults are headersTimeout 60 s, requestTimeout 300 s, keepAliveTimeout 5 s.
+hardening('timeouts :: set on the server listen() returns, to sensible non-default values', () =>
+  serve(async (_port, { server }) => {
+    assert.ok(server.headersTimeout > 0 && server.headersTimeout < 60_000, `headersTimeout ${server.headersTimeout}`);
+    assert.ok(server.requestTimeout >= server.headersTimeout && server.requestTimeout < 300_000, `requestTimeout ${server.requestTimeout}`);
+    // Longer than the usual load balancer idle timeout (60 s), so the balancer closes first.
+    assert.ok(server.keepAliveTimeout > 60_000 && server.keepAliveTimeout <= 120_000, `keepAliveTimeout ${server.keepAliveTimeout}`);
+  }));
+
+hardening('close() :: idle keep-alive connections do not hold it open', () =>
+  serve(async (port, _listening, app) => {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise<void>(resolve => socket.once('data', () => resolve()).write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    const closedAt = new Promise<number>(resolve => socket.once('close', () => resolve(Date.now())));
+    const start = Date.now();
+    await app.close();
+    assert.ok((await closedAt) - start < 1000, 'the idle socket was closed at once');
+  }));
+
+hardening.run();
