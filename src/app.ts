@@ -76,6 +76,10 @@ export class App {
 
   route(methods: string | readonly string[], pattern: string | RegExp, handler: Handler): this {
     if (typeof handler !== 'function') throw new TypeError(`The route ${String(pattern)} needs a handler function`);
+    if (typeof pattern !== 'string' && this.#prefix !== '') {
+      // Splicing a prefix into a user's RegExp would change what it means; say so instead.
+      throw new TypeError(`The RegExp route ${String(pattern)} cannot be inside prefix('${this.#prefix}'): write the prefix into the RegExp and register it outside`);
+    }
     if (typeof pattern === 'string' && this.#prefix !== '') {
       // As in Dancer2, Express and Fastify, '/' inside prefix('/admin') answers '/admin' too.
       if (pattern === '/') this.router.add(methods, this.#prefix, handler);

@@ -96,6 +96,16 @@ export class Context {
     return this;
   }
 
+  /** One setting of the app: `setting('environment')`. */
+  setting<K extends keyof Settings>(name: K): Settings[K] {
+    return this.settings[name];
+  }
+
+  /** All settings of the app. */
+  config(): Settings {
+    return this.settings;
+  }
+
   /** Reads the response status, or sets it. */
   status(code?: number): number {
     if (code !== undefined) {

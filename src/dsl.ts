@@ -6,7 +6,7 @@
  */
 import { App, type Handler, type Listening } from './app.ts';
 import { loadConfig, readSettings, type Settings } from './config.ts';
-import { current, type CookieOptions } from './context.ts';
+import { current, currentContext, type CookieOptions } from './context.ts';
 import type { Hook } from './hooks.ts';
 import type { Session, SessionKey, SessionValue } from './session/session.ts';
 
@@ -39,8 +39,10 @@ export const hook = (name: string, fn: Hook) => void app().hook(name, fn);
 export const before = (fn: Hook) => void app().before(fn);
 export const after = (fn: Hook) => void app().after(fn);
 export const set = (name: Parameters<App['set']>[0], value: unknown) => void app().set(name, value);
-export const setting = <K extends keyof Settings>(name: K): Settings[K] => app().settings[name];
-export const config = (): Settings => app().settings;
+/** A setting: of the current request's app inside a request, else of the default app. */
+export const setting = <K extends keyof Settings>(name: K): Settings[K] => settingsInScope()[name];
+export const config = (): Settings => settingsInScope();
+const settingsInScope = (): Settings => currentContext.getStore()?.settings ?? app().settings;
 
 /**
  * Loads config.yml (DANCER_CONFDIR, DANCER_ENVIRONMENT), starts serving, prints the URL once, and

@@ -144,6 +144,11 @@ routing('prefix() :: routes grouped under a path, nested; "/" answers with and w
     assert.is((await client.get('/users/3')).text, 'public', 'the prefix ends with its block');
   }));
 
+routing('prefix() :: a RegExp route inside a prefix is refused at once, naming the fix', () => {
+  const app = createApp({ log: 'none' });
+  assert.throws(() => app.prefix('/admin', () => app.get(/^\/x$/, () => 'x')), /write the prefix into the RegExp/);
+});
+
 routing('any() :: a list of methods (del = DELETE), or every method', () =>
   serve(app => {
     app.any(['get', 'post', 'del'], '/some', ctx => `some ${ctx.method}`);

@@ -122,12 +122,12 @@ keywords('setting() and config() :: work outside a request (they read the defaul
 });
 
 // One route per style: the DSL keyword and the ctx method must give the same response.
-type Style = { [K in 'status' | 'header' | 'cookie' | 'params' | 'request' | 'body' | 'halt' | 'redirect' | 'pass' | 'sendError']: Function };
+type Style = { [K in 'status' | 'header' | 'cookie' | 'params' | 'request' | 'body' | 'halt' | 'redirect' | 'pass' | 'sendError' | 'setting']: Function };
 const viaDsl: Style = dsl;
 const viaCtx = (ctx: Context): Style => ({
   status: ctx.status.bind(ctx), header: ctx.header.bind(ctx), cookie: ctx.cookie.bind(ctx), params: ctx.params.bind(ctx),
   request: ctx.request.bind(ctx), body: ctx.body.bind(ctx), halt: ctx.halt.bind(ctx), redirect: ctx.redirect.bind(ctx),
-  pass: ctx.pass.bind(ctx), sendError: ctx.sendError.bind(ctx),
+  pass: ctx.pass.bind(ctx), sendError: ctx.sendError.bind(ctx), setting: ctx.setting.bind(ctx),
 });
 
 keywords('every request keyword :: also a ctx method, with the same effect', () =>
@@ -138,7 +138,7 @@ keywords('every request keyword :: also a ctx method, with the same effect', () 
         k.status(202);
         k.header('x-ua', k.header('x-in'));
         k.cookie('out', String(k.cookie('in')));
-        return { id: k.params('id'), method: k.request().method, body: await k.body() };
+        return { id: k.params('id'), method: k.request().method, body: await k.body(), env: k.setting('environment') };
       });
       app.get(`/${style}/halt`, ctx => kw(ctx).halt('halted'));
       app.get(`/${style}/redirect`, ctx => kw(ctx).redirect('/there', 303));
@@ -150,7 +150,7 @@ keywords('every request keyword :: also a ctx method, with the same effect', () 
     for (const style of ['dsl', 'ctx']) {
       const res = await client.post(`/${style}/9`, { json: { a: 1 }, headers: { 'x-in': 'hi', cookie: 'in=c' } });
       assert.is(res.status, 202, style);
-      assert.equal(res.json(), { id: '9', method: 'POST', body: { a: 1 } }, style);
+      assert.equal(res.json(), { id: '9', method: 'POST', body: { a: 1 }, env: 'production' }, style);
       assert.is(res.headers.get('x-ua'), 'hi', style);
       assert.is(res.setCookie('out')?.value, 'c', style);
       assert.is((await client.get(`/${style}/halt`)).text, 'halted', style);
