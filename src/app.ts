@@ -7,15 +7,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { readSettings, type Settings, type SettingsInput } from './config.ts';
 import { Context, currentContext } from './context.ts';
-import { Halt, HttpError, Pass } from './errors.ts';
 import { Hooks, type Hook } from './hooks.ts';
 import { createLog, type Log } from './logger.ts';
-import { setErrorResponse, writeResponse } from './respond.ts';
+import { Pipeline, type Handler } from './pipeline.ts';
 import { Router } from './router.ts';
 import { SessionFactory } from './session/factory.ts';
 
-/** A route handler. Its return value becomes the body (DESIGN §2); a Promise is awaited. */
-export type Handler = (ctx: Context) => unknown;
+export type { Handler };
 
 export interface Listening {
   port: number;
@@ -35,6 +33,12 @@ export class App {
   #prefix = '';
   #server: Server | undefined;
   #closing = false;
+  readonly #pipeline = new Pipeline({
+    router: this.router,
+    hooks: this.hooks,
+    log: () => this.#log,
+    closing: () => this.#closing,
+  });
 
   constructor(settings: Settings) {
     this.#settings = settings;
@@ -126,80 +130,8 @@ export class App {
   /** Handles one request: the node:http request listener (`createServer(app.handle)`). */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new Context(req, res, this.#settings, this.#sessions);
-    currentContext.run(ctx, this.#respond, ctx).catch(error => this.#lastResort(res, error));
+    currentContext.run(ctx, this.#pipeline.run, ctx);
   };
-
-  readonly #respond = async (ctx: Context): Promise<void> => {
-    let saveSession = true;
-    try {
-      await this.#dispatch(ctx);
-    } catch (error) {
-      // An uncaught exception saves nothing: a failed request leaves the stored session as it was.
-      saveSession = error instanceof HttpError;
-      setErrorResponse(ctx, error, this.#log);
-    }
-    const state = ctx.sessionState;
-    if (saveSession && state) {
-      try {
-        const cookie = await state.commit();
-        if (cookie !== undefined) ctx.appendSetCookie(cookie);
-      } catch (error) {
-        setErrorResponse(ctx, error, this.#log);
-      }
-    }
-    // A connection left open after close() would sit idle and hold the shutdown until the
-    // client or keepAliveTimeout drops it: ask the client to close it after this response.
-    if (this.#closing) ctx.responseHeaders.connection = 'close';
-    writeResponse(ctx);
-  };
-
-  async #dispatch(ctx: Context): Promise<void> {
-    let runAfterHooks = true;
-    try {
-      if (ctx.path.charCodeAt(0) !== 47 /* '/' */) throw new HttpError(400, 'The request target must be a path');
-      for (const hook of this.hooks.before) await hook(ctx);
-      await this.#route(ctx);
-    } catch (signal) {
-      if (!(signal instanceof Halt)) throw signal;
-      runAfterHooks = signal.runAfterHooks;
-    }
-    if (!runAfterHooks) return;
-    try {
-      for (const hook of this.hooks.after) await hook(ctx);
-    } catch (signal) {
-      if (!(signal instanceof Halt)) throw signal;
-    }
-  }
-
-  /** Runs the first matching route; `pass()` moves on to the next. 404 / 405 when none. */
-  async #route(ctx: Context): Promise<void> {
-    let from = 0;
-    for (;;) {
-      const match = this.router.match(ctx.method, ctx.path, from);
-      if (!match) break;
-      ctx.routeParams = match.params;
-      ctx.splat = match.splat;
-      try {
-        const result = await match.handler(ctx);
-        if (result !== undefined) ctx.responseBody = result;
-        return;
-      } catch (signal) {
-        if (!(signal instanceof Pass)) throw signal;
-        from = match.index + 1;
-      }
-    }
-    const allowed = this.router.allowedMethods(ctx.path);
-    if (allowed.length === 0 || allowed.includes(ctx.method)) throw new HttpError(404, `No route for ${ctx.method} ${ctx.path}`);
-    ctx.responseHeaders.allow = allowed.join(', ');
-    throw new HttpError(405, `${ctx.method} is not allowed here; allowed: ${allowed.join(', ')}`);
-  }
-
-  /** Only reached if writing the response itself failed: answer 500 if still possible. */
-  #lastResort(res: ServerResponse, error: unknown): void {
-    this.#log('error', `failed to write a response: ${error instanceof Error ? error.stack : String(error)}`);
-    if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end();
-  }
 
   /**
    * Starts serving. Defaults to the `port` and `host` settings; port 0 picks a free port.
