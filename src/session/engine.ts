@@ -36,7 +36,8 @@ export interface SessionChange {
 /**
  * The storage contract.
  *
- * - `retrieve`: the stored data, with the sliding expiry refreshed; `undefined` for an unknown or
+ * - `retrieve`: the stored data, with the sliding expiry refreshed (to `sessionDuration` from the
+ *   EngineContext, which is also the ttl the factory flushes with); `undefined` for an unknown or
  *   expired id (never an exception). Throws `SessionStoreError` when the store cannot answer.
  * - `flush`: apply `change` (see SessionChange) and set the expiry to `ttlSeconds` from now. For an
  *   id that no longer exists (destroyed or expired meanwhile) and `change.isNew === false`, it

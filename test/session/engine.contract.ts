@@ -3,10 +3,12 @@
  * through `quickstep/testing`:
  * ```ts
  * import { engineContract } from 'quickstep/testing';
- * engineContract('MyEngine', async () => ({ engine: new MyEngine(...), cleanup: () => ... }));
+ * engineContract('MyEngine', async ({ sessionDuration }) => ({ engine: new MyEngine(sessionDuration), cleanup: () => ... }));
  * ```
  * It registers one uvu suite and runs it. `setup` is called before each test, so every test
- * starts from an empty store; `cleanup` (if given) after each.
+ * starts from an empty store; `cleanup` (if given) after each. `sessionDuration` is the
+ * EngineContext value the engine must use: the sliding expiry a read refreshes to. The suite's
+ * flushes pass the same value as their ttl, as the SessionFactory does.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -45,7 +47,7 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 export function engineContract(
   name: string,
-  setup: () => Promise<ContractSubject> | ContractSubject,
+  setup: (options: { sessionDuration: number }) => Promise<ContractSubject> | ContractSubject,
   options: ContractOptions = {},
 ): void {
   const contract = suite<{ subject?: ContractSubject; engine: SessionEngine }>(`engine contract :: ${name}`, {} as never);
@@ -53,7 +55,7 @@ export function engineContract(
 
   contract.before.each(async context => {
     if (options.skip) return;
-    context.subject = await setup();
+    context.subject = await setup({ sessionDuration: TTL });
     context.engine = context.subject.engine;
   });
   contract.after.each(async context => {
@@ -160,22 +162,37 @@ export function engineContract(
     assert.is(await engine.retrieve(freshId), undefined);
   });
 
-  test('expiry :: a session expires after ttl seconds without use', async ({ engine }) => {
-    const id = newId();
-    await write(engine, id, true, s => s.set('a', 1), 1);
-    assert.equal(await read(engine, id), { a: 1 });
-    await sleep(2100);
-    assert.is(await engine.retrieve(id), undefined);
-  });
+  /** Runs `body` on a fresh engine whose sessions live `seconds` without use. */
+  async function shortLived(seconds: number, body: (engine: SessionEngine) => Promise<void>) {
+    const subject = await setup({ sessionDuration: seconds });
+    try {
+      await body(subject.engine);
+    } finally {
+      await subject.cleanup?.();
+      await subject.engine.close?.();
+    }
+  }
 
-  test('expiry :: a write slides the expiry forward', async ({ engine }) => {
-    const id = newId();
-    await write(engine, id, true, s => s.set('a', 1), 2);
-    await sleep(1200);
-    await write(engine, id, false, s => s.set('b', 2), 2);
-    await sleep(1200);
-    assert.equal(await read(engine, id), { a: 1, b: 2 }, 'alive 2.4 s after creation, 1.2 s after the write');
-  });
+  test('expiry :: a session expires after session_duration without use', () =>
+    shortLived(1, async engine => {
+      const id = newId();
+      await write(engine, id, true, s => s.set('a', 1), 1);
+      assert.equal(await read(engine, id), { a: 1 });
+      await sleep(2100);
+      assert.is(await engine.retrieve(id), undefined);
+    }));
+
+  test('expiry :: reads and writes slide the expiry forward', () =>
+    shortLived(2, async engine => {
+      const id = newId();
+      await write(engine, id, true, s => s.set('a', 1), 2);
+      await sleep(1200);
+      await write(engine, id, false, s => s.set('b', 2), 2);
+      await sleep(1200);
+      assert.equal(await read(engine, id), { a: 1, b: 2 }, 'alive 2.4 s after creation, 1.2 s after the write');
+      await sleep(1200);
+      assert.equal(await read(engine, id), { a: 1, b: 2 }, 'alive 1.2 s after the read');
+    }));
 
   test('sessions :: lists every stored id', async ({ engine }) => {
     const ids = Array.from({ length: 25 }, newId);

@@ -5,7 +5,7 @@ import { MemoryEngine } from '../../../src/session/engines/memory.ts';
 import { Session } from '../../../src/session/session.ts';
 import { engineContract } from '../engine.contract.ts';
 
-engineContract('Memory', () => ({ engine: new MemoryEngine({ max_sessions: 100_000 }, 86400) }));
+engineContract('Memory', ({ sessionDuration }) => ({ engine: new MemoryEngine({ max_sessions: 100_000 }, sessionDuration) }));
 
 const memory = suite('Memory engine');
 

@@ -1,0 +1,200 @@
+/**
+ * The Redis session engine (ioredis), for sessions shared by several app servers.
+ *
+ * One JSON string per session at `key_prefix + id`, with the TTL `session_duration`: readable
+ * with `redis-cli GET`. A read is one round trip (GETEX, which also slides the TTL); a flush is
+ * one more, a script that applies the change to what is stored now (redis-scripts.ts).
+ *
+ * The connection opens on the first session use, so an app whose Redis is down still starts and
+ * answers every route that does not touch the session. While Redis is down, a request that needs
+ * the session fails with SessionStoreError (503) within `command_timeout`, nothing is queued for
+ * later, one line is logged per outage, and sessions work again as soon as Redis is back.
+ */
+import { Cluster, ReplyError, type Redis } from 'ioredis';
+import { SessionStoreError } from '../../errors.ts';
+import { registerSessionEngine, type EngineContext, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
+import { createClient, describeTarget, redisOptionSpecs, validateRedisOptions, type RedisEngineOptions } from './redis-options.ts';
+
+/** The scripts registered on the client (redis-options.ts), as ioredis exposes them. */
+interface SessionScripts {
+  sessionFlush(key: string, ...args: (string | number)[]): Promise<number>;
+  sessionRename(oldKey: string, newKey: string): Promise<number>;
+}
+type Client = (Redis | Cluster) & SessionScripts;
+
+export class RedisEngine implements SessionEngine {
+  readonly #options: RedisEngineOptions;
+  readonly #context: EngineContext;
+  readonly #prefix: string;
+  #client: Client | undefined;
+  /** The wait for 'ready' that concurrent requests share while (re)connecting. */
+  #connecting: Promise<Client> | undefined;
+  /** Redis is known to be unreachable: fail at once instead of waiting, log once. */
+  #down = false;
+  #lastError: unknown;
+  #closed = false;
+
+  /** Opens no connection: that happens on the first session use. */
+  constructor(options: RedisEngineOptions, context: EngineContext) {
+    this.#options = options;
+    this.#context = context;
+    this.#prefix = options.key_prefix;
+  }
+
+  async retrieve(id: string): Promise<SessionRecord | undefined> {
+    const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
+    let text: string | null;
+    try {
+      text = await client.getex(this.#prefix + id, 'EX', this.#context.sessionDuration);
+    } catch (error) {
+      throw this.#failure('read', error);
+    }
+    if (this.#down) this.#recovered();
+    if (text === null) return undefined;
+    try {
+      return { data: JSON.parse(text) };
+    } catch {
+      // Not written by this engine; reading it as unknown lets the user go on with a new session.
+      this.#context.log('warning', `session store: ${this.#prefix}<id> does not hold JSON; treated as unknown`);
+      return undefined;
+    }
+  }
+
+  async flush(id: string, change: SessionChange, ttlSeconds = this.#context.sessionDuration): Promise<void> {
+    const args: (string | number)[] = [
+      ttlSeconds, change.isNew ? 1 : 0, change.cleared ? 1 : 0,
+      change.deleted.size, change.set.size, change.incremented.size,
+    ];
+    for (const key of change.deleted) args.push(JSON.stringify(key));
+    for (const [key, json] of change.set) args.push(JSON.stringify(key), json);
+    for (const [key, by] of change.incremented) args.push(JSON.stringify(key), by);
+    const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
+    let result: number;
+    try {
+      result = await client.sessionFlush(this.#prefix + id, ...args);
+    } catch (error) {
+      throw this.#failure('save', error);
+    }
+    if (this.#down) this.#recovered();
+    // 192-bit random ids make this a broken id generator, not bad luck.
+    if (result === -1) throw new SessionStoreError('A new session was given an id that is already stored');
+  }
+
+  async destroy(id: string): Promise<void> {
+    const client = await this.#connect();
+    try {
+      await client.del(this.#prefix + id);
+    } catch (error) {
+      throw this.#failure('delete', error);
+    }
+  }
+
+  async changeId(oldId: string, newId: string): Promise<void> {
+    const client = await this.#connect();
+    const oldKey = this.#prefix + oldId;
+    const newKey = this.#prefix + newId;
+    let result: number | string | null;
+    try {
+      if (client instanceof Cluster) {
+        // The two keys hash to different slots, where RENAME cannot go. GETDEL is atomic, so the
+        // old id is invalid from then on; a late flush to it finds no key and, not being new,
+        // does not recreate it. The new id is known to nobody yet, so SET NX cannot race a writer.
+        const json = await client.getdel(oldKey);
+        result = json === null ? 0 : await client.set(newKey, json, 'EX', this.#context.sessionDuration, 'NX');
+      } else {
+        result = await client.sessionRename(oldKey, newKey);
+      }
+    } catch (error) {
+      throw this.#failure('rename', error);
+    }
+    if (result === -1 || result === null) throw new SessionStoreError('The new session id is already stored');
+  }
+
+  /** Every stored id, by SCAN over every master (never KEYS, which blocks Redis). */
+  async *sessions(): AsyncIterable<string> {
+    const client = await this.#connect();
+    const pattern = this.#prefix.replace(/[*?[\]\\]/g, '\\$&') + '*';
+    const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        let keys: string[];
+        try {
+          [cursor, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        } catch (error) {
+          throw this.#failure('list', error);
+        }
+        for (const key of keys) yield key.slice(this.#prefix.length);
+      } while (cursor !== '0');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const client = this.#client;
+    if (!client) return;
+    if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+    else client.disconnect();
+  }
+
+  /** The client once it is ready: opened on first use, waited for within command_timeout. */
+  #connect(): Promise<Client> {
+    if (this.#closed) return Promise.reject(new SessionStoreError('The Redis session engine is closed'));
+    const client = (this.#client ??= this.#open());
+    if (client.status === 'ready') return Promise.resolve(client);
+    if (this.#down && client.status !== 'wait') {
+      return Promise.reject(new SessionStoreError(`${describeTarget(this.#options)} is unreachable`, { cause: this.#lastError }));
+    }
+    return (this.#connecting ??= new Promise<Client>((resolve, reject) => {
+      const ms = this.#options.command_timeout;
+      const onReady = () => finish();
+      const onEnd = () => finish(new Error('connection closed'));
+      const timer = setTimeout(() => finish(new Error(`no connection within command_timeout (${ms} ms)`)), ms);
+      const finish = (error?: unknown) => {
+        clearTimeout(timer);
+        client.off('ready', onReady).off('error', finish).off('end', onEnd);
+        this.#connecting = undefined;
+        if (error === undefined) return resolve(client);
+        this.#outage(error);
+        reject(new SessionStoreError(`${describeTarget(this.#options)} is unreachable`, { cause: error }));
+      };
+      client.once('ready', onReady).once('error', finish).once('end', onEnd);
+      // Failures arrive as 'error' events, handled above and by the listener in #open.
+      if (client.status === 'wait') client.connect().catch(() => {});
+    }));
+  }
+
+  #open(): Client {
+    const client = createClient(this.#options) as Client;
+    // Without a listener ioredis would print every reconnect failure; the outage is logged once.
+    client.on('error', error => this.#outage(error));
+    client.on('ready', () => this.#recovered());
+    return client;
+  }
+
+  /** Wraps a command failure; a failure of the connection (not a Redis error reply) is an outage. */
+  #failure(action: string, error: unknown): SessionStoreError {
+    if (!(error instanceof ReplyError)) this.#outage(error);
+    return new SessionStoreError(`The Redis session store could not ${action} the session`, { cause: error });
+  }
+
+  #outage(error: unknown): void {
+    this.#lastError = error;
+    if (this.#down || this.#closed) return;
+    this.#down = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#context.log('error', `session store: ${describeTarget(this.#options)} is unreachable (${reason}); requests that need the session answer 503 until it is back`);
+  }
+
+  #recovered(): void {
+    if (!this.#down) return;
+    this.#down = false;
+    this.#context.log('info', `session store: ${describeTarget(this.#options)} is reachable again`);
+  }
+}
+
+registerSessionEngine<RedisEngineOptions>('Redis', {
+  options: redisOptionSpecs,
+  validate: validateRedisOptions,
+  create: (options, context) => new RedisEngine(options, context),
+});

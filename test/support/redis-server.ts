@@ -1,0 +1,250 @@
+/**
+ * Real Redis processes for the engine tests (no fakes): a single server, a 3-master cluster and a
+ * sentinel, each on free 127.0.0.1 ports with its own temporary directory, killed and cleaned up
+ * when the test stops them and, whatever happens, when the test process exits.
+ *
+ * Without `redis-server` on PATH the Redis suites report their tests as skipped, except under
+ * `CI=true`, where a missing redis-server fails a test: CI must not silently skip Redis.
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite, type Test } from 'uvu';
+
+const HOST = '127.0.0.1';
+const running = new Set<ChildProcess>();
+const directories = new Set<string>();
+
+function cleanUp(): void {
+  for (const child of running) child.kill('SIGKILL');
+  for (const dir of directories) rmSync(dir, { recursive: true, force: true });
+}
+process.on('exit', cleanUp);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    cleanUp();
+    process.kill(process.pid, signal);
+  });
+}
+
+let available: boolean | undefined;
+/** Whether `redis-server` is on PATH. */
+export function redisAvailable(): boolean {
+  return (available ??= spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0);
+}
+
+/**
+ * A uvu suite for tests that need redis-server. When it is missing, every test is reported as
+ * skipped and no hook runs; under CI=true one more test fails and says what to install.
+ */
+export function redisSuite<T = Record<string, unknown>>(name: string, context?: T): Test<T> {
+  const real = suite<T>(name, context);
+  if (redisAvailable()) return real;
+  if (process.env.CI === 'true') {
+    real('redis-server is installed', () => {
+      throw new Error('redis-server is not on PATH, and CI=true forbids skipping the Redis tests: install the Debian package redis-server (.ci/run should)');
+    });
+  }
+  const skipped = ((title: string, fn: Parameters<Test<T>>[1]) => real.skip(title, fn)) as Test<T>;
+  const noHook = Object.assign(() => {}, { each: () => {} });
+  return Object.assign(skipped, { only: real.skip, skip: real.skip, before: noHook, after: noHook, run: real.run });
+}
+
+/** A free TCP port on 127.0.0.1 (listen on port 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+/** Sends one inline command and resolves with the raw reply, or rejects (refused, timeout). */
+function ask(port: number, command: string, timeoutMs = 500): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: HOST, port });
+    let reply = '';
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error('timeout')));
+    socket.on('error', reject);
+    socket.on('data', chunk => {
+      reply += chunk.toString();
+      if (reply.endsWith('\r\n')) {
+        socket.end();
+        resolve(reply);
+      }
+    });
+    socket.write(`${command}\r\n`);
+  });
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, child?: ChildProcess, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${what}: the process exited with code ${child.exitCode}`);
+    if (await check().catch(() => false)) return;
+    await sleep(25);
+  }
+  throw new Error(`${what}: not ready within ${timeoutMs} ms`);
+}
+
+/** Runs redis-cli against `port` and resolves with its trimmed output. */
+export function redisCli(port: number, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('redis-cli', ['-h', HOST, '-p', String(port), ...args], (error, stdout, stderr) => {
+      if (error) reject(new Error(`redis-cli ${args.join(' ')}: ${stderr || error.message}`));
+      else resolve(stdout.trim());
+    });
+  });
+}
+
+function spawnRedis(args: string[]): ChildProcess {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+async function kill(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise(resolve => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'quickstep-redis-'));
+  directories.add(dir);
+  return dir;
+}
+
+export interface RedisServer {
+  port: number;
+  url: string;
+  /** Kills the server (like a crash) and waits for it to exit. The port is kept for restart(). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port (empty: nothing is persisted). */
+  restart(): Promise<void>;
+  /** Freezes the process (SIGSTOP): connections stay open but nothing answers, as a hung Redis. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
+  /** redis-cli against this server: `await redis.cli('GET', key)`. */
+  cli(...args: string[]): Promise<string>;
+  /** The `calls` of each command since the last `CONFIG RESETSTAT`, from INFO commandstats. */
+  commandCalls(): Promise<Map<string, number>>;
+}
+
+/** Starts a redis-server on a free loopback port, with nothing saved to disk. */
+export async function startRedis(options: { args?: string[] } = {}): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = tempDir();
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawnRedis(['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])]);
+    // Any answer will do: with requirepass, PING is refused with NOAUTH, but the server is up.
+    await waitUntil(`redis-server on port ${port}`, async () => /^(\+PONG|-NOAUTH)/.test(await ask(port, 'PING')), child);
+  };
+  await start();
+  const stop = () => kill(child);
+  return {
+    port,
+    url: `redis://${HOST}:${port}`,
+    stop,
+    restart: async () => {
+      await stop();
+      await start();
+    },
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
+    cli: (...args) => redisCli(port, ...args),
+    commandCalls: () => commandCalls(port),
+  };
+}
+
+async function commandCalls(port: number): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  for (const [, name, count] of (await redisCli(port, 'INFO', 'commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    calls.set(name!, Number(count));
+  }
+  return calls;
+}
+
+export interface RedisCluster {
+  /** The masters' client ports. */
+  ports: number[];
+  /** `127.0.0.1:port` of every master, for the engine's `cluster` option. */
+  nodes: string[];
+  cli(port: number, ...args: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Starts a 3-master Redis Cluster (no replicas) on loopback and waits for cluster_state:ok. */
+export async function startCluster(): Promise<RedisCluster> {
+  const ports: number[] = [];
+  const children: ChildProcess[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort();
+      const busPort = await freePort();
+      const dir = tempDir();
+      const child = spawnRedis([
+        '--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir,
+        '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'),
+        '--cluster-port', String(busPort), '--cluster-node-timeout', '2000',
+      ]);
+      children.push(child);
+      ports.push(port);
+      await waitUntil(`cluster node on port ${port}`, async () => (await ask(port, 'PING')).startsWith('+PONG'), child);
+    }
+    const nodes = ports.map(port => `${HOST}:${port}`);
+    await new Promise<void>((resolve, reject) => {
+      execFile('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], (error, stdout, stderr) =>
+        error ? reject(new Error(`redis-cli --cluster create: ${stderr || stdout}`)) : resolve(),
+      );
+    });
+    for (const port of ports) {
+      await waitUntil(`cluster_state:ok on ${port}`, async () => (await redisCli(port, 'CLUSTER', 'INFO')).includes('cluster_state:ok'));
+    }
+    return {
+      ports,
+      nodes,
+      cli: redisCli,
+      stop: async () => {
+        await Promise.all(children.map(kill));
+      },
+    };
+  } catch (error) {
+    await Promise.all(children.map(kill));
+    throw error;
+  }
+}
+
+export interface RedisSentinel {
+  port: number;
+  /** The master name it monitors. */
+  name: string;
+  stop(): Promise<void>;
+}
+
+/** Starts one sentinel (redis-server --sentinel) monitoring the master on `masterPort`. */
+export async function startSentinel(masterPort: number, name = 'quickstep'): Promise<RedisSentinel> {
+  const port = await freePort();
+  const dir = tempDir();
+  const config = join(dir, 'sentinel.conf');
+  // Sentinel rewrites its config file, so it lives in the temporary directory.
+  writeFileSync(config, [
+    `port ${port}`, `bind ${HOST}`, `dir ${dir}`,
+    `sentinel monitor ${name} ${HOST} ${masterPort} 1`,
+    `sentinel down-after-milliseconds ${name} 5000`,
+    '',
+  ].join('\n'));
+  const child = spawnRedis([config, '--sentinel']);
+  await waitUntil(`sentinel on port ${port}`, async () => (await ask(port, `SENTINEL get-master-addr-by-name ${name}`)).startsWith('*2'), child);
+  return { port, name, stop: () => kill(child) };
+}
