@@ -1,0 +1,134 @@
+/**
+ * The example app's routes (the HTTP contract of issue 5). They are registered on the app they
+ * are given, so `app.ts` serves them on the default app from config.yml and the tests on apps
+ * of their own; the handlers use the request keywords, which work in any app's request.
+ *
+ * GET / counts visits: each view of the home page by a logged-in user increments `visits`
+ * (the view right after logging in is the first). Anonymous views count nothing and store nothing.
+ */
+import { body, changeSessionId, destroySession, header, HttpError, params, redirect, sendError, session, status, type App } from 'quickstep';
+import { homePage, loginPage } from './page.ts';
+
+/** Preference names: what fits in a URL segment and a session key without escaping. */
+const PREF_NAME = /^[a-z0-9_-]{1,32}$/;
+/** Each preference is its own session key, so concurrent writes of different ones both stay. */
+const PREF_KEY = 'pref.';
+const MAX_NAME = 64;
+
+/** Registers every route of the example app on `app` and returns it. */
+export function defineRoutes(app: App): App {
+  return app
+    .get('/', home)
+    .post('/login', login)
+    .post('/logout', logout)
+    .get('/counter', counter)
+    .get('/whoami', whoami)
+    .put('/prefs/:name', putPref)
+    // Whatever else sits under /prefs/ ("", "a/b") is a bad name too, not a 404.
+    .put('/prefs/**', badPrefName)
+    .get('/prefs', getPrefs)
+    .get('/health', health);
+}
+
+async function home(): Promise<string> {
+  // session('user') reads without creating: an anonymous visit stores nothing and sends no cookie.
+  const user = await session('user');
+  if (typeof user !== 'string') return loginPage();
+  const current = await session();
+  const visits = current.increment('visits');
+  return homePage({ user, visits, prefs: prefsOf(current.toJSON()) });
+}
+
+async function login(): Promise<string> {
+  const read = await readLoginName();
+  if ('error' in read) {
+    // Nothing touched the session: no store write and no cookie for a failed login.
+    status(400);
+    return loginPage(read.error);
+  }
+  await session('user', read.name);
+  // A new id after login, so an id planted in the browser beforehand (fixation) is worthless.
+  await changeSessionId();
+  return redirect('/', 303);
+}
+
+/** The trimmed `user` of a urlencoded form post, or why it is refused. */
+async function readLoginName(): Promise<{ name: string } | { error: string }> {
+  if (mediaType() !== 'application/x-www-form-urlencoded') return { error: 'Please log in with the form below.' };
+  let form: unknown;
+  try {
+    form = await body();
+  } catch (error) {
+    // Malformed encoding is the client's mistake: the same readable page, not a bare 400.
+    if (error instanceof HttpError && error.status === 400) return { error: 'That form could not be read. Please try again.' };
+    throw error;
+  }
+  const user = (form as Record<string, unknown> | undefined)?.user;
+  // Missing, or an array when the field was sent twice.
+  if (typeof user !== 'string') return { error: 'Please enter your name.' };
+  const name = user.trim();
+  // Counted in characters (code points), so a name in emoji is not cut at half the length.
+  const length = [...name].length;
+  if (length === 0) return { error: 'Please enter your name.' };
+  if (length > MAX_NAME) return { error: `A name has at most ${MAX_NAME} characters; that one has ${length}.` };
+  return { name };
+}
+
+async function logout(): Promise<never> {
+  await destroySession();
+  return redirect('/', 303);
+}
+
+async function counter(): Promise<{ count: number }> {
+  // increment() records "+1" for the engine, so concurrent requests add up instead of racing.
+  return { count: (await session()).increment('count') };
+}
+
+async function whoami(): Promise<{ user: string | null }> {
+  const user = await session('user');
+  return { user: typeof user === 'string' ? user : null };
+}
+
+const badPrefName = (): never => sendError('A preference name is 1 to 32 of a-z, 0-9, "_" and "-".', 400);
+
+async function putPref(): Promise<string> {
+  const name = params('name');
+  if (typeof name !== 'string' || !PREF_NAME.test(name)) return badPrefName();
+  const type = mediaType();
+  if (type !== 'application/json' && !type.endsWith('+json')) return sendError('Send the preference as JSON (content-type: application/json).', 400);
+  const payload = await body<unknown>();
+  if (!isPlainObject(payload) || !Object.hasOwn(payload, 'value')) return sendError('Expected a JSON body {"value": <any JSON>}.', 400);
+  await session(PREF_KEY + name, payload.value);
+  status(204);
+  return '';
+}
+
+async function getPrefs(): Promise<Record<string, unknown>> {
+  // session() makes a session in memory only; nothing is stored or sent unless it is written.
+  return prefsOf((await session()).toJSON());
+}
+
+function health(): string {
+  header('content-type', 'text/plain; charset=utf-8');
+  return 'ok';
+}
+
+/** The preferences among the session's keys, by name. */
+function prefsOf(data: Record<string, unknown>): Record<string, unknown> {
+  // A null prototype, so a preference named __proto__ is an ordinary key.
+  const prefs: Record<string, unknown> = Object.create(null);
+  for (const [key, value] of Object.entries(data)) {
+    if (key.startsWith(PREF_KEY)) prefs[key.slice(PREF_KEY.length)] = value;
+  }
+  return prefs;
+}
+
+/** The request's content type without parameters, lower-cased ('' when absent). */
+function mediaType(): string {
+  const type = header('content-type');
+  return typeof type === 'string' ? type.split(';', 1)[0]!.trim().toLowerCase() : '';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array);
+}

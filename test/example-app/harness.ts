@@ -1,0 +1,86 @@
+/**
+ * Serves the example app for its tests, built as `npm start` builds it: from the repository's own
+ * config.yml, with SESSION_ENGINE (and REDIS_URL, pointing at a redis-server of the test's own)
+ * choosing the engine — so the tests also prove that config.yml runs on both engines.
+ */
+import { fileURLToPath } from 'node:url';
+import { suite, type Test } from 'uvu';
+import { App, loadConfig } from 'quickstep';
+import { testClient, type TestClient } from 'quickstep/testing';
+import { defineRoutes } from '../../example-app/routes.ts';
+import { redisSuite, startRedis, type RedisServer } from '../support/redis-server.ts';
+
+export type Engine = 'Memory' | 'Redis';
+export const ENGINES: readonly Engine[] = ['Memory', 'Redis'];
+export const COOKIE = 'dancer.session';
+
+/** The repository root, where config.yml is. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The example app as config.yml makes it for `engine`. */
+export function exampleApp(engine: Engine, redisUrl?: string): App {
+  const env = { ...process.env, SESSION_ENGINE: engine, ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }) };
+  return defineRoutes(new App(loadConfig({ dir: ROOT, environment: 'development', env })));
+}
+
+/** A running example app on an engine; `stop()` stops the app and its redis-server. */
+export interface Served {
+  app: App;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the example app on `engine` (and a redis-server for it) on a free loopback port. */
+export async function serve(engine: Engine): Promise<Served> {
+  const redis: RedisServer | undefined = engine === 'Redis' ? await startRedis() : undefined;
+  const app = exampleApp(engine, redis?.url);
+  const { url } = await app.listen(0, '127.0.0.1');
+  return { app, url, stop: async () => { await app.close(); await redis?.stop(); } };
+}
+
+/** What every test of an engine suite gets: the app and a client whose jar is never used. */
+export interface Ctx {
+  app: App;
+  client: TestClient;
+}
+
+/**
+ * `example app :: <engine>`, serving the app for its tests. The Redis one is skipped without
+ * redis-server, except under CI=true, where that fails (see redisSuite).
+ */
+export function engineSuite(engine: Engine, topic = ''): Test<Ctx> {
+  const name = `example app${topic && ` ${topic}`} :: ${engine}`;
+  const test = engine === 'Redis' ? redisSuite<Ctx>(name, {} as Ctx) : suite<Ctx>(name, {} as Ctx);
+  let redis: RedisServer | undefined;
+  test.before(async ctx => {
+    redis = engine === 'Redis' ? await startRedis() : undefined;
+    ctx.app = exampleApp(engine, redis?.url);
+    ctx.client = await testClient(ctx.app);
+  });
+  test.after(async ctx => {
+    await ctx.client?.close();
+    await redis?.stop();
+  });
+  return test;
+}
+
+/** A new "browser" with an empty cookie jar, on the suite's server. */
+export const browser = (ctx: Ctx): TestClient => ctx.client.fork();
+
+/** How many sessions the engine holds (all of them: each suite has a store of its own). */
+export async function storedSessions(ctx: Ctx): Promise<number> {
+  let count = 0;
+  for await (const _ of ctx.app.sessions!.engine.sessions()) count++;
+  return count;
+}
+
+/** A browser that logged in as `user` (and the id of its session). */
+export async function loggedIn(ctx: Ctx, user: string): Promise<{ client: TestClient; id: string }> {
+  const client = browser(ctx);
+  const res = await client.post('/login', { form: { user } });
+  if (res.status !== 303) throw new Error(`login as ${JSON.stringify(user)} answered ${res.status}: ${res.text}`);
+  return { client, id: client.jar.get(COOKIE)!.value };
+}
+
+/** The Cookie header of a session id, to replay an id the client no longer holds. */
+export const cookieFor = (id: string): Record<string, string> => ({ cookie: `${COOKIE}=${id}` });

@@ -1,0 +1,127 @@
+/**
+ * The example app's contract for logging in and out (issue 5): GET /, POST /login, POST /logout,
+ * GET /whoami, GET /health. Registered on a suite per engine by http.test.ts.
+ */
+import type { Test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { browser, COOKIE, cookieFor, loggedIn, storedSessions, type Ctx } from './harness.ts';
+
+export function sessionRoutes(test: Test<Ctx>): void {
+  test('GET / :: anonymous gets the login form and no session', async ctx => {
+    const before = await storedSessions(ctx);
+    const res = await browser(ctx).get('/');
+    assert.is(res.status, 200);
+    assert.match(res.headers.get('content-type')!, /^text\/html/);
+    assert.match(res.text, /<form method="post" action="\/login">/);
+    assert.match(res.text, /<input name="user"/);
+    assert.equal(res.setCookies, []);
+    assert.is(await storedSessions(ctx), before);
+  });
+
+  test('POST /login :: stores the trimmed name, 303 to / with a session cookie', async ctx => {
+    const client = browser(ctx);
+    const res = await client.post('/login', { form: { user: '  Ann Smith  ' } });
+    assert.is(res.status, 303);
+    assert.is(res.headers.get('location'), '/');
+    assert.ok(res.setCookie(COOKIE)?.value);
+    assert.equal((await client.get('/whoami')).json(), { user: 'Ann Smith' });
+  });
+
+  test('POST /login :: 64 characters (emoji count as one) are accepted', async ctx => {
+    for (const user of ['a'.repeat(64), '🦊'.repeat(64)]) {
+      const { client } = await loggedIn(ctx, user);
+      assert.equal((await client.get('/whoami')).json(), { user });
+    }
+  });
+
+  const refused: Record<string, Record<string, string>> = {
+    '65 characters is a 400': { form: 'user=' + 'a'.repeat(65) },
+    'an empty name is a 400': { form: 'user=' },
+    'a whitespace-only name is a 400': { form: 'user=%20%09%20' },
+    'a missing field is a 400': { form: 'name=ann' },
+    'the field twice is a 400': { form: 'user=ann&user=bob' },
+    'bad percent-encoding is a 400': { form: 'user=%E0%A4%A' },
+    'a JSON body is a 400': { json: '{"user":"ann"}' },
+    'no body is a 400': {},
+  };
+  for (const [title, sent] of Object.entries(refused)) {
+    test(`POST /login :: ${title}: readable page, no cookie, nothing stored`, async ctx => {
+      const before = await storedSessions(ctx);
+      const type = sent.json === undefined ? 'application/x-www-form-urlencoded' : 'application/json';
+      const res = await browser(ctx).post('/login', { headers: { 'content-type': type }, body: sent.form ?? sent.json ?? '' });
+      assert.is(res.status, 400);
+      assert.match(res.headers.get('content-type')!, /^text\/html/);
+      assert.match(res.text, /class="error"/);
+      assert.match(res.text, /action="\/login"/, 'the page offers the form again');
+      assert.equal(res.setCookies, []);
+      assert.is(await storedSessions(ctx), before);
+    });
+  }
+
+  test('POST /login :: a refused login leaves an existing session as it was', async ctx => {
+    const { client, id } = await loggedIn(ctx, 'ann');
+    const res = await client.post('/login', { form: { user: ' ' } });
+    assert.is(res.status, 400);
+    assert.equal(res.setCookies, []);
+    assert.equal((await client.get('/whoami', { headers: cookieFor(id) })).json(), { user: 'ann' });
+  });
+
+  test('POST /login :: changes the session id; the pre-login id is dead, its data moves', async ctx => {
+    const client = browser(ctx);
+    await client.get('/counter');
+    const before = client.jar.get(COOKIE)!.value;
+    await client.post('/login', { form: { user: 'ann' } });
+    const after = client.jar.get(COOKIE)!.value;
+    assert.is.not(after, before);
+    assert.equal((await client.get('/counter')).json(), { count: 2 });
+    const old = await browser(ctx).get('/whoami', { headers: cookieFor(before) });
+    assert.equal(old.json(), { user: null });
+  });
+
+  test('GET / :: greets the user, HTML-escaped (no XSS)', async ctx => {
+    const { client } = await loggedIn(ctx, `<script>alert("x")</script> & 'co'`);
+    const res = await client.get('/');
+    assert.is(res.status, 200);
+    assert.ok(res.text.includes('Hello, &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;co&#39;'));
+    assert.not.ok(res.text.includes('<script>alert'));
+    assert.match(res.text, /action="\/logout"/);
+  });
+
+  test('GET / :: counts the visits of a logged-in user', async ctx => {
+    const { client } = await loggedIn(ctx, 'ann');
+    for (const visits of [1, 2, 3]) {
+      assert.match((await client.get('/')).text, new RegExp(`id="visits">${visits}<`));
+    }
+  });
+
+  test('POST /logout :: destroys the session, 303 to /; the old cookie is logged out', async ctx => {
+    const { client, id } = await loggedIn(ctx, 'ann');
+    const before = await storedSessions(ctx);
+    const res = await client.post('/logout');
+    assert.is(res.status, 303);
+    assert.is(res.headers.get('location'), '/');
+    assert.is(client.jar.get(COOKIE), undefined, 'the cookie is expired');
+    assert.is(await storedSessions(ctx), before - 1);
+    assert.equal((await browser(ctx).get('/whoami', { headers: cookieFor(id) })).json(), { user: null });
+    assert.match((await browser(ctx).get('/', { headers: cookieFor(id) })).text, /action="\/login"/);
+  });
+
+  test('GET /whoami :: anonymous is null and creates no session', async ctx => {
+    const before = await storedSessions(ctx);
+    const res = await browser(ctx).get('/whoami');
+    assert.is(res.status, 200);
+    assert.equal(res.json(), { user: null });
+    assert.equal(res.setCookies, []);
+    assert.is(await storedSessions(ctx), before);
+  });
+
+  test('GET /health :: ok, and never a cookie, even with a session cookie', async ctx => {
+    const { id } = await loggedIn(ctx, 'ann');
+    for (const headers of [{}, cookieFor(id), cookieFor('not-a-session-id'), cookieFor('x'.repeat(32))]) {
+      const res = await browser(ctx).get('/health', { headers });
+      assert.is(res.status, 200);
+      assert.is(res.text, 'ok');
+      assert.equal(res.setCookies, []);
+    }
+  });
+}
