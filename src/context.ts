@@ -161,14 +161,14 @@ export class Context {
   session(): Promise<Session>;
   session<K extends SessionKey>(key: K): Promise<SessionValue<K> | undefined>;
   session<K extends SessionKey>(key: K, value: SessionValue<K> | undefined): Promise<void>;
-  async session(...args: [key?: string, value?: unknown]): Promise<unknown> {
+  session(...args: [key?: string, value?: unknown]): Promise<unknown> {
+    // Plain Promise chains rather than async/await: this is on every session request's path.
     const sessions = this.#requestSession('session');
     if (args.length === 0) return sessions.get();
     const key = args[0]!;
-    if (args.length === 1) return (await sessions.find())?.get(key);
-    const session = args[1] === undefined ? await sessions.find() : await sessions.get();
-    session?.set(key, args[1]);
-    return undefined;
+    if (args.length === 1) return sessions.find().then(session => session?.get(key));
+    const value = args[1];
+    return (value === undefined ? sessions.find() : sessions.get()).then(session => session?.set(key, value));
   }
 
   /** Deletes the session from the store and expires the cookie. */

@@ -50,19 +50,18 @@ export class SessionFactory {
   }
 
   /** The stored session with this id, or undefined for a malformed, unknown or expired id. */
-  async retrieve(id: string): Promise<Session | undefined> {
-    if (!this.validateId(id)) return undefined;
-    const record = await guard('read', () => this.engine.retrieve(id));
-    return record && this.#withExpiry(new Session(id, record.data, false));
+  retrieve(id: string): Promise<Session | undefined> {
+    if (!this.validateId(id)) return NOTHING;
+    return guard('read', () => this.engine.retrieve(id)).then(record => record && this.#withExpiry(new Session(id, record.data, false)));
   }
 
   /** Stores what this request changed. Only call it for a dirty session. */
-  async flush(session: Session): Promise<void> {
-    await guard('save', () => this.engine.flush(session.id, session.change, this.policy.session_duration));
+  flush(session: Session): Promise<void> {
+    return guard('save', () => this.engine.flush(session.id, session.change, this.policy.session_duration));
   }
 
-  async destroy(id: string): Promise<void> {
-    await guard('delete', () => this.engine.destroy(id));
+  destroy(id: string): Promise<void> {
+    return guard('delete', () => this.engine.destroy(id));
   }
 
   /**
@@ -112,12 +111,25 @@ export class SessionFactory {
   }
 }
 
-/** Runs an engine call; anything it throws becomes a SessionStoreError (503) with the cause kept. */
-async function guard<T>(action: string, call: () => Promise<T>): Promise<T> {
+const NOTHING: Promise<undefined> = Promise.resolve(undefined);
+
+/**
+ * Runs an engine call; anything it throws or rejects with becomes a SessionStoreError (503) with
+ * the cause kept. Not an async function, and no named closure (tsx's keepNames wraps each one
+ * in a defineProperty call): this is on every session request's path, and on Node 20 each extra
+ * Promise also pays AsyncLocalStorage's hooks.
+ */
+function guard<T>(action: string, call: () => Promise<T>): Promise<T> {
+  let pending: Promise<T>;
   try {
-    return await call();
+    pending = call();
   } catch (error) {
-    if (error instanceof SessionStoreError) throw error;
-    throw new SessionStoreError(`The session store could not ${action} the session`, { cause: error });
+    pending = Promise.reject(error);
   }
+  return pending.then(undefined, error => rethrowAsStoreError(action, error));
+}
+
+function rethrowAsStoreError(action: string, error: unknown): never {
+  if (error instanceof SessionStoreError) throw error;
+  throw new SessionStoreError(`The session store could not ${action} the session`, { cause: error });
 }

@@ -30,18 +30,16 @@ export class RequestSession {
   }
 
   /** The session, created (in memory only) when there is none. */
-  async get(): Promise<Session> {
-    const found = await this.find();
-    return found ?? (this.#session ??= this.#factory.create());
+  get(): Promise<Session> {
+    return this.find().then(found => found ?? (this.#session ??= this.#factory.create()));
   }
 
   /** The session if the request has one (loaded or stored), without creating one. */
-  async find(): Promise<Session | undefined> {
+  find(): Promise<Session | undefined> {
     this.#touched = true;
-    if (this.#session) return this.#session;
-    if (this.#cookieId === undefined) return undefined;
-    this.#loading ??= this.#load(this.#cookieId);
-    return this.#loading;
+    if (this.#session) return Promise.resolve(this.#session);
+    if (this.#cookieId === undefined) return Promise.resolve(undefined);
+    return (this.#loading ??= this.#load(this.#cookieId));
   }
 
   /** Deletes the stored session now; later writes in this request start a brand-new session. */
@@ -63,15 +61,20 @@ export class RequestSession {
   }
 
   /**
-   * Flushes if dirty and returns the session Set-Cookie value to send, if any. Throws
-   * SessionStoreError when the flush fails: the caller answers 503 instead of a response that
-   * silently lost data.
+   * Flushes if dirty and gives the session Set-Cookie value to send, if any: at once when there
+   * is nothing to flush, else through a Promise that rejects with SessionStoreError when the
+   * flush fails (the caller answers 503 instead of a response that silently lost data).
    */
-  async commit(): Promise<string | undefined> {
+  commit(): Promise<string | undefined> | string | undefined {
     const session = this.#session;
+    if (session?.isDirty) return this.#factory.flush(session).then(() => this.#cookie(session));
+    return this.#cookie(session);
+  }
+
+  /** The Set-Cookie value for the end of this request (see the rules at the top). */
+  #cookie(session: Session | undefined): string | undefined {
     const factory = this.#factory;
     if (session) {
-      if (session.isDirty) await factory.flush(session);
       const stored = !session.isNew || session.isDirty;
       if (stored && (session.isNew || this.#idChanged || factory.policy.cookie_duration !== undefined)) {
         return factory.cookie(session);
@@ -86,13 +89,14 @@ export class RequestSession {
     return this.#touched;
   }
 
-  async #load(id: string): Promise<Session | undefined> {
-    const session = await this.#factory.retrieve(id);
-    if (session) this.#session ??= session;
-    else {
-      this.#cookieId = undefined;
-      this.#staleCookie = true;
-    }
-    return this.#session;
+  #load(id: string): Promise<Session | undefined> {
+    return this.#factory.retrieve(id).then(session => {
+      if (session) this.#session ??= session;
+      else {
+        this.#cookieId = undefined;
+        this.#staleCookie = true;
+      }
+      return this.#session;
+    });
   }
 }
