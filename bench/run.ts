@@ -67,6 +67,7 @@ async function startServer(spec: ServerSpec, redis: BenchRedis | undefined): Pro
     NODE_ENV: 'production',
     BENCH_STORE: spec.store,
     BENCH_REDIS_PORT: String(redis?.port ?? ''),
+    ...spec.env,
   });
   try {
     const [, port] = await waitFor(pinned, /^PORT (\d+)$/m);

@@ -8,6 +8,8 @@ export interface ServerSpec {
   name: string;
   file: string;
   store: 'memory' | 'redis' | 'none';
+  /** More environment for the server process (e.g. BENCH_KEYWORDS). */
+  env?: Record<string, string>;
 }
 
 /** One wrk target. */
@@ -20,7 +22,8 @@ export interface Scenario {
   target?: string;
 }
 
-const server = (name: string, file: string, store: ServerSpec['store']): ServerSpec => ({ name, file, store });
+const server = (name: string, file: string, store: ServerSpec['store'], env?: Record<string, string>): ServerSpec =>
+  ({ name, file, store, ...(env === undefined ? {} : { env }) });
 const bare = server('bare', 'bare.ts', 'none');
 const handRedis = server('hand-redis', 'hand-redis.ts', 'redis');
 const handMap = server('hand-map', 'hand-map.ts', 'memory');
@@ -55,5 +58,11 @@ export const scenarios: Scenario[] = [
   ...trio('Quickstep Memory', server('quickstep-memory', 'quickstep.ts', 'memory'),
     ['≥0.85x', '≥0.8x', '≥0.8x']),
   ...trio('Quickstep Redis', server('quickstep-redis', 'quickstep.ts', 'redis'),
+    ['≥0.85x, 0 cmds', '≥0.9x, 1 cmd', '≥0.85x, ≤2 cmds']),
+  // The same app with `keywords: false`: ctx methods only, so Node 20's AsyncLocalStorage hooks
+  // never run; the difference is what the keywords cost.
+  ...trio('Quickstep Memory, keywords off', server('quickstep-memory-ctx', 'quickstep.ts', 'memory', { BENCH_KEYWORDS: 'off' }),
+    ['≥0.85x', '≥0.8x', '≥0.8x']),
+  ...trio('Quickstep Redis, keywords off', server('quickstep-redis-ctx', 'quickstep.ts', 'redis', { BENCH_KEYWORDS: 'off' }),
     ['≥0.85x, 0 cmds', '≥0.9x, 1 cmd', '≥0.85x, ≤2 cmds']),
 ];

@@ -21,7 +21,7 @@ export interface Listening {
   server: Server;
 }
 
-const SIMPLE_SETTINGS = ['port', 'host', 'log', 'max_body_size', 'show_errors'] as const;
+const SIMPLE_SETTINGS = ['port', 'host', 'log', 'max_body_size', 'show_errors', 'keywords'] as const;
 type SimpleSetting = (typeof SIMPLE_SETTINGS)[number];
 
 export class App {
@@ -130,7 +130,8 @@ export class App {
   /** Handles one request: the node:http request listener (`createServer(app.handle)`). */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new Context(req, res, this.#settings, this.#sessions);
-    currentContext.run(ctx, this.#pipeline.run, ctx);
+    if (this.#settings.keywords) currentContext.run(ctx, this.#pipeline.run, ctx);
+    else this.#pipeline.run(ctx);
   };
 
   /**

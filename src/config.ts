@@ -20,13 +20,19 @@ export interface Settings {
   max_body_size: number; // bytes, default 1048576; a larger request body is a 413
   environment: string; // default: the environment in use (DANCER_ENVIRONMENT, else 'development')
   show_errors: boolean; // whether 500 bodies show the error + stack; default: environment === 'development'
+  /**
+   * Whether request keywords (session(), params(), ...) work, through AsyncLocalStorage (default
+   * true). false: only the ctx methods work, and Node 20 pays no AsyncLocalStorage hooks on any
+   * Promise (bench/ measures the difference).
+   */
+  keywords: boolean;
   session: SessionSettings; // the engine chosen by `session:` (default 'Memory'), its options, the cookie policy
 }
 
 /** What createApp() accepts: the same shape as config.yml, all optional. */
 export interface SettingsInput {
   port?: number | string; host?: string; log?: string; max_body_size?: number | string; environment?: string;
-  show_errors?: boolean | string; session?: string; engines?: { session?: Record<string, Record<string, unknown>> };
+  show_errors?: boolean | string; keywords?: boolean | string; session?: string; engines?: { session?: Record<string, Record<string, unknown>> };
 }
 
 /** The top level as read, before the defaults that depend on other keys are filled in. */
@@ -41,6 +47,7 @@ const topLevelSpecs: Specs<TopLevel> = {
   max_body_size: integer(1048576, 0),
   environment: string(undefined),
   show_errors: { ...boolean(false), fallback: undefined },
+  keywords: boolean(true),
   session: string('Memory'),
   engines: mapping({}),
 };
@@ -125,8 +132,8 @@ function check(input: unknown, file: string, environmentInUse: string): Settings
   // An engine chosen without a block of its own runs on its defaults.
   session ??= readSessionSettings(top.session, undefined, { file, enginePath: 'session', optionsPath: `engines.session.${top.session}` });
   const environment = top.environment ?? environmentInUse;
-  const { port, host, log, max_body_size } = top;
-  return { port, host, log, max_body_size, environment, show_errors: top.show_errors ?? environment === 'development', session };
+  const { port, host, log, max_body_size, keywords } = top;
+  return { port, host, log, max_body_size, keywords, environment, show_errors: top.show_errors ?? environment === 'development', session };
 }
 
 /** Parses `<dir>/<file>`; undefined when it does not exist, `{}` when it is empty. */

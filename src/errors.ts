@@ -59,8 +59,8 @@ export class OutsideRequestError extends Error {
 
   constructor(keyword: string) {
     super(
-      `${keyword}() was called outside a request. Call it from a route handler or hook ` +
-        `(or use the ctx argument they receive).`,
+      `${keyword}() was called outside a request. Call it from a route handler or hook, or use ` +
+        `the ctx argument they receive (ctx.${keyword}()); in an app with \`keywords: false\` only ctx works.`,
     );
     this.name = 'OutsideRequestError';
     this.keyword = keyword;

@@ -182,6 +182,34 @@ keywords('AsyncLocalStorage :: keywords find the request after awaits, timers an
     assert.is(res.headers.get('x-hook-path'), '/a/42');
   }));
 
+keywords('keywords: false :: ctx methods work, keywords say to use ctx (no AsyncLocalStorage)', async () => {
+  const app = createApp({ log: 'none', keywords: false });
+  let refused: unknown;
+  app.get('/ctx', async ctx => {
+    await ctx.session('n', 1);
+    return ctx.params('q');
+  });
+  app.get('/keyword', () => {
+    try {
+      return dsl.params('q');
+    } catch (error) {
+      refused = error;
+      throw error;
+    }
+  });
+  const client = await testClient(app);
+  try {
+    const viaCtx = await client.get('/ctx?q=yes');
+    assert.equal([viaCtx.status, viaCtx.text], [200, 'yes']);
+    assert.ok(viaCtx.setCookie('dancer.session'), 'sessions work through ctx');
+    assert.is((await client.get('/keyword?q=yes')).status, 500);
+    assert.instance(refused, OutsideRequestError);
+    assert.match((refused as Error).message, /ctx\.params\(\).*keywords: false/);
+  } finally {
+    await client.close();
+  }
+});
+
 keywords('AsyncLocalStorage :: concurrent requests do not see each other', () => {
   let releaseFirst!: () => void;
   const firstMayFinish = new Promise<void>(resolve => (releaseFirst = resolve));
