@@ -1,20 +1,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createApp, type App } from '../src/app.ts';
+import { createApp } from '../src/app.ts';
 import { ConfigError, HttpError } from '../src/errors.ts';
-import { testClient, type TestClient } from '../src/testing/client.ts';
+import { serve } from './support/serve.ts';
 
 /** Serves a fresh app built by `define` and hands its client to `run`; the server is closed after. */
-async function serve(define: (app: App) => void, run: (client: TestClient) => Promise<void>, settings = {}): Promise<void> {
-  const app = createApp({ log: 'none', ...settings });
-  define(app);
-  const client = await testClient(app);
-  try {
-    await run(client);
-  } finally {
-    await client.close();
-  }
-}
 
 /** Everything written to stderr while `run` runs (the logger writes there). */
 async function stderrOf(run: () => Promise<void>): Promise<string> {

@@ -5,17 +5,10 @@ import type { Context } from '../src/context.ts';
 import * as dsl from '../src/dsl.ts';
 import { OutsideRequestError } from '../src/errors.ts';
 import { testClient, type TestClient } from '../src/testing/client.ts';
+import { serve as serveWith } from './support/serve.ts';
 
-async function serve(define: (app: App) => void, run: (client: TestClient) => Promise<void>): Promise<void> {
-  const app = createApp({ log: 'none', environment: 'production' });
-  define(app);
-  const client = await testClient(app);
-  try {
-    await run(client);
-  } finally {
-    await client.close();
-  }
-}
+const serve = (define: (app: App) => void, run: (client: TestClient) => Promise<void>) =>
+  serveWith(define, run, { environment: 'production' });
 
 const tick = () => new Promise(resolve => setTimeout(resolve, 1));
 

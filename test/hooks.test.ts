@@ -1,18 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createApp, type App } from '../src/app.ts';
-import { testClient, type TestClient } from '../src/testing/client.ts';
+import { createApp } from '../src/app.ts';
+import { serve } from './support/serve.ts';
 
-async function serve(define: (app: App) => void, run: (client: TestClient) => Promise<void>): Promise<void> {
-  const app = createApp({ log: 'none' });
-  define(app);
-  const client = await testClient(app);
-  try {
-    await run(client);
-  } finally {
-    await client.close();
-  }
-}
 
 const hooks = suite('hooks');
 

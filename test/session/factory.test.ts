@@ -6,8 +6,9 @@ import * as assert from 'uvu/assert';
 import { ConfigError, createApp, type App } from '../../src/index.ts';
 import { SessionFactory } from '../../src/session/factory.ts';
 import { readSessionSettings } from '../../src/session/settings.ts';
-import { testClient, type TestClient } from '../../src/testing.ts';
+import type { TestClient } from '../../src/testing.ts';
 import { countEngineCalls } from '../support/engine-calls.ts';
+import { withClient } from '../support/serve.ts';
 
 const factory = suite('SessionFactory');
 
@@ -35,14 +36,6 @@ function sessionApp(options: Record<string, unknown> = {}): App {
   return app;
 }
 
-async function withClient(app: App, run: (client: TestClient) => Promise<void>) {
-  const client = await testClient(app);
-  try {
-    await run(client);
-  } finally {
-    await client.close();
-  }
-}
 
 const sessionCookie = (client: TestClient) => client.jar.get('dancer.session')?.value;
 

@@ -4,8 +4,9 @@
  */
 import * as assert from 'uvu/assert';
 import { createApp, type App } from '../../src/index.ts';
-import { testClient, type TestClient } from '../../src/testing.ts';
+import { testClient } from '../../src/testing.ts';
 import { redisSuite, startCluster, startRedis, type RedisCluster, type RedisServer } from '../support/redis-server.ts';
+import { withClient as serve } from '../support/serve.ts';
 
 const COMMAND_TIMEOUT = 300;
 /** Slack for timers and the event loop on a loaded 2-core machine. */
@@ -56,14 +57,6 @@ function redisApp(redisOptions: Record<string, unknown>): App {
   return app;
 }
 
-async function serve<T>(app: App, run: (client: TestClient) => Promise<T>): Promise<T> {
-  const client = await testClient(app);
-  try {
-    return await run(client);
-  } finally {
-    await client.close();
-  }
-}
 
 /** The counts without the test's own CONFIG RESETSTAT and INFO. */
 const withoutOurOwn = (calls: Map<string, number>) => new Map([...calls].filter(([name]) => !/^(config|info)/.test(name)));

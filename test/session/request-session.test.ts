@@ -5,8 +5,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp, type App } from '../../src/index.ts';
-import { testClient, type TestClient } from '../../src/testing.ts';
+import type { TestClient } from '../../src/testing.ts';
 import { countEngineCalls } from '../support/engine-calls.ts';
+import { withClient } from '../support/serve.ts';
 
 const lifecycle = suite('session lifecycle over HTTP');
 
@@ -22,14 +23,6 @@ function sessionApp(settings: Parameters<typeof createApp>[0] = {}): App {
   return app;
 }
 
-async function withClient(app: App, run: (client: TestClient) => Promise<void>) {
-  const client = await testClient(app);
-  try {
-    await run(client);
-  } finally {
-    await client.close();
-  }
-}
 
 const cookieOf = (client: TestClient) => client.jar.get('dancer.session')?.value;
 

@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp, halt, redirect, session, type App } from '../../src/index.ts';
-import { testClient, type TestClient } from '../../src/testing.ts';
+import { withClient } from '../support/serve.ts';
 
 const hook = suite('session hook');
 
@@ -16,14 +16,6 @@ function sessionApp(): App {
   return app;
 }
 
-async function withClient(app: App, run: (client: TestClient) => Promise<void>) {
-  const client = await testClient(app);
-  try {
-    await run(client);
-  } finally {
-    await client.close();
-  }
-}
 
 hook('redirect :: a write right before a redirect is read by the very next request', async () => {
   const app = sessionApp();
