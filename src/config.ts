@@ -104,11 +104,7 @@ export function loadConfig(options: { dir?: string; environment?: string; env?: 
     return settings;
   } catch (error) {
     if (!(error instanceof ConfigError) || error.file !== MERGED) throw error;
-    const file = originOf(error.key, origins);
-    const relabeled = new ConfigError(file, error.key, error.expected);
-    // ConfigError does not keep `got`: keep the checked message, only the file changes.
-    relabeled.message = file + error.message.slice(MERGED.length);
-    throw relabeled;
+    throw error.withFile(originOf(error.key, origins));
   }
 }
 

@@ -28,14 +28,25 @@ export class ConfigError extends Error {
   readonly file: string;
   readonly key: string;
   readonly expected: string;
+  /** The message without the file: "key: expected ..., got ...". */
+  #detail: string;
 
   constructor(file: string, key: string, expected: string, got?: unknown) {
-    const gotText = arguments.length >= 4 ? `, got ${describe(got)}` : '';
-    super(`${file}: ${key || '(top level)'}: expected ${expected}${gotText}`);
+    const detail = `${key || '(top level)'}: expected ${expected}${arguments.length >= 4 ? `, got ${describe(got)}` : ''}`;
+    super(`${file}: ${detail}`);
     this.name = 'ConfigError';
     this.file = file;
     this.key = key;
     this.expected = expected;
+    this.#detail = detail;
+  }
+
+  /** The same error, naming `file` (the loader learns which file set a key only after merging). */
+  withFile(file: string): ConfigError {
+    const moved = new ConfigError(file, this.key, this.expected);
+    moved.message = `${file}: ${this.#detail}`;
+    moved.#detail = this.#detail;
+    return moved;
   }
 }
 
