@@ -27,7 +27,7 @@ type SimpleSetting = (typeof SIMPLE_SETTINGS)[number];
 export class App {
   #settings: Settings;
   #log: Log;
-  #sessions: SessionFactory | undefined;
+  #sessions: SessionFactory;
   readonly router = new Router<Handler>();
   readonly hooks = new Hooks();
   #prefix = '';
@@ -51,13 +51,13 @@ export class App {
   }
 
   /** The session factory (its engine is `app.sessions.engine`). */
-  get sessions(): SessionFactory | undefined {
+  get sessions(): SessionFactory {
     return this.#sessions;
   }
 
   /** Replaces the settings (as loaded from config.yml); the session engine is rebuilt. */
   async configure(settings: Settings): Promise<void> {
-    await this.#sessions?.close();
+    await this.#sessions.close();
     this.#settings = settings;
     this.#log = createLog(settings.log);
     this.#sessions = new SessionFactory(settings.session, this.#log);
@@ -177,7 +177,7 @@ export class App {
       server.closeIdleConnections();
       await closed.finally(() => (this.#closing = false));
     }
-    await this.#sessions?.close();
+    await this.#sessions.close();
   }
 }
 

@@ -46,13 +46,13 @@ export class Context {
   responseBody: unknown = undefined;
 
   readonly #search: string;
-  readonly #sessions: SessionFactory | undefined;
+  readonly #sessions: SessionFactory;
   #query: UrlencodedValues | undefined;
   #cookies: Record<string, string | undefined> | undefined;
   #body: Promise<unknown> | undefined;
   #session: RequestSession | undefined;
 
-  constructor(req: IncomingMessage, res: ServerResponse, settings: Settings, sessions: SessionFactory | undefined) {
+  constructor(req: IncomingMessage, res: ServerResponse, settings: Settings, sessions: SessionFactory) {
     this.req = req;
     this.res = res;
     this.settings = settings;
@@ -163,7 +163,7 @@ export class Context {
   session<K extends SessionKey>(key: K, value: SessionValue<K> | undefined): Promise<void>;
   session(...args: [key?: string, value?: unknown]): Promise<unknown> {
     // Plain Promise chains rather than async/await: this is on every session request's path.
-    const sessions = this.#requestSession('session');
+    const sessions = this.#requestSession();
     if (args.length === 0) return sessions.get();
     const key = args[0]!;
     if (args.length === 1) return sessions.find().then(session => session?.get(key));
@@ -173,12 +173,12 @@ export class Context {
 
   /** Deletes the session from the store and expires the cookie. */
   destroySession(): Promise<void> {
-    return this.#requestSession('destroySession').destroy();
+    return this.#requestSession().destroy();
   }
 
   /** Moves the session to a new id (call it after login); returns the new id. */
   changeSessionId(): Promise<string> {
-    return this.#requestSession('changeSessionId').changeId();
+    return this.#requestSession().changeId();
   }
 
   /** The request's session state, if the route touched it (used by the app's session hook). */
@@ -198,11 +198,9 @@ export class Context {
     else this.responseHeaders['set-cookie'] = [existing, value];
   }
 
-  #requestSession(keyword: string): RequestSession {
-    if (this.#session) return this.#session;
+  #requestSession(): RequestSession {
     const factory = this.#sessions;
-    if (!factory) throw new HttpError(500, `${keyword}(): no session engine is configured for this app`, { expose: false });
-    return (this.#session = new RequestSession(factory, this.cookies[factory.policy.cookie_name]));
+    return (this.#session ??= new RequestSession(factory, this.cookies[factory.policy.cookie_name]));
   }
 }
 
