@@ -211,6 +211,22 @@ errors('uncaught throw :: development shows the error and stack', () =>
     assert.match(res.text, /^RangeError: bad index 9\n\s+at /);
   }, { environment: 'development' }));
 
+errors('unwritable responses :: non-Error throws, a bad header, a BigInt body are 500s; serving goes on', () =>
+  serve(app => {
+    app.get('/null', () => { throw null; });
+    app.get('/string', async () => { throw 'plain text'; });
+    app.get('/header', ctx => { ctx.header('x-bad', 'line\nbreak'); return 'x'; });
+    app.get('/bigint', () => ({ n: 10n }));
+    app.get('/ok', () => 'fine');
+  }, async client => {
+    for (const path of ['/null', '/string', '/header', '/bigint']) {
+      const res = await client.get(path);
+      assert.is(res.status, 500, path);
+      assert.not.match(res.text, /plain text|line|10n/, `${path}: nothing internal shown`);
+    }
+    assert.is((await client.get('/ok')).text, 'fine');
+  }, { environment: 'production' }));
+
 const set = suite('app.set()');
 
 set('a simple setting :: applies to later requests', () =>
