@@ -125,7 +125,7 @@ export class Context {
   /** Reads a request cookie, or sets a response cookie (`cookie` package options). */
   cookie(name: string, value?: string, options?: CookieOptions): string | undefined {
     if (value === undefined) return this.cookies[name];
-    this.#appendSetCookie(serializeCookie(name, value, { path: '/', ...options }));
+    this.appendSetCookie(serializeCookie(name, value, { path: '/', ...options }));
     return undefined;
   }
 
@@ -188,10 +188,6 @@ export class Context {
 
   /** Adds a Set-Cookie header value. */
   appendSetCookie(value: string): void {
-    this.#appendSetCookie(value);
-  }
-
-  #appendSetCookie(value: string): void {
     const existing = this.responseHeaders['set-cookie'];
     if (existing === undefined) this.responseHeaders['set-cookie'] = [value];
     else if (Array.isArray(existing)) existing.push(value);

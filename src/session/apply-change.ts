@@ -4,19 +4,16 @@
  * inside a Lua script.
  */
 import type { SessionChange, SessionValues } from './engine.ts';
+import { defineOwn } from './session-json.ts';
 
 /** Returns the data after `change`; `stored` (a fresh copy the caller owns) may be reused. */
 export function applyChange(stored: SessionValues | undefined, change: SessionChange): SessionValues {
   const data: SessionValues = change.cleared || stored === undefined ? {} : stored;
   for (const key of change.deleted) delete data[key];
-  for (const [key, json] of change.set) define(data, key, JSON.parse(json));
+  for (const [key, json] of change.set) defineOwn(data, key, JSON.parse(json));
   for (const [key, by] of change.incremented) {
     const current = Object.hasOwn(data, key) ? data[key] : 0;
-    define(data, key, (typeof current === 'number' ? current : 0) + by);
+    defineOwn(data, key, (typeof current === 'number' ? current : 0) + by);
   }
   return data;
-}
-
-function define(target: SessionValues, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
 }

@@ -19,7 +19,6 @@ export class RequestSession {
   #cookieId: string | undefined;
   #session: Session | undefined;
   #loading: Promise<Session | undefined> | undefined;
-  #touched = false;
   #destroyed = false;
   #idChanged = false;
   #staleCookie = false;
@@ -36,7 +35,6 @@ export class RequestSession {
 
   /** The session if the request has one (loaded or stored), without creating one. */
   find(): Promise<Session | undefined> {
-    this.#touched = true;
     if (this.#session) return Promise.resolve(this.#session);
     if (this.#cookieId === undefined) return Promise.resolve(undefined);
     return (this.#loading ??= this.#load(this.#cookieId));
@@ -82,11 +80,6 @@ export class RequestSession {
     }
     if (this.#destroyed || this.#staleCookie) return factory.expiredCookie();
     return undefined;
-  }
-
-  /** Whether the route used the session at all (for logs and tests). */
-  get touched(): boolean {
-    return this.#touched;
   }
 
   #load(id: string): Promise<Session | undefined> {

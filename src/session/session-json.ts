@@ -14,6 +14,11 @@ export function toSessionJson(key: string, value: unknown): { json: string; copy
   return { json, copy: value !== null && typeof value === 'object' ? JSON.parse(json) : value };
 }
 
+/** Sets an own, enumerable property, even for keys like `__proto__` that plain assignment would not. */
+export function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
 function checkJsonSafe(value: unknown, path: string, seen: Set<object>): void {
   switch (typeof value) {
     case 'string':

@@ -3,7 +3,7 @@
  * storage; the SessionFactory loads and flushes it through an engine.
  */
 import type { SessionChange, SessionValues } from './engine.ts';
-import { toSessionJson } from './session-json.ts';
+import { defineOwn, toSessionJson } from './session-json.ts';
 
 /**
  * The shape of session data. Empty and open: an app declares its keys by declaration merging,
@@ -69,7 +69,7 @@ export class Session {
   set<K extends SessionKey>(key: K, value: SessionValue<K> | undefined): void {
     if (value === undefined) return this.delete(key);
     const { json, copy } = toSessionJson(key, value);
-    define(this.#data, key, copy);
+    defineOwn(this.#data, key, copy);
     const change = this.change;
     change.deleted.delete(key);
     change.incremented.delete(key);
@@ -97,7 +97,7 @@ export class Session {
       throw new TypeError(`session.increment("${key}"): the stored value is a ${typeof current}, not a number`);
     }
     const next = current + by;
-    define(this.#data, key, next);
+    defineOwn(this.#data, key, next);
     const change = this.change;
     if (change.set.has(key) || change.deleted.has(key)) {
       // Written earlier in this request: the request's own value wins, as a plain set.
@@ -124,9 +124,4 @@ export class Session {
   rename(id: string): void {
     this.#id = id;
   }
-}
-
-/** Sets an own property even for keys like `__proto__`. */
-function define(target: SessionValues, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
 }
