@@ -1,17 +1,18 @@
 /**
  * App: one web application: its settings, routes, hooks and session factory, the request loop
- * (`handle`) and the server (`listen` / `close`). Several apps can live in one process; the DSL
+ * (`handle`) and the server (`listen` / `close`). It is handed its parts and builds none of them:
+ * createApp (create-app.ts) assembles an App. Several apps can live in one process; the DSL
  * keywords drive a default one built from config.yml.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { readSettings, type Settings, type SettingsInput } from './config.ts';
+import { readSettings, type Settings } from './config.ts';
 import { Context, currentContext } from './context.ts';
 import { Hooks, type Hook } from './hooks.ts';
-import { createLog, type Log } from './logger.ts';
+import { createLog, type Log, type LogEvent } from './logger.ts';
 import { Pipeline, type Handler } from './pipeline.ts';
 import { Router } from './router.ts';
-import { SessionFactory } from './session/factory.ts';
+import type { SessionFactory } from './session/factory.ts';
 
 export type { Handler };
 
@@ -27,7 +28,7 @@ type SimpleSetting = (typeof SIMPLE_SETTINGS)[number];
 export class App {
   #settings: Settings;
   #log: Log;
-  #sessions: SessionFactory;
+  readonly #sessions: SessionFactory;
   readonly router = new Router<Handler>();
   readonly hooks = new Hooks();
   #prefix = '';
@@ -40,10 +41,11 @@ export class App {
     closing: () => this.#closing,
   });
 
-  constructor(settings: Settings) {
+  /** Use createApp(). `sessions` is owned by the app from now on (closed by close()). */
+  constructor(settings: Settings, sessions: SessionFactory) {
     this.#settings = settings;
     this.#log = createLog(settings.log);
-    this.#sessions = new SessionFactory(settings.session, this.#log);
+    this.#sessions = sessions;
   }
 
   get settings(): Settings {
@@ -55,12 +57,9 @@ export class App {
     return this.#sessions;
   }
 
-  /** Replaces the settings (as loaded from config.yml); the session engine is rebuilt. */
-  async configure(settings: Settings): Promise<void> {
-    await this.#sessions.close();
-    this.#settings = settings;
-    this.#log = createLog(settings.log);
-    this.#sessions = new SessionFactory(settings.session, this.#log);
+  /** Logs one line through the app's logger, filtered by the `log` setting. */
+  log(level: LogEvent, message: string): void {
+    this.#log(level, message);
   }
 
   get(pattern: string | RegExp, handler: Handler): this { return this.route('GET', pattern, handler); }
@@ -115,13 +114,14 @@ export class App {
 
   /**
    * Changes one top-level setting from code, checked as config.yml would be:
-   * `set('max_body_size', 4096)`. The session engine is chosen in config.yml or createApp().
+   * `setting('max_body_size', 4096)` (Dancer2's `set`; named `setting` here so that `set` only
+   * ever means a session key). The session engine is chosen in config.yml or createApp().
    */
-  set(name: SimpleSetting, value: unknown): this {
+  setting(name: SimpleSetting, value: unknown): this {
     if (!SIMPLE_SETTINGS.includes(name)) {
-      throw new TypeError(`set("${String(name)}"): only ${SIMPLE_SETTINGS.join(', ')} can be set from code; choose the session engine in config.yml or createApp()`);
+      throw new TypeError(`setting("${String(name)}", value): only ${SIMPLE_SETTINGS.join(', ')} can be changed from code; choose the session engine in config.yml or createApp()`);
     }
-    const checked = readSettings({ environment: this.#settings.environment, [name]: value }, `set("${name}")`);
+    const checked = readSettings({ environment: this.#settings.environment, [name]: value }, `setting("${name}")`);
     this.#settings = { ...this.#settings, [name]: checked[name] };
     if (name === 'log') this.#log = createLog(this.#settings.log);
     return this;
@@ -179,9 +179,4 @@ export class App {
     }
     await this.#sessions.close();
   }
-}
-
-/** Builds an app from settings given in code (checked as config.yml would be). */
-export function createApp(settings: SettingsInput = {}): App {
-  return new App(readSettings(settings));
 }

@@ -65,6 +65,14 @@ const MERGED = '(merged config)';
 type Tree = Record<string, unknown>;
 type Env = Record<string, string | undefined>;
 
+/** Every Settings object `check` made: createApp takes these as they are. */
+const checkedSettings = new WeakSet<Settings>();
+
+/** Whether `value` is Settings that readSettings or loadConfig checked (not input to check). */
+export function isCheckedSettings(value: unknown): value is Settings {
+  return typeof value === 'object' && value !== null && checkedSettings.has(value as Settings);
+}
+
 /** Checks settings given in code (createApp). `file` labels ConfigErrors, default '(createApp settings)'. */
 export function readSettings(input: SettingsInput | Record<string, unknown>, file = '(createApp settings)'): Settings {
   return check(input, file, process.env.DANCER_ENVIRONMENT || 'development');
@@ -74,13 +82,17 @@ export function readSettings(input: SettingsInput | Record<string, unknown>, fil
  * Reads config.yml (+ environments/<env>.yml over it), interpolates ${VAR}, checks everything.
  *
  * `dir` defaults to DANCER_CONFDIR, else the current directory; `environment` to
- * DANCER_ENVIRONMENT, else 'development'; `env` (for those two and for `${VAR}`) to process.env.
- * Either file may be missing. Mappings merge key by key; lists and scalars replace.
+ * DANCER_ENVIRONMENT, else 'development'; `env` (for those two, for `${VAR}`, and for PORT and
+ * HOST, which are the defaults of `port` and `host` under both files) to process.env.
+ * Either file may be missing; `notice` is told so in one line (a missing file is often a mistake
+ * that would otherwise run silently on defaults). Mappings merge key by key; lists and scalars
+ * replace.
  */
-export function loadConfig(options: { dir?: string; environment?: string; env?: Env } = {}): Settings {
+export function loadConfig(options: LoadOptions = {}): Settings {
   const env = options.env ?? process.env;
   const dir = resolve(options.dir ?? (env.DANCER_CONFDIR || process.cwd()));
-  const environment = options.environment ?? (env.DANCER_ENVIRONMENT || 'development');
+  const chosenEnvironment = options.environment ?? env.DANCER_ENVIRONMENT;
+  const environment = chosenEnvironment || 'development';
   const source = (given: unknown, name: string) => (given === undefined ? name : '(loadConfig options)');
   if (!ENVIRONMENT_NAME.test(environment)) {
     throw new ConfigError(source(options.environment, 'DANCER_ENVIRONMENT'), 'environment', 'a name of letters, digits, "_" and "-" (it names environments/<name>.yml)', environment);
@@ -91,9 +103,16 @@ export function loadConfig(options: { dir?: string; environment?: string; env?: 
   }
   const origins = new Map<string, string>();
   let tree: Tree = Object.create(null);
-  for (const file of ['config.yml', `environments/${environment}.yml`]) {
+  for (const name of ['PORT', 'HOST'] as const) {
+    const value = env[name];
+    if (value) tree = merge(tree, { [name.toLowerCase()]: value }, `${name} (environment variable)`, '', origins);
+  }
+  const environmentFile = `environments/${environment}.yml`;
+  for (const file of ['config.yml', environmentFile]) {
     const layer = readYaml(dir, file);
     if (layer) tree = merge(tree, interpolate(layer, file, '', env) as Tree, file, '', origins);
+    else if (file === 'config.yml') options.notice?.(`no config.yml in ${dir}: running on the defaults`);
+    else if (chosenEnvironment) options.notice?.(`no ${environmentFile} in ${dir} for the environment "${environment}": using config.yml alone`);
   }
   try {
     const settings = check(tree, MERGED, environment);
@@ -106,6 +125,14 @@ export function loadConfig(options: { dir?: string; environment?: string; env?: 
     if (!(error instanceof ConfigError) || error.file !== MERGED) throw error;
     throw error.withFile(originOf(error.key, origins));
   }
+}
+
+export interface LoadOptions {
+  dir?: string;
+  environment?: string;
+  env?: Env;
+  /** Told, in one line each, about a missing config.yml or environment file. */
+  notice?: (message: string) => void;
 }
 
 /** Checks a whole settings tree; every ConfigError it throws names `file`. */
@@ -129,7 +156,9 @@ function check(input: unknown, file: string, environmentInUse: string): Settings
   session ??= readSessionSettings(top.session, undefined, { file, enginePath: 'session', optionsPath: `engines.session.${top.session}` });
   const environment = top.environment ?? environmentInUse;
   const { port, host, log, max_body_size, keywords } = top;
-  return { port, host, log, max_body_size, keywords, environment, show_errors: top.show_errors ?? environment === 'development', session };
+  const settings: Settings = { port, host, log, max_body_size, keywords, environment, show_errors: top.show_errors ?? environment === 'development', session };
+  checkedSettings.add(settings);
+  return settings;
 }
 
 /** Parses `<dir>/<file>`; undefined when it does not exist, `{}` when it is empty. */

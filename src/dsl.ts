@@ -4,17 +4,35 @@
  * so `get('/', () => session('user'))` works as written. Called outside a request they throw an
  * OutsideRequestError naming the keyword.
  */
-import { App, type Handler, type Listening } from './app.ts';
-import { loadConfig, readSettings, type Settings } from './config.ts';
+import type { App, Handler, Listening } from './app.ts';
+import { loadConfig, type Settings } from './config.ts';
 import { current, currentContext, type CookieOptions } from './context.ts';
 import type { Hook } from './hooks.ts';
 import type { Session, SessionKey, SessionValue } from './session/session.ts';
+import { createApp } from './create-app.ts';
+import { exitOnStartupError, serveUntilSignalled } from './startup.ts';
 
 let defaultApp: App | undefined;
 
-/** The app the keywords register on. Built with defaults; `dance()` applies config.yml. */
+/**
+ * The app the keywords register on, built once from config.yml (DANCER_CONFDIR,
+ * DANCER_ENVIRONMENT) on first use, as Dancer2 reads its config when the app is declared. A bad
+ * config is one line on stderr and exit 1.
+ */
 export function app(): App {
-  return (defaultApp ??= new App(readSettings({})));
+  return (defaultApp ??= defaultAppFromConfig());
+}
+
+function defaultAppFromConfig(): App {
+  const notices: string[] = [];
+  let built: App;
+  try {
+    built = createApp(loadConfig({ notice: message => notices.push(message) }));
+  } catch (error) {
+    exitOnStartupError(error);
+  }
+  for (const notice of notices) built.log('info', notice);
+  return built;
 }
 
 type Pattern = string | RegExp;
@@ -38,28 +56,26 @@ export const prefix = (path: string, define: () => void) => void app().prefix(pa
 export const hook = (name: string, fn: Hook) => void app().hook(name, fn);
 export const before = (fn: Hook) => void app().before(fn);
 export const after = (fn: Hook) => void app().after(fn);
-export const set = (name: Parameters<App['set']>[0], value: unknown) => void app().set(name, value);
-/** A setting: of the current request's app inside a request, else of the default app. */
-export const setting = <K extends keyof Settings>(name: K): Settings[K] => settingsInScope()[name];
+/**
+ * `setting(name)` reads a setting: of the current request's app inside a request, else of the
+ * default app. `setting(name, value)` changes one on the default app (Dancer2's `set`).
+ */
+export function setting<K extends keyof Settings>(name: K): Settings[K];
+export function setting(name: Parameters<App['setting']>[0], value: unknown): void;
+export function setting(name: keyof Settings, ...value: [unknown?]): unknown {
+  if (value.length === 0) return settingsInScope()[name];
+  app().setting(name as Parameters<App['setting']>[0], value[0]);
+  return undefined;
+}
 export const config = (): Settings => settingsInScope();
 const settingsInScope = (): Settings => currentContext.getStore()?.settings ?? app().settings;
 
 /**
- * Loads config.yml (DANCER_CONFDIR, DANCER_ENVIRONMENT), starts serving, prints the URL once, and
- * on SIGINT / SIGTERM stops accepting, lets requests in flight finish and closes the engines.
+ * Serves the default app (from config.yml), prints `Quickstep (<environment>, <engine>) is dancing
+ * on <url>` once, and on SIGINT / SIGTERM stops accepting, lets requests in flight finish and
+ * closes the engines. A busy port or a bad config is one line on stderr and exit 1.
  */
-export async function dance(): Promise<Listening> {
-  const target = app();
-  await target.configure(loadConfig());
-  const listening = await target.listen();
-  console.log(`Quickstep is dancing on ${listening.url}`);
-  const stop = () => {
-    process.off('SIGINT', stop).off('SIGTERM', stop);
-    target.close().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.on('SIGINT', stop).on('SIGTERM', stop);
-  return listening;
-}
+export const dance = (): Promise<Listening> => serveUntilSignalled(app());
 
 // Request keywords: each forwards to the current Context.
 

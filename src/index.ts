@@ -1,23 +1,28 @@
 /**
- * Quickstep's public API. Keywords for the default app (`get`, `session`, `dance`, ...), and
- * `createApp` for tests and for several apps in one process. Test helpers are in
- * `quickstep/testing`.
+ * Quickstep's public API: the keywords of the default app (`get`, `session`, `dance`, ...),
+ * `createApp` for tests and for several apps in one process, the errors a user catches or
+ * throws, the types a user receives, and what a session engine author needs. Test helpers are in
+ * `quickstep/testing`, the engine contract suite in `quickstep/engine-contract`.
  */
 export {
   any, after, app, before, body, changeSessionId, config, cookie, dance, del, destroySession, get, halt,
-  header, hook, options, params, pass, patch, post, prefix, put, redirect, request, sendError, session, set,
+  header, hook, options, params, pass, patch, post, prefix, put, redirect, request, sendError, session,
   setting, splat, status,
 } from './dsl.ts';
-export { App, createApp, type Handler, type Listening } from './app.ts';
-export { Context, type CookieOptions } from './context.ts';
-export { loadConfig, readSettings, type LogLevel, type Settings, type SettingsInput } from './config.ts';
+export { createApp, type AppParts } from './create-app.ts';
+export type { App, Handler, Listening } from './app.ts';
+export type { Context, CookieOptions } from './context.ts';
+export type { UrlencodedValues } from './urlencoded.ts';
+export { loadConfig, type LoadOptions, type LogLevel, type Settings, type SettingsInput } from './config.ts';
+export type { LogEvent } from './logger.ts';
 export { ConfigError, HttpError, OutsideRequestError, SessionStoreError } from './errors.ts';
 export type { Hook, HookName } from './hooks.ts';
-export { Session, type SessionData, type SessionKey, type SessionValue } from './session/session.ts';
-export {
-  registerSessionEngine, type EngineContext, type SessionChange, type SessionEngine, type SessionEngineDefinition,
-  type SessionRecord, type SessionValues,
-} from './session/engine.ts';
+export type { Session, SessionData, SessionKey, SessionValue } from './session/session.ts';
+export type { SessionFactory } from './session/factory.ts';
+export type { SessionPolicy, SessionSettings } from './session/settings.ts';
+// For session engine authors.
+export { registerSessionEngine } from './session/engine-registry.ts';
+export type { EngineContext, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues } from './session/engine.ts';
 export { applyChange } from './session/apply-change.ts';
 export { MemoryEngine } from './session/engines/memory.ts';
 export * as optionSpecs from './schema.ts';

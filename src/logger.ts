@@ -3,7 +3,10 @@ import type { LogLevel } from './config.ts';
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warning: 2, error: 3, none: 4 };
 
-export type Log = (level: Exclude<LogLevel, 'none'>, message: string) => void;
+/** The level of one logged line. */
+export type LogEvent = Exclude<LogLevel, 'none'>;
+
+export type Log = (level: LogEvent, message: string) => void;
 
 export function createLog(threshold: LogLevel): Log {
   const min = RANK[threshold];

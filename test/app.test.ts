@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createApp } from '../src/app.ts';
+import { createApp } from '../src/create-app.ts';
 import { ConfigError, HttpError } from '../src/errors.ts';
 import { serve } from './support/serve.ts';
 
@@ -227,12 +227,12 @@ errors('unwritable responses :: non-Error throws, a bad header, a BigInt body ar
     assert.is((await client.get('/ok')).text, 'fine');
   }, { environment: 'production' }));
 
-const set = suite('app.set()');
+const set = suite('app.setting()');
 
 set('a simple setting :: applies to later requests', () =>
   serve(app => {
     app.post('/', async ctx => ctx.body());
-    app.set('max_body_size', '8');
+    app.setting('max_body_size', '8');
   }, async client => {
     const opts = { body: '123456789', headers: { 'content-type': 'text/plain' } };
     assert.is((await client.post('/', opts)).status, 413);
@@ -241,9 +241,9 @@ set('a simple setting :: applies to later requests', () =>
 
 set('a bad value :: ConfigError naming the setting; an unknown name :: TypeError', () => {
   const app = createApp();
-  assert.throws(() => app.set('max_body_size', 'lots'), (e: unknown) => e instanceof ConfigError && e.key === 'max_body_size' && e.file === 'set("max_body_size")');
-  assert.throws(() => app.set('log', 'loud'), (e: unknown) => e instanceof ConfigError && e.key === 'log');
-  assert.throws(() => app.set('session' as never, 'Redis'), (e: Error) => e instanceof TypeError && /config\.yml/.test(e.message));
+  assert.throws(() => app.setting('max_body_size', 'lots'), (e: unknown) => e instanceof ConfigError && e.key === 'max_body_size' && e.file === 'setting("max_body_size")');
+  assert.throws(() => app.setting('log', 'loud'), (e: unknown) => e instanceof ConfigError && e.key === 'log');
+  assert.throws(() => app.setting('session' as never, 'Redis'), (e: Error) => e instanceof TypeError && /config\.yml/.test(e.message));
   assert.is(app.settings.max_body_size, 1048576, 'a refused value changes nothing');
 });
 

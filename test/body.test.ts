@@ -2,7 +2,8 @@ import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createApp, type App } from '../src/app.ts';
+import type { App } from '../src/app.ts';
+import { createApp } from '../src/create-app.ts';
 import { testClient, type TestClient } from '../src/testing/client.ts';
 
 /** An app whose POST / answers what ctx.body() gave: its kind and value. */

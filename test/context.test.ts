@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createApp, type App } from '../src/app.ts';
+import type { App } from '../src/app.ts';
+import { createApp } from '../src/create-app.ts';
 import type { Context } from '../src/context.ts';
 import * as dsl from '../src/dsl.ts';
 import { OutsideRequestError } from '../src/errors.ts';

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createApp } from '../src/app.ts';
+import { createApp } from '../src/create-app.ts';
 import { serve } from './support/serve.ts';
 
 

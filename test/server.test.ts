@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createApp, type App, type Listening } from '../src/app.ts';
+import type { App, Listening } from '../src/app.ts';
+import { createApp } from '../src/create-app.ts';
 
 /**
  * Sends `text` as it is on a fresh TCP connection and returns what came back by the time the

@@ -1,8 +1,8 @@
 /**
- * What a session storage engine implements, and the registry that maps the `session:` name in
- * config.yml to an engine. An engine only stores: ids, cookies and policy belong to the
- * SessionFactory. Third-party engines join with `registerSessionEngine` and check themselves with
- * the contract suite exported as `quickstep/testing`.
+ * What a session storage engine implements, and how an engine is described to Quickstep
+ * (its options and a constructor). An engine only stores: ids, cookies and policy belong to the
+ * SessionFactory. Engines are found by name in engine-registry.ts; third-party engines check
+ * themselves with the contract suite exported as `quickstep/engine-contract`.
  */
 import type { OptionSpec } from '../schema.ts';
 
@@ -75,28 +75,4 @@ export interface SessionEngineDefinition<Options extends object = Record<string,
    */
   validate?(options: Options, where: { file: string; path: string }): void;
   create(options: Options, context: EngineContext): SessionEngine;
-}
-
-const registry = new Map<string, SessionEngineDefinition<any>>();
-
-/** Makes an engine available under `name` in config.yml (`session: <name>`). */
-export function registerSessionEngine<Options extends object>(
-  name: string,
-  definition: SessionEngineDefinition<Options>,
-): void {
-  registry.set(name, definition);
-}
-
-/** The engine registered under `name`, matched without regard to case (`redis` = `Redis`). */
-export function findSessionEngine(name: string): { name: string; definition: SessionEngineDefinition<any> } | undefined {
-  const wanted = name.toLowerCase();
-  for (const [known, definition] of registry) {
-    if (known.toLowerCase() === wanted) return { name: known, definition };
-  }
-  return undefined;
-}
-
-/** Names of every registered engine, for error messages. */
-export function sessionEngineNames(): string[] {
-  return [...registry.keys()];
 }

@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { serialize, type SerializeOptions } from 'cookie';
 import { SessionStoreError } from '../errors.ts';
-import type { EngineContext, SessionEngine } from './engine.ts';
+import type { SessionEngine } from './engine.ts';
 import { Session } from './session.ts';
-import type { SessionPolicy, SessionSettings } from './settings.ts';
+import type { SessionPolicy } from './settings.ts';
 
 /** base64url of 24 random bytes: exactly 32 characters, 192 bits from the OS CSPRNG. */
 const ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;
@@ -19,13 +19,11 @@ export class SessionFactory {
   readonly engine: SessionEngine;
   readonly #cookieBase: SerializeOptions;
 
-  constructor(settings: SessionSettings, log: EngineContext['log']) {
-    this.policy = settings.policy;
-    this.engine = settings.engine.create(settings.engineOptions, {
-      sessionDuration: settings.policy.session_duration,
-      log,
-    });
-    const p = this.policy;
+  /** `engine` is built by createApp from the same settings; the factory owns it from now on. */
+  constructor(policy: SessionPolicy, engine: SessionEngine) {
+    this.policy = policy;
+    this.engine = engine;
+    const p = policy;
     this.#cookieBase = {
       path: p.cookie_path,
       httpOnly: p.is_http_only,

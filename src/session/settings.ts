@@ -5,8 +5,8 @@
  */
 import { ConfigError } from '../errors.ts';
 import { boolean, duration, readOptions, string, type Specs } from '../schema.ts';
-import { findSessionEngine, sessionEngineNames, type SessionEngineDefinition } from './engine.ts';
-import './engines/builtin.ts';
+import type { SessionEngineDefinition } from './engine.ts';
+import { findSessionEngine, sessionEngineNames } from './engine-registry.ts';
 
 /** The cookie and expiry policy, with Dancer2's names and defaults (DESIGN §3.3, §3.4). */
 export interface SessionPolicy {

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { suite, type Test } from 'uvu';
-import { App, loadConfig } from 'quickstep';
+import { createApp, loadConfig, type App } from 'quickstep';
 import { testClient, type TestClient } from 'quickstep/testing';
 import { defineRoutes } from '../../example-app/routes.ts';
 import { redisSuite, startRedis, type RedisServer } from '../support/redis-server.ts';
@@ -20,7 +20,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The example app as config.yml makes it for `engine`. */
 export function exampleApp(engine: Engine, redisUrl?: string): App {
   const env = { ...process.env, SESSION_ENGINE: engine, ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }) };
-  return defineRoutes(new App(loadConfig({ dir: ROOT, environment: 'development', env })));
+  return defineRoutes(createApp(loadConfig({ dir: ROOT, environment: 'development', env })));
 }
 
 /** A running example app on an engine; `stop()` stops the app and its redis-server. */

@@ -4,8 +4,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, createApp, type App } from '../../src/index.ts';
-import { SessionFactory } from '../../src/session/factory.ts';
-import { readSessionSettings } from '../../src/session/settings.ts';
 import type { TestClient } from '../../src/testing.ts';
 import { countEngineCalls } from '../support/engine-calls.ts';
 import { withClient } from '../support/serve.ts';
@@ -40,7 +38,7 @@ function sessionApp(options: Record<string, unknown> = {}): App {
 const sessionCookie = (client: TestClient) => client.jar.get('dancer.session')?.value;
 
 factory('ids :: 32 base64url characters, 10,000 without a repeat', () => {
-  const f = new SessionFactory(readSessionSettings('Memory', {}, { file: 't', enginePath: 'session', optionsPath: 'x' }), () => {});
+  const f = createApp({ log: 'none' }).sessions;
   const ids = new Set<string>();
   for (let i = 0; i < 10_000; i++) {
     const id = f.generateId();

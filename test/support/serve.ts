@@ -1,5 +1,6 @@
 /** How the HTTP tests serve an app: on a loopback port for the length of one test. */
-import { createApp, type App } from '../../src/app.ts';
+import type { App } from '../../src/app.ts';
+import { createApp } from '../../src/create-app.ts';
 import type { SettingsInput } from '../../src/config.ts';
 import { testClient, type TestClient } from '../../src/testing/client.ts';
 

@@ -9,7 +9,7 @@
  */
 import { integer } from '../../schema.ts';
 import { applyChange } from '../apply-change.ts';
-import { registerSessionEngine, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
+import type { SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord } from '../engine.ts';
 
 interface Entry {
   json: string;
@@ -107,7 +107,8 @@ export class MemoryEngine implements SessionEngine {
   }
 }
 
-registerSessionEngine<MemoryOptions>('Memory', {
+/** The Memory engine as config.yml sees it: `session: Memory`, options under `engines.session.Memory`. */
+export const memoryEngine: SessionEngineDefinition<MemoryOptions> = {
   options: { max_sessions: integer(100_000, 1) },
   create: (options, context) => new MemoryEngine(options, context.sessionDuration),
-});
+};

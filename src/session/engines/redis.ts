@@ -12,8 +12,8 @@
  */
 import { Cluster, ReplyError, type Redis } from 'ioredis';
 import { SessionStoreError } from '../../errors.ts';
-import { registerSessionEngine, type EngineContext, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
-import { createClient, describeTarget, redisOptionSpecs, validateRedisOptions, type RedisEngineOptions } from './redis-options.ts';
+import { type EngineContext, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
+import { createClient, describeTarget, type RedisEngineOptions } from './redis-options.ts';
 
 /** The scripts registered on the client (redis-options.ts), as ioredis exposes them. */
 interface SessionScripts {
@@ -192,9 +192,3 @@ export class RedisEngine implements SessionEngine {
     this.#context.log('info', `session store: ${describeTarget(this.#options)} is reachable again`);
   }
 }
-
-registerSessionEngine<RedisEngineOptions>('Redis', {
-  options: redisOptionSpecs,
-  validate: validateRedisOptions,
-  create: (options, context) => new RedisEngine(options, context),
-});
