@@ -5,13 +5,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, createApp, type App } from '../../src/index.ts';
 import type { TestClient } from '../../src/testing.ts';
-import { countEngineCalls } from '../support/engine-calls.ts';
+import { CountingEngine } from '../support/engine-calls.ts';
 import { withClient } from '../support/serve.ts';
 
 const factory = suite('SessionFactory');
 
-function sessionApp(options: Record<string, unknown> = {}): App {
-  const app = createApp({ log: 'none', session: 'Memory', engines: { session: { Memory: options } } });
+function sessionApp(options: Record<string, unknown> = {}, engine?: CountingEngine): App {
+  const app = createApp({ log: 'none', session: 'Memory', engines: { session: { Memory: options } } }, engine ? { sessionEngine: engine } : {});
   app.get('/read', async ctx => JSON.stringify((await ctx.session('user')) ?? null));
   app.get('/login/:user', async ctx => {
     await ctx.session('user', ctx.params('user'));
@@ -110,8 +110,9 @@ factory('destroySession :: destroy then write in one request gives one cookie wi
 });
 
 factory('bad ids :: malformed and oversized ids never reach retrieve; unknown ids are never adopted', async () => {
-  const app = sessionApp();
-  const calls = countEngineCalls(app);
+  const engine = new CountingEngine();
+  const app = sessionApp({}, engine);
+  const calls = engine.calls;
   await withClient(app, async client => {
     for (const bad of ['x', 'a'.repeat(33), 'a'.repeat(5000), '../../etc/passwd', '%00%00', `${'a'.repeat(31)};`, '"quoted"']) {
       const response = await client.get('/write/ann', { headers: { cookie: `dancer.session=${encodeURIComponent(bad)}` } });

@@ -6,13 +6,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp, type App } from '../../src/index.ts';
 import type { TestClient } from '../../src/testing.ts';
-import { countEngineCalls } from '../support/engine-calls.ts';
+import { CountingEngine } from '../support/engine-calls.ts';
 import { withClient } from '../support/serve.ts';
 
 const lifecycle = suite('session lifecycle over HTTP');
 
-function sessionApp(settings: Parameters<typeof createApp>[0] = {}): App {
-  const app = createApp({ log: 'none', ...settings });
+function sessionApp(settings: Parameters<typeof createApp>[0] = {}, engine?: CountingEngine): App {
+  const app = createApp({ log: 'none', ...settings }, engine ? { sessionEngine: engine } : {});
   app.get('/untouched', () => 'no session here');
   app.get('/read/:key', async ctx => JSON.stringify((await ctx.session(ctx.params('key') as string)) ?? null));
   app.get('/write/:key/:value', async ctx => {
@@ -27,8 +27,9 @@ function sessionApp(settings: Parameters<typeof createApp>[0] = {}): App {
 const cookieOf = (client: TestClient) => client.jar.get('dancer.session')?.value;
 
 lifecycle('untouched :: a route that never uses the session sends no cookie, even to a client that has one', async () => {
-  const app = sessionApp();
-  const calls = countEngineCalls(app);
+  const engine = new CountingEngine();
+  const app = sessionApp({}, engine);
+  const calls = engine.calls;
   await withClient(app, async client => {
     await client.get('/write/user/ann');
     assert.ok(cookieOf(client));
@@ -39,8 +40,9 @@ lifecycle('untouched :: a route that never uses the session sends no cookie, eve
 });
 
 lifecycle('read :: without a cookie, a read returns undefined and creates nothing', async () => {
-  const app = sessionApp();
-  const calls = countEngineCalls(app);
+  const engine = new CountingEngine();
+  const app = sessionApp({}, engine);
+  const calls = engine.calls;
   await withClient(app, async client => {
     const response = await client.get('/read/user');
     assert.is(response.text, 'null');
@@ -53,8 +55,9 @@ lifecycle('read :: without a cookie, a read returns undefined and creates nothin
 });
 
 lifecycle('read :: session() with nothing written stores nothing and sends no cookie', async () => {
-  const app = sessionApp();
-  const calls = countEngineCalls(app);
+  const engine = new CountingEngine();
+  const app = sessionApp({}, engine);
+  const calls = engine.calls;
   await withClient(app, async client => {
     const response = await client.get('/all');
     assert.equal(response.json(), {});
@@ -75,8 +78,9 @@ lifecycle('write :: the first write creates the session and its cookie; the next
 });
 
 lifecycle('read-only :: a request that only reads never calls the engine flush and resends no cookie', async () => {
-  const app = sessionApp();
-  const calls = countEngineCalls(app);
+  const engine = new CountingEngine();
+  const app = sessionApp({}, engine);
+  const calls = engine.calls;
   await withClient(app, async client => {
     await client.get('/write/user/ann');
     const flushesAfterWrite = calls.flush.length;
@@ -89,13 +93,14 @@ lifecycle('read-only :: a request that only reads never calls the engine flush a
 });
 
 lifecycle('write :: several writes in one request are one flush', async () => {
-  const app = sessionApp();
+  const engine = new CountingEngine();
+  const app = sessionApp({}, engine);
   app.get('/many', async ctx => {
     for (let i = 0; i < 10; i++) await ctx.session(`k${i}`, i);
     (await ctx.session()).increment('n', 5);
     return 'ok';
   });
-  const calls = countEngineCalls(app);
+  const calls = engine.calls;
   await withClient(app, async client => {
     await client.get('/many');
     assert.is(calls.flush.length, 1);

@@ -7,11 +7,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp, halt, redirect, session, type App } from '../../src/index.ts';
 import { withClient } from '../support/serve.ts';
+import type { SessionEngine } from '../../src/session/engine.ts';
+import { FailingFlushEngine } from '../support/engine-calls.ts';
 
 const hook = suite('session hook');
 
-function sessionApp(): App {
-  const app = createApp({ log: 'none' });
+function sessionApp(engine?: SessionEngine): App {
+  const app = createApp({ log: 'none' }, engine ? { sessionEngine: engine } : {});
   app.get('/all', async ctx => (await ctx.session()).toJSON());
   return app;
 }
@@ -89,15 +91,11 @@ hook('500 :: a request that ends in an uncaught exception saves nothing', async 
 });
 
 hook('503 :: a failed flush answers 503, never a 200 that lost the data', async () => {
-  const app = sessionApp();
+  const app = sessionApp(new FailingFlushEngine(new Error('disk on fire')));
   app.get('/write', async () => {
     await session('x', 1);
     return 'saved?';
   });
-  const engine = app.sessions!.engine;
-  engine.flush = async () => {
-    throw new Error('disk on fire');
-  };
   await withClient(app, async client => {
     const response = await client.get('/write');
     assert.is(response.status, 503);

@@ -94,4 +94,14 @@ value('set :: undefined deletes the key (Dancer2 `session key => undef`)', () =>
   assert.ok(session.change.deleted.has('a'));
 });
 
+value('set :: values JSON cannot hold are refused at set time', () => {
+  const session = new Session('x'.repeat(32), {}, true);
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  for (const bad of [() => 1, Symbol('s'), 10n, cyclic, NaN, Infinity, new Map(), { nested: [undefined] }]) {
+    assert.throws(() => session.set('bad', bad), (error: unknown) => error instanceof TypeError && /bad/.test((error as Error).message));
+  }
+  assert.not.ok(session.isDirty, 'a refused value changes nothing');
+});
+
 value.run();

@@ -3,9 +3,15 @@ import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
 import { MemoryEngine } from '../../../src/session/engines/memory.ts';
 import { Session } from '../../../src/session/session.ts';
-import { engineContract } from '../engine.contract.ts';
+import { engineContract, uvuTest } from '../../../src/testing/engine-contract.ts';
 
-engineContract('Memory', ({ sessionDuration }) => ({ engine: new MemoryEngine({ max_sessions: 100_000 }, sessionDuration) }));
+const contract = suite('engine contract :: Memory');
+engineContract(uvuTest(contract), {
+  name: 'Memory',
+  setup: ({ sessionDuration }) => ({ engine: new MemoryEngine({ max_sessions: 100_000 }, sessionDuration) }),
+  capabilities: { changeId: true },
+});
+contract.run();
 
 const memory = suite('Memory engine');
 

@@ -3,8 +3,8 @@
  * spread over the masters, changeId between slots, and listing that scans every master.
  */
 import * as assert from 'uvu/assert';
-import { engineContract } from '../engine.contract.ts';
-import { redisAvailable, redisSuite, startCluster, type RedisCluster } from '../../support/redis-server.ts';
+import { engineContract, uvuTest } from '../../../src/testing/engine-contract.ts';
+import { redisSuite, startCluster, type RedisCluster } from '../../support/redis-server.ts';
 import { listAll, makeEngine, newId, read, uniquePrefix, write } from './redis-helpers.ts';
 
 let started: Promise<RedisCluster> | undefined;
@@ -13,7 +13,13 @@ const engineOn = async (extra: Record<string, unknown> = {}, sessionDuration = 6
   makeEngine({ cluster: (await cluster()).nodes, key_prefix: uniquePrefix(), ...extra }, sessionDuration).engine;
 
 // session_duration 1: see redis.test.ts.
-engineContract('Redis Cluster', async ({ sessionDuration }) => ({ engine: await engineOn({}, sessionDuration) }), { skip: !redisAvailable() });
+const contract = redisSuite('engine contract :: Redis Cluster');
+engineContract(uvuTest(contract), {
+  name: 'Redis Cluster',
+  setup: async ({ sessionDuration }) => ({ engine: await engineOn({}, sessionDuration) }),
+  capabilities: { changeId: true },
+});
+contract.run();
 
 const test = redisSuite<{ cluster: RedisCluster }>('Redis engine :: cluster', {} as never);
 test.before(async context => {

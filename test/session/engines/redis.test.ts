@@ -7,8 +7,8 @@ import * as assert from 'uvu/assert';
 import { SessionStoreError } from '../../../src/errors.ts';
 import { applyChange } from '../../../src/session/apply-change.ts';
 import type { SessionChange } from '../../../src/session/engine.ts';
-import { engineContract } from '../engine.contract.ts';
-import { redisAvailable, redisSuite, startRedis, type RedisServer } from '../../support/redis-server.ts';
+import { engineContract, uvuTest } from '../../../src/testing/engine-contract.ts';
+import { redisSuite, startRedis, type RedisServer } from '../../support/redis-server.ts';
 import { listAll, makeEngine, newId, read, uniquePrefix, write } from './redis-helpers.ts';
 
 let started: Promise<RedisServer> | undefined;
@@ -18,7 +18,13 @@ const engineOn = async (extra: Record<string, unknown> = {}, sessionDuration = 6
 
 // session_duration 1: a read slides the TTL to session_duration (GETEX takes no per-session ttl),
 // and the contract's expiry test expects a read to keep the 1 s ttl of the write before it.
-engineContract('Redis', async ({ sessionDuration }) => ({ engine: await engineOn({}, sessionDuration) }), { skip: !redisAvailable() });
+const contract = redisSuite('engine contract :: Redis');
+engineContract(uvuTest(contract), {
+  name: 'Redis',
+  setup: async ({ sessionDuration }) => ({ engine: await engineOn({}, sessionDuration) }),
+  capabilities: { changeId: true },
+});
+contract.run();
 
 const test = redisSuite<{ redis: RedisServer }>('Redis engine', {} as never);
 test.before(async context => {

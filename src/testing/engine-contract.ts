@@ -1,0 +1,234 @@
+/**
+ * `quickstep/engine-contract`: the one suite every session engine passes — Memory and Redis here,
+ * third-party engines in their own repositories. It depends on no test runner: give it your
+ * runner's `test` function. With node:test:
+ * ```ts
+ * import { test } from 'node:test';
+ * import { engineContract } from 'quickstep/engine-contract';
+ * engineContract(test, {
+ *   name: 'MyEngine',
+ *   setup: ({ sessionDuration }) => ({ engine: new MyEngine(sessionDuration), cleanup: () => ... }),
+ *   capabilities: { changeId: true },
+ * });
+ * ```
+ * With uvu: `engineContract(uvuTest(suite('MyEngine')), ...)`, then run the suite.
+ *
+ * `setup` is called for each test, so every test starts from an empty store; `cleanup` (if
+ * given) and the engine's `close` after it. `sessionDuration` is the EngineContext value the
+ * engine must use: the sliding expiry a read refreshes to. The suite's flushes pass the same
+ * value as their ttl, as the SessionFactory does.
+ *
+ * Optional capabilities are declared, not guessed: the tests of a capability the engine does not
+ * declare are reported as skipped with the reason (never counted as passed), and a declared one
+ * the engine lacks fails.
+ */
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { SessionEngine } from '../session/engine.ts';
+import { Session } from '../session/session.ts';
+
+export interface ContractSubject {
+  engine: SessionEngine;
+  cleanup?(): Promise<void> | void;
+}
+
+/** The optional parts of the engine contract (DESIGN §3.2). */
+export interface EngineCapabilities {
+  /** `changeId(oldId, newId)` moves a session's data in the store. */
+  changeId?: boolean;
+  /** `sessions()` lists what is stored (an engine with no server state cannot). Default true. */
+  listing?: boolean;
+}
+
+export interface ContractOptions {
+  /** Shown in every test name: `engine contract :: <name> :: ...`. */
+  name: string;
+  setup(context: { sessionDuration: number }): Promise<ContractSubject> | ContractSubject;
+  capabilities?: EngineCapabilities;
+  /** Report every test as skipped with this reason (e.g. the engine's server is not installed). */
+  skip?: string | false;
+}
+
+/**
+ * A runner's test function, as node:test's `test(name, { skip }, fn)` is: `skip` is false or the
+ * reason to skip.
+ */
+export type TestFunction = (name: string, options: { skip: string | false }, fn: () => Promise<void>) => unknown;
+
+/** uvu's suite as a TestFunction (uvu shows skipped tests without their reason). */
+export function uvuTest(suite: { (name: string, fn: () => Promise<void>): void; skip(name: string, fn: () => Promise<void>): void }): TestFunction {
+  return (name, options, fn) => (options.skip === false ? suite(name, fn) : suite.skip(name, fn));
+}
+
+const TTL = 60;
+
+/** A fresh, valid session id. */
+const newId = () => randomBytes(24).toString('base64url');
+
+/** Flushes what `edit` does to a session with `id` (new or existing) and returns the session. */
+async function write(engine: SessionEngine, id: string, isNew: boolean, edit: (s: Session) => void, ttl = TTL) {
+  const session = new Session(id, {}, isNew);
+  edit(session);
+  await engine.flush(id, session.change, ttl);
+  return session;
+}
+
+async function read(engine: SessionEngine, id: string) {
+  return (await engine.retrieve(id))?.data;
+}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+export function engineContract(test: TestFunction, options: ContractOptions): void {
+  const capabilities = { changeId: false, listing: true, ...options.capabilities };
+  const prefix = `engine contract :: ${options.name} :: `;
+
+  /** Runs `body` on a fresh engine whose sessions live `sessionDuration` without use. */
+  async function withEngine(sessionDuration: number, body: (engine: SessionEngine) => Promise<void>): Promise<void> {
+    const subject = await options.setup({ sessionDuration });
+    try {
+      await body(subject.engine);
+    } finally {
+      await subject.cleanup?.();
+      await subject.engine.close?.();
+    }
+  }
+
+  /** Registers a test; `needs` names the capability it checks, skipped when not declared. */
+  function contract(name: string, body: (engine: SessionEngine) => Promise<void>, needs?: keyof EngineCapabilities, sessionDuration = TTL): void {
+    const skip = options.skip || (needs && !capabilities[needs] ? `the engine does not declare the ${needs} capability` : false);
+    test(prefix + name, { skip }, () =>
+      withEngine(sessionDuration, async engine => {
+        if (needs === 'changeId' && typeof engine.changeId !== 'function') {
+          assert.fail('the engine declares changeId but has no changeId method');
+        }
+        await body(engine);
+      }));
+  }
+
+  contract('retrieve :: an unknown id is undefined, not an error', async engine => {
+    assert.equal(await engine.retrieve(newId()), undefined);
+  });
+
+  contract('flush :: JSON values round-trip exactly', async engine => {
+    const id = newId();
+    const values = {
+      text: 'héllo "quoted" {brace} \\ back\nline ✓',
+      zero: 0, negative: -17, big: 2 ** 53 - 1, tenth: 0.1, tiny: 1e-7, huge: 1.7976931348623157e308,
+      yes: true, no: false, nothing: null,
+      empty_list: [], empty_object: {}, nested: { list: [1, 'two', { three: [3] }], deep: { a: { b: {} } } },
+      'dotted.key': 1, 'key with "quotes"': 2, '': 'empty key',
+    };
+    await write(engine, id, true, s => {
+      for (const [k, v] of Object.entries(values)) s.set(k, v);
+      s.set('__proto__', 'own key');
+    });
+    const stored = (await read(engine, id)) ?? {};
+    assert.deepEqual(Object.fromEntries(Object.entries(stored).filter(([key]) => key !== '__proto__')), values);
+    assert.equal(Object.getOwnPropertyDescriptor(stored, '__proto__')?.value, 'own key', 'a "__proto__" key is an ordinary key');
+  });
+
+  contract('flush :: a change is applied to what is stored now, not over it', async engine => {
+    const id = newId();
+    await write(engine, id, true, s => s.set('a', 1));
+    // Two requests load the same session, each changes one key, they flush one after the other.
+    const first = new Session(id, { a: 1 }, false);
+    const second = new Session(id, { a: 1 }, false);
+    first.set('b', 'from first');
+    second.set('c', 'from second');
+    second.delete('a');
+    await engine.flush(id, first.change, TTL);
+    await engine.flush(id, second.change, TTL);
+    assert.deepEqual(await read(engine, id), { b: 'from first', c: 'from second' });
+  });
+
+  contract('flush :: concurrent increments all count', async engine => {
+    const id = newId();
+    await write(engine, id, true, s => s.set('n', 5));
+    await Promise.all(Array.from({ length: 50 }, () => write(engine, id, false, s => s.increment('n'))));
+    await write(engine, id, false, s => s.increment('missing', 2.5));
+    assert.deepEqual(await read(engine, id), { n: 55, missing: 2.5 });
+  });
+
+  contract('flush :: increment of a non-number stored value starts from 0', async engine => {
+    const id = newId();
+    await write(engine, id, true, s => s.set('n', 'text'));
+    await write(engine, id, false, s => s.increment('n', 3));
+    assert.deepEqual(await read(engine, id), { n: 3 });
+  });
+
+  contract('flush :: clear drops every stored key, then applies what follows', async engine => {
+    const id = newId();
+    await write(engine, id, true, s => { s.set('a', 1); s.set('b', 2); });
+    await write(engine, id, false, s => { s.clear(); s.set('c', 3); });
+    assert.deepEqual(await read(engine, id), { c: 3 });
+  });
+
+  contract('flush :: does not bring back a destroyed session', async engine => {
+    const id = newId();
+    await write(engine, id, true, s => s.set('user', 'ann'));
+    await engine.destroy(id);
+    await write(engine, id, false, s => s.set('late', 'write'));
+    assert.equal(await engine.retrieve(id), undefined);
+  });
+
+  contract('flush :: a new session cannot claim an id that is taken', async engine => {
+    const id = newId();
+    await write(engine, id, true, s => s.set('owner', 'first'));
+    await assert.rejects(write(engine, id, true, s => s.set('owner', 'second')), 'claiming a taken id must reject');
+    assert.deepEqual(await read(engine, id), { owner: 'first' });
+  });
+
+  contract('destroy :: the session is gone; an unknown id is fine', async engine => {
+    const id = newId();
+    await write(engine, id, true, s => s.set('a', 1));
+    await engine.destroy(id);
+    assert.equal(await engine.retrieve(id), undefined);
+    await engine.destroy(newId());
+  });
+
+  contract('changeId :: data moves to the new id, the old id is gone', async engine => {
+    const oldId = newId();
+    const freshId = newId();
+    await write(engine, oldId, true, s => s.set('user', 'ann'));
+    await engine.changeId!(oldId, freshId);
+    assert.equal(await engine.retrieve(oldId), undefined);
+    assert.deepEqual(await read(engine, freshId), { user: 'ann' });
+    await write(engine, freshId, false, s => s.increment('visits'));
+    assert.deepEqual(await read(engine, freshId), { user: 'ann', visits: 1 });
+  }, 'changeId');
+
+  contract('changeId :: an unknown old id creates nothing', async engine => {
+    const freshId = newId();
+    await engine.changeId!(newId(), freshId);
+    assert.equal(await engine.retrieve(freshId), undefined);
+  }, 'changeId');
+
+  contract('expiry :: a session expires after session_duration without use', async engine => {
+    const id = newId();
+    await write(engine, id, true, s => s.set('a', 1), 1);
+    assert.deepEqual(await read(engine, id), { a: 1 });
+    await sleep(2100);
+    assert.equal(await engine.retrieve(id), undefined);
+  }, undefined, 1);
+
+  contract('expiry :: reads and writes slide the expiry forward', async engine => {
+    const id = newId();
+    await write(engine, id, true, s => s.set('a', 1), 2);
+    await sleep(1200);
+    await write(engine, id, false, s => s.set('b', 2), 2);
+    await sleep(1200);
+    assert.deepEqual(await read(engine, id), { a: 1, b: 2 }, 'alive 2.4 s after creation, 1.2 s after the write');
+    await sleep(1200);
+    assert.deepEqual(await read(engine, id), { a: 1, b: 2 }, 'alive 1.2 s after the read');
+  }, undefined, 2);
+
+  contract('sessions :: lists every stored id', async engine => {
+    const ids = Array.from({ length: 25 }, newId);
+    await Promise.all(ids.map(id => write(engine, id, true, s => s.set('x', 1))));
+    await engine.destroy(ids[0]!);
+    const listed: string[] = [];
+    for await (const id of engine.sessions()) listed.push(id);
+    assert.deepEqual(listed.sort(), ids.slice(1).sort());
+  }, 'listing');
+}

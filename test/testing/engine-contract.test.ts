@@ -1,0 +1,81 @@
+/**
+ * The engine contract suite itself: it runs with any runner's test function, reports the tests of
+ * an undeclared capability as skipped (with the reason), and fails a capability that is declared
+ * but missing.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { SessionEngine } from '../../src/session/engine.ts';
+import { engineContract, type ContractOptions } from '../../src/testing/engine-contract.ts';
+import { memoryEngine } from '../support/engine-calls.ts';
+
+interface Registered {
+  name: string;
+  skip: string | false;
+  run: () => Promise<void>;
+}
+
+/** The tests engineContract registers for `options`, through a recording TestFunction. */
+function registered(options: ContractOptions): Registered[] {
+  const tests: Registered[] = [];
+  engineContract((name, { skip }, run) => tests.push({ name, skip, run }), options);
+  return tests;
+}
+
+/** A Memory engine without changeId, as a minimal third-party engine might be. */
+function withoutChangeId(): SessionEngine {
+  const inner = memoryEngine();
+  return {
+    retrieve: id => inner.retrieve(id),
+    flush: (id, change, ttl) => inner.flush(id, change, ttl),
+    destroy: id => inner.destroy(id),
+    sessions: () => inner.sessions(),
+    close: () => inner.close(),
+  };
+}
+
+const contract = suite('engineContract()');
+
+contract('an undeclared changeId :: its tests are skipped with the reason, the rest run and pass', async () => {
+  const tests = registered({ name: 'Minimal', setup: () => ({ engine: withoutChangeId() }) });
+  const skipped = tests.filter(t => t.skip !== false);
+  assert.equal(skipped.map(t => t.name), [
+    'engine contract :: Minimal :: changeId :: data moves to the new id, the old id is gone',
+    'engine contract :: Minimal :: changeId :: an unknown old id creates nothing',
+  ]);
+  for (const t of skipped) assert.match(String(t.skip), /does not declare the changeId capability/);
+  const quick = tests.filter(t => t.skip === false && !t.name.includes('expiry'));
+  assert.ok(quick.length >= 8, `${quick.length} tests run`);
+  for (const t of quick) await t.run();
+});
+
+contract('a declared changeId the engine lacks :: those tests fail', async () => {
+  const tests = registered({ name: 'Liar', setup: () => ({ engine: withoutChangeId() }), capabilities: { changeId: true } });
+  const changeIdTests = tests.filter(t => t.name.includes(':: changeId ::'));
+  assert.is(changeIdTests.length, 2);
+  for (const t of changeIdTests) {
+    assert.is(t.skip, false);
+    let failure: unknown;
+    await t.run().catch(error => (failure = error));
+    assert.match(String(failure), /declares changeId but has no changeId method/);
+  }
+});
+
+contract('skip :: every test is reported skipped with the given reason', () => {
+  const tests = registered({ name: 'Absent', setup: () => ({ engine: withoutChangeId() }), skip: 'its server is not installed' });
+  assert.ok(tests.length > 10);
+  assert.ok(tests.every(t => t.skip === 'its server is not installed'));
+});
+
+contract('a broken engine :: the contract catches it', async () => {
+  const inner = withoutChangeId();
+  // Overwrites instead of applying the change: the merge test must fail.
+  const overwriting: SessionEngine = { ...inner, flush: async (id, change, ttl) => { await inner.destroy(id); await inner.flush(id, { ...change, isNew: true }, ttl); } };
+  const merge = registered({ name: 'Broken', setup: () => ({ engine: overwriting }) })
+    .find(t => t.name.endsWith('a change is applied to what is stored now, not over it'))!;
+  let failure: unknown;
+  await merge.run().catch(error => (failure = error));
+  assert.ok(failure instanceof Error, 'an engine that overwrites fails the contract');
+});
+
+contract.run();
