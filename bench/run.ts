@@ -2,7 +2,7 @@
  * The benchmark runner: starts Redis and every server, then runs wrk against each scenario in
  * interleaved rounds and prints/writes the ratios table (bench/results.md).
  *
- *   tsx bench/run.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--only TEXT]
+ *   tsx bench/run.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--only TEXT] [--compare DIR]
  *
  * Method (DESIGN §8): servers on core 0; wrk and (unless --redis-core 0) redis-server on core 1,
  * so the server core does nothing but the Node process's work. A server that fails to start (Quickstep before src/index.ts exists) has its
@@ -10,6 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { busy, snapshot } from './lib/cpu.ts';
@@ -17,7 +18,7 @@ import { spawnPinned, stop, waitFor, type Pinned } from './lib/processes.ts';
 import { startRedis, type BenchRedis } from './lib/redis.ts';
 import { table, type Row, type Sample } from './lib/report.ts';
 import { wrk, wrkVersion } from './lib/wrk.ts';
-import { scenarios, type Scenario, type ServerSpec } from './scenarios.ts';
+import { comparedScenarios, scenarios, type Scenario, type ServerSpec } from './scenarios.ts';
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string' },
     only: { type: 'string' },
     'redis-core': { type: 'string', default: String(LOAD_CORE) },
+    compare: { type: 'string' },
   },
 });
 const rounds = Number(args.rounds ?? (args.quick ? 3 : 5));
@@ -40,8 +42,9 @@ const warmup = Number(args.warmup ?? (args.quick ? 1 : 2));
 const only = args.only;
 const redisCore = Number(args['redis-core']);
 // A filtered run keeps the baselines its scenarios are divided by.
-const wanted = scenarios.filter(s => only === undefined || s.name.includes(only));
-const selected = scenarios.filter(s => wanted.includes(s) || wanted.some(w => w.baseline === s.name));
+const all = args.compare === undefined ? scenarios : [...scenarios, ...comparedScenarios(args.compare, basename(args.compare))];
+const wanted = all.filter(s => only === undefined || s.name.includes(only));
+const selected = all.filter(s => wanted.includes(s) || wanted.some(w => w.baseline === s.name));
 
 interface Running { pinned: Pinned; url: string; cookies: string[] }
 
@@ -62,7 +65,7 @@ async function createSessions(url: string): Promise<string[]> {
 
 async function startServer(spec: ServerSpec, redis: BenchRedis | undefined): Promise<Running> {
   if (spec.store === 'redis' && redis === undefined) throw new Error('no Redis server');
-  const file = fileURLToPath(new URL(`servers/${spec.file}`, import.meta.url));
+  const file = spec.file.startsWith('/') ? spec.file : fileURLToPath(new URL(`servers/${spec.file}`, import.meta.url));
   const pinned = spawnPinned(SERVER_CORE, process.execPath, ['--import', import.meta.resolve('tsx'), file], {
     NODE_ENV: 'production',
     BENCH_STORE: spec.store,

@@ -3,7 +3,7 @@
  * each with the baseline its ratio is taken against and the DESIGN §8 target where there is one.
  */
 
-/** One server process: a file in bench/servers/ started with `BENCH_STORE=<store>`. */
+/** One server process: a file in bench/servers/ (or an absolute path) started with `BENCH_STORE=<store>`. */
 export interface ServerSpec {
   name: string;
   file: string;
@@ -66,3 +66,16 @@ export const scenarios: Scenario[] = [
   ...trio('Quickstep Redis, keywords off', server('quickstep-redis-ctx', 'quickstep.ts', 'redis', { BENCH_KEYWORDS: 'off' }),
     ['≥0.85x, 0 cmds', '≥0.9x, 1 cmd', '≥0.85x, ≤2 cmds']),
 ];
+
+/**
+ * `--compare DIR`: Quickstep's Memory and Redis trios once more, served by the checkout in DIR
+ * (e.g. `git worktree add /tmp/before HEAD~3`, with its node_modules), so a change is measured
+ * against the code before it in the same run.
+ */
+export function comparedScenarios(dir: string, label: string): Scenario[] {
+  const file = `${dir.replace(/\/$/, '')}/bench/servers/quickstep.ts`;
+  return [
+    ...trio(`Quickstep Memory (${label})`, server(`quickstep-memory-${label}`, file, 'memory')),
+    ...trio(`Quickstep Redis (${label})`, server(`quickstep-redis-${label}`, file, 'redis')),
+  ];
+}

@@ -4,18 +4,30 @@
  * Code branches on `instanceof` and on `status` / `code`, never on message text.
  */
 
-/** An error with an HTTP status. Throw one from a route or hook to answer with that status. */
+/**
+ * An error with an HTTP status. Throw one from a route or hook to answer with that status;
+ * `headers` go out with the error response (a 405's `Allow`, a 401's `WWW-Authenticate`).
+ */
 export class HttpError extends Error {
   readonly status: number;
   /** Whether `message` may be shown to the client. True for 4xx, false for 5xx. */
   readonly expose: boolean;
+  /** Response headers of the error response, names in lower case. */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(status: number, message?: string, options?: { cause?: unknown; expose?: boolean }) {
+  constructor(status: number, message?: string, options?: { cause?: unknown; expose?: boolean; headers?: Record<string, string> }) {
     super(message ?? statusText(status), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HttpError';
     this.status = status;
     this.expose = options?.expose ?? status < 500;
+    this.headers = lowerCaseNames(options?.headers);
   }
+}
+
+function lowerCaseNames(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  if (headers) for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = value;
+  return out;
 }
 
 /**

@@ -1,12 +1,7 @@
 /**
- * Hook names and the order they run in. Per request (DESIGN §2):
- *
- *   before hooks (registration order) -> route handler -> after hooks (registration order)
- *   -> the framework's session hook (flush + Set-Cookie) -> the response is written.
- *
- * `halt()` and `sendError()` skip the route and the user `after` hooks; `redirect()` skips only
- * the rest of the route. The session hook runs for every response except an uncaught 500, so a
- * failed request leaves the stored session as it was.
+ * Hook names, and the lists of hooks an app runs. Per request, before hooks (registration
+ * order) -> route handler -> after hooks (registration order) -> the framework's session hook
+ * -> the response is written; the table of which signal skips which step is in pipeline.ts.
  */
 import type { Context } from './context.ts';
 

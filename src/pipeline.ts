@@ -1,15 +1,31 @@
 /**
- * The request pipeline of DESIGN §2, in order: before hooks -> route (pass() tries the next) ->
- * after hooks -> the session commit (flush + Set-Cookie) -> the response is written, only after
- * the commit succeeded. See hooks.ts for which signals skip which step.
+ * The request pipeline of DESIGN §2, each step written once, in order:
  *
- * It runs synchronously for as long as the hooks and the handler return plain values, and turns
- * asynchronous only at the first Promise: a route like `() => 'hello'` costs no Promise at all.
- * On Node 20 that matters twice, since AsyncLocalStorage's hooks make every Promise dearer.
+ *   before hooks -> route (pass() tries the next) -> after hooks -> session commit -> write
+ *
+ * Steps follow each other through `sequence`, the one way to chain a step that may or may not
+ * return a Promise: the pipeline runs synchronously for as long as the hooks and the handler
+ * return plain values, and turns asynchronous only at the first Promise, so a route like
+ * `() => 'hello'` costs no Promise at all. On Node 20 that matters twice, since
+ * AsyncLocalStorage's hooks make every Promise dearer.
+ *
+ * Which signal skips which step (the signals are in errors.ts):
+ *
+ * | thrown                       | where                | skips                                   | session saved |
+ * |------------------------------|----------------------|-----------------------------------------|---------------|
+ * | `halt(body?)`                | before hook or route | the rest of the route, the after hooks  | yes           |
+ * | `redirect(url)`              | before hook or route | the rest of the route                   | yes           |
+ * | `halt()` / `redirect()`      | after hook           | the remaining after hooks               | yes           |
+ * | `pass()`                     | route                | this route: the next match runs         | —             |
+ * | `sendError()` / HttpError    | anywhere             | all that follows; its error response    | yes           |
+ * | anything else                | anywhere             | all that follows; a 500                 | no            |
+ *
+ * An uncaught exception saves nothing, so a failed request leaves the stored session as it was;
+ * a 404, 405 or 4xx still saves it (a flash written before a redirect must survive).
  */
 import type { Context } from './context.ts';
 import { Halt, HttpError, Pass } from './errors.ts';
-import type { Hooks } from './hooks.ts';
+import type { Hook, Hooks } from './hooks.ts';
 import type { Log } from './logger.ts';
 import { setErrorResponse, writeResponse } from './respond.ts';
 import type { Router } from './router.ts';
@@ -26,7 +42,40 @@ export interface PipelineParts {
   closing(): boolean;
 }
 
+/** A step's outcome: undefined when it finished synchronously, else the Promise of its end. */
+type Step = void | Promise<void>;
+type StepFn = (ctx: Context) => Step;
+
 const OK: unique symbol = Symbol('ok');
+
+/**
+ * Runs `first(ctx)`, then `next(ctx)`, or `recover(ctx, error)` when `first` throws or rejects;
+ * synchronously while `first` returns no Promise.
+ */
+function sequence(ctx: Context, first: StepFn, next: StepFn, recover: (ctx: Context, error: unknown) => Step): Step {
+  let result: Step;
+  try {
+    result = first(ctx);
+  } catch (error) {
+    return recover(ctx, error);
+  }
+  if (result === undefined) return next(ctx);
+  return result.then(() => next(ctx), error => recover(ctx, error));
+}
+
+/** Runs `hooks` from index `from` in order, synchronously until one returns a thenable. */
+function runHooks(ctx: Context, hooks: readonly Hook[], from: number): Step {
+  for (let i = from; i < hooks.length; i++) {
+    const result = hooks[i]!(ctx);
+    if (isThenable(result)) return Promise.resolve(result).then(() => runHooks(ctx, hooks, i + 1));
+  }
+  return undefined;
+}
+
+const nothing = (): Step => undefined;
+const rethrow = (_ctx: Context, error: unknown): never => {
+  throw error;
+};
 
 export class Pipeline {
   readonly #parts: PipelineParts;
@@ -37,7 +86,7 @@ export class Pipeline {
 
   /** Handles one request end to end. Never throws and never rejects. */
   readonly run = (ctx: Context): void => {
-    let pending: Promise<void> | undefined;
+    let pending: Step;
     try {
       pending = this.#dispatch(ctx);
     } catch (error) {
@@ -47,50 +96,31 @@ export class Pipeline {
     else pending.then(() => this.#finish(ctx, OK), error => this.#finish(ctx, error));
   };
 
-  /** Hooks and route; undefined when all of it ran synchronously. */
-  #dispatch(ctx: Context): Promise<void> | undefined {
+  /** Before hooks and route, then the after hooks (or what a signal says instead). */
+  #dispatch(ctx: Context): Step {
     if (ctx.path.charCodeAt(0) !== 47 /* '/' */) throw new HttpError(400, 'The request target must be a path');
-    if (this.#parts.hooks.before.length > 0) return this.#dispatchWithBeforeHooks(ctx);
-    let routed: Promise<void> | undefined;
-    try {
-      routed = this.#route(ctx, 0);
-    } catch (signal) {
-      return this.#afterHooks(ctx, haltRunsAfterHooks(signal));
-    }
-    if (routed === undefined) return this.#afterHooks(ctx, true);
-    // With no after hooks, a Halt rejection can go straight to #finish, which ends on it normally.
-    if (this.#parts.hooks.after.length === 0) return routed;
-    return routed.then(
-      () => this.#afterHooks(ctx, true),
-      signal => this.#afterHooks(ctx, haltRunsAfterHooks(signal)),
-    );
+    return sequence(ctx, this.#beforeHooksAndRoute, this.#afterHooks, this.#afterSignal);
   }
 
-  async #dispatchWithBeforeHooks(ctx: Context): Promise<void> {
-    let runAfterHooks = true;
-    try {
-      for (const hook of this.#parts.hooks.before) await hook(ctx);
-      await this.#route(ctx, 0);
-    } catch (signal) {
-      runAfterHooks = haltRunsAfterHooks(signal);
-    }
-    await this.#afterHooks(ctx, runAfterHooks);
-  }
+  readonly #beforeHooksAndRoute = (ctx: Context): Step => sequence(ctx, this.#beforeHooks, this.#firstRoute, rethrow);
+  readonly #beforeHooks = (ctx: Context): Step => runHooks(ctx, this.#parts.hooks.before, 0);
+  readonly #firstRoute = (ctx: Context): Step => this.#route(ctx, 0);
 
-  #afterHooks(ctx: Context, run: boolean): Promise<void> | undefined {
-    return run && this.#parts.hooks.after.length > 0 ? this.#runAfterHooks(ctx) : undefined;
-  }
+  /** The after hooks; a halt() or redirect() in one ends them normally. */
+  readonly #afterHooks = (ctx: Context): Step => {
+    const after = this.#parts.hooks.after;
+    return after.length === 0 ? undefined : sequence(ctx, this.#runAfterHooks, nothing, endsOnHalt);
+  };
+  readonly #runAfterHooks = (ctx: Context): Step => runHooks(ctx, this.#parts.hooks.after, 0);
 
-  async #runAfterHooks(ctx: Context): Promise<void> {
-    try {
-      for (const hook of this.#parts.hooks.after) await hook(ctx);
-    } catch (signal) {
-      if (!(signal instanceof Halt)) throw signal;
-    }
-  }
+  /** A signal from a before hook or the route: a Halt decides whether after hooks run. */
+  readonly #afterSignal = (ctx: Context, signal: unknown): Step => {
+    if (!(signal instanceof Halt)) throw signal;
+    return signal.runAfterHooks ? this.#afterHooks(ctx) : undefined;
+  };
 
   /** Runs the first matching route at or after `from`; `pass()` moves on. 404 / 405 when none. */
-  #route(ctx: Context, from: number): Promise<void> | undefined {
+  #route(ctx: Context, from: number): Step {
     const router = this.#parts.router;
     for (;;) {
       const match = router.match(ctx.method, ctx.path, from);
@@ -125,8 +155,7 @@ export class Pipeline {
   /** Error response (if any), then the session commit, then the bytes. */
   #finish(ctx: Context, outcome: unknown): void {
     const log = this.#parts.log();
-    // A Halt that reaches here (a route's, with no after hooks to run) is an ordinary end.
-    const error = outcome instanceof Halt ? OK : outcome;
+    const error = outcome;
     // An uncaught exception saves nothing: a failed request leaves the stored session as it was.
     const saveSession = error === OK || error instanceof HttpError;
     if (error !== OK) setErrorResponse(ctx, error, log);
@@ -179,17 +208,17 @@ function writeOut(ctx: Context, parts: PipelineParts): void {
   }
 }
 
-/** For a Halt, whether user after hooks still run (redirect: yes, halt: no); rethrows the rest. */
-function haltRunsAfterHooks(signal: unknown): boolean {
+/** A Halt in an after hook ends the after hooks as a normal end; anything else goes on. */
+function endsOnHalt(_ctx: Context, signal: unknown): Step {
   if (!(signal instanceof Halt)) throw signal;
-  return signal.runAfterHooks;
+  return undefined;
 }
 
 function noRoute(ctx: Context, router: Router<Handler>): never {
   const allowed = router.allowedMethods(ctx.path);
   if (allowed.length === 0 || allowed.includes(ctx.method)) throw new HttpError(404, `No route for ${ctx.method} ${ctx.path}`);
-  ctx.responseHeaders.allow = allowed.join(', ');
-  throw new HttpError(405, `${ctx.method} is not allowed here; allowed: ${allowed.join(', ')}`);
+  const allow = allowed.join(', ');
+  throw new HttpError(405, `${ctx.method} is not allowed here; allowed: ${allow}`, { headers: { allow } });
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -46,16 +46,15 @@ export function writeResponse(ctx: Context): void {
 }
 
 /**
- * Replaces the Context's response with the error's. An HttpError gives its status (and its
- * message when `expose`); anything else is a 500, logged once with its stack.
+ * Replaces the Context's response with the error's. An HttpError gives its status and headers
+ * (and its message when `expose`); anything else is a 500, logged once with its stack.
  */
 export function setErrorResponse(ctx: Context, error: unknown, log: Log): void {
   const headers = ctx.responseHeaders;
-  const allow = headers.allow;
   for (const name of Object.keys(headers)) delete headers[name];
-  if (allow !== undefined) headers.allow = allow;
   const showErrors = ctx.settings.show_errors;
   if (error instanceof HttpError) {
+    Object.assign(headers, error.headers);
     ctx.responseStatus = error.status;
     if (error.status >= 500) log('debug', `${ctx.method} ${ctx.path}: ${error.status} ${error.message}${causeText(error)}`);
     ctx.responseBody = error.expose || showErrors ? error.message : statusText(error.status);

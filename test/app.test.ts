@@ -188,6 +188,23 @@ errors('HttpError :: its status; a 4xx shows its message, a 5xx only the reason 
     assert.is(send.text, 'Not yours');
   }, { environment: 'production' }));
 
+errors('HttpError headers :: go out with the error response; other headers set before it do not', () =>
+  serve(app => {
+    app.get('/private', ctx => {
+      ctx.header('x-before', 'set by the route');
+      throw new HttpError(401, 'Log in first', { headers: { 'WWW-Authenticate': 'Basic realm="app"' } });
+    });
+    app.post('/only-post', () => 'posted');
+  }, async client => {
+    const res = await client.get('/private');
+    assert.is(res.status, 401);
+    assert.is(res.headers.get('www-authenticate'), 'Basic realm="app"');
+    assert.is(res.headers.get('x-before'), null);
+    const wrongMethod = await client.get('/only-post');
+    assert.is(wrongMethod.status, 405);
+    assert.is(wrongMethod.headers.get('allow'), 'POST', 'a 405 carries Allow through the same HttpError headers');
+  }));
+
 errors('uncaught throw :: 500 hiding details in production, logged once with the stack', async () => {
   const log = await stderrOf(() =>
     serve(app => {
