@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -33,11 +34,17 @@ interface Dancer {
   stderr: () => string;
 }
 
-/** Runs SCRIPT with `config` as config.yml in `dir` (DANCER_CONFDIR), in the default environment. */
-function run(dir: string, config: string): Dancer {
-  writeFileSync(join(dir, 'config.yml'), config);
+/**
+ * Runs SCRIPT with `config` as config.yml in `dir` (DANCER_CONFDIR; no config.yml when undefined),
+ * in the default environment unless `extraEnv` says otherwise.
+ */
+function run(dir: string, config: string | undefined, extraEnv: NodeJS.ProcessEnv = {}): Dancer {
+  if (config !== undefined) writeFileSync(join(dir, 'config.yml'), config);
   const env: NodeJS.ProcessEnv = { ...process.env, DANCER_CONFDIR: dir };
   delete env.DANCER_ENVIRONMENT;
+  delete env.PORT;
+  delete env.HOST;
+  Object.assign(env, extraEnv);
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SCRIPT], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -107,8 +114,78 @@ dance('a bad config.yml :: exits non-zero naming the file and key, before listen
   try {
     const app = run(dir, 'port: lots\n');
     assert.is.not(await app.exit, 0);
-    assert.match(app.stderr(), /ConfigError: config\.yml: port: expected/);
+    assert.match(app.stderr(), /ConfigError: config\.yml: port: expected an integer from 0 to 65535, got "lots"/);
+    assert.is(app.stderr().trim().split('\n').length, 1, `one line, no stack trace:\n${app.stderr()}`);
     assert.not.match(app.stdout(), /http:\/\//);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+dance('the start line :: names the environment and the session engine', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quickstep-dance-'));
+  const app = run(dir, 'port: 0\nhost: 127.0.0.1\n');
+  try {
+    await printedUrl(app);
+    assert.match(app.stdout(), /^Quickstep \(development, Memory\) is dancing on http:\/\/127\.0\.0\.1:\d+\n/);
+  } finally {
+    app.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+dance('a busy port :: one line naming the port and how to change it, exit 1', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quickstep-dance-'));
+  const taken = createServer().listen(0, '127.0.0.1');
+  await once(taken, 'listening');
+  const port = (taken.address() as AddressInfo).port;
+  try {
+    const app = run(dir, `port: ${port}\nhost: 127.0.0.1\n`);
+    assert.is(await app.exit, 1);
+    assert.equal(app.stderr().trim().split('\n'), [
+      `Quickstep cannot listen: port ${port} is already in use by another program; stop it, or set port in config.yml or the PORT environment variable (port: 0 picks a free one)`,
+    ]);
+  } finally {
+    taken.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+dance('no config.yml :: said in one log line; PORT and HOST from the environment still apply', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quickstep-dance-'));
+  const free = createServer().listen(0, '127.0.0.1');
+  await once(free, 'listening');
+  const port = (free.address() as AddressInfo).port;
+  await new Promise(resolve => free.close(resolve));
+  const app = run(dir, undefined, { PORT: String(port), HOST: '127.0.0.1' });
+  try {
+    assert.is(await printedUrl(app), `http://127.0.0.1:${port}`);
+    assert.match(app.stderr(), new RegExp(`info: no config\\.yml in ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: running on the defaults`));
+  } finally {
+    app.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+dance('DANCER_ENVIRONMENT without its file :: said in one log line, config.yml alone is used', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quickstep-dance-'));
+  const app = run(dir, 'port: 0\nhost: 127.0.0.1\n', { DANCER_ENVIRONMENT: 'staging' });
+  try {
+    await printedUrl(app);
+    assert.match(app.stderr(), /info: no environments\/staging\.yml in .*for the environment "staging": using config\.yml alone/);
+    assert.match(app.stdout(), /^Quickstep \(staging, Memory\)/);
+  } finally {
+    app.child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+dance('PORT that is not a port :: a ConfigError naming the variable', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quickstep-dance-'));
+  try {
+    const app = run(dir, undefined, { PORT: 'eighty' });
+    assert.is(await app.exit, 1);
+    assert.match(app.stderr(), /^ConfigError: PORT \(environment variable\): port: expected an integer from 0 to 65535, got "eighty"\n$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
