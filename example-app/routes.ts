@@ -6,7 +6,7 @@
  * GET / counts visits: each view of the home page by a logged-in user increments `visits`
  * (the view right after logging in is the first). Anonymous views count nothing and store nothing.
  */
-import { body, changeSessionId, destroySession, header, HttpError, params, redirect, sendError, session, status, type App } from 'quickstep';
+import { body, changeSessionId, destroySession, header, HttpError, param, redirect, sendError, session, status, type App } from 'quickstep';
 import { homePage, loginPage } from './page.ts';
 
 /** Preference names: what fits in a URL segment and a session key without escaping. */
@@ -92,7 +92,7 @@ async function whoami(): Promise<{ user: string | null }> {
 const badPrefName = (): never => sendError('A preference name is 1 to 32 of a-z, 0-9, "_" and "-".', 400);
 
 async function putPref(): Promise<string> {
-  const name = params('name');
+  const name = param('name');
   if (typeof name !== 'string' || !PREF_NAME.test(name)) return badPrefName();
   const type = mediaType();
   if (type !== 'application/json' && !type.endsWith('+json')) return sendError('Send the preference as JSON (content-type: application/json).', 400);

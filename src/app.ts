@@ -4,17 +4,22 @@
  * createApp (create-app.ts) assembles an App. Several apps can live in one process; the DSL
  * keywords drive a default one built from config.yml.
  */
+import { logAccessWhenDone } from './access-log.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { readSettings, type Settings } from './config.ts';
 import { Context, currentContext } from './context.ts';
-import { Hooks, type Hook } from './hooks.ts';
+import { Hooks, type ErrorHook, type Hook } from './hooks.ts';
 import { createLog, type Log, type LogEvent } from './logger.ts';
 import { Pipeline, type Handler } from './pipeline.ts';
+import type { RouteParams } from './route-params.ts';
 import { Router } from './router.ts';
 import type { SessionFactory } from './session/factory.ts';
 
 export type { Handler };
+
+/** A route pattern: `/users/:id`, `/files/**`, or a RegExp with named groups. */
+export type Pattern = string | RegExp;
 
 export interface Listening {
   port: number;
@@ -22,7 +27,7 @@ export interface Listening {
   server: Server;
 }
 
-const SIMPLE_SETTINGS = ['port', 'host', 'log', 'max_body_size', 'show_errors', 'keywords'] as const;
+const SIMPLE_SETTINGS = ['port', 'host', 'log', 'max_body_size', 'show_errors', 'keywords', 'access_log'] as const;
 type SimpleSetting = (typeof SIMPLE_SETTINGS)[number];
 
 export class App {
@@ -62,22 +67,24 @@ export class App {
     this.#log(level, message);
   }
 
-  get(pattern: string | RegExp, handler: Handler): this { return this.route('GET', pattern, handler); }
-  post(pattern: string | RegExp, handler: Handler): this { return this.route('POST', pattern, handler); }
-  put(pattern: string | RegExp, handler: Handler): this { return this.route('PUT', pattern, handler); }
-  patch(pattern: string | RegExp, handler: Handler): this { return this.route('PATCH', pattern, handler); }
-  del(pattern: string | RegExp, handler: Handler): this { return this.route('DELETE', pattern, handler); }
-  options(pattern: string | RegExp, handler: Handler): this { return this.route('OPTIONS', pattern, handler); }
+  get<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this { return this.route('GET', pattern, handler); }
+  post<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this { return this.route('POST', pattern, handler); }
+  put<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this { return this.route('PUT', pattern, handler); }
+  patch<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this { return this.route('PATCH', pattern, handler); }
+  del<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this { return this.route('DELETE', pattern, handler); }
+  options<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this { return this.route('OPTIONS', pattern, handler); }
 
   /** A route for every method (`any('/x', h)`) or for a list (`any(['get', 'post'], '/x', h)`). */
-  any(pattern: string | RegExp, handler: Handler): this;
-  any(methods: readonly string[], pattern: string | RegExp, handler: Handler): this;
-  any(...args: [string | RegExp, Handler] | [readonly string[], string | RegExp, Handler]): this {
+  any<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this;
+  any<P extends Pattern>(methods: readonly string[], pattern: P, handler: Handler<RouteParams<P>>): this;
+  any(...args: [Pattern, Handler<any>] | [readonly string[], Pattern, Handler<any>]): this {
     if (args.length === 2) return this.route('*', args[0], args[1]);
     return this.route(args[0].map(m => (m.toLowerCase() === 'del' ? 'DELETE' : m.toUpperCase())), args[1], args[2]);
   }
 
-  route(methods: string | readonly string[], pattern: string | RegExp, handler: Handler): this {
+  /** A route for `methods` (`'GET'`, a list, or `'*'`); the verb methods above are this. */
+  route<P extends Pattern>(methods: string | readonly string[], pattern: P, handler: Handler<RouteParams<P>>): this;
+  route(methods: string | readonly string[], pattern: Pattern, handler: Handler<any>): this {
     if (typeof handler !== 'function') throw new TypeError(`The route ${String(pattern)} needs a handler function`);
     if (typeof pattern !== 'string' && this.#prefix !== '') {
       // Splicing a prefix into a user's RegExp would change what it means; say so instead.
@@ -105,7 +112,11 @@ export class App {
     return this;
   }
 
-  hook(name: string, hook: Hook): this {
+  /** `hook('before', fn)`, `hook('after', fn)`, `hook('before_error', (ctx, error) => ...)`, ... */
+  hook(name: 'before' | 'after' | 'before_request' | 'after_request', hook: Hook): this;
+  hook(name: 'before_error' | 'on_route_exception', hook: ErrorHook): this;
+  hook(name: string, hook: Hook | ErrorHook): this;
+  hook(name: string, hook: Hook | ErrorHook): this {
     this.hooks.add(name, hook);
     return this;
   }
@@ -129,7 +140,8 @@ export class App {
 
   /** Handles one request: the node:http request listener (`createServer(app.handle)`). */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const ctx = new Context(req, res, this.#settings, this.#sessions);
+    const ctx = new Context(req, res, this.#settings, this.#sessions, this.#log);
+    if (this.#settings.access_log) logAccessWhenDone(ctx, this.#log);
     if (this.#settings.keywords) currentContext.run(ctx, this.#pipeline.run, ctx);
     else this.#pipeline.run(ctx);
   };

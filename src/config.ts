@@ -26,18 +26,20 @@ export interface Settings {
    * Promise (bench/ measures the difference).
    */
   keywords: boolean;
+  /** One line per request (method, path, status, duration, bytes); default: on in development only. */
+  access_log: boolean;
   session: SessionSettings; // the engine chosen by `session:` (default 'Memory'), its options, the cookie policy
 }
 
 /** What createApp() accepts: the same shape as config.yml, all optional. */
 export interface SettingsInput {
   port?: number | string; host?: string; log?: string; max_body_size?: number | string; environment?: string;
-  show_errors?: boolean | string; keywords?: boolean | string; session?: string; engines?: { session?: Record<string, Record<string, unknown>> };
+  show_errors?: boolean | string; keywords?: boolean | string; access_log?: boolean | string; session?: string; engines?: { session?: Record<string, Record<string, unknown>> };
 }
 
 /** The top level as read, before the defaults that depend on other keys are filled in. */
-interface TopLevel extends Omit<Settings, 'environment' | 'show_errors' | 'session'> {
-  environment: string | undefined; show_errors: boolean | undefined; session: string; engines: Record<string, unknown>;
+interface TopLevel extends Omit<Settings, 'environment' | 'show_errors' | 'access_log' | 'session'> {
+  environment: string | undefined; show_errors: boolean | undefined; access_log: boolean | undefined; session: string; engines: Record<string, unknown>;
 }
 
 const topLevelSpecs: Specs<TopLevel> = {
@@ -48,6 +50,7 @@ const topLevelSpecs: Specs<TopLevel> = {
   environment: string(undefined),
   show_errors: { ...boolean(false), fallback: undefined },
   keywords: boolean(true),
+  access_log: { ...boolean(false), fallback: undefined },
   session: string('Memory'),
   engines: mapping({}),
 };
@@ -156,7 +159,11 @@ function check(input: unknown, file: string, environmentInUse: string): Settings
   session ??= readSessionSettings(top.session, undefined, { file, enginePath: 'session', optionsPath: `engines.session.${top.session}` });
   const environment = top.environment ?? environmentInUse;
   const { port, host, log, max_body_size, keywords } = top;
-  const settings: Settings = { port, host, log, max_body_size, keywords, environment, show_errors: top.show_errors ?? environment === 'development', session };
+  const development = environment === 'development';
+  const settings: Settings = {
+    port, host, log, max_body_size, keywords, environment, session,
+    show_errors: top.show_errors ?? development, access_log: top.access_log ?? development,
+  };
   checkedSettings.add(settings);
   return settings;
 }

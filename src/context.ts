@@ -6,11 +6,17 @@
  * Everything that costs work (query, cookies, body, session) is built on first use only.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { format } from 'node:util';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseCookies, serialize as serializeCookie, type SerializeOptions } from 'cookie';
 import { readBody } from './body.ts';
 import type { Settings } from './config.ts';
-import { Halt, HttpError, OutsideRequestError, Pass } from './errors.ts';
+import type { Log, LogEvent } from './logger.ts';
+import { Forward, Halt, HttpError, OutsideRequestError, Pass } from './errors.ts';
+import type { AnyParams } from './route-params.ts';
+
+/** What the control-flow keywords throw. */
+export type Signal = Halt | Pass | Forward | HttpError;
 import type { SessionFactory } from './session/factory.ts';
 import { RequestSession } from './session/request-session.ts';
 import type { Session, SessionKey, SessionValue } from './session/session.ts';
@@ -28,15 +34,19 @@ export function current(keyword: string): Context {
 
 export type CookieOptions = SerializeOptions;
 
-export class Context {
+export class Context<Params extends object = AnyParams> {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly settings: Settings;
-  readonly method: string;
-  /** The URL path, as sent (still percent-encoded). */
-  readonly path: string;
-  /** Route params (`:name`), decoded. Set by the app when a route matches. */
-  routeParams: Record<string, string> = EMPTY;
+  /** The request method; `forward()` may change it. */
+  method: string;
+  /** The URL path, as sent (still percent-encoded); `forward()` may change it. */
+  path: string;
+  /**
+   * The route's params (`:name`), decoded, on a null-prototype object: `ctx.params.id`, typed
+   * from the pattern. Set when a route matches; an absent optional param is missing.
+   */
+  params: Params = EMPTY as Params;
   /** Captures of `*` and `**` in the route, decoded. */
   splat: string[] = [];
 
@@ -44,16 +54,28 @@ export class Context {
   responseStatus = 200;
   readonly responseHeaders: Record<string, string | string[]> = Object.create(null);
   responseBody: unknown = undefined;
+  /**
+   * The headers an error response keeps: those set by before hooks (CORS, security headers).
+   * Undefined when there are no before hooks; set by the pipeline.
+   */
+  keptHeaders: Record<string, string | string[]> | undefined = undefined;
+  /** How many times forward() re-dispatched this request (a loop is cut off). */
+  forwards = 0;
 
-  readonly #search: string;
+  #search: string;
   readonly #sessions: SessionFactory;
+  readonly #log: Log;
   #query: UrlencodedValues | undefined;
   #cookies: Record<string, string | undefined> | undefined;
   #body: Promise<unknown> | undefined;
+  /** The body once read before the route (see preloadBody), for the synchronous param(). */
+  #settledBody: { value: unknown } | { error: unknown } | undefined;
   #session: RequestSession | undefined;
+  #vars: Record<string, unknown> | undefined;
 
-  constructor(req: IncomingMessage, res: ServerResponse, settings: Settings, sessions: SessionFactory) {
+  constructor(req: IncomingMessage, res: ServerResponse, settings: Settings, sessions: SessionFactory, log: Log) {
     this.req = req;
+    this.#log = log;
     this.res = res;
     this.settings = settings;
     this.method = req.method ?? 'GET';
@@ -83,12 +105,68 @@ export class Context {
     return (this.#body ??= readBody(this.req, this.settings.max_body_size)) as Promise<T>;
   }
 
-  /** One parameter (route params first, then the query string), or all of them merged. */
-  params(): Record<string, string | string[]>;
-  params(name: string): string | string[] | undefined;
-  params(name?: string) {
-    if (name === undefined) return Object.assign(Object.create(null), this.query, this.routeParams);
-    return this.routeParams[name] ?? this.query[name];
+  /**
+   * Reads a form or JSON body before the route runs, so that `param()` and `bodyParameters()`
+   * can be synchronous, as Dancer2's are. Undefined (no work at all) for a request without such a
+   * body. A body that fails to parse is kept as its error: only a route that asks for it fails.
+   */
+  preloadBody(): Promise<void> | undefined {
+    if (!hasParameterBody(this.req)) return undefined;
+    return this.body().then(
+      value => void (this.#settledBody = { value }),
+      error => void (this.#settledBody = { error }),
+    );
+  }
+
+  /** One parameter, as Dancer2's `param`: route params first, then the body, then the query. */
+  param(name: string): string | string[] | undefined {
+    const fromRoute = (this.params as AnyParams)[name];
+    if (fromRoute !== undefined) return fromRoute;
+    const body = this.bodyParameters();
+    if (Object.hasOwn(body, name)) return body[name] as string | string[];
+    return this.query[name];
+  }
+
+  /** Every parameter merged: the query, then the body over it, then the route's params over both. */
+  parameters(): Record<string, unknown> {
+    return Object.assign(Object.create(null), this.query, this.bodyParameters(), this.params);
+  }
+
+  /** The route's params only (the same object as `ctx.params`). */
+  routeParameters(): Params {
+    return this.params;
+  }
+
+  /** The query string's params only; a key given twice is an array. */
+  queryParameters(): UrlencodedValues {
+    return this.query;
+  }
+
+  /**
+   * The form or JSON object body's params only (read before the route); `{}` for no body or a
+   * body of another type. A body that could not be parsed throws its 400 here.
+   */
+  bodyParameters(): Record<string, unknown> {
+    const settled = this.#settledBody;
+    if (settled === undefined) return EMPTY;
+    if ('error' in settled) throw settled.error;
+    const value = settled.value;
+    return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array) ? (value as Record<string, unknown>) : EMPTY;
+  }
+
+  /**
+   * The per-request stash shared by hooks, the route and templates (Dancer2's `var`, which is a
+   * reserved word here): `vars()` all of it, `vars(name)` one value, `vars(name, value)` sets one.
+   */
+  vars(): Record<string, unknown>;
+  vars(name: string): unknown;
+  vars(name: string, value: unknown): void;
+  vars(...args: [name?: string, value?: unknown]): unknown {
+    const stash = (this.#vars ??= Object.create(null) as Record<string, unknown>);
+    if (args.length === 0) return stash;
+    if (args.length === 1) return stash[args[0]!];
+    stash[args[0]!] = args[1];
+    return undefined;
   }
 
   /** This request (the Context itself): method, path, query, headers, cookies, body(). */
@@ -106,6 +184,14 @@ export class Context {
     return this.settings;
   }
 
+  /**
+   * Logs one line through the app's logger (Dancer2's `debug`, `info`, `warning`, `error`:
+   * `error` logs, it does not throw). Parts are joined as console.log joins them.
+   */
+  log(level: LogEvent, ...parts: unknown[]): void {
+    this.#log(level, format(...parts));
+  }
+
   /** Reads the response status, or sets it. */
   status(code?: number): number {
     if (code !== undefined) {
@@ -113,6 +199,43 @@ export class Context {
       this.responseStatus = code;
     }
     return this.responseStatus;
+  }
+
+  /**
+   * Sets the response's Content-Type: a full type (`'text/csv; charset=utf-8'`) or a short name
+   * (`html`, `json`, `text`, `xml`, `css`, `js`, `csv`, `svg`, `bin`). Returns what is set.
+   */
+  contentType(type?: string): string | undefined {
+    if (type !== undefined) this.responseHeader('content-type', CONTENT_TYPES[type] ?? type);
+    const current = this.responseHeaders['content-type'];
+    return Array.isArray(current) ? current[0] : current;
+  }
+
+  /** Reads a response header set so far, or sets one (`header(name)` reads the request's). */
+  responseHeader(name: string, value?: string | number | string[]): string | string[] | undefined {
+    if (value === undefined) return this.responseHeaders[name.toLowerCase()];
+    this.header(name, value);
+    return undefined;
+  }
+
+  /**
+   * An absolute URL for `path` on this server, from the request's Host (and `https` when the
+   * connection is TLS): `uriFor('/users', { page: 2 })` -> `http://example.com/users?page=2`.
+   */
+  uriFor(path: string, query?: Record<string, string | number | boolean>): string {
+    const secure = (this.req.socket as { encrypted?: boolean }).encrypted === true;
+    const host = this.req.headers.host ?? `${this.req.socket.localAddress}:${this.req.socket.localPort}`;
+    const url = new URL(path.startsWith('/') ? path : `/${path}`, `${secure ? 'https' : 'http'}://${host}`);
+    if (query) for (const [key, value] of Object.entries(query)) url.searchParams.append(key, String(value));
+    return url.href;
+  }
+
+  /**
+   * Ends this route and dispatches the request again to `path` (and `method`, default the same),
+   * inside the app: the same request, session and vars; before hooks do not run again.
+   */
+  forward(path: string, options: { method?: string } = {}): never {
+    throw this.#signal(new Forward(path, options.method));
   }
 
   /** Reads a request header, or sets a response header. */
@@ -134,23 +257,23 @@ export class Context {
     this.responseStatus = status;
     this.responseHeaders.location = location;
     this.responseBody = '';
-    throw new Halt(true);
+    throw this.#signal(new Halt(true));
   }
 
   /** Ends the request now with `body` (if given). `after` hooks are skipped; the session is saved. */
   halt(body?: unknown): never {
     if (body !== undefined) this.responseBody = body;
-    throw new Halt(false);
+    throw this.#signal(new Halt(false));
   }
 
   /** Ends the request with an error page: `sendError('Nope', 403)`. */
   sendError(message: string, status = 500): never {
-    throw new HttpError(status, message, { expose: true });
+    throw this.#signal(new HttpError(status, message, { expose: true }));
   }
 
   /** Skips to the next route that matches. */
   pass(): never {
-    throw new Pass();
+    throw this.#signal(new Pass());
   }
 
   /**
@@ -194,10 +317,53 @@ export class Context {
     else this.responseHeaders['set-cookie'] = [existing, value];
   }
 
+  /**
+   * The control-flow signal (halt, redirect, pass, forward, sendError) thrown in this step and
+   * not yet handled by the pipeline. A signal is thrown, and also kept here, so that a route
+   * that catches it by accident (`try { redirect('/x') } catch {}`) still ends as it asked:
+   * the pipeline takes it from here when the step returns normally.
+   */
+  pendingSignal: Signal | undefined;
+
+  /** Records `signal` as pending and returns it, to be thrown. */
+  #signal<S extends Signal>(signal: S): S {
+    this.pendingSignal = signal;
+    return signal;
+  }
+
+  /**
+   * Points this request at another path (and method) for `forward()`; the pipeline routes it
+   * again. The query string of `target`, if any, replaces the old one.
+   */
+  retarget(target: string, method: string | undefined): void {
+    const q = target.indexOf('?');
+    this.path = q === -1 ? target : target.slice(0, q);
+    if (q !== -1) {
+      this.#search = target.slice(q + 1);
+      this.#query = undefined;
+    }
+    if (method !== undefined) this.method = method.toUpperCase();
+  }
+
   #requestSession(): RequestSession {
     const factory = this.#sessions;
     return (this.#session ??= new RequestSession(factory, this.cookies[factory.policy.cookie_name]));
   }
 }
 
-const EMPTY: Record<string, string> = Object.freeze(Object.create(null));
+const EMPTY: Record<string, any> = Object.freeze(Object.create(null));
+
+const CONTENT_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8', json: 'application/json; charset=utf-8', text: 'text/plain; charset=utf-8',
+  xml: 'application/xml; charset=utf-8', css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8',
+  csv: 'text/csv; charset=utf-8', svg: 'image/svg+xml', bin: 'application/octet-stream',
+};
+
+/** Whether the request carries a body that param() reads: JSON or a urlencoded form. */
+function hasParameterBody(req: IncomingMessage): boolean {
+  const headers = req.headers;
+  if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) return false;
+  const type = headers['content-type'];
+  if (type === undefined) return false;
+  return type.startsWith('application/x-www-form-urlencoded') || type.startsWith('application/json') || /^[^;]*\+json/.test(type);
+}

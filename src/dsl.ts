@@ -4,10 +4,13 @@
  * so `get('/', () => session('user'))` works as written. Called outside a request they throw an
  * OutsideRequestError naming the keyword.
  */
-import type { App, Handler, Listening } from './app.ts';
+import type { App, Handler, Listening, Pattern } from './app.ts';
 import { loadConfig, type Settings } from './config.ts';
 import { current, currentContext, type CookieOptions } from './context.ts';
-import type { Hook } from './hooks.ts';
+import { format } from 'node:util';
+import type { ErrorHook, Hook } from './hooks.ts';
+import type { LogEvent } from './logger.ts';
+import type { RouteParams } from './route-params.ts';
 import type { Session, SessionKey, SessionValue } from './session/session.ts';
 import { createApp } from './create-app.ts';
 import { exitOnStartupError, serveUntilSignalled } from './startup.ts';
@@ -35,25 +38,29 @@ function defaultAppFromConfig(): App {
   return built;
 }
 
-type Pattern = string | RegExp;
-
-export const get = (pattern: Pattern, handler: Handler) => void app().get(pattern, handler);
-export const post = (pattern: Pattern, handler: Handler) => void app().post(pattern, handler);
-export const put = (pattern: Pattern, handler: Handler) => void app().put(pattern, handler);
-export const patch = (pattern: Pattern, handler: Handler) => void app().patch(pattern, handler);
-export const del = (pattern: Pattern, handler: Handler) => void app().del(pattern, handler);
-export const options = (pattern: Pattern, handler: Handler) => void app().options(pattern, handler);
+export const get = <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>) => void app().get(pattern, handler);
+export const post = <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>) => void app().post(pattern, handler);
+export const put = <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>) => void app().put(pattern, handler);
+export const patch = <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>) => void app().patch(pattern, handler);
+export const del = <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>) => void app().del(pattern, handler);
+export const options = <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>) => void app().options(pattern, handler);
 
 /** A route for every method, or for a list: `any(['get', 'post'], '/x', h)`. */
-export function any(pattern: Pattern, handler: Handler): void;
-export function any(methods: readonly string[], pattern: Pattern, handler: Handler): void;
-export function any(...args: [Pattern, Handler] | [readonly string[], Pattern, Handler]): void {
+export function any<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): void;
+export function any<P extends Pattern>(methods: readonly string[], pattern: P, handler: Handler<RouteParams<P>>): void;
+export function any(...args: [Pattern, Handler<any>] | [readonly string[], Pattern, Handler<any>]): void {
   if (args.length === 2) app().any(args[0], args[1]);
   else app().any(args[0], args[1], args[2]);
 }
 
 export const prefix = (path: string, define: () => void) => void app().prefix(path, define);
-export const hook = (name: string, fn: Hook) => void app().hook(name, fn);
+/** Registers a hook on the default app; see App.hook for the names. */
+export function hook(name: 'before' | 'after' | 'before_request' | 'after_request', fn: Hook): void;
+export function hook(name: 'before_error' | 'on_route_exception', fn: ErrorHook): void;
+export function hook(name: string, fn: Hook | ErrorHook): void;
+export function hook(name: string, fn: Hook | ErrorHook): void {
+  app().hook(name, fn);
+}
 export const before = (fn: Hook) => void app().before(fn);
 export const after = (fn: Hook) => void app().after(fn);
 /**
@@ -91,17 +98,43 @@ export const changeSessionId = (): Promise<string> => current('changeSessionId')
 
 export const request = () => current('request');
 export const body = <T = any>(): Promise<T> => current('body').body<T>();
-export function params(): Record<string, string | string[]>;
-export function params(name: string): string | string[] | undefined;
-export function params(name?: string) {
-  const ctx = current('params');
-  return name === undefined ? ctx.params() : ctx.params(name);
+/** One parameter: route params first, then the body (form or JSON), then the query (Dancer2's `param`). */
+export const param = (name: string): string | string[] | undefined => current('param').param(name);
+/** Every parameter merged: query, then body over it, then route params over both. */
+export const params = (): Record<string, unknown> => current('params').parameters();
+export const routeParameters = (): Record<string, string | undefined> => current('routeParameters').routeParameters();
+export const queryParameters = () => current('queryParameters').queryParameters();
+export const bodyParameters = (): Record<string, unknown> => current('bodyParameters').bodyParameters();
+/** The per-request stash (Dancer2's `var`/`vars`): `vars()`, `vars(name)`, `vars(name, value)`. */
+export function vars(): Record<string, unknown>;
+export function vars(name: string): unknown;
+export function vars(name: string, value: unknown): void;
+export function vars(...args: [string?, unknown?]): unknown {
+  const ctx = current('vars');
+  return args.length === 0 ? ctx.vars() : args.length === 1 ? ctx.vars(args[0]!) : ctx.vars(args[0]!, args[1]);
 }
 export const splat = (): string[] => current('splat').splat;
 export const status = (code?: number): number => current('status').status(code);
 export const header = (name: string, value?: string | number | string[]) => current('header').header(name, value);
+export const responseHeader = (name: string, value?: string | number | string[]) => current('responseHeader').responseHeader(name, value);
+export const contentType = (type?: string): string | undefined => current('contentType').contentType(type);
+export const uriFor = (path: string, query?: Record<string, string | number | boolean>): string => current('uriFor').uriFor(path, query);
+export const forward = (path: string, options?: { method?: string }): never => current('forward').forward(path, options);
 export const cookie = (name: string, value?: string, options?: CookieOptions) => current('cookie').cookie(name, value, options);
 export const redirect = (location: string, code?: number): never => current('redirect').redirect(location, code);
 export const halt = (content?: unknown): never => current('halt').halt(content);
 export const pass = (): never => current('pass').pass();
 export const sendError = (message: string, code?: number): never => current('sendError').sendError(message, code);
+
+// Logging keywords: through the current request's app, or the default app outside a request.
+
+const logInScope = (level: LogEvent, parts: unknown[]): void => {
+  const ctx = currentContext.getStore();
+  if (ctx) ctx.log(level, ...parts);
+  else app().log(level, format(...parts));
+};
+export const debug = (...message: unknown[]): void => logInScope('debug', message);
+export const info = (...message: unknown[]): void => logInScope('info', message);
+export const warning = (...message: unknown[]): void => logInScope('warning', message);
+/** Logs at error level (as Dancer2's `error`, it does not throw; use sendError or HttpError for that). */
+export const error = (...message: unknown[]): void => logInScope('error', message);

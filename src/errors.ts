@@ -102,6 +102,17 @@ export class Halt {
 /** Thrown by `pass()`: try the next route that matches. */
 export class Pass {}
 
+/** Thrown by `forward(path)`: dispatch the request again to `path` (and `method`, if given). */
+export class Forward {
+  readonly path: string;
+  readonly method: string | undefined;
+
+  constructor(path: string, method?: string) {
+    this.path = path;
+    this.method = method;
+  }
+}
+
 /** The reason phrase for a status, e.g. 404 -> "Not Found". */
 export function statusText(status: number): string {
   return STATUS_TEXT[status] ?? 'Error';

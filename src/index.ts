@@ -5,18 +5,21 @@
  * `quickstep/testing`, the engine contract suite in `quickstep/engine-contract`.
  */
 export {
-  any, after, app, before, body, changeSessionId, config, cookie, dance, del, destroySession, get, halt,
-  header, hook, options, params, pass, patch, post, prefix, put, redirect, request, sendError, session,
-  setting, splat, status,
+  any, after, app, before, body, bodyParameters, changeSessionId, config, contentType, cookie, dance, del,
+  destroySession, forward, get, halt, header, hook, options, param, params, pass, patch, post, prefix, put,
+  queryParameters, redirect, request, responseHeader, routeParameters, sendError, session, setting, splat,
+  status, uriFor, vars, debug, info, warning, error,
 } from './dsl.ts';
 export { createApp, type AppParts } from './create-app.ts';
-export type { App, Handler, Listening } from './app.ts';
+export { escapeHtml } from './escape-html.ts';
+export type { App, Handler, Listening, Pattern } from './app.ts';
 export type { Context, CookieOptions } from './context.ts';
 export type { UrlencodedValues } from './urlencoded.ts';
 export { loadConfig, type LoadOptions, type LogLevel, type Settings, type SettingsInput } from './config.ts';
 export type { LogEvent } from './logger.ts';
 export { ConfigError, HttpError, OutsideRequestError, SessionStoreError } from './errors.ts';
-export type { Hook, HookName } from './hooks.ts';
+export type { ErrorHook, Hook, HookName } from './hooks.ts';
+export type { AnyParams, RouteParams } from './route-params.ts';
 export type { Session, SessionData, SessionKey, SessionValue } from './session/session.ts';
 export type { SessionFactory } from './session/factory.ts';
 export type { SessionPolicy, SessionSettings } from './session/settings.ts';

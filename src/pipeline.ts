@@ -24,14 +24,19 @@
  * a 404, 405 or 4xx still saves it (a flash written before a redirect must survive).
  */
 import type { Context } from './context.ts';
-import { Halt, HttpError, Pass } from './errors.ts';
+import type { AnyParams } from './route-params.ts';
+import { respondWithError } from './error-response.ts';
+import { Forward, Halt, HttpError, Pass } from './errors.ts';
 import type { Hook, Hooks } from './hooks.ts';
 import type { Log } from './logger.ts';
-import { setErrorResponse, writeResponse } from './respond.ts';
+import { writeResponse } from './respond.ts';
 import type { Router } from './router.ts';
 
-/** A route handler. Its return value becomes the body (DESIGN §2); a Promise is awaited. */
-export type Handler = (ctx: Context) => unknown;
+/**
+ * A route handler. Its return value becomes the body (DESIGN §2); a Promise is awaited.
+ * `Params` is the type of `ctx.params`, inferred from the route's pattern (route-params.ts).
+ */
+export type Handler<Params extends object = AnyParams> = (ctx: Context<Params>) => unknown;
 
 /** What the pipeline needs from its app; read on every request, so settings changes apply. */
 export interface PipelineParts {
@@ -67,12 +72,22 @@ function sequence(ctx: Context, first: StepFn, next: StepFn, recover: (ctx: Cont
 function runHooks(ctx: Context, hooks: readonly Hook[], from: number): Step {
   for (let i = from; i < hooks.length; i++) {
     const result = hooks[i]!(ctx);
-    if (isThenable(result)) return Promise.resolve(result).then(() => runHooks(ctx, hooks, i + 1));
+    if (isThenable(result)) return Promise.resolve(result).then(() => afterHook(ctx, hooks, i + 1));
+    // A signal the hook caught itself still takes effect.
+    if (ctx.pendingSignal !== undefined) throw ctx.pendingSignal;
   }
   return undefined;
 }
 
+function afterHook(ctx: Context, hooks: readonly Hook[], next: number): Step {
+  if (ctx.pendingSignal !== undefined) throw ctx.pendingSignal;
+  return runHooks(ctx, hooks, next);
+}
+
 const nothing = (): Step => undefined;
+const preloadBody = (ctx: Context): Step => ctx.preloadBody();
+/** More forward() calls than this in one request is a loop. */
+const MAX_FORWARDS = 10;
 const rethrow = (_ctx: Context, error: unknown): never => {
   throw error;
 };
@@ -96,15 +111,25 @@ export class Pipeline {
     else pending.then(() => this.#finish(ctx, OK), error => this.#finish(ctx, error));
   };
 
-  /** Before hooks and route, then the after hooks (or what a signal says instead). */
+  /** Body (for param()), before hooks and route, then the after hooks (or what a signal says). */
   #dispatch(ctx: Context): Step {
     if (ctx.path.charCodeAt(0) !== 47 /* '/' */) throw new HttpError(400, 'The request target must be a path');
     return sequence(ctx, this.#beforeHooksAndRoute, this.#afterHooks, this.#afterSignal);
   }
 
-  readonly #beforeHooksAndRoute = (ctx: Context): Step => sequence(ctx, this.#beforeHooks, this.#firstRoute, rethrow);
-  readonly #beforeHooks = (ctx: Context): Step => runHooks(ctx, this.#parts.hooks.before, 0);
-  readonly #firstRoute = (ctx: Context): Step => this.#route(ctx, 0);
+  readonly #beforeHooksAndRoute = (ctx: Context): Step => sequence(ctx, this.#bodyThenBeforeHooks, this.#firstRoute, rethrow);
+  readonly #bodyThenBeforeHooks = (ctx: Context): Step => sequence(ctx, preloadBody, this.#beforeHooks, rethrow);
+  readonly #beforeHooks = (ctx: Context): Step => {
+    const before = this.#parts.hooks.before;
+    if (before.length === 0) return undefined;
+    // An error response keeps the headers before hooks set (CORS, security headers).
+    ctx.keptHeaders = ctx.responseHeaders;
+    return runHooks(ctx, before, 0);
+  };
+  readonly #firstRoute = (ctx: Context): Step => {
+    if (ctx.keptHeaders !== undefined) ctx.keptHeaders = { ...ctx.responseHeaders };
+    return this.#route(ctx, 0);
+  };
 
   /** The after hooks; a halt() or redirect() in one ends them normally. */
   readonly #afterHooks = (ctx: Context): Step => {
@@ -116,57 +141,75 @@ export class Pipeline {
   /** A signal from a before hook or the route: a Halt decides whether after hooks run. */
   readonly #afterSignal = (ctx: Context, signal: unknown): Step => {
     if (!(signal instanceof Halt)) throw signal;
+    ctx.pendingSignal = undefined;
     return signal.runAfterHooks ? this.#afterHooks(ctx) : undefined;
   };
 
-  /** Runs the first matching route at or after `from`; `pass()` moves on. 404 / 405 when none. */
+  /** Runs the first matching route at or after `from`. 404 / 405 when none; OPTIONS answers 204. */
   #route(ctx: Context, from: number): Step {
     const router = this.#parts.router;
-    for (;;) {
-      const match = router.match(ctx.method, ctx.path, from);
-      if (!match) return noRoute(ctx, router);
-      ctx.routeParams = match.params;
-      ctx.splat = match.splat;
-      let result: unknown;
-      try {
-        result = match.handler(ctx);
-      } catch (signal) {
-        if (!(signal instanceof Pass)) throw signal;
-        from = match.index + 1;
-        continue;
-      }
-      if (!isThenable(result)) {
-        if (result !== undefined) ctx.responseBody = result;
-        return undefined;
-      }
-      const next = match.index + 1;
-      return (result instanceof Promise ? result : Promise.resolve(result)).then(
-        value => {
-          if (value !== undefined) ctx.responseBody = value;
-        },
-        signal => {
-          if (!(signal instanceof Pass)) throw signal;
-          return this.#route(ctx, next);
-        },
-      );
+    const match = router.match(ctx.method, ctx.path, from);
+    if (!match) return noRoute(ctx, router);
+    ctx.params = match.params;
+    ctx.splat = match.splat;
+    const next = match.index + 1;
+    let result: unknown;
+    try {
+      result = match.handler(ctx);
+    } catch (signal) {
+      return this.#routeSignal(ctx, signal, next);
     }
+    if (!isThenable(result)) {
+      if (ctx.pendingSignal !== undefined) return this.#routeSignal(ctx, ctx.pendingSignal, next);
+      if (result !== undefined) ctx.responseBody = result;
+      return undefined;
+    }
+    return (result instanceof Promise ? result : Promise.resolve(result)).then(
+      value => {
+        if (ctx.pendingSignal !== undefined) return this.#routeSignal(ctx, ctx.pendingSignal, next);
+        if (value !== undefined) ctx.responseBody = value;
+        return undefined;
+      },
+      signal => this.#routeSignal(ctx, signal, next),
+    );
   }
 
-  /** Error response (if any), then the session commit, then the bytes. */
+  /** pass() tries the next match, forward() routes again from the top; the rest goes on up. */
+  #routeSignal(ctx: Context, signal: unknown, next: number): Step {
+    if (signal instanceof Pass) {
+      ctx.pendingSignal = undefined;
+      return this.#route(ctx, next);
+    }
+    if (signal instanceof Forward) {
+      ctx.pendingSignal = undefined;
+      if (++ctx.forwards > MAX_FORWARDS) throw new Error(`forward(): more than ${MAX_FORWARDS} forwards in one request (a loop?), last to ${signal.path}`);
+      ctx.retarget(signal.path, signal.method);
+      return this.#route(ctx, 0);
+    }
+    throw signal;
+  }
+
+  /** Error response (if any, through the error hooks), then the session commit, then the bytes. */
   #finish(ctx: Context, outcome: unknown): void {
-    const log = this.#parts.log();
-    const error = outcome;
+    if (outcome === OK && ctx.pendingSignal === undefined) return this.#commit(ctx);
+    const error = outcome === OK ? ctx.pendingSignal : outcome;
+    ctx.pendingSignal = undefined;
+    const responded = respondWithError(ctx, error, this.#parts.hooks, this.#parts.log());
     // An uncaught exception saves nothing: a failed request leaves the stored session as it was.
-    const saveSession = error === OK || error instanceof HttpError;
-    if (error !== OK) setErrorResponse(ctx, error, log);
+    const next = error instanceof HttpError ? this.#commit : this.#write;
+    if (responded === undefined) next(ctx);
+    else responded.then(() => next(ctx));
+  }
+
+  /** The session commit (flush + Set-Cookie); a failed one becomes a 503. Then the bytes. */
+  readonly #commit = (ctx: Context): void => {
     const state = ctx.sessionState;
-    if (!saveSession || !state) return this.#write(ctx);
+    if (!state) return this.#write(ctx);
     let committed: ReturnType<typeof state.commit>;
     try {
       committed = state.commit();
     } catch (failure) {
-      setErrorResponse(ctx, failure, log);
-      return this.#write(ctx);
+      return this.#failedCommit(ctx, failure);
     }
     if (typeof committed !== 'object') {
       if (committed !== undefined) ctx.appendSetCookie(committed);
@@ -177,14 +220,17 @@ export class Pipeline {
         if (cookie !== undefined) ctx.appendSetCookie(cookie);
         this.#write(ctx);
       },
-      failure => {
-        setErrorResponse(ctx, failure, log);
-        this.#write(ctx);
-      },
+      failure => this.#failedCommit(ctx, failure),
     );
+  };
+
+  #failedCommit(ctx: Context, failure: unknown): void {
+    const responded = respondWithError(ctx, failure, this.#parts.hooks, this.#parts.log());
+    if (responded === undefined) this.#write(ctx);
+    else responded.then(() => this.#write(ctx));
   }
 
-  #write(ctx: Context): void {
+  readonly #write = (ctx: Context): void => {
     // A connection left open after close() would sit idle and hold the shutdown until the
     // client or keepAliveTimeout drops it: ask the client to close it after this response.
     if (this.#parts.closing()) ctx.responseHeaders.connection = 'close';
@@ -194,7 +240,7 @@ export class Pipeline {
     // third less server CPU per request; with a single client the response waits only for the
     // end of the current turn.
     setImmediate(writeOut, ctx, this.#parts);
-  }
+  };
 }
 
 function writeOut(ctx: Context, parts: PipelineParts): void {
@@ -209,14 +255,21 @@ function writeOut(ctx: Context, parts: PipelineParts): void {
 }
 
 /** A Halt in an after hook ends the after hooks as a normal end; anything else goes on. */
-function endsOnHalt(_ctx: Context, signal: unknown): Step {
+function endsOnHalt(ctx: Context, signal: unknown): Step {
   if (!(signal instanceof Halt)) throw signal;
+  ctx.pendingSignal = undefined;
   return undefined;
 }
 
-function noRoute(ctx: Context, router: Router<Handler>): never {
+function noRoute(ctx: Context, router: Router<Handler>): Step {
   const allowed = router.allowedMethods(ctx.path);
   if (allowed.length === 0 || allowed.includes(ctx.method)) throw new HttpError(404, `No route for ${ctx.method} ${ctx.path}`);
+  if (ctx.method === 'OPTIONS') {
+    // A known path: say what it allows (hooks may add CORS headers), as a preflight expects.
+    ctx.responseStatus = 204;
+    ctx.responseHeaders.allow = [...allowed, 'OPTIONS'].join(', ');
+    return undefined;
+  }
   const allow = allowed.join(', ');
   throw new HttpError(405, `${ctx.method} is not allowed here; allowed: ${allow}`, { headers: { allow } });
 }

@@ -46,25 +46,48 @@ export function writeResponse(ctx: Context): void {
 }
 
 /**
- * Replaces the Context's response with the error's. An HttpError gives its status and headers
- * (and its message when `expose`); anything else is a 500, logged once with its stack.
+ * Replaces the Context's response with the error's default response. An HttpError gives its
+ * status and headers (and its message when `expose`); anything else is a 500, logged once with
+ * its stack. Headers set by before hooks survive (ctx.keptHeaders); others are dropped. A client
+ * that prefers JSON (Accept) gets `{"status": 404, "message": "..."}`, others plain text.
  */
 export function setErrorResponse(ctx: Context, error: unknown, log: Log): void {
   const headers = ctx.responseHeaders;
+  const kept = ctx.keptHeaders === headers ? { ...headers } : ctx.keptHeaders;
   for (const name of Object.keys(headers)) delete headers[name];
+  if (kept !== undefined) Object.assign(headers, kept);
   const showErrors = ctx.settings.show_errors;
+  let message: string;
   if (error instanceof HttpError) {
     Object.assign(headers, error.headers);
     ctx.responseStatus = error.status;
     if (error.status >= 500) log('debug', `${ctx.method} ${ctx.path}: ${error.status} ${error.message}${causeText(error)}`);
-    ctx.responseBody = error.expose || showErrors ? error.message : statusText(error.status);
+    message = error.expose || showErrors ? error.message : statusText(error.status);
   } else {
     ctx.responseStatus = 500;
     const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
     log('error', `${ctx.method} ${ctx.path}: uncaught ${stack}`);
-    ctx.responseBody = showErrors ? stack : statusText(500);
+    message = showErrors ? stack : statusText(500);
   }
-  headers['content-type'] = TEXT;
+  if (prefersJson(ctx.headers.accept)) {
+    ctx.responseBody = { status: ctx.responseStatus, message };
+    headers['content-type'] = JSON_TYPE;
+  } else {
+    ctx.responseBody = message;
+    headers['content-type'] = TEXT;
+  }
+}
+
+/**
+ * Whether an Accept header asks for JSON before HTML: `application/json` or a `+json` type is
+ * listed, and `text/html` is not listed ahead of it (browsers send text/html first).
+ */
+export function prefersJson(accept: string | undefined): boolean {
+  if (accept === undefined) return false;
+  const json = accept.search(/application\/json|\+json/);
+  if (json === -1) return false;
+  const html = accept.indexOf('text/html');
+  return html === -1 || json < html;
 }
 
 function causeText(error: Error): string {

@@ -109,8 +109,8 @@ routing('405 :: the path exists for other methods, with Allow', () =>
 
 routing('pass() :: the next matching route answers', () =>
   serve(app => {
-    app.get('/u/:name', ctx => (ctx.params('name') === 'admin' ? 'admin page' : ctx.pass()));
-    app.get('/u/:name', ctx => `user ${ctx.params('name')}`);
+    app.get('/u/:name', ctx => (ctx.param('name') === 'admin' ? 'admin page' : ctx.pass()));
+    app.get('/u/:name', ctx => `user ${ctx.param('name')}`);
     app.get('/only/:x', ctx => ctx.pass());
   }, async client => {
     assert.is((await client.get('/u/admin')).text, 'admin page');
@@ -122,7 +122,7 @@ routing('prefix() :: routes grouped under a path, nested; "/" answers with and w
   serve(app => {
     app.prefix('/admin/', () => {
       app.get('/', () => 'admin home');
-      app.get('/users/:id', ctx => `user ${ctx.params('id')}`);
+      app.get('/users/:id', ctx => `user ${ctx.param('id')}`);
       app.prefix('/deep', () => app.get('/x', () => 'deep'));
     });
     app.get('/users/:id', () => 'public');
@@ -156,10 +156,10 @@ routing('any() :: a list of methods (del = DELETE), or every method', () =>
 
 routing('params, splat and RegExp named captures :: decoded, through HTTP', () =>
   serve(app => {
-    app.get('/users/:id/:tab?', ctx => ({ params: ctx.params(), splat: ctx.splat }));
+    app.get('/users/:id/:tab?', ctx => ({ params: ctx.parameters(), splat: ctx.splat }));
     app.get('/files/**', ctx => ctx.splat);
     app.get('/img/*/*', ctx => ctx.splat);
-    app.get(/^\/posts\/(?<year>\d{4})\/(?<slug>[a-z-]+)$/, ctx => ctx.params());
+    app.get(/^\/posts\/(?<year>\d{4})\/(?<slug>[a-z-]+)$/, ctx => ctx.parameters());
   }, async client => {
     assert.equal((await client.get('/users/a%20b?q=1')).json(), { params: { q: '1', id: 'a b' }, splat: [] });
     assert.equal((await client.get('/users/7/posts')).json().params, { id: '7', tab: 'posts' });

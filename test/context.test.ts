@@ -38,7 +38,7 @@ request('query :: malformed percent-encoding is a 400 that says where', () =>
   }));
 
 request('params() :: route params win over the query; params() merges both', () =>
-  serve(app => app.get('/u/:id', ctx => ({ id: ctx.params('id'), page: ctx.params('page'), all: ctx.params(), none: ctx.params('none') ?? 'absent' })), async client => {
+  serve(app => app.get('/u/:id', ctx => ({ id: ctx.param('id'), page: ctx.param('page'), all: ctx.parameters(), none: ctx.param('none') ?? 'absent' })), async client => {
     assert.equal((await client.get('/u/7?id=evil&page=2')).json(), { id: '7', page: '2', all: { id: '7', page: '2' }, none: 'absent' });
   }));
 
@@ -90,7 +90,10 @@ const keywords = suite('keywords');
 
 // The request keywords, each called with arguments that reach the current Context.
 const REQUEST_KEYWORDS: [string, () => unknown][] = [
-  ['request', () => dsl.request()], ['body', () => dsl.body()], ['params', () => dsl.params('x')], ['splat', () => dsl.splat()],
+  ['request', () => dsl.request()], ['body', () => dsl.body()], ['param', () => dsl.param('x')], ['params', () => dsl.params()], ['splat', () => dsl.splat()],
+  ['routeParameters', () => dsl.routeParameters()], ['queryParameters', () => dsl.queryParameters()], ['bodyParameters', () => dsl.bodyParameters()],
+  ['vars', () => dsl.vars('x')], ['responseHeader', () => dsl.responseHeader('x')], ['contentType', () => dsl.contentType('json')],
+  ['uriFor', () => dsl.uriFor('/')], ['forward', () => dsl.forward('/')],
   ['status', () => dsl.status(200)], ['header', () => dsl.header('x')], ['cookie', () => dsl.cookie('x')],
   ['redirect', () => dsl.redirect('/')], ['halt', () => dsl.halt()], ['pass', () => dsl.pass()],
   ['sendError', () => dsl.sendError('x')], ['session', () => dsl.session('x')],
@@ -116,10 +119,10 @@ keywords('setting() and config() :: work outside a request (they read the defaul
 });
 
 // One route per style: the DSL keyword and the ctx method must give the same response.
-type Style = { [K in 'status' | 'header' | 'cookie' | 'params' | 'request' | 'body' | 'halt' | 'redirect' | 'pass' | 'sendError' | 'setting']: Function };
+type Style = { [K in 'status' | 'header' | 'cookie' | 'param' | 'request' | 'body' | 'halt' | 'redirect' | 'pass' | 'sendError' | 'setting']: Function };
 const viaDsl: Style = dsl;
 const viaCtx = (ctx: Context): Style => ({
-  status: ctx.status.bind(ctx), header: ctx.header.bind(ctx), cookie: ctx.cookie.bind(ctx), params: ctx.params.bind(ctx),
+  status: ctx.status.bind(ctx), header: ctx.header.bind(ctx), cookie: ctx.cookie.bind(ctx), param: ctx.param.bind(ctx),
   request: ctx.request.bind(ctx), body: ctx.body.bind(ctx), halt: ctx.halt.bind(ctx), redirect: ctx.redirect.bind(ctx),
   pass: ctx.pass.bind(ctx), sendError: ctx.sendError.bind(ctx), setting: ctx.setting.bind(ctx),
 });
@@ -132,7 +135,7 @@ keywords('every request keyword :: also a ctx method, with the same effect', () 
         k.status(202);
         k.header('x-ua', k.header('x-in'));
         k.cookie('out', String(k.cookie('in')));
-        return { id: k.params('id'), method: k.request().method, body: await k.body(), env: k.setting('environment') };
+        return { id: k.param('id'), method: k.request().method, body: await k.body(), env: k.setting('environment') };
       });
       app.get(`/${style}/halt`, ctx => kw(ctx).halt('halted'));
       app.get(`/${style}/redirect`, ctx => kw(ctx).redirect('/there', 303));
@@ -167,7 +170,7 @@ keywords('AsyncLocalStorage :: keywords find the request after awaits, timers an
       await tick();
       const body = await dsl.body<{ n: number }>();
       await new Promise(resolve => setImmediate(resolve));
-      const later = await new Promise(resolve => setTimeout(() => resolve(dsl.params('id')), 2));
+      const later = await new Promise(resolve => setTimeout(() => resolve(dsl.param('id')), 2));
       return { later, n: body.n };
     });
   }, async client => {
@@ -181,11 +184,11 @@ keywords('keywords: false :: ctx methods work, keywords say to use ctx (no Async
   let refused: unknown;
   app.get('/ctx', async ctx => {
     await ctx.session('n', 1);
-    return ctx.params('q');
+    return ctx.param('q');
   });
   app.get('/keyword', () => {
     try {
-      return dsl.params('q');
+      return dsl.param('q');
     } catch (error) {
       refused = error;
       throw error;
@@ -198,7 +201,7 @@ keywords('keywords: false :: ctx methods work, keywords say to use ctx (no Async
     assert.ok(viaCtx.setCookie('dancer.session'), 'sessions work through ctx');
     assert.is((await client.get('/keyword?q=yes')).status, 500);
     assert.instance(refused, OutsideRequestError);
-    assert.match((refused as Error).message, /ctx\.params\(\).*keywords: false/);
+    assert.match((refused as Error).message, /ctx\.param\(\).*keywords: false/);
   } finally {
     await client.close();
   }
@@ -208,11 +211,11 @@ keywords('AsyncLocalStorage :: concurrent requests do not see each other', () =>
   let releaseFirst!: () => void;
   const firstMayFinish = new Promise<void>(resolve => (releaseFirst = resolve));
   return serve(app => app.get('/w/:id', async () => {
-    const mine = dsl.params('id');
+    const mine = dsl.param('id');
     if (mine === 'first') await firstMayFinish;
     else releaseFirst();
     await tick();
-    return { mine, now: dsl.params('id'), q: dsl.params('q') };
+    return { mine, now: dsl.param('id'), q: dsl.param('q') };
   }), async client => {
     const first = client.get('/w/first?q=1');
     await tick();

@@ -26,7 +26,7 @@ const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(respons
 async function serve(run: (port: number, listening: Listening, app: App) => Promise<void>): Promise<void> {
   const app = createApp({ log: 'none', environment: 'production' });
   app.get('/', () => 'ok');
-  app.get('/files/:name', ctx => ctx.params('name'));
+  app.get('/files/:name', ctx => ctx.param('name'));
   const listening = await app.listen(0, '127.0.0.1');
   try {
     await run(listening.port, listening, app);

@@ -14,11 +14,11 @@ function sessionApp(options: Record<string, unknown> = {}, engine?: CountingEngi
   const app = createApp({ log: 'none', session: 'Memory', engines: { session: { Memory: options } } }, engine ? { sessionEngine: engine } : {});
   app.get('/read', async ctx => JSON.stringify((await ctx.session('user')) ?? null));
   app.get('/login/:user', async ctx => {
-    await ctx.session('user', ctx.params('user'));
+    await ctx.session('user', ctx.param('user'));
     return ctx.changeSessionId();
   });
   app.get('/write/:user', async ctx => {
-    await ctx.session('user', ctx.params('user'));
+    await ctx.session('user', ctx.param('user'));
     return 'ok';
   });
   app.get('/logout', async ctx => {

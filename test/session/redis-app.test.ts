@@ -32,12 +32,12 @@ function redisApp(redisOptions: Record<string, unknown>): App {
   app.get('/all', async ctx => (await ctx.session()).toJSON());
   app.get('/read', async ctx => JSON.stringify((await ctx.session('user')) ?? null));
   app.get('/login/:user', async ctx => {
-    await ctx.session('user', ctx.params('user'));
+    await ctx.session('user', ctx.param('user'));
     await ctx.changeSessionId();
     return 'ok';
   });
   app.get('/set/:key', async ctx => {
-    await ctx.session(ctx.params('key') as string, ctx.params('key'));
+    await ctx.session(ctx.param('key') as string, ctx.param('key'));
     return 'ok';
   });
   app.get('/inc', async ctx => {

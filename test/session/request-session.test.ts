@@ -14,9 +14,9 @@ const lifecycle = suite('session lifecycle over HTTP');
 function sessionApp(settings: Parameters<typeof createApp>[0] = {}, engine?: CountingEngine): App {
   const app = createApp({ log: 'none', ...settings }, engine ? { sessionEngine: engine } : {});
   app.get('/untouched', () => 'no session here');
-  app.get('/read/:key', async ctx => JSON.stringify((await ctx.session(ctx.params('key') as string)) ?? null));
+  app.get('/read/:key', async ctx => JSON.stringify((await ctx.session(ctx.param('key') as string)) ?? null));
   app.get('/write/:key/:value', async ctx => {
-    await ctx.session(ctx.params('key') as string, ctx.params('value'));
+    await ctx.session(ctx.param('key') as string, ctx.param('value'));
     return 'written';
   });
   app.get('/all', async ctx => (await ctx.session()).toJSON());

@@ -110,7 +110,7 @@ hook('concurrency :: 50 concurrent requests writing 50 keys of one session keep 
   app.get('/start', async () => { await session('started', true); return 'ok'; });
   app.get('/set/:key', async ctx => {
     await new Promise(resolve => setTimeout(resolve, Math.random() * 20)); // interleave the requests
-    await session(ctx.params('key') as string, ctx.params('key'));
+    await session(ctx.param('key') as string, ctx.param('key'));
     return 'ok';
   });
   await withClient(app, async client => {
