@@ -3,6 +3,9 @@
  * `createApp` for tests and for several apps in one process. Test helpers are in
  * `quickstep/testing`.
  */
+// The published .d.ts files use Node's types (node:http, Buffer): the directive loads @types/node
+// (a dependency) for consumers whose tsconfig has "types": [], as `tsc --init` writes.
+/// <reference types="node" preserve="true" />
 export {
   any, after, app, before, body, changeSessionId, config, cookie, dance, del, destroySession, get, halt,
   header, hook, options, params, pass, patch, post, prefix, put, redirect, request, sendError, session, set,
