@@ -96,7 +96,11 @@ export class OutsideRequestError extends Error {
  */
 export class Halt {
   /** True when user `after` hooks should still run (redirect), false to skip them (halt). */
-  constructor(readonly runAfterHooks: boolean) {}
+  readonly runAfterHooks: boolean;
+
+  constructor(runAfterHooks: boolean) {
+    this.runAfterHooks = runAfterHooks;
+  }
 }
 
 /** Thrown by `pass()`: try the next route that matches. */

@@ -4,6 +4,9 @@
  * throws, the types a user receives, and what a session engine author needs. Test helpers are in
  * `quickstep/testing`, the engine contract suite in `quickstep/engine-contract`.
  */
+// The published .d.ts files use Node's types (node:http, Buffer): the directive loads @types/node
+// (a dependency) for consumers whose tsconfig has "types": [], as `tsc --init` writes.
+/// <reference types="node" preserve="true" />
 export {
   any, after, app, before, body, bodyParameters, changeSessionId, config, contentType, cookie, dance, del,
   destroySession, forward, get, halt, header, hook, options, param, params, pass, patch, post, prefix, put,

@@ -22,20 +22,36 @@ export interface RouteMatch<H> {
 
 /** One compiled route. A class, so every route has one shape and match() reads stay monomorphic. */
 class Route<H> {
+  readonly index: number;
+  readonly handler: H;
+  /** Upper-case methods (HEAD added wherever GET is), or null for any method. */
+  readonly methods: ReadonlySet<string> | null;
+  /** Null for a static route: those are found by string in the static map instead. */
+  readonly regex: RegExp | null;
+  /** Literal start of every path the regex can match: a startsWith() check skips most misses. */
+  readonly prefix: string;
+  /** Per capture group: the param name, or null for a splat entry. */
+  readonly names: readonly (string | null)[];
+  /** True for a user's RegExp, which runs on the fully decoded path. */
+  readonly onDecoded: boolean;
+
   constructor(
-    readonly index: number,
-    readonly handler: H,
-    /** Upper-case methods (HEAD added wherever GET is), or null for any method. */
-    readonly methods: ReadonlySet<string> | null,
-    /** Null for a static route: those are found by string in the static map instead. */
-    readonly regex: RegExp | null = null,
-    /** Literal start of every path the regex can match: a startsWith() check skips most misses. */
-    readonly prefix = '',
-    /** Per capture group: the param name, or null for a splat entry. */
-    readonly names: readonly (string | null)[] = [],
-    /** True for a user's RegExp, which runs on the fully decoded path. */
-    readonly onDecoded = false,
-  ) {}
+    index: number,
+    handler: H,
+    methods: ReadonlySet<string> | null,
+    regex: RegExp | null = null,
+    prefix = '',
+    names: readonly (string | null)[] = [],
+    onDecoded = false,
+  ) {
+    this.index = index;
+    this.handler = handler;
+    this.methods = methods;
+    this.regex = regex;
+    this.prefix = prefix;
+    this.names = names;
+    this.onDecoded = onDecoded;
+  }
 }
 
 /**

@@ -19,16 +19,21 @@ function testFiles(dir: string): string[] {
 }
 
 const files = testFiles(join(root, 'test'))
-  .filter(file => only.length === 0 || only.some(part => file.includes(part)))
+  // Matched within the repository, so a checkout under e.g. /work/wt-package/ selects nothing extra.
+  .filter(file => only.length === 0 || only.some(part => relative(root, file).includes(part)))
   .sort();
 const runner = `
   import { run } from 'uvu/run';
   await run(${JSON.stringify(files.map(file => ({ name: relative(root, file), file })))}, { bail: false });
 `;
+// Inside the repository `quickstep` resolves to src/ through the package's `quickstep-source`
+// export condition (dist/ is only built for packing). In NODE_OPTIONS, so that processes the tests
+// start (the example app) resolve it the same way; the packaging test removes it for its consumer.
+const nodeOptions = [process.env.NODE_OPTIONS, '--conditions=quickstep-source'].filter(Boolean).join(' ');
 const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', runner], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
+  env: { ...process.env, NODE_OPTIONS: nodeOptions, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
 });
 
 let output = '';

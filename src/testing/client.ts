@@ -74,7 +74,10 @@ export class TestClient {
     }
     const cookies = this.#cookieHeader(path);
     if (cookies && headers.cookie === undefined) headers.cookie = cookies;
-    const response = await fetch(this.url + path, { method, headers, redirect: 'manual', ...(body === undefined ? {} : { body }) });
+    // A copy on a plain ArrayBuffer: that is what the DOM lib's BodyInit accepts, for users whose
+    // tsconfig has "lib": ["DOM"] (Node's own fetch types take any Uint8Array).
+    const payload = typeof body === 'string' || body === undefined ? body : Uint8Array.from(body);
+    const response = await fetch(this.url + path, { method, headers, redirect: 'manual', ...(payload === undefined ? {} : { body: payload }) });
     const text = await response.text();
     const setCookies = response.headers.getSetCookie().map(header => parseSetCookie(header));
     for (const cookie of setCookies) this.#store(cookie);

@@ -22,6 +22,8 @@
  * declare are reported as skipped with the reason (never counted as passed), and a declared one
  * the engine lacks fails.
  */
+// The published .d.ts uses Node's types: load @types/node for consumers with "types": [].
+/// <reference types="node" preserve="true" />
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { SessionEngine } from '../session/engine.ts';
