@@ -11,7 +11,7 @@ export {
 export { App, createApp, type Handler, type Listening } from './app.ts';
 export { Context, type CookieOptions } from './context.ts';
 export { loadConfig, readSettings, type LogLevel, type Settings, type SettingsInput } from './config.ts';
-export { ConfigError, HttpError, OutsideRequestError, SessionStoreError } from './errors.ts';
+export { ConfigError, HttpError, OutsideRequestError, SessionStoreError, SessionTooLargeError } from './errors.ts';
 export type { Hook, HookName } from './hooks.ts';
 export { Session, type SessionData, type SessionKey, type SessionValue } from './session/session.ts';
 export {

@@ -30,6 +30,16 @@ for (const engine of ENGINES) {
     });
   }
 
+  test('PUT /prefs/:name :: a value over max_session_size is a 413, the session unchanged', async ctx => {
+    const { client } = await loggedIn(ctx, 'ann');
+    assert.is((await client.put('/prefs/small', { json: { value: 1 } })).status, 204);
+    const res = await client.put('/prefs/huge', { json: { value: 'x'.repeat(300 * 1024) } });
+    assert.is(res.status, 413);
+    assert.match(res.text, /max_session_size/);
+    assert.equal((await client.get('/prefs')).json(), { small: 1 });
+    assert.equal((await client.get('/whoami')).json(), { user: 'ann' });
+  });
+
   test('PUT /prefs/:name :: nested JSON within the limits is stored', async ctx => {
     let value: unknown = 'leaf';
     for (let i = 0; i < 60; i++) value = { inner: value };
