@@ -43,8 +43,9 @@ function mayPoison(text: string): boolean {
 
 /**
  * One pass over the text outside strings: throws when brackets nest deeper than MAX_BODY_DEPTH,
- * and tells whether a number may overflow a double (an exponent of 3 or more digits, or 309
- * digits in a row), for checkValue to find out.
+ * and tells whether a number may overflow a double (309 digits in a row, or digits and exponent
+ * together reaching 300), for checkValue to find out. Fraction digits count too: an overcount
+ * only costs the walk.
  */
 function scan(text: string): boolean {
   let depth = 0;
@@ -70,8 +71,8 @@ function scan(text: string): boolean {
       let j = text.charCodeAt(i + 1) === 43 /* + */ ? i + 2 : i + 1;
       while (text.charCodeAt(j) === 48 /* a leading 0 */) j++;
       let exponent = 0;
-      while (isDigit(text.charCodeAt(j + exponent))) exponent++;
-      if (exponent >= 3) huge = true;
+      for (; isDigit(text.charCodeAt(j)) && exponent < 1000; j++) exponent = exponent * 10 + text.charCodeAt(j) - 48;
+      if (digits + exponent >= 300) huge = true;
     }
     if (c !== 46 /* . */) digits = 0;
   }
