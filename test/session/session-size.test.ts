@@ -162,6 +162,8 @@ defaults('config :: max_session_size must be a positive integer', () => {
   assert.is(readSessionSettings('Memory', { max_session_size: 1000 }, WHERE).policy.max_session_size, 1000);
   assert.throws(() => readSessionSettings('Memory', { max_session_size: 'big' }, WHERE), /engines\.session\.Memory\.max_session_size/);
   assert.throws(() => readSessionSettings('Memory', { max_session_size: 0 }, WHERE), /max_session_size/);
+  assert.is(readSessionSettings('Memory', {}, WHERE).engineOptions.max_bytes, 64 * 2 ** 20, 'Memory max_bytes defaults to 64 MiB');
+  assert.throws(() => readSessionSettings('Memory', { max_bytes: -1 }, WHERE), /engines\.session\.Memory\.max_bytes/);
 });
 
 defaults.run();
