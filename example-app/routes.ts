@@ -98,7 +98,14 @@ async function putPref(): Promise<string> {
   if (type !== 'application/json' && !type.endsWith('+json')) return sendError('Send the preference as JSON (content-type: application/json).', 400);
   const payload = await body<unknown>();
   if (!isPlainObject(payload) || !Object.hasOwn(payload, 'value')) return sendError('Expected a JSON body {"value": <any JSON>}.', 400);
-  await session(PREF_KEY + name, payload.value);
+  try {
+    await session(PREF_KEY + name, payload.value);
+  } catch (error) {
+    // A value the session refuses (too deep, not JSON-safe) is the client's, so a 400, not a 500.
+    // A value over max_session_size stays the 413 the session gives it.
+    if (error instanceof TypeError) return sendError(`That preference cannot be stored: ${error.message}`, 400);
+    throw error;
+  }
   status(204);
   return '';
 }

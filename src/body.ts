@@ -3,9 +3,11 @@
  * The size is capped by `max_body_size`: a declared Content-Length over the cap is refused before
  * reading, and a streamed body is cut off as soon as it passes the cap (413). The type decides
  * the parse: JSON, urlencoded form, text/*; anything else is the raw Buffer. An empty body is
- * undefined. Invalid JSON or encoding is a 400 that says which.
+ * undefined. Invalid JSON or encoding is a 400 that says which; so is JSON nested deeper than 64
+ * levels, a number beyond the double range, or a prototype-poisoning key (body-json.ts).
  */
 import type { IncomingMessage } from 'node:http';
+import { parseJsonBody } from './body-json.ts';
 import { HttpError } from './errors.ts';
 import { parseUrlencoded } from './urlencoded.ts';
 
@@ -15,13 +17,7 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   const raw = await collect(req, maxBytes);
   if (raw.length === 0) return undefined;
   const type = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
-  if (type === 'application/json' || type.endsWith('+json')) {
-    try {
-      return JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw new HttpError(400, 'The request body is not valid JSON');
-    }
-  }
+  if (type === 'application/json' || type.endsWith('+json')) return parseJsonBody(raw.toString('utf8'));
   if (type === 'application/x-www-form-urlencoded') return parseUrlencoded(raw.toString('utf8'), 'form body');
   if (type.startsWith('text/')) return raw.toString('utf8');
   return raw;

@@ -75,6 +75,27 @@ export class SessionStoreError extends HttpError {
   }
 }
 
+/**
+ * A session would pass `max_session_size` (bytes of its stored JSON). Thrown by the write that
+ * passes it (`session(key, value)`, `session().set(...)`), which then stores nothing, or by the
+ * flush when this request's changes merged with what concurrent requests stored pass it, which
+ * then stores none of this request's changes. A 413 unless caught; `size` and `limit` in bytes.
+ */
+export class SessionTooLargeError extends HttpError {
+  readonly code = 'SESSION_TOO_LARGE';
+  readonly size: number;
+  readonly limit: number;
+
+  /** `key`: the session key whose write passed the limit; none when the merged flush did. */
+  constructor(size: number, limit: number, key?: string) {
+    const what = key === undefined ? 'With the changes of this request the session would be' : `Setting session key ${JSON.stringify(key)} would make the session`;
+    super(413, `${what} ${size} bytes, over max_session_size (${limit} bytes; set under engines.session.<Engine> in config.yml)`);
+    this.name = 'SessionTooLargeError';
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
 /** A keyword such as `session()` or `params()` was called while no request is being handled. */
 export class OutsideRequestError extends Error {
   readonly code = 'OUTSIDE_REQUEST';

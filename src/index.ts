@@ -20,7 +20,7 @@ export type { Context, CookieOptions } from './context.ts';
 export type { UrlencodedValues } from './urlencoded.ts';
 export { loadConfig, type LoadOptions, type LogLevel, type Settings, type SettingsInput } from './config.ts';
 export type { LogEvent } from './logger.ts';
-export { ConfigError, HttpError, OutsideRequestError, SessionStoreError } from './errors.ts';
+export { ConfigError, HttpError, OutsideRequestError, SessionStoreError, SessionTooLargeError } from './errors.ts';
 export type { ErrorHook, Hook, HookName } from './hooks.ts';
 export type { AnyParams, RouteParams } from './route-params.ts';
 export type { Session, SessionData, SessionKey, SessionValue } from './session/session.ts';

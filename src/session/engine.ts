@@ -12,6 +12,11 @@ export type SessionValues = Record<string, unknown>;
 /** What an engine gives back for an id it knows. */
 export interface SessionRecord {
   data: SessionValues;
+  /**
+   * The stored JSON's size, if the engine has it at hand (its text's length will do): lets a
+   * write check `max_session_size` without serializing the session again. Optional.
+   */
+  size?: number;
 }
 
 /**
@@ -41,7 +46,9 @@ export interface SessionChange {
  *   expired id (never an exception). Throws `SessionStoreError` when the store cannot answer.
  * - `flush`: apply `change` (see SessionChange) and set the expiry to `ttlSeconds` from now. For an
  *   id that no longer exists (destroyed or expired meanwhile) and `change.isNew === false`, it
- *   does nothing: a late write must not bring a destroyed session back.
+ *   does nothing: a late write must not bring a destroyed session back. When the result's JSON
+ *   would be over `maxSize` bytes (`max_session_size`), it stores nothing and throws
+ *   SessionTooLargeError: concurrent requests merge here, past the checks each one made.
  * - `destroy`: delete; a no-op for an unknown id.
  * - `sessions`: every stored id, streamed (never a blocking full scan like KEYS).
  * - `changeId`: move the data to `newId`; `oldId` is invalid afterwards. A no-op when `oldId` is
@@ -50,7 +57,7 @@ export interface SessionChange {
  */
 export interface SessionEngine {
   retrieve(id: string): Promise<SessionRecord | undefined>;
-  flush(id: string, change: SessionChange, ttlSeconds?: number): Promise<void>;
+  flush(id: string, change: SessionChange, ttlSeconds?: number, maxSize?: number): Promise<void>;
   destroy(id: string): Promise<void>;
   sessions(): AsyncIterable<string>;
   changeId?(oldId: string, newId: string): Promise<void>;

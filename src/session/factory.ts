@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { serialize, type SerializeOptions } from 'cookie';
-import { SessionStoreError } from '../errors.ts';
+import { HttpError, SessionStoreError } from '../errors.ts';
 import type { SessionEngine } from './engine.ts';
 import { Session } from './session.ts';
 import type { SessionPolicy } from './settings.ts';
@@ -44,18 +44,20 @@ export class SessionFactory {
 
   /** A new, empty session; stored only once something is written to it. */
   create(): Session {
-    return this.#withExpiry(new Session(this.generateId(), {}, true));
+    return this.#withExpiry(new Session(this.generateId(), {}, true, this.policy.max_session_size));
   }
 
   /** The stored session with this id, or undefined for a malformed, unknown or expired id. */
   retrieve(id: string): Promise<Session | undefined> {
     if (!this.validateId(id)) return NOTHING;
-    return guard('read', () => this.engine.retrieve(id)).then(record => record && this.#withExpiry(new Session(id, record.data, false)));
+    return guard('read', () => this.engine.retrieve(id)).then(
+      record => record && this.#withExpiry(new Session(id, record.data, false, this.policy.max_session_size, record.size)),
+    );
   }
 
   /** Stores what this request changed. Only call it for a dirty session. */
   flush(session: Session): Promise<void> {
-    return guard('save', () => this.engine.flush(session.id, session.change, this.policy.session_duration));
+    return guard('save', () => this.engine.flush(session.id, session.change, this.policy.session_duration, this.policy.max_session_size));
   }
 
   destroy(id: string): Promise<void> {
@@ -79,7 +81,7 @@ export class SessionFactory {
       session.rename(newId);
       return session;
     }
-    const moved = this.#withExpiry(new Session(newId, {}, true));
+    const moved = this.#withExpiry(new Session(newId, {}, true, this.policy.max_session_size));
     for (const [key, value] of Object.entries(session.toJSON())) moved.set(key, value);
     await this.destroy(oldId);
     return moved;
@@ -113,9 +115,10 @@ const NOTHING: Promise<undefined> = Promise.resolve(undefined);
 
 /**
  * Runs an engine call; anything it throws or rejects with becomes a SessionStoreError (503) with
- * the cause kept. Not an async function, and no named closure (tsx's keepNames wraps each one
- * in a defineProperty call): this is on every session request's path, and on Node 20 each extra
- * Promise also pays AsyncLocalStorage's hooks.
+ * the cause kept, except an HttpError the engine chose (SessionTooLargeError: 413). Not an async
+ * function, and no named closure (tsx's keepNames wraps each one in a defineProperty call): this
+ * is on every session request's path, and on Node 20 each extra Promise also pays
+ * AsyncLocalStorage's hooks.
  */
 function guard<T>(action: string, call: () => Promise<T>): Promise<T> {
   let pending: Promise<T>;
@@ -128,6 +131,6 @@ function guard<T>(action: string, call: () => Promise<T>): Promise<T> {
 }
 
 function rethrowAsStoreError(action: string, error: unknown): never {
-  if (error instanceof SessionStoreError) throw error;
+  if (error instanceof HttpError) throw error;
   throw new SessionStoreError(`The session store could not ${action} the session`, { cause: error });
 }

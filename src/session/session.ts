@@ -1,7 +1,13 @@
 /**
  * A session as a plain value: id, data and what this request changed. It knows nothing of
  * storage; the SessionFactory loads and flushes it through an engine.
+ *
+ * It also keeps the session within `max_session_size`, at the write that would pass it, cheaply:
+ * it knows the size the engine reported and adds up the JSON each write adds, an upper bound
+ * that costs no serializing. Only when that bound passes the limit is the data measured exactly
+ * (then the bound restarts from the exact size). The engine checks the merged result at flush.
  */
+import { SessionTooLargeError } from '../errors.ts';
 import type { SessionChange, SessionValues } from './engine.ts';
 import { defineOwn, toSessionJson } from './session-json.ts';
 
@@ -24,14 +30,24 @@ export class Session {
   readonly #data: SessionValues;
   readonly #isNew: boolean;
   #change: SessionChange | undefined;
+  readonly #maxSize: number;
+  /** Bytes of the data as JSON when last known exactly (undefined: not measured yet). */
+  #size: number | undefined;
+  /** At most how many bytes the writes since then added (each counted as its key and JSON). */
+  #growth = 0;
   /** When the session cookie expires (ms since epoch), or undefined for a browser-session cookie. */
   expires: number | undefined;
 
-  /** Use SessionFactory; `data` is owned by the session from now on. */
-  constructor(id: string, data: SessionValues, isNew: boolean) {
+  /**
+   * Use SessionFactory; `data` is owned by the session from now on. `maxSize` is
+   * max_session_size in bytes, `size` the stored JSON's size as the engine reported it.
+   */
+  constructor(id: string, data: SessionValues, isNew: boolean, maxSize = Infinity, size?: number) {
     this.#id = id;
     this.#data = data;
     this.#isNew = isNew;
+    this.#maxSize = maxSize;
+    this.#size = size;
   }
 
   get id(): string {
@@ -64,11 +80,13 @@ export class Session {
 
   /**
    * Stores `value` under `key`; `undefined` deletes the key (as Dancer2's `session key => undef`).
-   * Throws a TypeError now, not at flush time, for a value JSON cannot hold.
+   * Throws now, not at flush time, and changes nothing: a TypeError for a value JSON cannot hold,
+   * a SessionTooLargeError (413) when the session would pass max_session_size.
    */
   set<K extends SessionKey>(key: K, value: SessionValue<K> | undefined): void {
     if (value === undefined) return this.delete(key);
     const { json, copy } = toSessionJson(key, value);
+    if (this.#maxSize !== Infinity) this.#checkSize(key, json, copy);
     defineOwn(this.#data, key, copy);
     const change = this.change;
     change.deleted.delete(key);
@@ -97,6 +115,8 @@ export class Session {
       throw new TypeError(`session.increment("${key}"): the stored value is a ${typeof current}, not a number`);
     }
     const next = current + by;
+    // A number's JSON is at most 24 characters, plus its key: the bound stays a bound.
+    this.#growth += key.length + 28;
     defineOwn(this.#data, key, next);
     const change = this.change;
     if (change.set.has(key) || change.deleted.has(key)) {
@@ -112,6 +132,8 @@ export class Session {
   /** Removes every key (the session and its id stay). */
   clear(): void {
     for (const key of Object.keys(this.#data)) delete this.#data[key];
+    this.#size = 2;
+    this.#growth = 0;
     this.#change = { isNew: this.#isNew, cleared: true, set: new Map(), deleted: new Set(), incremented: new Map() };
   }
 
@@ -124,4 +146,32 @@ export class Session {
   rename(id: string): void {
     this.#id = id;
   }
+
+  /** Throws SessionTooLargeError, changing nothing, if setting `key` to `json` passes the limit. */
+  #checkSize(key: string, json: string, copy: unknown): void {
+    const added = key.length + json.length + 4; // "key":json,
+    const size = (this.#size ??= jsonBytes(this.#data));
+    if (size + this.#growth + added <= this.#maxSize) {
+      this.#growth += added;
+      return;
+    }
+    // Near the limit: measure what the session would hold, then put the old value back if it is over.
+    const data = this.#data;
+    const had = Object.hasOwn(data, key);
+    const old = data[key];
+    defineOwn(data, key, copy);
+    const exact = jsonBytes(data);
+    if (exact > this.#maxSize) {
+      if (had) defineOwn(data, key, old);
+      else delete data[key];
+      throw new SessionTooLargeError(exact, this.#maxSize, key);
+    }
+    this.#size = exact;
+    this.#growth = 0;
+  }
+}
+
+/** Bytes of `data` as stored: its JSON in UTF-8. */
+function jsonBytes(data: SessionValues): number {
+  return Buffer.byteLength(JSON.stringify(data));
 }

@@ -4,7 +4,7 @@
  * read here in one pass so an unknown key is reported once, with the full list of known keys.
  */
 import { ConfigError } from '../errors.ts';
-import { boolean, duration, readOptions, string, type Specs } from '../schema.ts';
+import { boolean, duration, integer, readOptions, string, type Specs } from '../schema.ts';
 import type { SessionEngineDefinition } from './engine.ts';
 import { findSessionEngine, sessionEngineNames } from './engine-registry.ts';
 
@@ -20,6 +20,12 @@ export interface SessionPolicy {
   cookie_same_site: 'Strict' | 'Lax' | 'None';
   /** Seconds of inactivity after which a session expires (sliding). */
   session_duration: number;
+  /**
+   * Bytes (UTF-8) a session's stored JSON may take: a write past it is a SessionTooLargeError
+   * (413) and stores nothing. Bounds the work one session costs its neighbours on every read and
+   * flush (default 256 KiB).
+   */
+  max_session_size: number;
 }
 
 export const sessionPolicySpecs: Specs<SessionPolicy> = {
@@ -31,6 +37,7 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   is_http_only: boolean(true),
   cookie_same_site: string('Lax', ['Strict', 'Lax', 'None']) as Specs<SessionPolicy>['cookie_same_site'],
   session_duration: duration(86400),
+  max_session_size: integer(256 * 1024, 2),
 };
 
 /** The chosen engine, its checked options and the policy, ready for a SessionFactory. */

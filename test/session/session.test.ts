@@ -2,6 +2,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Session } from '../../src/session/session.ts';
+import { serve } from '../support/serve.ts';
 
 // Declaration merging types session values for the whole app (checked by `npm run typecheck`).
 declare module '../../src/session/session.ts' {
@@ -103,5 +104,46 @@ value('set :: values JSON cannot hold are refused at set time', () => {
   }
   assert.not.ok(session.isDirty, 'a refused value changes nothing');
 });
+
+/** An array `depth` levels deep (built bottom-up, no recursion). */
+function deepArray(depth: number): unknown {
+  let value: unknown = 1;
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+}
+
+value('set :: nesting deeper than 100 levels is a TypeError at the call, not a stack overflow', () => {
+  const session = fresh();
+  session.set('ok', deepArray(100));
+  let deep: Record<string, unknown> = {};
+  const top = deep;
+  for (let i = 0; i < 100; i++) deep = (deep.a = {}) as Record<string, unknown>;
+  assert.throws(() => session.set('objects', top), (error: unknown) => error instanceof TypeError && /deeper than 100 levels/.test(error.message));
+  for (const depth of [101, 2000, 100_000]) {
+    let thrown: unknown;
+    try {
+      session.set('deep', deepArray(depth));
+    } catch (error) {
+      thrown = error;
+    }
+    assert.instance(thrown, TypeError, `depth ${depth}`);
+    assert.match((thrown as Error).message, /session value "deep".* deeper than 100 levels/);
+  }
+  assert.equal(Object.keys(session.toJSON()), ['ok'], 'nothing of the refused values is kept');
+});
+
+value('set :: a 2,000-deep value in a route is a 500 (the app\'s bug), and the server keeps serving', () =>
+  serve(app => {
+    app.get('/deep', async ctx => {
+      await ctx.session('deep', deepArray(2000));
+      return 'stored?';
+    });
+    app.get('/ok', () => 'ok');
+  }, async client => {
+    const res = await client.get('/deep');
+    assert.is(res.status, 500);
+    assert.equal(res.setCookies, [], 'nothing stored');
+    assert.is((await client.get('/ok')).text, 'ok');
+  }, { environment: 'production' }));
 
 value.run();

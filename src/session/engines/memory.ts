@@ -3,16 +3,23 @@
  * text, so what a request does to its objects after the flush is never stored by accident.
  *
  * The Map is kept in least-recently-used order (a touched entry is moved to the end), which gives
- * both bounds cheaply: past `max_sessions` the front entry is evicted, and since the expiry is
- * sliding, expired entries gather at the front where the sweep finds them.
+ * the bounds cheaply: past `max_sessions` sessions or `max_bytes` of JSON in all, front entries
+ * are evicted, and since the expiry is sliding, expired entries gather at the front where the
+ * sweep finds them. With max_session_size checked at every flush, no sequence of requests can
+ * hold more than max_bytes (plus one session) or make one session slow for its neighbours.
  * For one process only: several app servers need a shared engine such as Redis.
  */
+import { SessionTooLargeError } from '../../errors.ts';
 import { integer } from '../../schema.ts';
 import { applyChange } from '../apply-change.ts';
 import type { SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord } from '../engine.ts';
 
+const DEFAULT_MAX_BYTES = 64 * 2 ** 20;
+
 interface Entry {
   json: string;
+  /** Bytes of `json` in UTF-8. */
+  size: number;
   expiresAt: number;
   ttlMs: number;
 }
@@ -20,16 +27,25 @@ interface Entry {
 export interface MemoryOptions {
   /** Most sessions kept at once; the least recently used is evicted past it (default 100,000). */
   max_sessions: number;
+  /**
+   * Most bytes of session JSON (UTF-8) kept at once, all sessions together; the least recently
+   * used are evicted past it, the one just written excepted (default 64 MiB).
+   */
+  max_bytes: number;
 }
 
 export class MemoryEngine implements SessionEngine {
   readonly #entries = new Map<string, Entry>();
   readonly #maxSessions: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
   readonly #defaultTtlMs: number;
   readonly #sweep: NodeJS.Timeout;
 
-  constructor(options: MemoryOptions, sessionDurationSeconds: number) {
+  /** `max_bytes` may be left out (for code that builds the engine itself): 64 MiB. */
+  constructor(options: Omit<MemoryOptions, 'max_bytes'> & { max_bytes?: number }, sessionDurationSeconds: number) {
     this.#maxSessions = options.max_sessions;
+    this.#maxBytes = options.max_bytes ?? DEFAULT_MAX_BYTES;
     this.#defaultTtlMs = sessionDurationSeconds * 1000;
     const every = Math.min(60_000, Math.max(1000, this.#defaultTtlMs / 2));
     this.#sweep = setInterval(() => this.sweep(), every).unref();
@@ -40,25 +56,34 @@ export class MemoryEngine implements SessionEngine {
     return this.#entries.size;
   }
 
+  /** Bytes of JSON held, all sessions together (what max_bytes bounds). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   async retrieve(id: string): Promise<SessionRecord | undefined> {
     const entry = this.#live(id);
     if (!entry) return undefined;
     this.#touch(id, entry);
-    return { data: JSON.parse(entry.json) };
+    return { data: JSON.parse(entry.json), size: entry.size };
   }
 
-  async flush(id: string, change: SessionChange, ttlSeconds?: number): Promise<void> {
+  async flush(id: string, change: SessionChange, ttlSeconds?: number, maxSize = Infinity): Promise<void> {
     const entry = this.#live(id);
     if (change.isNew && entry) throw new Error(`session id ${id} is already taken`);
     if (!change.isNew && !entry) return; // destroyed or expired meanwhile: do not bring it back
     const data = applyChange(entry ? JSON.parse(entry.json) : undefined, change);
+    const json = JSON.stringify(data);
+    const size = Buffer.byteLength(json);
+    if (size > maxSize) throw new SessionTooLargeError(size, maxSize);
     const ttlMs = ttlSeconds === undefined ? this.#defaultTtlMs : ttlSeconds * 1000;
-    this.#touch(id, { json: JSON.stringify(data), expiresAt: 0, ttlMs });
-    if (this.#entries.size > this.#maxSessions) this.#evictOldest();
+    this.#bytes += size - (entry?.size ?? 0);
+    this.#touch(id, { json, size, expiresAt: 0, ttlMs });
+    while ((this.#entries.size > this.#maxSessions || this.#bytes > this.#maxBytes) && this.#entries.size > 1) this.#evictOldest();
   }
 
   async destroy(id: string): Promise<void> {
-    this.#entries.delete(id);
+    this.#remove(id);
   }
 
   async *sessions(): AsyncIterable<string> {
@@ -81,14 +106,14 @@ export class MemoryEngine implements SessionEngine {
   sweep(now = Date.now()): void {
     for (const [id, entry] of this.#entries) {
       if (entry.expiresAt > now) break;
-      this.#entries.delete(id);
+      this.#remove(id);
     }
   }
 
   #live(id: string): Entry | undefined {
     const entry = this.#entries.get(id);
     if (entry && entry.expiresAt <= Date.now()) {
-      this.#entries.delete(id);
+      this.#remove(id);
       return undefined;
     }
     return entry;
@@ -103,12 +128,19 @@ export class MemoryEngine implements SessionEngine {
 
   #evictOldest(): void {
     const oldest = this.#entries.keys().next();
-    if (!oldest.done) this.#entries.delete(oldest.value);
+    if (!oldest.done) this.#remove(oldest.value);
+  }
+
+  #remove(id: string): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    this.#bytes -= entry.size;
+    this.#entries.delete(id);
   }
 }
 
 /** The Memory engine as config.yml sees it: `session: Memory`, options under `engines.session.Memory`. */
 export const memoryEngine: SessionEngineDefinition<MemoryOptions> = {
-  options: { max_sessions: integer(100_000, 1) },
+  options: { max_sessions: integer(100_000, 1), max_bytes: integer(DEFAULT_MAX_BYTES, 1) },
   create: (options, context) => new MemoryEngine(options, context.sessionDuration),
 };

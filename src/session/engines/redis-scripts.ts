@@ -15,9 +15,10 @@
 /**
  * KEYS[1]: the session key.
  * ARGV: ttl seconds, isNew ("1"/"0"), cleared ("1"/"0"), #deleted, #set, #incremented, then the
- * deleted keys, the set key/JSON pairs and the incremented key/amount pairs (keys as JSON text).
+ * deleted keys, the set key/JSON pairs and the incremented key/amount pairs (keys as JSON text),
+ * and last max_session_size in bytes (0: none).
  * Returns 1 when stored, 0 when the session is gone and was left gone, -1 when a new session's
- * id is already taken.
+ * id is already taken, {-2, size} when the result would pass max_session_size (nothing stored).
  */
 export const FLUSH_SCRIPT = `
 local byte, find, sub, gsub, format = string.byte, string.find, string.sub, string.gsub, string.format
@@ -164,7 +165,13 @@ for _, k in ipairs(order) do
     parts[#parts + 1] = k .. ':' .. v
   end
 end
-redis.call('SET', key, '{' .. table.concat(parts, ',') .. '}', 'EX', ARGV[1])
+local json = '{' .. table.concat(parts, ',') .. '}'
+
+-- max_session_size, the last argument: a merged result over it is not stored.
+local max_size = tonumber(ARGV[#ARGV])
+if max_size > 0 and #json > max_size then return { -2, #json } end
+
+redis.call('SET', key, json, 'EX', ARGV[1])
 return 1
 `;
 

@@ -11,13 +11,14 @@
  * later, one line is logged per outage, and sessions work again as soon as Redis is back.
  */
 import { Cluster, ReplyError, type Redis } from 'ioredis';
-import { SessionStoreError } from '../../errors.ts';
+import { SessionStoreError, SessionTooLargeError } from '../../errors.ts';
 import { type EngineContext, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
 import { createClient, describeTarget, type RedisEngineOptions } from './redis-options.ts';
 
 /** The scripts registered on the client (redis-options.ts), as ioredis exposes them. */
 interface SessionScripts {
-  sessionFlush(key: string, ...args: (string | number)[]): Promise<number>;
+  /** 1, 0 or -1, or [-2, size] when the result would pass max_session_size (redis-scripts.ts). */
+  sessionFlush(key: string, ...args: (string | number)[]): Promise<number | [number, number]>;
   sessionRename(oldKey: string, newKey: string): Promise<number>;
 }
 type Client = (Redis | Cluster) & SessionScripts;
@@ -52,7 +53,7 @@ export class RedisEngine implements SessionEngine {
     if (this.#down) this.#recovered();
     if (text === null) return undefined;
     try {
-      return { data: JSON.parse(text) };
+      return { data: JSON.parse(text), size: text.length };
     } catch {
       // Not written by this engine; reading it as unknown lets the user go on with a new session.
       this.#context.log('warning', `session store: ${this.#prefix}<id> does not hold JSON; treated as unknown`);
@@ -60,7 +61,7 @@ export class RedisEngine implements SessionEngine {
     }
   }
 
-  async flush(id: string, change: SessionChange, ttlSeconds = this.#context.sessionDuration): Promise<void> {
+  async flush(id: string, change: SessionChange, ttlSeconds = this.#context.sessionDuration, maxSize = Infinity): Promise<void> {
     const args: (string | number)[] = [
       ttlSeconds, change.isNew ? 1 : 0, change.cleared ? 1 : 0,
       change.deleted.size, change.set.size, change.incremented.size,
@@ -68,14 +69,16 @@ export class RedisEngine implements SessionEngine {
     for (const key of change.deleted) args.push(JSON.stringify(key));
     for (const [key, json] of change.set) args.push(JSON.stringify(key), json);
     for (const [key, by] of change.incremented) args.push(JSON.stringify(key), by);
+    args.push(maxSize === Infinity ? 0 : maxSize);
     const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
-    let result: number;
+    let result: number | [number, number];
     try {
       result = await client.sessionFlush(this.#prefix + id, ...args);
     } catch (error) {
       throw this.#failure('save', error);
     }
     if (this.#down) this.#recovered();
+    if (Array.isArray(result)) throw new SessionTooLargeError(result[1], maxSize);
     // 192-bit random ids make this a broken id generator, not bad luck.
     if (result === -1) throw new SessionStoreError('A new session was given an id that is already stored');
   }

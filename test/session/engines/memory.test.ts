@@ -63,4 +63,49 @@ memory('sweep :: expired sessions are dropped from memory, live ones kept', asyn
   await engine.close();
 });
 
+memory('max_bytes :: sessions near the size limit stay within the byte budget, LRU evicted', async () => {
+  const maxBytes = 2 ** 20;
+  const engine = new MemoryEngine({ max_sessions: 100_000, max_bytes: maxBytes }, 3600);
+  const keep = newSession();
+  await engine.flush(keep.id, keep.change, 3600);
+  const first = randomBytes(24).toString('base64url');
+  const value = 'x'.repeat(200 * 1024);
+  for (let i = 0; i < 200; i++) {
+    const s = newSession(i === 0 ? first : undefined);
+    s.set('blob', value);
+    await engine.flush(s.id, s.change, 3600);
+    if (i % 3 === 0) await engine.retrieve(keep.id);
+    if (engine.bytes > maxBytes) assert.unreachable(`${engine.bytes} bytes held, over max_bytes ${maxBytes}`);
+  }
+  assert.ok(engine.size <= 6, `${engine.size} sessions of 200 KiB in 1 MiB`);
+  assert.ok(engine.bytes > maxBytes - 210 * 1024, 'the budget is used, not emptied');
+  assert.ok(await engine.retrieve(keep.id), 'a recently used session survives');
+  assert.is(await engine.retrieve(first), undefined, 'the least recently used were evicted');
+  await engine.close();
+});
+
+memory('max_bytes :: destroy, changeId, rewrite and sweep keep the byte count true', async () => {
+  const engine = new MemoryEngine({ max_sessions: 100, max_bytes: 2 ** 20 }, 60);
+  const a = newSession();
+  a.set('text', 'é'.repeat(100));
+  await engine.flush(a.id, a.change, 60);
+  const stored = '{"v":1,"text":"' + 'é'.repeat(100) + '"}';
+  assert.is(engine.bytes, Buffer.byteLength(stored), 'counted in UTF-8 bytes');
+  assert.is((await engine.retrieve(a.id))?.size, Buffer.byteLength(stored), 'retrieve reports the size');
+  const shrink = new Session(a.id, {}, false);
+  shrink.delete('text');
+  await engine.flush(a.id, shrink.change, 60);
+  assert.is(engine.bytes, '{"v":1}'.length);
+  const renamed = randomBytes(24).toString('base64url');
+  await engine.changeId(a.id, renamed);
+  assert.is(engine.bytes, '{"v":1}'.length);
+  await engine.destroy(renamed);
+  assert.is(engine.bytes, 0);
+  const b = newSession();
+  await engine.flush(b.id, b.change, 1);
+  engine.sweep(Date.now() + 5000);
+  assert.is(engine.bytes, 0);
+  await engine.close();
+});
+
 memory.run();
