@@ -11,7 +11,8 @@ import type { Context } from './context.ts';
 import { Halt, HttpError, Pass } from './errors.ts';
 import type { Hooks } from './hooks.ts';
 import type { Log } from './logger.ts';
-import { setErrorResponse, writeResponse } from './respond.ts';
+import { checkHeaders } from './header-check.ts';
+import { setErrorResponse, writeLastResort500, writeResponse } from './respond.ts';
 import type { Router } from './router.ts';
 
 /** A route handler. Its return value becomes the body (DESIGN §2); a Promise is awaited. */
@@ -134,6 +135,14 @@ export class Pipeline {
     if (!saveSession || !state) return this.#write(ctx);
     let committed: ReturnType<typeof state.commit>;
     try {
+      // Headers set straight on ctx.responseHeaders skipped header()'s check: a bad one must be
+      // an uncaught 500 now, before the commit, not a failed writeHead after it (issue 8).
+      checkHeaders(ctx.responseHeaders);
+    } catch (failure) {
+      setErrorResponse(ctx, failure, log);
+      return this.#write(ctx);
+    }
+    try {
       committed = state.commit();
     } catch (failure) {
       setErrorResponse(ctx, failure, log);
@@ -174,8 +183,7 @@ function writeOut(ctx: Context, parts: PipelineParts): void {
   } catch (error) {
     // Only reached if writing itself failed (e.g. an invalid header value): 500 if still possible.
     parts.log()('error', `failed to write a response: ${error instanceof Error ? error.stack : String(error)}`);
-    if (!ctx.res.headersSent) ctx.res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-    ctx.res.end();
+    writeLastResort500(ctx.res);
   }
 }
 

@@ -2,24 +2,7 @@ import { connect } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp, type App, type Listening } from '../src/app.ts';
-
-/**
- * Sends `text` as it is on a fresh TCP connection and returns what came back by the time the
- * server closed the connection (or 2 s passed): what a client that cannot be trusted sees.
- */
-function raw(port: number, text: string | Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let received = '';
-    const timer = setTimeout(() => socket.destroy(), 2000);
-    socket.on('data', chunk => (received += chunk.toString('latin1')));
-    socket.on('close', () => (clearTimeout(timer), resolve(received)));
-    socket.on('error', error => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(error)));
-    socket.write(text);
-  });
-}
-
-const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
+import { raw, statusOf } from './support/raw.ts';
 
 /** A listening app with `GET /` and `GET /files/:name`; `run` gets its port. */
 async function serve(run: (port: number, listening: Listening, app: App) => Promise<void>): Promise<void> {
