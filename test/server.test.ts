@@ -1,15 +1,16 @@
 import { connect } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createApp, type App, type Listening } from '../src/app.ts';
-import { raw, statusOf } from './support/raw.ts';
+import { createApp, type App, type Listening, type ListenOptions } from '../src/app.ts';
+import { raw, statusLine, statusOf } from './support/raw.ts';
 
 /** A listening app with `GET /` and `GET /files/:name`; `run` gets its port. */
-async function serve(run: (port: number, listening: Listening, app: App) => Promise<void>): Promise<void> {
+async function serve(run: (port: number, listening: Listening, app: App) => Promise<void>, options?: ListenOptions): Promise<void> {
   const app = createApp({ log: 'none', environment: 'production' });
   app.get('/', () => 'ok');
   app.get('/files/:name', ctx => ctx.params('name'));
-  const listening = await app.listen(0, '127.0.0.1');
+  app.post('/echo', ctx => ctx.body());
+  const listening = await app.listen(0, '127.0.0.1', options);
   try {
     await run(listening.port, listening, app);
   } finally {
@@ -112,6 +113,37 @@ hardening('timeouts :: set on the server listen() returns, to sensible non-defau
     assert.ok(server.requestTimeout >= server.headersTimeout && server.requestTimeout < 300_000, `requestTimeout ${server.requestTimeout}`);
     // Longer than the usual load balancer idle timeout (60 s), so the balancer closes first.
     assert.ok(server.keepAliveTimeout > 60_000 && server.keepAliveTimeout <= 120_000, `keepAliveTimeout ${server.keepAliveTimeout}`);
+  }));
+
+// Short timeouts, and Node checking them every 50 ms instead of every 30 s.
+const quick: ListenOptions = { headersTimeout: 300, requestTimeout: 600, connectionsCheckingInterval: 50 };
+
+hardening('headers not finished in headersTimeout :: 408 Request Timeout, closed, still serving', () =>
+  serve(async port => {
+    const started = Date.now();
+    const response = await raw(port, 'GET / HTTP/1.1\r\nHost: x\r\nX-Half: ');
+    assert.is(statusLine(response), 'HTTP/1.1 408 Request Timeout');
+    assert.match(response, /connection: close/i);
+    assert.ok(Date.now() - started < 1500, 'answered in about headersTimeout');
+    await stillServing(port);
+  }, quick));
+
+hardening('body not finished in requestTimeout :: 408 Request Timeout, closed, still serving', () =>
+  serve(async port => {
+    const response = await raw(port, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nabc');
+    assert.is(statusLine(response), 'HTTP/1.1 408 Request Timeout');
+    await stillServing(port);
+  }, quick));
+
+// Quickstep is an origin server, not a proxy: it says so instead of dropping the connection.
+hardening('CONNECT :: 405 with an explanation, connection closed, still serving', () =>
+  serve(async port => {
+    const response = await raw(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    assert.is(statusLine(response), 'HTTP/1.1 405 Method Not Allowed');
+    assert.match(response, /\r\nconnection: close\r\n/i);
+    assert.match(response, /\r\nallow: \r\n/i, 'an empty Allow: no method is allowed on a tunnel target');
+    assert.match(response, /\r\n\r\nCONNECT is not supported: this server is not a proxy\n$/);
+    await stillServing(port);
   }));
 
 hardening('close() :: idle keep-alive connections do not hold it open', () =>
