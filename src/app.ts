@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { readSettings, type Settings, type SettingsInput } from './config.ts';
 import { answerClientErrors } from './client-errors.ts';
+import { limitPipelining } from './connection-limits.ts';
 import { Context, currentContext } from './context.ts';
 import { Hooks, type Hook } from './hooks.ts';
 import { createLog, type Log } from './logger.ts';
@@ -154,7 +155,7 @@ export class App {
    */
   async listen(port = this.#settings.port, host = this.#settings.host, options: ListenOptions = {}): Promise<Listening> {
     if (this.#server) throw new Error('This app is already listening; call close() first');
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 72_000, ...options }, this.handle);
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 72_000, ...options }, limitPipelining(this.handle));
     // Unparsable (400, 431), too slow (408) and CONNECT (405) requests: see client-errors.ts.
     answerClientErrors(server);
     await new Promise<void>((resolve, reject) => {

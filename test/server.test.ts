@@ -146,6 +146,74 @@ hardening('CONNECT :: 405 with an explanation, connection closed, still serving'
     await stillServing(port);
   }));
 
+/** An app whose `GET /page` answers a distinct 64 KiB page and counts the requests it handled. */
+async function servePages(run: (port: number, handled: () => number) => Promise<void>): Promise<void> {
+  const app = createApp({ log: 'none', environment: 'production' });
+  let handled = 0;
+  const page = 'x'.repeat(64 * 1024);
+  app.get('/page', () => `${page}${handled++};`);
+  app.get('/', () => 'ok');
+  const { port } = await app.listen(0, '127.0.0.1');
+  try {
+    await run(port, () => handled);
+  } finally {
+    await app.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+// Without a cap, every request that arrived in one read was handled and its response kept in
+// memory: about 9,700 of 10,000 pipelined GETs, 180 MB for 16 KiB pages (issue 8).
+hardening('pipelining, never reading :: reading stops after 32 in the app; others are served; it resumes', () =>
+  servePages(async (port, handled) => {
+    const client = connect(port, '127.0.0.1');
+    try {
+      client.pause();
+      const count = 600;
+      client.write('GET /page HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(count - 1) + 'GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await sleep(300);
+      await stillServing(port);
+      const settled = handled();
+      // 1 answered + 32 in the app, plus the responses the kernel's socket buffers took.
+      assert.ok(settled < count / 2, `${settled} of ${count} handled for a client that reads nothing`);
+      await sleep(200);
+      assert.is(handled(), settled, 'no more work while it does not read');
+      let received = '';
+      const closed = new Promise(resolve => client.on('close', resolve));
+      client.on('data', chunk => (received += chunk.toString('latin1')));
+      client.resume();
+      await closed;
+      assert.is(handled(), count, 'all handled once it reads');
+      const order = [...received.matchAll(/x(\d+);/g)].map(match => Number(match[1]));
+      assert.equal(order, Array.from({ length: count }, (_, i) => i), 'every response, in order');
+    } finally {
+      client.destroy();
+    }
+  }));
+
+hardening('pipelining far more than it reads (over 1,024 waiting) :: disconnected, little work done', () =>
+  servePages(async (port, handled) => {
+    const flood = connect(port, '127.0.0.1');
+    try {
+      flood.pause();
+      flood.write('GET /page HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(10_000));
+      await sleep(300);
+      assert.ok(handled() <= 100, `${handled()} of 10000 handled`);
+      await stillServing(port);
+      // A paused socket does not see the close: read what was sent, then the end (or a reset).
+      flood.on('error', () => {});
+      let responses = 0;
+      flood.on('data', chunk => (responses += chunk.toString('latin1').split('HTTP/1.1 200').length - 1));
+      const closed = new Promise(resolve => flood.on('close', resolve));
+      flood.resume();
+      await closed;
+      assert.ok(responses < 100, `closed by the server after ${responses} responses`);
+    } finally {
+      flood.destroy();
+    }
+  }));
+
 hardening('close() :: idle keep-alive connections do not hold it open', () =>
   serve(async (port, _listening, app) => {
     const socket = connect(port, '127.0.0.1');
