@@ -151,7 +151,8 @@ export class App {
    * Starts serving. Defaults to the `port` and `host` settings; port 0 picks a free port.
    * Timeouts keep slow or idle clients from holding sockets for ever. keepAliveTimeout is longer
    * than the usual load balancer idle timeout (60 s), as in Fastify: a balancer reusing a socket
-   * Node has just closed answers 502.
+   * Node has just closed answers 502. `options` overrides them (tests use short ones). The
+   * server also answers client errors (client-errors.ts) and caps pipelining (connection-limits.ts).
    */
   async listen(port = this.#settings.port, host = this.#settings.host, options: ListenOptions = {}): Promise<Listening> {
     if (this.#server) throw new Error('This app is already listening; call close() first');
