@@ -6,8 +6,10 @@
  */
 import { logAccessWhenDone } from './access-log.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { readSettings, type Settings } from './config.ts';
+import { answerClientErrors } from './client-errors.ts';
+import { limitPipelining } from './connection-limits.ts';
 import { Context, currentContext } from './context.ts';
 import { Hooks, type ErrorHook, type Hook } from './hooks.ts';
 import { createLog, type Log, type LogEvent } from './logger.ts';
@@ -20,6 +22,17 @@ export type { Handler };
 
 /** A route pattern: `/users/:id`, `/files/**`, or a RegExp with named groups. */
 export type Pattern = string | RegExp;
+
+/**
+ * Server options for `listen()`, in ms; the defaults suit production. `connectionsCheckingInterval`
+ * is how often node checks `headersTimeout` and `requestTimeout` (node's default: 30 s).
+ */
+export interface ListenOptions {
+  headersTimeout?: number;
+  requestTimeout?: number;
+  keepAliveTimeout?: number;
+  connectionsCheckingInterval?: number;
+}
 
 export interface Listening {
   port: number;
@@ -150,19 +163,14 @@ export class App {
    * Starts serving. Defaults to the `port` and `host` settings; port 0 picks a free port.
    * Timeouts keep slow or idle clients from holding sockets for ever. keepAliveTimeout is longer
    * than the usual load balancer idle timeout (60 s), as in Fastify: a balancer reusing a socket
-   * Node has just closed answers 502.
+   * Node has just closed answers 502. `options` overrides them (tests use short ones). The
+   * server also answers client errors (client-errors.ts) and caps pipelining (connection-limits.ts).
    */
-  async listen(port = this.#settings.port, host = this.#settings.host): Promise<Listening> {
+  async listen(port = this.#settings.port, host = this.#settings.host, options: ListenOptions = {}): Promise<Listening> {
     if (this.#server) throw new Error('This app is already listening; call close() first');
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 72_000 }, this.handle);
-    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-      // A request node cannot parse (bad URL bytes, bad method, oversized headers): answer 400.
-      if (socket.writable && !socket.writableEnded) {
-        const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-        socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-      }
-      socket.destroy();
-    });
+    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 72_000, ...options }, limitPipelining(this.handle));
+    // Unparsable (400, 431), too slow (408) and CONNECT (405) requests: see client-errors.ts.
+    answerClientErrors(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {

@@ -13,6 +13,7 @@ import { readBody } from './body.ts';
 import type { Settings } from './config.ts';
 import type { Log, LogEvent } from './logger.ts';
 import { Forward, Halt, HttpError, OutsideRequestError, Pass } from './errors.ts';
+import { checkHeader, locationHeader } from './header-check.ts';
 import type { AnyParams } from './route-params.ts';
 
 /** What the control-flow keywords throw. */
@@ -238,24 +239,36 @@ export class Context<Params extends object = AnyParams> {
     throw this.#signal(new Forward(path, options.method));
   }
 
-  /** Reads a request header, or sets a response header. */
+  /**
+   * Reads a request header, or sets a response header. A name or value node:http would refuse
+   * (CR, LF, other control characters) is a TypeError here, so the route fails and saves nothing.
+   */
   header(name: string, value?: string | number | string[]): string | string[] | undefined {
     if (value === undefined) return this.req.headers[name.toLowerCase()];
-    this.responseHeaders[name.toLowerCase()] = typeof value === 'number' ? String(value) : value;
+    const text = typeof value === 'number' ? String(value) : value;
+    checkHeader(name, text);
+    this.responseHeaders[name.toLowerCase()] = text;
     return undefined;
   }
 
-  /** Reads a request cookie, or sets a response cookie (`cookie` package options). */
+  /**
+   * Reads a request cookie, or sets a response cookie (`cookie` package options). The `cookie`
+   * package throws a TypeError naming a name, value or option that a header cannot carry.
+   */
   cookie(name: string, value?: string, options?: CookieOptions): string | undefined {
     if (value === undefined) return this.cookies[name];
     this.appendSetCookie(serializeCookie(name, value, { path: '/', ...options }));
     return undefined;
   }
 
-  /** Ends the request with a redirect. User `after` hooks and the session hook still run. */
+  /**
+   * Ends the request with a redirect. User `after` hooks and the session hook still run. The
+   * target is percent-encoded as Express does (`/café` -> `/caf%C3%A9`, `%20` kept); control
+   * characters in it (CR, LF, ...) are a TypeError.
+   */
   redirect(location: string, status = 302): never {
+    this.responseHeaders.location = locationHeader(location);
     this.responseStatus = status;
-    this.responseHeaders.location = location;
     this.responseBody = '';
     throw this.#signal(new Halt(true));
   }

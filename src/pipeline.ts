@@ -29,7 +29,8 @@ import { respondWithError } from './error-response.ts';
 import { Forward, Halt, HttpError, Pass } from './errors.ts';
 import type { Hook, Hooks } from './hooks.ts';
 import type { Log } from './logger.ts';
-import { writeResponse } from './respond.ts';
+import { checkHeaders } from './header-check.ts';
+import { writeLastResort500, writeResponse } from './respond.ts';
 import type { Router } from './router.ts';
 
 /**
@@ -207,9 +208,16 @@ export class Pipeline {
     if (!state) return this.#write(ctx);
     let committed: ReturnType<typeof state.commit>;
     try {
+      // Headers set straight on ctx.responseHeaders skipped header()'s check: a bad one must be
+      // an uncaught 500 now, before the commit, not a failed writeHead after it (issue 8).
+      checkHeaders(ctx.responseHeaders);
+    } catch (failure) {
+      return this.#errorThenWrite(ctx, failure);
+    }
+    try {
       committed = state.commit();
     } catch (failure) {
-      return this.#failedCommit(ctx, failure);
+      return this.#errorThenWrite(ctx, failure);
     }
     if (typeof committed !== 'object') {
       if (committed !== undefined) ctx.appendSetCookie(committed);
@@ -220,11 +228,12 @@ export class Pipeline {
         if (cookie !== undefined) ctx.appendSetCookie(cookie);
         this.#write(ctx);
       },
-      failure => this.#failedCommit(ctx, failure),
+      failure => this.#errorThenWrite(ctx, failure),
     );
   };
 
-  #failedCommit(ctx: Context, failure: unknown): void {
+  /** The error's response, without a commit (a failed commit, or a 500 found just before it). */
+  #errorThenWrite(ctx: Context, failure: unknown): void {
     const responded = respondWithError(ctx, failure, this.#parts.hooks, this.#parts.log());
     if (responded === undefined) this.#write(ctx);
     else responded.then(() => this.#write(ctx));
@@ -249,8 +258,7 @@ function writeOut(ctx: Context, parts: PipelineParts): void {
   } catch (error) {
     // Only reached if writing itself failed (e.g. an invalid header value): 500 if still possible.
     parts.log()('error', `failed to write a response: ${error instanceof Error ? error.stack : String(error)}`);
-    if (!ctx.res.headersSent) ctx.res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-    ctx.res.end();
+    writeLastResort500(ctx.res);
   }
 }
 

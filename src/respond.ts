@@ -3,6 +3,7 @@
  * a body with its content type, and any error into a response, in this one place (as Koa's
  * ctx.onerror). Details of a 5xx never reach the client unless `show_errors` is on.
  */
+import type { ServerResponse } from 'node:http';
 import type { Context } from './context.ts';
 import { HttpError, statusText } from './errors.ts';
 import type { Log } from './logger.ts';
@@ -43,6 +44,21 @@ export function writeResponse(ctx: Context): void {
   res.writeHead(status, headers);
   if (ctx.method === 'HEAD') res.end();
   else res.end(payload);
+}
+
+/**
+ * The 500 for a response that could not be written (writeResponse threw), with nothing of it.
+ * The reason phrase is given: the failed writeHead has already set the one of its own status,
+ * which would otherwise be sent as "500 Found".
+ */
+export function writeLastResort500(res: ServerResponse): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = statusText(500);
+  res.writeHead(500, body, { 'content-type': TEXT, 'content-length': String(body.length) });
+  res.end(body);
 }
 
 /**

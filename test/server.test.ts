@@ -1,33 +1,17 @@
 import { connect } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { App, Listening } from '../src/app.ts';
+import type { App, Listening, ListenOptions } from '../src/app.ts';
 import { createApp } from '../src/create-app.ts';
-
-/**
- * Sends `text` as it is on a fresh TCP connection and returns what came back by the time the
- * server closed the connection (or 2 s passed): what a client that cannot be trusted sees.
- */
-function raw(port: number, text: string | Buffer): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let received = '';
-    const timer = setTimeout(() => socket.destroy(), 2000);
-    socket.on('data', chunk => (received += chunk.toString('latin1')));
-    socket.on('close', () => (clearTimeout(timer), resolve(received)));
-    socket.on('error', error => ((error as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(error)));
-    socket.write(text);
-  });
-}
-
-const statusOf = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1] ?? 0);
+import { raw, statusLine, statusOf } from './support/raw.ts';
 
 /** A listening app with `GET /` and `GET /files/:name`; `run` gets its port. */
-async function serve(run: (port: number, listening: Listening, app: App) => Promise<void>): Promise<void> {
+async function serve(run: (port: number, listening: Listening, app: App) => Promise<void>, options?: ListenOptions): Promise<void> {
   const app = createApp({ log: 'none', environment: 'production' });
   app.get('/', () => 'ok');
   app.get('/files/:name', ctx => ctx.param('name'));
-  const listening = await app.listen(0, '127.0.0.1');
+  app.post('/echo', ctx => ctx.body());
+  const listening = await app.listen(0, '127.0.0.1', options);
   try {
     await run(listening.port, listening, app);
   } finally {
@@ -130,6 +114,105 @@ hardening('timeouts :: set on the server listen() returns, to sensible non-defau
     assert.ok(server.requestTimeout >= server.headersTimeout && server.requestTimeout < 300_000, `requestTimeout ${server.requestTimeout}`);
     // Longer than the usual load balancer idle timeout (60 s), so the balancer closes first.
     assert.ok(server.keepAliveTimeout > 60_000 && server.keepAliveTimeout <= 120_000, `keepAliveTimeout ${server.keepAliveTimeout}`);
+  }));
+
+// Short timeouts, and Node checking them every 50 ms instead of every 30 s.
+const quick: ListenOptions = { headersTimeout: 300, requestTimeout: 600, connectionsCheckingInterval: 50 };
+
+hardening('headers not finished in headersTimeout :: 408 Request Timeout, closed, still serving', () =>
+  serve(async port => {
+    const started = Date.now();
+    const response = await raw(port, 'GET / HTTP/1.1\r\nHost: x\r\nX-Half: ');
+    assert.is(statusLine(response), 'HTTP/1.1 408 Request Timeout');
+    assert.match(response, /connection: close/i);
+    assert.ok(Date.now() - started < 1500, 'answered in about headersTimeout');
+    await stillServing(port);
+  }, quick));
+
+hardening('body not finished in requestTimeout :: 408 Request Timeout, closed, still serving', () =>
+  serve(async port => {
+    const response = await raw(port, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\nabc');
+    assert.is(statusLine(response), 'HTTP/1.1 408 Request Timeout');
+    await stillServing(port);
+  }, quick));
+
+// Quickstep is an origin server, not a proxy: it says so instead of dropping the connection.
+hardening('CONNECT :: 405 with an explanation, connection closed, still serving', () =>
+  serve(async port => {
+    const response = await raw(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    assert.is(statusLine(response), 'HTTP/1.1 405 Method Not Allowed');
+    assert.match(response, /\r\nconnection: close\r\n/i);
+    assert.match(response, /\r\nallow: \r\n/i, 'an empty Allow: no method is allowed on a tunnel target');
+    assert.match(response, /\r\n\r\nCONNECT is not supported: this server is not a proxy\n$/);
+    await stillServing(port);
+  }));
+
+/** An app whose `GET /page` answers a distinct 64 KiB page and counts the requests it handled. */
+async function servePages(run: (port: number, handled: () => number) => Promise<void>): Promise<void> {
+  const app = createApp({ log: 'none', environment: 'production' });
+  let handled = 0;
+  const page = 'x'.repeat(64 * 1024);
+  app.get('/page', () => `${page}${handled++};`);
+  app.get('/', () => 'ok');
+  const { port } = await app.listen(0, '127.0.0.1');
+  try {
+    await run(port, () => handled);
+  } finally {
+    await app.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+// Without a cap, every request that arrived in one read was handled and its response kept in
+// memory: about 9,700 of 10,000 pipelined GETs, 180 MB for 16 KiB pages (issue 8).
+hardening('pipelining, never reading :: reading stops after 32 in the app; others are served; it resumes', () =>
+  servePages(async (port, handled) => {
+    const client = connect(port, '127.0.0.1');
+    try {
+      client.pause();
+      const count = 600;
+      client.write('GET /page HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(count - 1) + 'GET /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await sleep(300);
+      await stillServing(port);
+      const settled = handled();
+      // 1 answered + 32 in the app, plus the responses the kernel's socket buffers took.
+      assert.ok(settled < count / 2, `${settled} of ${count} handled for a client that reads nothing`);
+      await sleep(200);
+      assert.is(handled(), settled, 'no more work while it does not read');
+      let received = '';
+      const closed = new Promise(resolve => client.on('close', resolve));
+      client.on('data', chunk => (received += chunk.toString('latin1')));
+      client.resume();
+      await closed;
+      assert.is(handled(), count, 'all handled once it reads');
+      const order = [...received.matchAll(/x(\d+);/g)].map(match => Number(match[1]));
+      assert.equal(order, Array.from({ length: count }, (_, i) => i), 'every response, in order');
+    } finally {
+      client.destroy();
+    }
+  }));
+
+hardening('pipelining far more than it reads (over 1,024 waiting) :: disconnected, little work done', () =>
+  servePages(async (port, handled) => {
+    const flood = connect(port, '127.0.0.1');
+    try {
+      flood.pause();
+      flood.write('GET /page HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(10_000));
+      await sleep(300);
+      assert.ok(handled() <= 100, `${handled()} of 10000 handled`);
+      await stillServing(port);
+      // A paused socket does not see the close: read what was sent, then the end (or a reset).
+      flood.on('error', () => {});
+      let responses = 0;
+      flood.on('data', chunk => (responses += chunk.toString('latin1').split('HTTP/1.1 200').length - 1));
+      const closed = new Promise(resolve => flood.on('close', resolve));
+      flood.resume();
+      await closed;
+      assert.ok(responses < 100, `closed by the server after ${responses} responses`);
+    } finally {
+      flood.destroy();
+    }
   }));
 
 hardening('close() :: idle keep-alive connections do not hold it open', () =>
