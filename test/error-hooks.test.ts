@@ -1,0 +1,182 @@
+/**
+ * Every error response can be shaped by the app (DESIGN §2): before_error and on_route_exception
+ * hooks, JSON for clients that prefer it, headers from before hooks kept, OPTIONS answered, and
+ * control-flow signals that user code caught by accident still taking effect.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HttpError, SessionStoreError } from '../src/errors.ts';
+import * as dsl from '../src/dsl.ts';
+import { FailingFlushEngine } from './support/engine-calls.ts';
+import { serve, withClient } from './support/serve.ts';
+import { createApp } from '../src/create-app.ts';
+
+const errors = suite('error responses');
+
+errors('before_error :: runs for 404, 405, sendError, HttpError, 500 and may replace status, headers, body', async () => {
+  const seen: string[] = [];
+  await serve(app => {
+    app.hook('before_error', (ctx, error) => {
+      seen.push(`${ctx.responseStatus}:${error instanceof HttpError ? 'http' : 'uncaught'}`);
+      if (ctx.responseStatus === 404) {
+        ctx.contentType('html');
+        ctx.responseBody = `<h1>Not here: ${ctx.path}</h1>`;
+      }
+      ctx.responseHeader('x-error-page', 'yes');
+    });
+    app.post('/only-post', () => 'posted');
+    app.get('/denied', ctx => ctx.sendError('Not yours', 403));
+    app.get('/teapot', () => { throw new HttpError(418, 'short and stout'); });
+    app.get('/boom', () => { throw new Error('secret detail'); });
+    app.get('/async-page', () => 'ok');
+  }, async client => {
+    const missing = await client.get('/nowhere');
+    assert.equal([missing.status, missing.text, missing.headers.get('content-type')], [404, '<h1>Not here: /nowhere</h1>', 'text/html; charset=utf-8']);
+    assert.is(missing.headers.get('x-error-page'), 'yes');
+    assert.is((await client.get('/only-post')).status, 405);
+    assert.is((await client.get('/denied')).text, 'Not yours');
+    assert.is((await client.get('/teapot')).status, 418);
+    const boom = await client.get('/boom');
+    assert.is(boom.status, 500);
+    assert.not.match(boom.text, /secret detail/);
+    assert.is(boom.headers.get('x-error-page'), 'yes');
+  }, { environment: 'production' });
+  assert.equal(seen, ['404:http', '405:http', '403:http', '418:http', '500:uncaught']);
+});
+
+errors('before_error :: an async hook may render; a failing hook is logged and the default response sent', () =>
+  serve(app => {
+    app.hook('before_error', async ctx => {
+      await new Promise(resolve => setTimeout(resolve, 5));
+      if (ctx.path === '/broken') throw new Error('the error page is broken too');
+      ctx.responseBody = `rendered ${ctx.responseStatus}`;
+    });
+  }, async client => {
+    assert.is((await client.get('/rendered')).text, 'rendered 404');
+    const broken = await client.get('/broken');
+    assert.equal([broken.status, broken.text], [404, 'No route for GET /broken']);
+  }));
+
+errors('before_error :: a 503 from a store that cannot save passes through it too', () => {
+  const seen: unknown[] = [];
+  const app = createApp({ log: 'none' }, { sessionEngine: new FailingFlushEngine(new Error('disk on fire')) });
+  app.hook('before_error', (ctx, error) => {
+    seen.push(error);
+    ctx.responseBody = 'Please try again in a moment';
+  });
+  app.get('/write', async ctx => {
+    await ctx.session('x', 1);
+    return 'saved?';
+  });
+  return withClient(app, async client => {
+    const res = await client.get('/write');
+    assert.equal([res.status, res.text], [503, 'Please try again in a moment']);
+    assert.instance(seen[0], SessionStoreError);
+  });
+});
+
+errors('on_route_exception :: sees an uncaught exception first, before before_error; not HttpErrors', async () => {
+  const order: string[] = [];
+  await serve(app => {
+    app.hook('on_route_exception', (_ctx, error) => void order.push(`exception:${(error as Error).message}`));
+    app.hook('before_error', ctx => void order.push(`before_error:${ctx.responseStatus}`));
+    app.get('/boom', () => { throw new Error('kaput'); });
+    app.get('/denied', ctx => ctx.sendError('no', 403));
+  }, async client => {
+    await client.get('/boom');
+    await client.get('/denied');
+  });
+  assert.equal(order, ['exception:kaput', 'before_error:500', 'before_error:403']);
+});
+
+errors('JSON :: a client that prefers JSON gets {"status", "message"}; a browser gets text', () =>
+  serve(app => {
+    app.get('/denied', ctx => ctx.sendError('Not yours', 403));
+  }, async client => {
+    const api = await client.get('/denied', { headers: { accept: 'application/json' } });
+    assert.equal([api.status, api.headers.get('content-type'), api.json()], [403, 'application/json; charset=utf-8', { status: 403, message: 'Not yours' }]);
+    const missing = await client.get('/nowhere', { headers: { accept: 'application/vnd.api+json' } });
+    assert.equal(missing.json(), { status: 404, message: 'No route for GET /nowhere' });
+    const browser = await client.get('/denied', { headers: { accept: 'text/html,application/xhtml+xml,application/json;q=0.9' } });
+    assert.equal([browser.headers.get('content-type'), browser.text], ['text/plain; charset=utf-8', 'Not yours']);
+  }));
+
+errors('headers from before hooks :: survive every error response; the route\'s own do not', () =>
+  serve(app => {
+    app.before(ctx => {
+      ctx.header('access-control-allow-origin', 'https://app.example');
+      ctx.header('x-frame-options', 'DENY');
+    });
+    app.before(ctx => (ctx.path === '/private' ? ctx.sendError('Log in', 401) : undefined));
+    app.get('/boom', ctx => {
+      ctx.header('x-route', 'set before the throw');
+      throw new Error('kaput');
+    });
+    app.post('/only-post', () => 'posted');
+  }, async client => {
+    for (const [path, status] of [['/nowhere', 404], ['/only-post', 405], ['/private', 401], ['/boom', 500]] as const) {
+      const res = await client.get(path);
+      assert.is(res.status, status, path);
+      assert.is(res.headers.get('access-control-allow-origin'), 'https://app.example', path);
+      assert.is(res.headers.get('x-frame-options'), 'DENY', path);
+      assert.is(res.headers.get('x-route'), null, path);
+    }
+    assert.is((await client.get('/only-post')).headers.get('allow'), 'POST', 'a 405 keeps Allow');
+  }));
+
+errors('OPTIONS :: a known path answers 204 with Allow (CORS hooks can add theirs); unknown is 404', () =>
+  serve(app => {
+    app.before(ctx => {
+      if (ctx.method === 'OPTIONS') ctx.header('access-control-allow-methods', 'GET, POST');
+    });
+    app.get('/items', () => []);
+    app.post('/items', () => 'created');
+    app.options('/own', () => 'my own OPTIONS');
+  }, async client => {
+    const preflight = await client.request('OPTIONS', '/items');
+    assert.equal([preflight.status, preflight.text], [204, '']);
+    assert.is(preflight.headers.get('allow'), 'GET, HEAD, POST, OPTIONS');
+    assert.is(preflight.headers.get('access-control-allow-methods'), 'GET, POST');
+    assert.is((await client.request('OPTIONS', '/nowhere')).status, 404);
+    assert.is((await client.request('OPTIONS', '/own')).text, 'my own OPTIONS');
+  }));
+
+const signals = suite('caught signals');
+
+signals('redirect, halt, pass, sendError caught by user code :: still take effect, never half-applied', () =>
+  serve(app => {
+    app.get('/redirect', () => {
+      try { dsl.redirect('/there', 303); } catch { /* a careless catch-all */ }
+      return 'the rest of the page';
+    });
+    app.get('/halt', async ctx => {
+      try { ctx.halt('halted'); } catch { /* ignored */ }
+      return 'after halt';
+    });
+    app.get('/pass', ctx => {
+      try { ctx.pass(); } catch { /* ignored */ }
+      return 'first route';
+    });
+    app.get('/pass', () => 'second route');
+    app.get('/error', ctx => {
+      try { ctx.sendError('Forbidden', 403); } catch { /* ignored */ }
+      return 'secret';
+    });
+    app.before(ctx => {
+      if (ctx.path !== '/hook') return;
+      try { ctx.redirect('/from-hook'); } catch { /* ignored */ }
+    });
+    app.get('/hook', () => 'the route ran');
+  }, async client => {
+    const redirected = await client.get('/redirect');
+    assert.equal([redirected.status, redirected.headers.get('location'), redirected.text], [303, '/there', '']);
+    assert.is((await client.get('/halt')).text, 'halted');
+    assert.is((await client.get('/pass')).text, 'second route');
+    const error = await client.get('/error');
+    assert.equal([error.status, error.text], [403, 'Forbidden']);
+    const hook = await client.get('/hook');
+    assert.equal([hook.status, hook.headers.get('location')], [302, '/from-hook']);
+  }));
+
+errors.run();
+signals.run();
