@@ -8,7 +8,10 @@ import type { App, Handler, Listening } from './app.ts';
 import { loadConfig, type Settings } from './config.ts';
 import { current, currentContext, type CookieOptions } from './context.ts';
 import type { Hook } from './hooks.ts';
+import type { FileBody, SendFileOptions } from './send-file.ts';
 import type { Session, SessionKey, SessionValue } from './session/session.ts';
+import type { Upload } from './upload.ts';
+import type { TemplateOptions } from './views/views.ts';
 import { createApp } from './create-app.ts';
 import { exitOnStartupError, serveUntilSignalled } from './startup.ts';
 
@@ -105,3 +108,15 @@ export const redirect = (location: string, code?: number): never => current('red
 export const halt = (content?: unknown): never => current('halt').halt(content);
 export const pass = (): never => current('pass').pass();
 export const sendError = (message: string, code?: number): never => current('sendError').sendError(message, code);
+
+// Views and files.
+
+/** Renders `views/<name>` inside the layout (see Context.template). */
+export const template = (name: string, tokens?: Record<string, unknown>, options?: TemplateOptions): Promise<string> =>
+  current('template').template(name, tokens, options);
+/** Sends a file as the response (see Context.sendFile). */
+export const sendFile = (path: string, options?: SendFileOptions): Promise<FileBody> => current('sendFile').sendFile(path, options);
+/** The uploaded file(s) of a multipart field (see Context.upload). */
+export const upload = (name: string): Promise<Upload | Upload[] | undefined> => current('upload').upload(name);
+/** The request's stash (`ctx.vars`), also the templates' `vars` token. */
+export const vars = (): Record<string, unknown> => current('vars').vars;

@@ -7,8 +7,14 @@
 export {
   any, after, app, before, body, changeSessionId, config, cookie, dance, del, destroySession, get, halt,
   header, hook, options, params, pass, patch, post, prefix, put, redirect, request, sendError, session,
-  setting, splat, status,
+  setting, splat, status, template, sendFile, upload, vars,
 } from './dsl.ts';
+export type { FileBody, SendFileOptions } from './send-file.ts';
+export type { Upload } from './upload.ts';
+export { TemplateError, type TemplateOptions } from './views/views.ts';
+// For template engine authors.
+export { registerTemplateEngine } from './views/engine-registry.ts';
+export type { TemplateEngine, TemplateEngineContext, TemplateEngineDefinition, TemplateSettings } from './views/engine.ts';
 export { createApp, type AppParts } from './create-app.ts';
 export type { App, Handler, Listening } from './app.ts';
 export type { Context, CookieOptions } from './context.ts';

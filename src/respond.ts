@@ -6,6 +6,8 @@
 import type { Context } from './context.ts';
 import { HttpError, statusText } from './errors.ts';
 import type { Log } from './logger.ts';
+import { FileBody, writeFile } from './send-file.ts';
+import { discardBody, isStreamBody, writeStream } from './stream-body.ts';
 
 const HTML = 'text/html; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -28,6 +30,10 @@ export function writeResponse(ctx: Context): void {
   } else if (body instanceof Uint8Array) {
     payload = body;
     type = OCTETS;
+  } else if (body instanceof FileBody) {
+    return writeFile(ctx, body);
+  } else if (typeof body === 'object' && body !== null && isStreamBody(body)) {
+    return writeStream(ctx, body, OCTETS);
   } else {
     payload = JSON.stringify(body);
     type = JSON_TYPE;
@@ -51,6 +57,7 @@ export function writeResponse(ctx: Context): void {
  */
 export function setErrorResponse(ctx: Context, error: unknown, log: Log): void {
   const headers = ctx.responseHeaders;
+  discardBody(ctx.responseBody);
   for (const name of Object.keys(headers)) delete headers[name];
   const showErrors = ctx.settings.show_errors;
   if (error instanceof HttpError) {
