@@ -44,6 +44,12 @@ export async function fileBody(path: string, options: SendFileOptions = {}): Pro
 
 const TEXT_TYPES = /^(text\/|application\/(javascript|json|xml)|image\/svg\+xml)/;
 
+/** The Content-Type for a file name; text types in UTF-8 (what an app's own files are written in). */
+function typeOf(path: string): string {
+  const type = mime.getType(path) ?? 'application/octet-stream';
+  return TEXT_TYPES.test(type) ? `${type}; charset=utf-8` : type;
+}
+
 /** Writes `file` as the response: headers, then 304, 206, 416 or the whole file. */
 export function writeFile(ctx: Context, file: FileBody): void {
   const { res, responseHeaders: headers } = ctx;
@@ -58,8 +64,7 @@ export function writeFile(ctx: Context, file: FileBody): void {
     res.end();
     return;
   }
-  const type = options.contentType ?? mime.getType(file.path) ?? 'application/octet-stream';
-  headers['content-type'] ??= TEXT_TYPES.test(type) && !type.includes(';') ? `${type}; charset=utf-8` : type;
+  headers['content-type'] ??= options.contentType ?? typeOf(file.path);
   if (options.filename !== undefined || options.disposition !== undefined) {
     headers['content-disposition'] = contentDisposition(options.disposition ?? 'attachment', options.filename ?? basename(file.path));
   }
