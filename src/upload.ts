@@ -53,11 +53,12 @@ export function isMultipart(req: IncomingMessage): boolean {
 /** Reads the whole multipart body of `req`; temporary files live until `res` closes. */
 export function readMultipart(req: IncomingMessage, res: ServerResponse, limits: UploadLimits): Promise<MultipartForm> {
   const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limits.maxBodySize) return Promise.reject(tooLarge(`larger than ${limits.maxBodySize} bytes (max_body_size)`));
+  if (declared !== undefined && Number(declared) > limits.maxBodySize) return Promise.reject(tooLarge(`The request body is larger than ${limits.maxBodySize} bytes (max_body_size)`));
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: limits.maxFileSize, files: limits.maxFiles } });
+      // busboy reports a file that reaches fileSize; one byte more lets exactly max_file_size through.
+      parser = busboy({ headers: req.headers, limits: { fileSize: limits.maxFileSize + 1, files: limits.maxFiles } });
     } catch (error) {
       reject(new HttpError(400, 'The multipart body has no valid boundary', { cause: error }));
       return;
@@ -88,13 +89,13 @@ export function readMultipart(req: IncomingMessage, res: ServerResponse, limits:
 
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
-      if (received > limits.maxBodySize) fail(tooLarge(`larger than ${limits.maxBodySize} bytes (max_body_size)`));
+      if (received > limits.maxBodySize) fail(tooLarge(`The request body is larger than ${limits.maxBodySize} bytes (max_body_size)`));
     });
     req.once('close', () => {
       if (!req.complete) fail(new HttpError(400, 'The client closed the connection before the body was complete'));
     });
     parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) return fail(tooLarge(`has a field "${name}" that is too long`));
+      if (info.valueTruncated) return fail(tooLarge(`The form field "${name}" is too long`));
       const previous = fields[name];
       if (previous === undefined) fields[name] = value;
       else if (Array.isArray(previous)) previous.push(value);
@@ -104,13 +105,14 @@ export function readMultipart(req: IncomingMessage, res: ServerResponse, limits:
       if (failed) return void stream.resume();
       writing++;
       open.add(stream);
-      stream.once('limit', () => fail(tooLarge(`has a file larger than ${limits.maxFileSize} bytes (max_file_size)`)));
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => void (size += chunk.length));
+      stream.once('limit', () => fail(tooLarge(`An uploaded file is larger than ${limits.maxFileSize} bytes (max_file_size)`)));
       folder ??= temporaryFolder(res);
       const index = ++count;
       folder.then(dir => {
         const path = join(dir, `${Date.now().toString(36)}-${index}-${Math.random().toString(36).slice(2)}`);
+        // Counted only from here: a 'data' listener added earlier would let bytes flow before the pipe.
+        let size = 0;
+        stream.on('data', (chunk: Buffer) => void (size += chunk.length));
         pipeline(stream, createWriteStream(path), error => {
           writing--;
           open.delete(stream);
@@ -123,7 +125,7 @@ export function readMultipart(req: IncomingMessage, res: ServerResponse, limits:
         fail(new HttpError(500, 'No temporary folder for uploads', { cause: error }));
       });
     });
-    parser.once('filesLimit', () => fail(tooLarge(`has more than ${limits.maxFiles} files (max_files)`)));
+    parser.once('filesLimit', () => fail(tooLarge(`The form has more than ${limits.maxFiles} files (max_files)`)));
     parser.once('error', error => fail(new HttpError(400, 'The multipart body is malformed', { cause: error })));
     parser.once('close', () => {
       parsed = true;
@@ -147,6 +149,6 @@ async function temporaryFolder(res: ServerResponse): Promise<string> {
   return dir;
 }
 
-function tooLarge(what: string): HttpError {
-  return new HttpError(413, `The request body is ${what}`, { expose: true });
+function tooLarge(message: string): HttpError {
+  return new HttpError(413, message, { expose: true });
 }
