@@ -129,6 +129,17 @@ views('errors :: a syntax error names the file and line', async () => {
   removeDir(root);
 });
 
+views('errors :: a JavaScript syntax error inside a tag names the file and the line', async () => {
+  const { app, root } = viewsApp({ 'views/js.eta': 'one\n<% if (it.x) { %>\nok\n<% if ( { %>\n<% } %>\n' });
+  app.get('/', () => template('js', {}, { layout: false }));
+  await withClient(app, async client => {
+    const res = await client.get('/');
+    assert.is(res.status, 500);
+    assert.match(res.text, /js\.eta: line 4: Bad template syntax/);
+  });
+  removeDir(root);
+});
+
 views('errors :: an unknown template is a 500 naming it; production shows nothing internal', async () => {
   for (const environment of ['development', 'production']) {
     const { app, root } = viewsApp({}, { environment });
