@@ -3,11 +3,13 @@
  * are given, so `app.ts` serves them on the default app from config.yml and the tests on apps
  * of their own; the handlers use the request keywords, which work in any app's request.
  *
+ * Pages are views/*.eta inside views/layouts/main.eta (Eta escapes every <%= %>: the login name is
+ * the classic stored-XSS vector); the stylesheet and script are files under public/.
+ *
  * GET / counts visits: each view of the home page by a logged-in user increments `visits`
  * (the view right after logging in is the first). Anonymous views count nothing and store nothing.
  */
-import { body, changeSessionId, destroySession, header, HttpError, param, redirect, sendError, session, status, type App } from 'quickstep';
-import { homePage, loginPage } from './page.ts';
+import { body, changeSessionId, destroySession, header, HttpError, param, redirect, sendError, session, status, template, type App } from 'quickstep';
 
 /** Preference names: what fits in a URL segment and a session key without escaping. */
 const PREF_NAME = /^[a-z0-9_-]{1,32}$/;
@@ -36,7 +38,13 @@ async function home(): Promise<string> {
   if (typeof user !== 'string') return loginPage();
   const current = await session();
   const visits = current.increment('visits');
-  return homePage({ user, visits, prefs: prefsOf(current.toJSON()) });
+  const prefs = prefsOf(current.toJSON());
+  return template('home', { title: `Hello, ${user}`, user, visits, prefs, dark: prefs.theme === 'dark' });
+}
+
+/** The anonymous home page, and the 400 page of a bad login (with `error`). */
+function loginPage(error?: string): Promise<string> {
+  return template('login', { title: error === undefined ? 'Welcome' : 'Login failed', error });
 }
 
 async function login(): Promise<string> {

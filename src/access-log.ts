@@ -24,7 +24,8 @@ export function logAccessWhenDone(ctx: Context, log: Log): void {
 }
 
 function accessLine(ctx: Context, res: ServerResponse, ms: number): string {
-  const length = res.getHeader('content-length');
+  // writeHead() is given the headers as an object, so res.getHeader() does not see them.
+  const length = ctx.responseHeaders['content-length'] ?? res.getHeader('content-length');
   const bytes = length === undefined ? '-' : `${length}b`;
   const status = res.writableFinished ? String(res.statusCode) : `${res.statusCode} (client closed)`;
   return `${ctx.req.method} ${ctx.path} ${status} ${ms.toFixed(1)}ms ${bytes}`;

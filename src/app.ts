@@ -16,7 +16,9 @@ import { createLog, type Log, type LogEvent } from './logger.ts';
 import { Pipeline, type Handler } from './pipeline.ts';
 import type { RouteParams } from './route-params.ts';
 import { Router } from './router.ts';
+import type { PublicFiles } from './public-files.ts';
 import type { SessionFactory } from './session/factory.ts';
+import type { Views } from './views/views.ts';
 
 export type { Handler };
 
@@ -43,6 +45,12 @@ export interface Listening {
 const SIMPLE_SETTINGS = ['port', 'host', 'log', 'max_body_size', 'show_errors', 'keywords', 'access_log'] as const;
 type SimpleSetting = (typeof SIMPLE_SETTINGS)[number];
 
+/** The views and the public folder of an app (built by createApp from the settings). */
+export interface SiteParts {
+  views?: Views;
+  publicFiles?: PublicFiles | undefined;
+}
+
 export class App {
   #settings: Settings;
   #log: Log;
@@ -52,18 +60,22 @@ export class App {
   #prefix = '';
   #server: Server | undefined;
   #closing = false;
-  readonly #pipeline = new Pipeline({
-    router: this.router,
-    hooks: this.hooks,
-    log: () => this.#log,
-    closing: () => this.#closing,
-  });
+  readonly #views: Views | undefined;
+  readonly #pipeline: Pipeline;
 
   /** Use createApp(). `sessions` is owned by the app from now on (closed by close()). */
-  constructor(settings: Settings, sessions: SessionFactory) {
+  constructor(settings: Settings, sessions: SessionFactory, site: SiteParts = {}) {
     this.#settings = settings;
     this.#log = createLog(settings.log);
     this.#sessions = sessions;
+    this.#views = site.views;
+    this.#pipeline = new Pipeline({
+      router: this.router,
+      hooks: this.hooks,
+      log: () => this.#log,
+      closing: () => this.#closing,
+      publicFiles: site.publicFiles,
+    });
   }
 
   get settings(): Settings {
@@ -153,7 +165,7 @@ export class App {
 
   /** Handles one request: the node:http request listener (`createServer(app.handle)`). */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const ctx = new Context(req, res, this.#settings, this.#sessions, this.#log);
+    const ctx = new Context(req, res, this.#settings, this.#sessions, this.#log, this.#views);
     if (this.#settings.access_log) logAccessWhenDone(ctx, this.#log);
     if (this.#settings.keywords) currentContext.run(ctx, this.#pipeline.run, ctx);
     else this.#pipeline.run(ctx);

@@ -9,6 +9,8 @@ import { parse, YAMLError } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { boolean, integer, mapping, readOptions, string, type OptionSpec, type Specs } from './schema.ts';
 import { readSessionSettings, type SessionSettings } from './session/settings.ts';
+import type { TemplateSettings } from './views/engine.ts';
+import { readTemplateSettings } from './views/engine-registry.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'none';
 
@@ -29,18 +31,38 @@ export interface Settings {
   /** One line per request (method, path, status, duration, bytes); default: on in development only. */
   access_log: boolean;
   session: SessionSettings; // the engine chosen by `session:` (default 'Memory'), its options, the cookie policy
+  // Views and files. Relative folders are under the app's root: the config dir (loadConfig), else the cwd.
+  views: string; // the templates' folder, absolute; default <root>/views
+  template: TemplateSettings; // the engine chosen by `template:` (default 'Eta') and its `engines.template.<Name>` options
+  layout: string | false | undefined; // views/layouts/<layout>; false = none; default: layouts/main when it exists
+  public_dir: string; // served before the routes, absolute; default <root>/public
+  static_handler: boolean; // whether public_dir is served; default true
+  max_file_size: number; // bytes per uploaded file, default: max_body_size; a larger file is a 413
+  max_files: number; // files in one multipart body, default 10; more is a 413
 }
 
 /** What createApp() accepts: the same shape as config.yml, all optional. */
 export interface SettingsInput {
   port?: number | string; host?: string; log?: string; max_body_size?: number | string; environment?: string;
-  show_errors?: boolean | string; keywords?: boolean | string; access_log?: boolean | string; session?: string; engines?: { session?: Record<string, Record<string, unknown>> };
+  show_errors?: boolean | string; keywords?: boolean | string; access_log?: boolean | string; session?: string;
+  engines?: { session?: Record<string, Record<string, unknown>>; template?: Record<string, Record<string, unknown>> };
+  views?: string; template?: string; layout?: string | false; public_dir?: string; static_handler?: boolean | string;
+  max_file_size?: number | string; max_files?: number | string;
 }
 
 /** The top level as read, before the defaults that depend on other keys are filled in. */
-interface TopLevel extends Omit<Settings, 'environment' | 'show_errors' | 'access_log' | 'session'> {
+interface TopLevel extends Omit<Settings, 'environment' | 'show_errors' | 'access_log' | 'session' | 'views' | 'template' | 'public_dir' | 'max_file_size'> {
   environment: string | undefined; show_errors: boolean | undefined; access_log: boolean | undefined; session: string; engines: Record<string, unknown>;
+  views: string; template: string; public_dir: string; max_file_size: number | undefined;
 }
+
+const layoutName = string('main');
+/** A layout name, or false (`layout: false` in YAML, or "false" from ${VAR}) for none. */
+const layoutSpec: OptionSpec<string | false | undefined> = {
+  expected: 'a layout name under views/layouts/, or false for none',
+  fallback: undefined,
+  parse: value => (value === false || value === 'false' ? false : layoutName.parse(value)),
+};
 
 const topLevelSpecs: Specs<TopLevel> = {
   port: integer(3000, 0, 65535),
@@ -53,6 +75,13 @@ const topLevelSpecs: Specs<TopLevel> = {
   access_log: { ...boolean(false), fallback: undefined },
   session: string('Memory'),
   engines: mapping({}),
+  views: string('views'),
+  template: string('Eta'),
+  layout: layoutSpec,
+  public_dir: string('public'),
+  static_handler: boolean(true),
+  max_file_size: integer(undefined, 0),
+  max_files: integer(10, 0),
 };
 
 /** An environment names a file under environments/, so it must not reach outside it. */
@@ -78,7 +107,7 @@ export function isCheckedSettings(value: unknown): value is Settings {
 
 /** Checks settings given in code (createApp). `file` labels ConfigErrors, default '(createApp settings)'. */
 export function readSettings(input: SettingsInput | Record<string, unknown>, file = '(createApp settings)'): Settings {
-  return check(input, file, process.env.DANCER_ENVIRONMENT || 'development');
+  return check(input, file, process.env.DANCER_ENVIRONMENT || 'development', process.cwd());
 }
 
 /**
@@ -118,7 +147,7 @@ export function loadConfig(options: LoadOptions = {}): Settings {
     else if (chosenEnvironment) options.notice?.(`no ${environmentFile} in ${dir} for the environment "${environment}": using config.yml alone`);
   }
   try {
-    const settings = check(tree, MERGED, environment);
+    const settings = check(tree, MERGED, environment, dir);
     if (settings.environment !== environment) {
       // The files were chosen by the environment in use; a different name here would be a lie.
       throw new ConfigError(MERGED, 'environment', `${JSON.stringify(environment)}, the environment in use (choose it with DANCER_ENVIRONMENT)`, settings.environment);
@@ -138,10 +167,10 @@ export interface LoadOptions {
   notice?: (message: string) => void;
 }
 
-/** Checks a whole settings tree; every ConfigError it throws names `file`. */
-function check(input: unknown, file: string, environmentInUse: string): Settings {
+/** Checks a whole settings tree; every ConfigError it throws names `file`. `root` anchors relative folders. */
+function check(input: unknown, file: string, environmentInUse: string, root: string): Settings {
   const top = readOptions(topLevelSpecs, input, { file, path: '' });
-  const { session: blocks } = readOptions({ session: mapping({}) }, top.engines, { file, path: 'engines' });
+  const { session: blocks, template: templateBlocks } = readOptions({ session: mapping({}), template: mapping({}) }, top.engines, { file, path: 'engines' });
   const chosen = top.session.toLowerCase();
   const seen = new Map<string, string>();
   let session: SessionSettings | undefined;
@@ -158,11 +187,13 @@ function check(input: unknown, file: string, environmentInUse: string): Settings
   // An engine chosen without a block of its own runs on its defaults.
   session ??= readSessionSettings(top.session, undefined, { file, enginePath: 'session', optionsPath: `engines.session.${top.session}` });
   const environment = top.environment ?? environmentInUse;
-  const { port, host, log, max_body_size, keywords } = top;
+  const { port, host, log, max_body_size, keywords, layout, static_handler, max_files } = top;
   const development = environment === 'development';
   const settings: Settings = {
     port, host, log, max_body_size, keywords, environment, session,
     show_errors: top.show_errors ?? development, access_log: top.access_log ?? development,
+    views: resolve(root, top.views), template: readTemplateSettings(top.template, templateBlocks, file), layout,
+    public_dir: resolve(root, top.public_dir), static_handler, max_file_size: top.max_file_size ?? max_body_size, max_files,
   };
   checkedSettings.add(settings);
   return settings;

@@ -22,6 +22,9 @@ import type { SessionFactory } from './session/factory.ts';
 import { RequestSession } from './session/request-session.ts';
 import type { Session, SessionKey, SessionValue } from './session/session.ts';
 import { parseUrlencoded, type UrlencodedValues } from './urlencoded.ts';
+import { fileBody, type FileBody, type SendFileOptions } from './send-file.ts';
+import { isMultipart, readMultipart, type MultipartForm, type Upload } from './upload.ts';
+import type { TemplateOptions, Views } from './views/views.ts';
 
 /** The Context of the request being handled, for the keyword functions. */
 export const currentContext = new AsyncLocalStorage<Context>();
@@ -72,9 +75,11 @@ export class Context<Params extends object = AnyParams> {
   /** The body once read before the route (see preloadBody), for the synchronous param(). */
   #settledBody: { value: unknown } | { error: unknown } | undefined;
   #session: RequestSession | undefined;
+  readonly #views: Views | undefined;
+  #form: Promise<MultipartForm> | undefined;
   #vars: Record<string, unknown> | undefined;
 
-  constructor(req: IncomingMessage, res: ServerResponse, settings: Settings, sessions: SessionFactory, log: Log) {
+  constructor(req: IncomingMessage, res: ServerResponse, settings: Settings, sessions: SessionFactory, log: Log, views?: Views) {
     this.req = req;
     this.#log = log;
     this.res = res;
@@ -85,6 +90,7 @@ export class Context<Params extends object = AnyParams> {
     this.path = q === -1 ? url : url.slice(0, q);
     this.#search = q === -1 ? '' : url.slice(q + 1);
     this.#sessions = sessions;
+    this.#views = views;
   }
 
   get headers(): IncomingHttpHeaders {
@@ -101,9 +107,41 @@ export class Context<Params extends object = AnyParams> {
     return (this.#cookies ??= parseCookies(this.req.headers.cookie ?? ''));
   }
 
-  /** The parsed body (see body.ts), read once on first call. */
+  /** The parsed body (see body.ts; for multipart/form-data, the fields: upload.ts), read once on first call. */
   body<T = any>(): Promise<T> {
-    return (this.#body ??= readBody(this.req, this.settings.max_body_size)) as Promise<T>;
+    return (this.#body ??= isMultipart(this.req) ? this.#multipart().then(form => form.fields) : readBody(this.req, this.settings.max_body_size)) as Promise<T>;
+  }
+
+  // Views and files (views/views.ts, send-file.ts, upload.ts).
+
+  /** The file(s) uploaded in the multipart field `name`: one, an array when several, or undefined. */
+  upload(name: string): Promise<Upload | Upload[] | undefined> {
+    if (!isMultipart(this.req)) return Promise.resolve(undefined);
+    return this.#multipart().then(form => {
+      const files = form.files[name];
+      return files === undefined ? undefined : files.length === 1 ? files[0] : files;
+    });
+  }
+
+  #multipart(): Promise<MultipartForm> {
+    const { max_body_size, max_file_size, max_files } = this.settings;
+    return (this.#form ??= readMultipart(this.req, this.res, { maxBodySize: max_body_size, maxFileSize: max_file_size, maxFiles: max_files }));
+  }
+
+  /** Renders `views/<name>` inside the layout: `return template('index', { user })`. */
+  template(name: string, tokens?: Record<string, unknown>, options?: TemplateOptions): Promise<string> {
+    if (!this.#views) return Promise.reject(new TypeError('template(): this app has no views (build it with createApp)'));
+    return this.#views.render(this as Context, name, tokens, options);
+  }
+
+  /** Sends the file at `path` as the response (return it from the route): ETag, Range, 304; 404 when missing. */
+  sendFile(path: string, options?: SendFileOptions): Promise<FileBody> {
+    return fileBody(path, options).then(file => (this.responseBody = file));
+  }
+
+  /** The session if the request has one (a cookie the store knows), without creating one. */
+  findSession(): Promise<Session | undefined> {
+    return this.#requestSession().find();
   }
 
   /**

@@ -6,7 +6,9 @@
 import { App } from './app.ts';
 import { isCheckedSettings, readSettings, type Settings, type SettingsInput } from './config.ts';
 import type { SessionEngine } from './session/engine.ts';
+import { PublicFiles } from './public-files.ts';
 import { SessionFactory } from './session/factory.ts';
+import { Views } from './views/views.ts';
 
 /** Parts given ready-made instead of built from the settings. */
 export interface AppParts {
@@ -32,6 +34,17 @@ export function createApp(settings: SettingsInput | Settings = {}, parts: AppPar
     // Engines log on events (an outage), never while being built, so `app` is set by then.
     log: (level, message) => app?.log(level, message),
   });
-  app = new App(checked, new SessionFactory(policy, engine));
+  app = new App(checked, new SessionFactory(policy, engine), site(checked));
   return app;
+}
+
+/** The template engine (by its name in the settings), the views and the public folder. */
+function site(settings: Settings): { views: Views; publicFiles: PublicFiles | undefined } {
+  const development = settings.environment === 'development';
+  const { definition, options } = settings.template;
+  const engine = definition.create(options, { views: settings.views, development });
+  return {
+    views: new Views(settings.views, engine, settings.layout, development),
+    publicFiles: settings.static_handler ? new PublicFiles(settings.public_dir, development) : undefined,
+  };
 }

@@ -11,7 +11,10 @@ import { format } from 'node:util';
 import type { ErrorHook, Hook } from './hooks.ts';
 import type { LogEvent } from './logger.ts';
 import type { RouteParams } from './route-params.ts';
+import type { FileBody, SendFileOptions } from './send-file.ts';
 import type { Session, SessionKey, SessionValue } from './session/session.ts';
+import type { Upload } from './upload.ts';
+import type { TemplateOptions } from './views/views.ts';
 import { createApp } from './create-app.ts';
 import { exitOnStartupError, serveUntilSignalled } from './startup.ts';
 
@@ -138,3 +141,13 @@ export const info = (...message: unknown[]): void => logInScope('info', message)
 export const warning = (...message: unknown[]): void => logInScope('warning', message);
 /** Logs at error level (as Dancer2's `error`, it does not throw; use sendError or HttpError for that). */
 export const error = (...message: unknown[]): void => logInScope('error', message);
+
+// Views and files.
+
+/** Renders `views/<name>` inside the layout (see Context.template). */
+export const template = (name: string, tokens?: Record<string, unknown>, options?: TemplateOptions): Promise<string> =>
+  current('template').template(name, tokens, options);
+/** Sends a file as the response (see Context.sendFile). */
+export const sendFile = (path: string, options?: SendFileOptions): Promise<FileBody> => current('sendFile').sendFile(path, options);
+/** The uploaded file(s) of a multipart field (see Context.upload). */
+export const upload = (name: string): Promise<Upload | Upload[] | undefined> => current('upload').upload(name);

@@ -11,8 +11,14 @@ export {
   any, after, app, before, body, bodyParameters, changeSessionId, config, contentType, cookie, dance, del,
   destroySession, forward, get, halt, header, hook, options, param, params, pass, patch, post, prefix, put,
   queryParameters, redirect, request, responseHeader, routeParameters, sendError, session, setting, splat,
-  status, uriFor, vars, debug, info, warning, error,
+  status, uriFor, vars, debug, info, warning, error, template, sendFile, upload,
 } from './dsl.ts';
+export type { FileBody, SendFileOptions } from './send-file.ts';
+export type { Upload } from './upload.ts';
+export { TemplateError, type TemplateOptions } from './views/views.ts';
+// For template engine authors.
+export { registerTemplateEngine } from './views/engine-registry.ts';
+export type { TemplateEngine, TemplateEngineContext, TemplateEngineDefinition, TemplateSettings } from './views/engine.ts';
 export { createApp, type AppParts } from './create-app.ts';
 export { escapeHtml } from './escape-html.ts';
 export type { App, Handler, Listening, Pattern } from './app.ts';

@@ -31,6 +31,7 @@ import type { Hook, Hooks } from './hooks.ts';
 import type { Log } from './logger.ts';
 import { checkHeaders } from './header-check.ts';
 import { writeLastResort500, writeResponse } from './respond.ts';
+import type { PublicFiles } from './public-files.ts';
 import type { Router } from './router.ts';
 
 /**
@@ -46,6 +47,8 @@ export interface PipelineParts {
   log(): Log;
   /** True while the app is shutting down: responses then ask the client to close. */
   closing(): boolean;
+  /** The public folder served before the routes (step 0), or undefined when static_handler is off. */
+  readonly publicFiles: PublicFiles | undefined;
 }
 
 /** A step's outcome: undefined when it finished synchronously, else the Promise of its end. */
@@ -115,6 +118,13 @@ export class Pipeline {
   /** Body (for param()), before hooks and route, then the after hooks (or what a signal says). */
   #dispatch(ctx: Context): Step {
     if (ctx.path.charCodeAt(0) !== 47 /* '/' */) throw new HttpError(400, 'The request target must be a path');
+    // Step 0, public files: a path that cannot name one is decided without I/O (public-files.ts).
+    const found = ctx.method === 'GET' || ctx.method === 'HEAD' ? this.#parts.publicFiles?.find(ctx.path) : undefined;
+    if (found !== undefined) return found.then(file => (file === undefined ? this.#hooksAndRoute(ctx) : void (ctx.responseBody = file)));
+    return this.#hooksAndRoute(ctx);
+  }
+
+  #hooksAndRoute(ctx: Context): Step {
     return sequence(ctx, this.#beforeHooksAndRoute, this.#afterHooks, this.#afterSignal);
   }
 

@@ -7,6 +7,8 @@ import type { ServerResponse } from 'node:http';
 import type { Context } from './context.ts';
 import { HttpError, statusText } from './errors.ts';
 import type { Log } from './logger.ts';
+import { FileBody, writeFile } from './send-file.ts';
+import { discardBody, isStreamBody, writeStream } from './stream-body.ts';
 
 const HTML = 'text/html; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -29,6 +31,10 @@ export function writeResponse(ctx: Context): void {
   } else if (body instanceof Uint8Array) {
     payload = body;
     type = OCTETS;
+  } else if (body instanceof FileBody) {
+    return writeFile(ctx, body);
+  } else if (typeof body === 'object' && body !== null && isStreamBody(body)) {
+    return writeStream(ctx, body, OCTETS);
   } else {
     payload = JSON.stringify(body);
     type = JSON_TYPE;
@@ -69,6 +75,7 @@ export function writeLastResort500(res: ServerResponse): void {
  */
 export function setErrorResponse(ctx: Context, error: unknown, log: Log): void {
   const headers = ctx.responseHeaders;
+  discardBody(ctx.responseBody);
   const kept = ctx.keptHeaders === headers ? { ...headers } : ctx.keptHeaders;
   for (const name of Object.keys(headers)) delete headers[name];
   if (kept !== undefined) Object.assign(headers, kept);

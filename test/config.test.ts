@@ -234,8 +234,8 @@ checking('types :: log must be a known level', () => {
   fails(() => load({ 'config.yml': 'log: verbose\n' }), 'config.yml', 'log', '"warning"', '"verbose"');
 });
 
-checking('engines :: only a session key is allowed under engines', () => {
-  fails(() => load({ 'config.yml': 'engines:\n  template: {}\n' }), 'config.yml', 'engines.template', 'session');
+checking('engines :: only session and template keys are allowed under engines', () => {
+  fails(() => load({ 'config.yml': 'engines:\n  views: {}\n' }), 'config.yml', 'engines.views', 'session, template');
   fails(() => load({ 'config.yml': 'engines: [session]\n' }), 'config.yml', 'engines', 'a list');
 });
 

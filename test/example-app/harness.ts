@@ -19,7 +19,7 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The example app as config.yml makes it for `engine`. */
 export function exampleApp(engine: Engine, redisUrl?: string): App {
-  const env = { ...process.env, SESSION_ENGINE: engine, ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }) };
+  const env = { ...process.env, LOG_LEVEL: 'warning', SESSION_ENGINE: engine, ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }) };
   return defineRoutes(createApp(loadConfig({ dir: ROOT, environment: 'development', env })));
 }
 

@@ -5,10 +5,12 @@
 import { dataRoutes } from './data-routes.ts';
 import { engineSuite, ENGINES } from './harness.ts';
 import { sessionRoutes } from './session-routes.ts';
+import { siteFiles } from './site-files.ts';
 
 for (const engine of ENGINES) {
   const test = engineSuite(engine);
   sessionRoutes(test);
   dataRoutes(test);
+  siteFiles(test);
   test.run();
 }
