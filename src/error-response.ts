@@ -4,7 +4,8 @@
  *
  * 1. an uncaught exception (not an HttpError) is shown to the `on_route_exception` hooks first;
  * 2. the default response is made (respond.ts: status, message or reason phrase, JSON for a
- *    client that prefers it, the headers that survive an error);
+ *    client that prefers it, the headers that survive an error); for a client that does not
+ *    prefer JSON, `public/<status>.html` is the body when the file exists, as in Dancer2;
  * 3. the `before_error` hooks run and may replace status, headers and body (render a page).
  *
  * A hook that throws is logged and the response as it stands is sent: an error page must never
@@ -14,19 +15,33 @@ import type { Context } from './context.ts';
 import { Halt, HttpError } from './errors.ts';
 import type { ErrorHook, Hooks } from './hooks.ts';
 import type { Log } from './logger.ts';
+import type { PublicFiles } from './public-files.ts';
 import { setErrorResponse } from './respond.ts';
 
 /** Makes the error response; undefined when no hook returned a Promise, else its end. */
-export function respondWithError(ctx: Context, error: unknown, hooks: Hooks, log: Log): Promise<void> | undefined {
+export function respondWithError(ctx: Context, error: unknown, parts: ErrorParts): Promise<void> | undefined {
   const uncaught = !(error instanceof HttpError);
-  if (uncaught && hooks.on_route_exception.length > 0) {
-    return runErrorHooks(ctx, error, hooks.on_route_exception, 0, log, 'on_route_exception').then(() => defaultThenBeforeError(ctx, error, hooks, log));
+  if (uncaught && parts.hooks.on_route_exception.length > 0) {
+    return runErrorHooks(ctx, error, parts.hooks.on_route_exception, 0, parts.log, 'on_route_exception').then(() => defaultThenBeforeError(ctx, error, parts));
   }
-  return defaultThenBeforeError(ctx, error, hooks, log);
+  return defaultThenBeforeError(ctx, error, parts);
 }
 
-function defaultThenBeforeError(ctx: Context, error: unknown, hooks: Hooks, log: Log): Promise<void> | undefined {
+/** What the way to an error response needs from its app. */
+export interface ErrorParts {
+  hooks: Hooks;
+  log: Log;
+  /** The public folder, for `public/<status>.html`; none with `static_handler: false`. */
+  publicFiles: PublicFiles | undefined;
+}
+
+function defaultThenBeforeError(ctx: Context, error: unknown, { hooks, log, publicFiles }: ErrorParts): Promise<void> | undefined {
   setErrorResponse(ctx, error, log);
+  const page = publicFiles && typeof ctx.responseBody === 'string' ? publicFiles.errorPage(ctx.responseStatus) : undefined;
+  if (page !== undefined) {
+    ctx.responseBody = page;
+    ctx.responseHeaders['content-type'] = 'text/html; charset=utf-8';
+  }
   if (hooks.before_error.length === 0) return undefined;
   return runErrorHooks(ctx, error, hooks.before_error, 0, log, 'before_error');
 }

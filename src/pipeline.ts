@@ -25,7 +25,7 @@
  */
 import type { Context } from './context.ts';
 import type { AnyParams } from './route-params.ts';
-import { respondWithError } from './error-response.ts';
+import { respondWithError, type ErrorParts } from './error-response.ts';
 import { Forward, Halt, HttpError, Pass } from './errors.ts';
 import type { Hook, Hooks } from './hooks.ts';
 import type { Log } from './logger.ts';
@@ -205,7 +205,7 @@ export class Pipeline {
     if (outcome === OK && ctx.pendingSignal === undefined) return this.#commit(ctx);
     const error = outcome === OK ? ctx.pendingSignal : outcome;
     ctx.pendingSignal = undefined;
-    const responded = respondWithError(ctx, error, this.#parts.hooks, this.#parts.log());
+    const responded = respondWithError(ctx, error, this.#errorParts());
     // An uncaught exception saves nothing: a failed request leaves the stored session as it was.
     const next = error instanceof HttpError ? this.#commit : this.#write;
     if (responded === undefined) next(ctx);
@@ -242,9 +242,14 @@ export class Pipeline {
     );
   };
 
+  #errorParts(): ErrorParts {
+    const parts = this.#parts;
+    return { hooks: parts.hooks, log: parts.log(), publicFiles: parts.publicFiles };
+  }
+
   /** The error's response, without a commit (a failed commit, or a 500 found just before it). */
   #errorThenWrite(ctx: Context, failure: unknown): void {
-    const responded = respondWithError(ctx, failure, this.#parts.hooks, this.#parts.log());
+    const responded = respondWithError(ctx, failure, this.#errorParts());
     if (responded === undefined) this.#write(ctx);
     else responded.then(() => this.#write(ctx));
   }

@@ -3,6 +3,9 @@
  * hooks, JSON for clients that prefer it, headers from before hooks kept, OPTIONS answered, and
  * control-flow signals that user code caught by accident still taking effect.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HttpError, SessionStoreError } from '../src/errors.ts';
@@ -177,6 +180,26 @@ signals('redirect, halt, pass, sendError caught by user code :: still take effec
     const hook = await client.get('/hook');
     assert.equal([hook.status, hook.headers.get('location')], [302, '/from-hook']);
   }));
+
+errors('public/<status>.html :: the body of that error for a browser; JSON clients still get JSON', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quickstep-pages-'));
+  writeFileSync(join(dir, '404.html'), '<h1>Lost?</h1>');
+  writeFileSync(join(dir, '500.html'), '<h1>Our fault</h1>');
+  try {
+    await serve(app => {
+      app.get('/boom', () => { throw new Error('kaput'); });
+      app.get('/denied', ctx => ctx.sendError('no', 403));
+    }, async client => {
+      const missing = await client.get('/nowhere');
+      assert.equal([missing.status, missing.headers.get('content-type'), missing.text], [404, 'text/html; charset=utf-8', '<h1>Lost?</h1>']);
+      assert.equal([(await client.get('/boom')).text], ['<h1>Our fault</h1>']);
+      assert.is((await client.get('/denied')).text, 'no', 'no 403.html: the default body');
+      assert.equal((await client.get('/nowhere', { headers: { accept: 'application/json' } })).json(), { status: 404, message: 'No route for GET /nowhere' });
+    }, { public_dir: dir, environment: 'production' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 errors.run();
 signals.run();

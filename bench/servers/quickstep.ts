@@ -7,8 +7,8 @@ import { announce, redisPort, storeKind } from './harness.ts';
 
 const keywords = process.env['BENCH_KEYWORDS'] !== 'off';
 const app = createApp(storeKind() === 'redis'
-  ? { log: 'error', keywords, session: 'Redis', engines: { session: { Redis: { server: `127.0.0.1:${redisPort()}` } } } }
-  : { log: 'error', keywords, session: 'Memory' });
+  ? { log: 'error', environment: 'production', keywords, session: 'Redis', engines: { session: { Redis: { server: `127.0.0.1:${redisPort()}` } } } }
+  : { log: 'error', environment: 'production', keywords, session: 'Memory' });
 
 app.get('/hello', () => 'hello');
 app.get('/read', async ctx => String((await ctx.session('n')) ?? 0));
