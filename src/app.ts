@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { readSettings, type Settings } from './config.ts';
 import { answerClientErrors } from './client-errors.ts';
 import { limitPipelining } from './connection-limits.ts';
-import { Context, currentContext } from './context.ts';
-import { Hooks, type ErrorHook, type Hook } from './hooks.ts';
+import { Context, currentContext, type RequestServices } from './context.ts';
+import { Hooks, type ErrorHook, type Hook, type SessionHook, type SessionHookName } from './hooks.ts';
 import { createLog, type Log, type LogEvent } from './logger.ts';
 import { Pipeline, type Handler } from './pipeline.ts';
 import type { RouteParams } from './route-params.ts';
@@ -62,6 +62,8 @@ export class App {
   #closing = false;
   readonly #views: Views | undefined;
   readonly #pipeline: Pipeline;
+  /** What each request's Context gets; rebuilt when a setting changes. */
+  #services: RequestServices;
 
   /** Use createApp(). `sessions` is owned by the app from now on (closed by close()). */
   constructor(settings: Settings, sessions: SessionFactory, site: SiteParts = {}) {
@@ -76,6 +78,11 @@ export class App {
       closing: () => this.#closing,
       publicFiles: site.publicFiles,
     });
+    this.#services = this.#servicesNow();
+  }
+
+  #servicesNow(): RequestServices {
+    return { settings: this.#settings, sessions: this.#sessions, log: this.#log, views: this.#views, hooks: this.hooks };
   }
 
   get settings(): Settings {
@@ -140,8 +147,9 @@ export class App {
   /** `hook('before', fn)`, `hook('after', fn)`, `hook('before_error', (ctx, error) => ...)`, ... */
   hook(name: 'before' | 'after' | 'before_request' | 'after_request', hook: Hook): this;
   hook(name: 'before_error' | 'on_route_exception', hook: ErrorHook): this;
-  hook(name: string, hook: Hook | ErrorHook): this;
-  hook(name: string, hook: Hook | ErrorHook): this {
+  hook(name: SessionHookName, hook: SessionHook): this;
+  hook(name: string, hook: Hook | ErrorHook | SessionHook): this;
+  hook(name: string, hook: Hook | ErrorHook | SessionHook): this {
     this.hooks.add(name, hook);
     return this;
   }
@@ -160,12 +168,13 @@ export class App {
     const checked = readSettings({ environment: this.#settings.environment, [name]: value }, `setting("${name}")`);
     this.#settings = { ...this.#settings, [name]: checked[name] };
     if (name === 'log') this.#log = createLog(this.#settings.log);
+    this.#services = this.#servicesNow();
     return this;
   }
 
   /** Handles one request: the node:http request listener (`createServer(app.handle)`). */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const ctx = new Context(req, res, this.#settings, this.#sessions, this.#log, this.#views);
+    const ctx = new Context(req, res, this.#services);
     if (this.#settings.access_log) logAccessWhenDone(ctx, this.#log);
     if (this.#settings.keywords) currentContext.run(ctx, this.#pipeline.run, ctx);
     else this.#pipeline.run(ctx);

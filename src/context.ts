@@ -11,6 +11,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { parse as parseCookies, serialize as serializeCookie, type SerializeOptions } from 'cookie';
 import { readBody } from './body.ts';
 import type { Settings } from './config.ts';
+import type { Hooks } from './hooks.ts';
 import type { Log, LogEvent } from './logger.ts';
 import { Forward, Halt, HttpError, OutsideRequestError, Pass } from './errors.ts';
 import { checkHeader, locationHeader } from './header-check.ts';
@@ -19,8 +20,9 @@ import type { AnyParams } from './route-params.ts';
 /** What the control-flow keywords throw. */
 export type Signal = Halt | Pass | Forward | HttpError;
 import type { SessionFactory } from './session/factory.ts';
-import { RequestSession } from './session/request-session.ts';
-import type { Session, SessionKey, SessionValue } from './session/session.ts';
+import { RequestSession, type SessionEvent } from './session/request-session.ts';
+import type { FlashKey, FlashValue, PushItem, Session, SessionKey, SessionValue } from './session/session.ts';
+import { FLASH_PREFIX } from './session/session-meta.ts';
 import { parseUrlencoded, type UrlencodedValues } from './urlencoded.ts';
 import { fileBody, type FileBody, type SendFileOptions } from './send-file.ts';
 import { isMultipart, readMultipart, type MultipartForm, type Upload } from './upload.ts';
@@ -37,6 +39,15 @@ export function current(keyword: string): Context {
 }
 
 export type CookieOptions = SerializeOptions;
+
+/** The app's parts a request uses: one object per app, handed to each of its Contexts. */
+export interface RequestServices {
+  readonly settings: Settings;
+  readonly sessions: SessionFactory;
+  readonly log: Log;
+  readonly views: Views | undefined;
+  readonly hooks: Hooks;
+}
 
 export class Context<Params extends object = AnyParams> {
   readonly req: IncomingMessage;
@@ -67,30 +78,27 @@ export class Context<Params extends object = AnyParams> {
   forwards = 0;
 
   #search: string;
-  readonly #sessions: SessionFactory;
-  readonly #log: Log;
+  readonly #services: RequestServices;
   #query: UrlencodedValues | undefined;
   #cookies: Record<string, string | undefined> | undefined;
   #body: Promise<unknown> | undefined;
   /** The body once read before the route (see preloadBody), for the synchronous param(). */
   #settledBody: { value: unknown } | { error: unknown } | undefined;
   #session: RequestSession | undefined;
-  readonly #views: Views | undefined;
   #form: Promise<MultipartForm> | undefined;
   #vars: Record<string, unknown> | undefined;
 
-  constructor(req: IncomingMessage, res: ServerResponse, settings: Settings, sessions: SessionFactory, log: Log, views?: Views) {
+  /** Use App.handle: `services` are the app's parts a request uses, shared by its requests. */
+  constructor(req: IncomingMessage, res: ServerResponse, services: RequestServices) {
     this.req = req;
-    this.#log = log;
     this.res = res;
-    this.settings = settings;
+    this.#services = services;
+    this.settings = services.settings;
     this.method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     this.path = q === -1 ? url : url.slice(0, q);
     this.#search = q === -1 ? '' : url.slice(q + 1);
-    this.#sessions = sessions;
-    this.#views = views;
   }
 
   get headers(): IncomingHttpHeaders {
@@ -130,8 +138,9 @@ export class Context<Params extends object = AnyParams> {
 
   /** Renders `views/<name>` inside the layout: `return template('index', { user })`. */
   template(name: string, tokens?: Record<string, unknown>, options?: TemplateOptions): Promise<string> {
-    if (!this.#views) return Promise.reject(new TypeError('template(): this app has no views (build it with createApp)'));
-    return this.#views.render(this as Context, name, tokens, options);
+    const views = this.#services.views;
+    if (!views) return Promise.reject(new TypeError('template(): this app has no views (build it with createApp)'));
+    return views.render(this as Context, name, tokens, options);
   }
 
   /** Sends the file at `path` as the response (return it from the route): ETag, Range, 304; 404 when missing. */
@@ -228,7 +237,7 @@ export class Context<Params extends object = AnyParams> {
    * `error` logs, it does not throw). Parts are joined as console.log joins them.
    */
   log(level: LogEvent, ...parts: unknown[]): void {
-    this.#log(level, format(...parts));
+    this.#services.log(level, format(...parts));
   }
 
   /** Reads the response status, or sets it. */
@@ -338,21 +347,49 @@ export class Context<Params extends object = AnyParams> {
   session(...args: [key?: string, value?: unknown]): Promise<unknown> {
     // Plain Promise chains rather than async/await: this is on every session request's path.
     const sessions = this.#requestSession();
-    if (args.length === 0) return sessions.get();
+    if (args.length === 0) return sessions.track(sessions.get());
     const key = args[0]!;
     if (args.length === 1) return sessions.find().then(session => session?.get(key));
     const value = args[1];
-    return (value === undefined ? sessions.find() : sessions.get()).then(session => session?.set(key, value));
+    return sessions.track((value === undefined ? sessions.find() : sessions.get()).then(session => session?.set(key, value)));
   }
 
   /** Deletes the session from the store and expires the cookie. */
   destroySession(): Promise<void> {
-    return this.#requestSession().destroy();
+    const sessions = this.#requestSession();
+    return sessions.track(sessions.destroy());
   }
 
   /** Moves the session to a new id (call it after login); returns the new id. */
   changeSessionId(): Promise<string> {
-    return this.#requestSession().changeId();
+    const sessions = this.#requestSession();
+    return sessions.track(sessions.changeId());
+  }
+
+  /** Adds `by` to the number at `key` (concurrent increments add up); the new value. */
+  increment(key: SessionKey, by?: number): Promise<number> {
+    const sessions = this.#requestSession();
+    return sessions.track(sessions.get().then(session => session.increment(key, by)));
+  }
+
+  /** Appends to the array at `key`, keeping the last `max` (concurrent pushes all survive). */
+  push<K extends SessionKey>(key: K, value: PushItem<K>, options?: { max?: number }): Promise<PushItem<K>[]> {
+    const sessions = this.#requestSession();
+    return sessions.track(sessions.get().then(session => session.push(key, value, options)));
+  }
+
+  /**
+   * `flash(key, value)` keeps a message for the next request that reads it; `flash(key)` returns
+   * it and removes it in one step of the store, so it is shown once (two tabs never both show
+   * it), and a request that does not read it leaves it for a later one.
+   */
+  flash<K extends FlashKey>(key: K): Promise<FlashValue<K> | undefined>;
+  flash<K extends FlashKey>(key: K, value: FlashValue<K>): Promise<void>;
+  flash(...args: [key: string, value?: unknown]): Promise<unknown> {
+    const sessions = this.#requestSession();
+    const stored = FLASH_PREFIX + args[0];
+    if (args.length === 1) return sessions.track(sessions.take(stored));
+    return sessions.track(sessions.get().then(session => session.set(stored, args[1])));
   }
 
   /** The request's session state, if the route touched it (used by the app's session hook). */
@@ -397,8 +434,10 @@ export class Context<Params extends object = AnyParams> {
   }
 
   #requestSession(): RequestSession {
-    const factory = this.#sessions;
-    return (this.#session ??= new RequestSession(factory, this.cookies[factory.policy.cookie_name]));
+    if (this.#session) return this.#session;
+    const { sessions: factory, hooks } = this.#services;
+    const events = hooks.hasSessionHooks ? (event: SessionEvent, id: string, previousId?: string) => hooks.runSessionHooks(event, this as Context, id, previousId, this.#services.log) : undefined;
+    return (this.#session = new RequestSession(factory, this.cookies[factory.policy.cookie_name], events));
   }
 }
 

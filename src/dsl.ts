@@ -8,11 +8,11 @@ import type { App, Handler, Listening, Pattern } from './app.ts';
 import { loadConfig, type Settings } from './config.ts';
 import { current, currentContext, type CookieOptions } from './context.ts';
 import { format } from 'node:util';
-import type { ErrorHook, Hook } from './hooks.ts';
+import type { ErrorHook, Hook, SessionHook, SessionHookName } from './hooks.ts';
 import type { LogEvent } from './logger.ts';
 import type { RouteParams } from './route-params.ts';
 import type { FileBody, SendFileOptions } from './send-file.ts';
-import type { Session, SessionKey, SessionValue } from './session/session.ts';
+import type { FlashKey, FlashValue, PushItem, Session, SessionKey, SessionValue } from './session/session.ts';
 import type { Upload } from './upload.ts';
 import type { TemplateOptions } from './views/views.ts';
 import { createApp } from './create-app.ts';
@@ -60,8 +60,9 @@ export const prefix = (path: string, define: () => void) => void app().prefix(pa
 /** Registers a hook on the default app; see App.hook for the names. */
 export function hook(name: 'before' | 'after' | 'before_request' | 'after_request', fn: Hook): void;
 export function hook(name: 'before_error' | 'on_route_exception', fn: ErrorHook): void;
-export function hook(name: string, fn: Hook | ErrorHook): void;
-export function hook(name: string, fn: Hook | ErrorHook): void {
+export function hook(name: SessionHookName, fn: SessionHook): void;
+export function hook(name: string, fn: Hook | ErrorHook | SessionHook): void;
+export function hook(name: string, fn: Hook | ErrorHook | SessionHook): void {
   app().hook(name, fn);
 }
 export const before = (fn: Hook) => void app().before(fn);
@@ -97,6 +98,18 @@ export function session(...args: [string?, unknown?]): Promise<unknown> {
   return args.length === 0 ? ctx.session() : args.length === 1 ? ctx.session(args[0]!) : ctx.session(args[0]!, args[1]);
 }
 export const destroySession = (): Promise<void> => current('destroySession').destroySession();
+/** Adds `by` (default 1) to the number at `key`; concurrent increments add up. */
+export const increment = (key: SessionKey, by?: number): Promise<number> => current('increment').increment(key, by);
+/** Appends `value` to the array at `key`, keeping the last `max`; concurrent pushes all survive. */
+export const push = <K extends SessionKey>(key: K, value: PushItem<K>, options?: { max?: number }): Promise<PushItem<K>[]> =>
+  current('push').push(key, value, options);
+/** `flash(key, value)` keeps a message for the next request that reads it; `flash(key)` reads and removes it. */
+export function flash<K extends FlashKey>(key: K): Promise<FlashValue<K> | undefined>;
+export function flash<K extends FlashKey>(key: K, value: FlashValue<K>): Promise<void>;
+export function flash(...args: [string, unknown?]): Promise<unknown> {
+  const ctx = current('flash');
+  return args.length === 1 ? ctx.flash(args[0]) : ctx.flash(args[0], args[1]);
+}
 export const changeSessionId = (): Promise<string> => current('changeSessionId').changeSessionId();
 
 export const request = () => current('request');

@@ -11,7 +11,7 @@ export {
   any, after, app, before, body, bodyParameters, changeSessionId, config, contentType, cookie, dance, del,
   destroySession, forward, get, halt, header, hook, options, param, params, pass, patch, post, prefix, put,
   queryParameters, redirect, request, responseHeader, routeParameters, sendError, session, setting, splat,
-  status, uriFor, vars, debug, info, warning, error, template, sendFile, upload,
+  status, uriFor, vars, debug, info, warning, error, increment, push, flash, template, sendFile, upload,
 } from './dsl.ts';
 export type { FileBody, SendFileOptions } from './send-file.ts';
 export type { Upload } from './upload.ts';
@@ -27,14 +27,14 @@ export type { UrlencodedValues } from './urlencoded.ts';
 export { loadConfig, type LoadOptions, type LogLevel, type Settings, type SettingsInput } from './config.ts';
 export type { LogEvent } from './logger.ts';
 export { ConfigError, HttpError, OutsideRequestError, SessionStoreError, SessionTooLargeError } from './errors.ts';
-export type { ErrorHook, Hook, HookName } from './hooks.ts';
+export type { ErrorHook, Hook, HookName, SessionHook, SessionHookName } from './hooks.ts';
 export type { AnyParams, RouteParams } from './route-params.ts';
-export type { Session, SessionData, SessionKey, SessionValue } from './session/session.ts';
+export type { FlashData, FlashKey, FlashValue, PushItem, Session, SessionData, SessionKey, SessionValue } from './session/session.ts';
 export type { SessionFactory } from './session/factory.ts';
 export type { SessionPolicy, SessionSettings } from './session/settings.ts';
 // For session engine authors.
 export { registerSessionEngine } from './session/engine-registry.ts';
-export type { EngineContext, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues } from './session/engine.ts';
+export type { EngineContext, PushedItems, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues } from './session/engine.ts';
 export { applyChange } from './session/apply-change.ts';
 export { MemoryEngine } from './session/engines/memory.ts';
 export * as optionSpecs from './schema.ts';

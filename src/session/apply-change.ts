@@ -15,5 +15,11 @@ export function applyChange(stored: SessionValues | undefined, change: SessionCh
     const current = Object.hasOwn(data, key) ? data[key] : 0;
     defineOwn(data, key, (typeof current === 'number' ? current : 0) + by);
   }
+  for (const [key, { items, max }] of change.pushed) {
+    const current = Object.hasOwn(data, key) ? data[key] : undefined;
+    const list = Array.isArray(current) ? current : [];
+    for (const json of items) list.push(JSON.parse(json));
+    defineOwn(data, key, max !== undefined && list.length > max ? list.slice(list.length - max) : list);
+  }
   return data;
 }

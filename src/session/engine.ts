@@ -25,7 +25,9 @@ export interface SessionRecord {
  *
  * Order of application: if `cleared`, start from `{}`, else from the stored data; then remove
  * `deleted`, then assign `set`, then add `incremented` (a missing or non-number stored value
- * counts as 0). A key appears in at most one of `set`, `deleted`, `incremented`.
+ * counts as 0), then append `pushed` (a missing or non-array stored value counts as `[]`; with
+ * `max`, only the last `max` items are kept). A key appears in at most one of `set`, `deleted`,
+ * `incremented`, `pushed`.
  */
 export interface SessionChange {
   /** The session was created by this request: the engine must claim the id (fail if taken). */
@@ -36,6 +38,16 @@ export interface SessionChange {
   deleted: Set<string>;
   /** key -> amount to add. */
   incremented: Map<string, number>;
+  /** key -> items to append to the stored array (each as JSON text), and how many to keep. */
+  pushed: Map<string, PushedItems>;
+}
+
+/** Items a request appended to one array key. */
+export interface PushedItems {
+  /** Each item as JSON text, in order. */
+  items: string[];
+  /** Keep only the last `max` items after appending; undefined: all. */
+  max: number | undefined;
 }
 
 /**
@@ -53,6 +65,10 @@ export interface SessionChange {
  * - `sessions`: every stored id, streamed (never a blocking full scan like KEYS).
  * - `changeId`: move the data to `newId`; `oldId` is invalid afterwards. A no-op when `oldId` is
  *   unknown. Engines without it get destroy + create from the factory.
+ * - `take`: remove `key` from the stored session and return its value as JSON text, atomically:
+ *   of two concurrent takes only one gets the value (a flash message is shown once). Undefined
+ *   when the session or the key is not there. The expiry is left as it is. Engines without it
+ *   get a read and a delete in the change log (two tabs may then both see a flash).
  * - `close`: release connections and timers.
  */
 export interface SessionEngine {
@@ -61,6 +77,7 @@ export interface SessionEngine {
   destroy(id: string): Promise<void>;
   sessions(): AsyncIterable<string>;
   changeId?(oldId: string, newId: string): Promise<void>;
+  take?(id: string, key: string): Promise<string | undefined>;
   close?(): Promise<void>;
 }
 

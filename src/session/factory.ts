@@ -9,6 +9,7 @@ import { serialize, type SerializeOptions } from 'cookie';
 import { HttpError, SessionStoreError } from '../errors.ts';
 import type { SessionEngine } from './engine.ts';
 import { Session } from './session.ts';
+import { extractMeta } from './session-meta.ts';
 import type { SessionPolicy } from './settings.ts';
 
 /** base64url of 24 random bytes: exactly 32 characters, 192 bits from the OS CSPRNG. */
@@ -44,20 +45,51 @@ export class SessionFactory {
 
   /** A new, empty session; stored only once something is written to it. */
   create(): Session {
-    return this.#withExpiry(new Session(this.generateId(), {}, true, this.policy.max_session_size));
+    return new Session(this.generateId(), {}, true, this.policy.max_session_size);
   }
 
-  /** The stored session with this id, or undefined for a malformed, unknown or expired id. */
+  /**
+   * The stored session with this id, or undefined for a malformed, unknown or expired id. Past
+   * `absolute_duration` since its creation a session reads as unknown, however recently used.
+   */
   retrieve(id: string): Promise<Session | undefined> {
     if (!this.validateId(id)) return NOTHING;
-    return guard('read', () => this.engine.retrieve(id)).then(
-      record => record && this.#withExpiry(new Session(id, record.data, false, this.policy.max_session_size, record.size)),
-    );
+    return guard('read', () => this.engine.retrieve(id)).then(record => {
+      if (!record) return undefined;
+      const meta = extractMeta(record.data);
+      const absolute = this.policy.absolute_duration;
+      if (meta && absolute !== undefined && meta.created + absolute * 1000 <= Date.now()) return undefined;
+      return new Session(id, record.data, false, this.policy.max_session_size, record.size, meta);
+    });
   }
 
-  /** Stores what this request changed. Only call it for a dirty session. */
+  /**
+   * Stores what this request changed. Only call it for a dirty session. The store's expiry is the
+   * session's idle timeout (its own lifetime, or session_duration), cut to what is left of
+   * absolute_duration.
+   */
   flush(session: Session): Promise<void> {
-    return guard('save', () => this.engine.flush(session.id, session.change, this.policy.session_duration, this.policy.max_session_size));
+    session.saveMetaIfUnsaved();
+    return guard('save', () => this.engine.flush(session.id, session.change, this.ttlSeconds(session), this.policy.max_session_size));
+  }
+
+  /** Seconds the store keeps `session` from now without use. */
+  ttlSeconds(session: Session): number {
+    const idle = session.lifetime ?? this.policy.session_duration;
+    const absolute = this.policy.absolute_duration;
+    if (absolute === undefined) return idle;
+    const left = Math.ceil((session.createdAt + absolute * 1000 - Date.now()) / 1000);
+    return Math.max(1, Math.min(idle, left));
+  }
+
+  /** Whether the session's cookie carries an Expires (so a touch must refresh it). */
+  persistentCookie(session: Session): boolean {
+    return session.lifetime !== undefined || this.policy.cookie_duration !== undefined;
+  }
+
+  /** engine.take (the engine has it: see RequestSession.take). */
+  take(id: string, key: string): Promise<string | undefined> {
+    return guard('read', () => this.engine.take!(id, key));
   }
 
   destroy(id: string): Promise<void> {
@@ -81,17 +113,21 @@ export class SessionFactory {
       session.rename(newId);
       return session;
     }
-    const moved = this.#withExpiry(new Session(newId, {}, true, this.policy.max_session_size));
+    const moved = new Session(newId, {}, true, this.policy.max_session_size, undefined, { created: session.createdAt, ...(session.lifetime === undefined ? {} : { remember: session.lifetime }) });
     for (const [key, value] of Object.entries(session.toJSON())) moved.set(key, value);
     await this.destroy(oldId);
     return moved;
   }
 
-  /** The Set-Cookie value that gives the client this session id. */
+  /**
+   * The Set-Cookie value that gives the client this session id: with an Expires of the session's
+   * own lifetime (remember()), else of cookie_duration, else none (a browser-session cookie).
+   */
   cookie(session: Session): string {
+    const seconds = session.lifetime ?? this.policy.cookie_duration;
     return serialize(this.policy.cookie_name, session.id, {
       ...this.#cookieBase,
-      ...(session.expires === undefined ? {} : { expires: new Date(session.expires) }),
+      ...(seconds === undefined ? {} : { expires: new Date(Date.now() + seconds * 1000) }),
     });
   }
 
@@ -102,12 +138,6 @@ export class SessionFactory {
 
   async close(): Promise<void> {
     await this.engine.close?.();
-  }
-
-  #withExpiry(session: Session): Session {
-    const duration = this.policy.cookie_duration;
-    if (duration !== undefined) session.expires = Date.now() + duration * 1000;
-    return session;
   }
 }
 

@@ -13,8 +13,20 @@
 import type { SessionFactory } from './factory.ts';
 import type { Session } from './session.ts';
 
+/** The session hooks (Dancer2's engine.session.* hooks), each given the session id. */
+export type SessionEvent = 'session.created' | 'session.loaded' | 'session.id_changed' | 'session.destroyed' | 'session.flushed';
+
+/**
+ * Where a RequestSession reports its events; the Context binds them to the request. A hook that
+ * fails is logged by the listener and never fails the session operation.
+ */
+export type SessionEvents = (event: SessionEvent, id: string, previousId?: string) => Promise<void> | undefined;
+
 export class RequestSession {
   readonly #factory: SessionFactory;
+  readonly #events: SessionEvents | undefined;
+  /** Session operations this request started and did not await yet (see track). */
+  #pending: Promise<unknown>[] | undefined;
   /** The id from the request's cookie, until it is used or found stale. */
   #cookieId: string | undefined;
   #session: Session | undefined;
@@ -23,9 +35,22 @@ export class RequestSession {
   #idChanged = false;
   #staleCookie = false;
 
-  constructor(factory: SessionFactory, cookieId: string | undefined) {
+  constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents) {
     this.#factory = factory;
     this.#cookieId = cookieId;
+    this.#events = events;
+  }
+
+  /**
+   * Records an operation the request started (a keyword's Promise), so that the commit waits for
+   * it: `session('user', name); return redirect('/')` without await stores the write as an awaited
+   * one would. If it fails, the commit fails with its error (a loud 5xx, never a silent loss).
+   */
+  track<T>(operation: Promise<T>): Promise<T> {
+    (this.#pending ??= []).push(operation);
+    // Handled here, so an operation nobody awaited does not become an unhandled rejection.
+    operation.then(undefined, ignore);
+    return operation;
   }
 
   /** The session, created (in memory only) when there is none. */
@@ -43,7 +68,10 @@ export class RequestSession {
   /** Deletes the stored session now; later writes in this request start a brand-new session. */
   async destroy(): Promise<void> {
     const session = await this.find();
-    if (session && !session.isNew) await this.#factory.destroy(session.id);
+    if (session && !session.isNew) {
+      await this.#factory.destroy(session.id);
+      await this.#events?.('session.destroyed', session.id);
+    }
     this.#session = undefined;
     this.#cookieId = undefined;
     this.#loading = undefined;
@@ -53,9 +81,28 @@ export class RequestSession {
   /** Moves the session to a new id (defeats session fixation); returns the new id. */
   async changeId(): Promise<string> {
     const session = await this.get();
+    const oldId = session.id;
     this.#session = await this.#factory.changeId(session);
     this.#idChanged = true;
+    if (!session.isNew) await this.#events?.('session.id_changed', this.#session.id, oldId);
     return this.#session.id;
+  }
+
+  /**
+   * Returns the value at `key` and removes it, in one step of the store where the engine can
+   * (engine.take), so that of two requests reading it at once only one gets it: a flash message.
+   */
+  async take(key: string): Promise<unknown> {
+    const session = await this.find();
+    if (!session || !session.has(key)) return undefined;
+    if (session.isNew || !this.#factory.engine.take) {
+      const value = session.get(key);
+      session.delete(key);
+      return value;
+    }
+    const json = await this.#factory.take(session.id, key);
+    session.dropTaken(key);
+    return json === undefined ? undefined : JSON.parse(json);
   }
 
   /**
@@ -64,9 +111,24 @@ export class RequestSession {
    * flush fails (the caller answers 503 instead of a response that silently lost data).
    */
   commit(): Promise<string | undefined> | string | undefined {
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      // Operations nobody awaited finish first; they may start more, so commit again after.
+      this.#pending = undefined;
+      return Promise.all(pending).then(() => this.commit());
+    }
     const session = this.#session;
-    if (session?.isDirty) return this.#factory.flush(session).then(() => this.#cookie(session));
+    if (session?.isDirty) return this.#factory.flush(session).then(() => this.#flushed(session));
     return this.#cookie(session);
+  }
+
+  /** After a flush: the session hooks, then the cookie. */
+  #flushed(session: Session): Promise<string | undefined> | string | undefined {
+    const events = this.#events;
+    if (!events) return this.#cookie(session);
+    const created = session.isNew ? events('session.created', session.id) : undefined;
+    const flushed = events('session.flushed', session.id);
+    return Promise.all([created, flushed]).then(() => this.#cookie(session));
   }
 
   /** The Set-Cookie value for the end of this request (see the rules at the top). */
@@ -74,7 +136,7 @@ export class RequestSession {
     const factory = this.#factory;
     if (session) {
       const stored = !session.isNew || session.isDirty;
-      if (stored && (session.isNew || this.#idChanged || factory.policy.cookie_duration !== undefined)) {
+      if (stored && (session.isNew || this.#idChanged || session.lifetimeChanged || factory.persistentCookie(session))) {
         return factory.cookie(session);
       }
     }
@@ -84,8 +146,11 @@ export class RequestSession {
 
   #load(id: string): Promise<Session | undefined> {
     return this.#factory.retrieve(id).then(session => {
-      if (session) this.#session ??= session;
-      else {
+      if (session) {
+        this.#session ??= session;
+        const loaded = this.#events?.('session.loaded', id);
+        if (loaded) return loaded.then(() => this.#session);
+      } else {
         this.#cookieId = undefined;
         this.#staleCookie = true;
       }
@@ -93,3 +158,5 @@ export class RequestSession {
     });
   }
 }
+
+function ignore(): void {}

@@ -10,6 +10,7 @@
 import { SessionTooLargeError } from '../errors.ts';
 import type { SessionChange, SessionValues } from './engine.ts';
 import { defineOwn, toSessionJson } from './session-json.ts';
+import { META_KEY, type SessionMeta } from './session-meta.ts';
 
 /**
  * The shape of session data. Empty and open: an app declares its keys by declaration merging,
@@ -19,6 +20,16 @@ import { defineOwn, toSessionJson } from './session-json.ts';
  * ```
  */
 export interface SessionData {}
+
+/**
+ * The shape of flash messages, open like SessionData: `flash('notice')` is then typed.
+ * ```ts
+ * declare module 'quickstep' { interface FlashData { notice: string } }
+ * ```
+ */
+export interface FlashData {}
+export type FlashKey = (keyof FlashData & string) | (string & {});
+export type FlashValue<K extends string> = K extends keyof FlashData ? FlashData[K] : unknown;
 
 /** A key of the session: the declared keys of SessionData are typed, any other string is allowed. */
 export type SessionKey = (keyof SessionData & string) | (string & {});
@@ -35,19 +46,71 @@ export class Session {
   #size: number | undefined;
   /** At most how many bytes the writes since then added (each counted as its key and JSON). */
   #growth = 0;
-  /** When the session cookie expires (ms since epoch), or undefined for a browser-session cookie. */
-  expires: number | undefined;
+  /** Creation time and own lifetime (session-meta.ts); written with the session's first flush. */
+  #meta: SessionMeta;
+  /** remember() or forget() was called in this request: the cookie must be sent again. */
+  #lifetimeChanged = false;
 
   /**
    * Use SessionFactory; `data` is owned by the session from now on. `maxSize` is
    * max_session_size in bytes, `size` the stored JSON's size as the engine reported it.
    */
-  constructor(id: string, data: SessionValues, isNew: boolean, maxSize = Infinity, size?: number) {
+  constructor(id: string, data: SessionValues, isNew: boolean, maxSize = Infinity, size?: number, meta?: SessionMeta) {
     this.#id = id;
     this.#data = data;
     this.#isNew = isNew;
     this.#maxSize = maxSize;
     this.#size = size;
+    this.#meta = meta ?? { created: Date.now() };
+    // A new session, or one stored before meta existed: its meta goes out with its next flush.
+    this.#metaUnsaved = isNew || meta === undefined;
+  }
+
+  /** The meta is not stored yet (new session, or stored before meta existed). */
+  #metaUnsaved: boolean;
+
+  /** When the session was first stored (ms since epoch); kept by changeSessionId. */
+  get createdAt(): number {
+    return this.#meta.created;
+  }
+
+  /** The session's own lifetime in seconds (remember()), or undefined for the policy's. */
+  get lifetime(): number | undefined {
+    return this.#meta.remember;
+  }
+
+  /** remember() or forget() changed the lifetime in this request. */
+  get lifetimeChanged(): boolean {
+    return this.#lifetimeChanged;
+  }
+
+  /**
+   * "Remember me": from now on this session has a persistent cookie that lasts `seconds`, and
+   * it expires after `seconds` without use instead of session_duration (absolute_duration still
+   * applies). Stored with the session, so later requests keep it.
+   */
+  remember(seconds: number): void {
+    if (!Number.isInteger(seconds) || seconds <= 0) throw new TypeError(`session.remember(${String(seconds)}): expected a positive whole number of seconds`);
+    this.#meta = { ...this.#meta, remember: seconds };
+    this.#saveMeta();
+  }
+
+  /** Back to the policy's lifetime: a browser-session cookie (unless cookie_duration is set). */
+  forget(): void {
+    const { created } = this.#meta;
+    this.#meta = { created };
+    this.#saveMeta();
+  }
+
+  /** Puts the meta in this request's change (done at the first flush of a session, too). */
+  saveMetaIfUnsaved(): void {
+    if (this.#metaUnsaved) this.change.set.set(META_KEY, JSON.stringify(this.#meta));
+  }
+
+  #saveMeta(): void {
+    this.#lifetimeChanged = true;
+    this.#metaUnsaved = false;
+    this.change.set.set(META_KEY, JSON.stringify(this.#meta));
   }
 
   get id(): string {
@@ -62,12 +125,12 @@ export class Session {
   /** Something was written, deleted, incremented or cleared in this request. */
   get isDirty(): boolean {
     const c = this.#change;
-    return c !== undefined && (c.cleared || c.set.size > 0 || c.deleted.size > 0 || c.incremented.size > 0);
+    return c !== undefined && (c.cleared || c.set.size > 0 || c.deleted.size > 0 || c.incremented.size > 0 || c.pushed.size > 0);
   }
 
   /** This request's changes, for the engine's flush. */
   get change(): SessionChange {
-    return (this.#change ??= { isNew: this.#isNew, cleared: false, set: new Map(), deleted: new Set(), incremented: new Map() });
+    return (this.#change ??= emptyChange(this.#isNew, false));
   }
 
   get<K extends SessionKey>(key: K): SessionValue<K> | undefined {
@@ -85,12 +148,14 @@ export class Session {
    */
   set<K extends SessionKey>(key: K, value: SessionValue<K> | undefined): void {
     if (value === undefined) return this.delete(key);
+    if (key === META_KEY) throw new TypeError(`session key "${META_KEY}" is reserved for Quickstep's own bookkeeping`);
     const { json, copy } = toSessionJson(key, value);
     if (this.#maxSize !== Infinity) this.#checkSize(key, json, copy);
     defineOwn(this.#data, key, copy);
     const change = this.change;
     change.deleted.delete(key);
     change.incremented.delete(key);
+    change.pushed.delete(key);
     change.set.set(key, json);
   }
 
@@ -99,7 +164,41 @@ export class Session {
     const change = this.change;
     change.set.delete(key);
     change.incremented.delete(key);
+    change.pushed.delete(key);
     change.deleted.add(key);
+  }
+
+  /**
+   * Appends `value` to the array at `key` (a missing or non-array value counts as `[]`); with
+   * `max`, only the last `max` items are kept ("recently viewed"). Returns the array as this
+   * request sees it. The engine appends to what is stored at flush time, so concurrent pushes
+   * from other requests all survive, as increments add up.
+   */
+  push<K extends SessionKey>(key: K, value: PushItem<K>, options: { max?: number } = {}): PushItem<K>[] {
+    const max = options.max;
+    if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new TypeError(`session.push("${key}", value, { max }): max must be a positive integer, got ${String(max)}`);
+    const { json, copy } = toSessionJson(key, value);
+    const current = Object.hasOwn(this.#data, key) ? this.#data[key] : undefined;
+    const list = Array.isArray(current) ? [...current, copy] : [copy];
+    const kept = max !== undefined && list.length > max ? list.slice(list.length - max) : list;
+    if (this.#maxSize !== Infinity) this.#checkSize(key, JSON.stringify(kept), kept);
+    defineOwn(this.#data, key, kept);
+    const change = this.change;
+    if (change.set.has(key) || change.deleted.has(key) || change.incremented.has(key)) {
+      // Written earlier in this request: the request's own value wins, as a plain set.
+      change.deleted.delete(key);
+      change.incremented.delete(key);
+      change.set.set(key, JSON.stringify(kept));
+    } else {
+      const pushed = change.pushed.get(key);
+      if (pushed) {
+        pushed.items.push(json);
+        if (max !== undefined) pushed.max = max;
+      } else {
+        change.pushed.set(key, { items: [json], max });
+      }
+    }
+    return kept as PushItem<K>[];
   }
 
   /**
@@ -115,6 +214,7 @@ export class Session {
       throw new TypeError(`session.increment("${key}"): the stored value is a ${typeof current}, not a number`);
     }
     const next = current + by;
+    this.change.pushed.delete(key);
     // A number's JSON is at most 24 characters, plus its key: the bound stays a bound.
     this.#growth += key.length + 28;
     defineOwn(this.#data, key, next);
@@ -129,12 +229,19 @@ export class Session {
     return next;
   }
 
+  /** Forgets `key` here only: the engine already removed it from the store (engine.take). */
+  dropTaken(key: SessionKey): void {
+    delete this.#data[key];
+  }
+
   /** Removes every key (the session and its id stay). */
   clear(): void {
     for (const key of Object.keys(this.#data)) delete this.#data[key];
     this.#size = 2;
     this.#growth = 0;
-    this.#change = { isNew: this.#isNew, cleared: true, set: new Map(), deleted: new Set(), incremented: new Map() };
+    this.#change = emptyChange(this.#isNew, true);
+    // The meta is not data: it stays, written again over the cleared session at the flush.
+    this.#metaUnsaved = true;
   }
 
   /** A copy of the data, safe to keep or change. */
@@ -169,6 +276,13 @@ export class Session {
     this.#size = exact;
     this.#growth = 0;
   }
+}
+
+/** The item type of an array key of SessionData (`recent: string[]` -> string); unknown else. */
+export type PushItem<K extends string> = SessionValue<K> extends readonly (infer Item)[] ? Item : unknown;
+
+function emptyChange(isNew: boolean, cleared: boolean): SessionChange {
+  return { isNew, cleared, set: new Map(), deleted: new Set(), incremented: new Map(), pushed: new Map() };
 }
 
 /** Bytes of `data` as stored: its JSON in UTF-8. */

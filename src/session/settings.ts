@@ -21,6 +21,11 @@ export interface SessionPolicy {
   /** Seconds of inactivity after which a session expires (sliding). */
   session_duration: number;
   /**
+   * Seconds from a session's creation after which it expires however much it is used (never
+   * extended; `changeSessionId` keeps the creation time); undefined: no such limit.
+   */
+  absolute_duration: number | undefined;
+  /**
    * Bytes (UTF-8) a session's stored JSON may take: a write past it is a SessionTooLargeError
    * (413) and stores nothing. Bounds the work one session costs its neighbours on every read and
    * flush (default 256 KiB).
@@ -37,6 +42,7 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   is_http_only: boolean(true),
   cookie_same_site: string('Lax', ['Strict', 'Lax', 'None']) as Specs<SessionPolicy>['cookie_same_site'],
   session_duration: duration(86400),
+  absolute_duration: duration(undefined),
   max_session_size: integer(256 * 1024, 2),
 };
 

@@ -98,6 +98,21 @@ export class MemoryEngine implements SessionEngine {
     this.#touch(newId, entry);
   }
 
+  async take(id: string, key: string): Promise<string | undefined> {
+    const entry = this.#live(id);
+    if (!entry) return undefined;
+    const data = JSON.parse(entry.json) as Record<string, unknown>;
+    if (!Object.hasOwn(data, key)) return undefined;
+    const value = JSON.stringify(data[key]);
+    delete data[key];
+    const json = JSON.stringify(data);
+    const size = Buffer.byteLength(json);
+    this.#bytes += size - entry.size;
+    entry.json = json;
+    entry.size = size;
+    return value;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#sweep);
   }

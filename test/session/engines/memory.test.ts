@@ -41,7 +41,7 @@ memory('max_sessions :: a flood of 1,000,000 new sessions stays within the bound
   const ids = randomBytes(24 * 1_000_000).toString('base64url');
   for (let i = 0; i < 1_000_000; i++) {
     const id = ids.slice(i * 32, i * 32 + 32);
-    await engine.flush(id, { isNew: true, cleared: false, set: new Map([['v', '1']]), deleted: new Set(), incremented: new Map() }, 3600);
+    await engine.flush(id, { isNew: true, cleared: false, set: new Map([['v', '1']]), deleted: new Set(), incremented: new Map(), pushed: new Map() }, 3600);
     if (i % 500 === 0) await engine.retrieve(keep.id); // used often: never the least recently used
     if (engine.size > 1000) assert.unreachable(`size ${engine.size} exceeds max_sessions`);
   }

@@ -120,7 +120,7 @@ test('flush :: 100 random changes leave what applyChange, the Memory engine rule
   const id = newId();
   let expected: Record<string, unknown> = {};
   for (let round = 0; round < 100; round++) {
-    const change: SessionChange = { isNew: round === 0, cleared: next() < 0.1, set: new Map(), deleted: new Set(), incremented: new Map() };
+    const change: SessionChange = { isNew: round === 0, cleared: next() < 0.1, set: new Map(), deleted: new Set(), incremented: new Map(), pushed: new Map() };
     for (const key of keys) {
       const roll = next();
       if (roll < 0.3) change.set.set(key, JSON.stringify(randomValue(next)));

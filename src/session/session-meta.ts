@@ -1,0 +1,31 @@
+/**
+ * What the framework keeps about a session beside its data, stored inside it under one reserved
+ * key, so that every engine carries it without knowing it is there (and `redis-cli GET` shows it):
+ *
+ *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds> }
+ *
+ * `created` is when the session was first stored (for `absolute_duration`; `changeSessionId`
+ * keeps it). `remember` is the session's own lifetime from `session().remember(seconds)`:
+ * a persistent cookie and an idle timeout of that many seconds; absent, the policy's.
+ * The key is taken out of the data on load, so the app never sees it.
+ */
+export const META_KEY = '__quickstep';
+
+/** Flash messages are session keys with this prefix: `flash('notice', ...)` is `flash.notice`. */
+export const FLASH_PREFIX = 'flash.';
+
+export interface SessionMeta {
+  created: number;
+  remember?: number;
+}
+
+/** Takes the meta out of loaded `data` (deleting the key); undefined when absent or malformed. */
+export function extractMeta(data: Record<string, unknown>): SessionMeta | undefined {
+  if (!Object.hasOwn(data, META_KEY)) return undefined;
+  const raw = data[META_KEY] as Partial<SessionMeta> | null;
+  delete data[META_KEY];
+  if (raw === null || typeof raw !== 'object' || typeof raw.created !== 'number') return undefined;
+  const meta: SessionMeta = { created: raw.created };
+  if (typeof raw.remember === 'number' && raw.remember > 0) meta.remember = raw.remember;
+  return meta;
+}
