@@ -110,6 +110,11 @@ function connectionOptions(options: RedisEngineOptions) {
   return {
     connectTimeout: options.connect_timeout,
     commandTimeout: options.command_timeout,
+    // The deadline of a command that waits in the auto-pipeline behind a batch Redis has not
+    // answered: commandTimeout only starts when the command is written, and ioredis writes the
+    // next batch only once the one in flight has settled (issue 8). A connection silent for this
+    // long with commands pending is destroyed, which fails the queued commands at once.
+    socketTimeout: options.command_timeout,
     // On a lost connection, fail what was in flight at once instead of re-sending it later.
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
