@@ -5,7 +5,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { ConfigError } from '../../errors.ts';
 import { integer, list, matching, string, type Specs } from '../../schema.ts';
-import { FLUSH_SCRIPT, RENAME_SCRIPT } from './redis-scripts.ts';
+import { FLUSH_SCRIPT, MOVE_OUT_SCRIPT, RENAME_SCRIPT } from './redis-scripts.ts';
 
 export interface RedisEngineOptions {
   /** `host:port` of a single Redis; the default when no url, sentinels or cluster is given. */
@@ -126,6 +126,7 @@ function connectionOptions(options: RedisEngineOptions) {
 const SCRIPTS = {
   sessionFlush: { lua: FLUSH_SCRIPT, numberOfKeys: 1 },
   sessionRename: { lua: RENAME_SCRIPT, numberOfKeys: 2 },
+  sessionMoveOut: { lua: MOVE_OUT_SCRIPT, numberOfKeys: 1 },
 };
 
 /**

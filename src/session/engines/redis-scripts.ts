@@ -17,7 +17,9 @@
  * ARGV: ttl seconds, isNew ("1"/"0"), cleared ("1"/"0"), #deleted, #set, #incremented, then the
  * deleted keys, the set key/JSON pairs and the incremented key/amount pairs (keys as JSON text).
  * Returns 1 when stored, 0 when the session is gone and was left gone, -1 when a new session's
- * id is already taken.
+ * id is already taken; for a key that changeId turned into a forward (FORWARD_SECONDS), the key the
+ * session moved to (the engine flushes the same change there), or -2 while a Cluster move is
+ * still under way (the engine tries again).
  */
 export const FLUSH_SCRIPT = `
 local byte, find, sub, gsub, format = string.byte, string.find, string.sub, string.gsub, string.format
@@ -128,7 +130,15 @@ local function number_text(n)
 end
 
 local key = KEYS[1]
-local stored = redis.call('GET', key)
+local stored = redis.pcall('GET', key)
+if type(stored) == 'table' then
+  -- Not a string: the forward changeId left here, or a key this engine did not write.
+  local forward = redis.call('HMGET', key, 'moved_to', 'pending')
+  if ARGV[2] == '1' then return -1 end
+  if forward[2] then return -2 end
+  if forward[1] then return forward[1] end
+  return redis.error_reply(stored.err)
+end
 if ARGV[2] == '1' then
   if stored then return -1 end
 elseif not stored then
@@ -169,11 +179,41 @@ return 1
 `;
 
 /**
- * KEYS[1]: the old key, KEYS[2]: the new key (same node: not for a cluster). RENAMENX keeps the
- * TTL. Returns 1 when moved, 0 when the old session is unknown, -1 when the new id is taken.
+ * What changeId leaves at the old key: a hash `moved_to` -> the new key, for FORWARD_SECONDS.
+ * Only the flush script follows it, for a request that read the session before its id changed
+ * and writes after: its write lands where the session now lives. A read of the old id (GETEX) hits
+ * a hash, not a string, and answers unknown, so the old id gives nobody the session (fixation
+ * stays defeated); SCAN ... TYPE string leaves forwards out of the listing.
+ */
+export const FORWARD_SECONDS = 10;
+
+/**
+ * KEYS[1]: the old key, KEYS[2]: the new key (same node: not for a cluster); ARGV[1]: the
+ * forward's lifetime in seconds. RENAMENX keeps the TTL. Returns 1 when moved, 0 when the old
+ * session is unknown, -1 when the new id is taken.
  */
 export const RENAME_SCRIPT = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return 0 end
 if redis.call('RENAMENX', KEYS[1], KEYS[2]) == 0 then return -1 end
+redis.call('HSET', KEYS[1], 'moved_to', KEYS[2])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
+`;
+
+/**
+ * On a Cluster the new key is in another slot, where no script on the old key can write. The
+ * move is three commands: this script, on the old key, takes the session out and leaves a
+ * forward marked `pending`; the engine stores the JSON under the new key (SET NX) and then
+ * removes `pending`. A flush meanwhile answers -2 and is tried again, so no write lands in the
+ * old key after its data left, and none is sent to a new key that does not exist yet.
+ * KEYS[1]: the old key; ARGV[1]: the new key, ARGV[2]: the forward's lifetime in seconds.
+ * Returns the session's JSON, or nil when the old session is unknown.
+ */
+export const MOVE_OUT_SCRIPT = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return false end
+local json = redis.call('GET', KEYS[1])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'moved_to', ARGV[1], 'pending', '1')
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return json
 `;
