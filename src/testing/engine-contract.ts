@@ -40,6 +40,8 @@ export interface EngineCapabilities {
   changeId?: boolean;
   /** `sessions()` lists what is stored (an engine with no server state cannot). Default true. */
   listing?: boolean;
+  /** `take(id, key)` removes one key and returns it atomically (flash messages shown once). */
+  take?: boolean;
 }
 
 export interface ContractOptions {
@@ -82,7 +84,7 @@ async function read(engine: SessionEngine, id: string) {
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 export function engineContract(test: TestFunction, options: ContractOptions): void {
-  const capabilities = { changeId: false, listing: true, ...options.capabilities };
+  const capabilities = { changeId: false, listing: true, take: false, ...options.capabilities };
   const prefix = `engine contract :: ${options.name} :: `;
 
   /** Runs `body` on a fresh engine whose sessions live `sessionDuration` without use. */
@@ -101,8 +103,8 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     const skip = options.skip || (needs && !capabilities[needs] ? `the engine does not declare the ${needs} capability` : false);
     test(prefix + name, { skip }, () =>
       withEngine(sessionDuration, async engine => {
-        if (needs === 'changeId' && typeof engine.changeId !== 'function') {
-          assert.fail('the engine declares changeId but has no changeId method');
+        if ((needs === 'changeId' || needs === 'take') && typeof engine[needs] !== 'function') {
+          assert.fail(`the engine declares ${needs} but has no ${needs} method`);
         }
         await body(engine);
       }));
@@ -180,6 +182,53 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     await assert.rejects(write(engine, id, true, s => s.set('owner', 'second')), 'claiming a taken id must reject');
     assert.deepEqual(await read(engine, id), { owner: 'first' });
   });
+
+  contract('push :: appends to what is stored now; concurrent pushes all survive; max keeps the last', async engine => {
+    const id = newId();
+    await write(engine, id, true, s => s.push('log', 'first'));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => write(engine, id, false, s => s.push('log', { n: i }))));
+    const log = (await read(engine, id))?.log as unknown[];
+    assert.equal(log.length, 31, 'every concurrent push is kept');
+    assert.equal(log[0], 'first');
+    assert.deepEqual(new Set(log.slice(1).map(item => (item as { n: number }).n)), new Set(Array.from({ length: 30 }, (_, i) => i)));
+    await write(engine, id, false, s => { s.push('recent', 'a'); s.push('recent', 'b'); });
+    await write(engine, id, false, s => { s.push('recent', 'c', { max: 2 }); s.push('log', [1, [2]], { max: 3 }); });
+    await write(engine, id, false, s => s.push('text', 'x'));
+    const data = await read(engine, id);
+    assert.deepEqual(data?.recent, ['b', 'c'], 'max keeps the last items');
+    assert.deepEqual((data?.log as unknown[]).at(-1), [1, [2]], 'arrays as items');
+    assert.equal((data?.log as unknown[]).length, 3);
+    assert.deepEqual(data?.text, ['x']);
+  });
+
+  contract('push :: onto a value that is not an array starts a new array', async engine => {
+    const id = newId();
+    await write(engine, id, true, s => { s.set('n', 5); s.set('o', { a: [1] }); });
+    await write(engine, id, false, s => { s.push('n', 1); s.push('o', 2); });
+    assert.deepEqual(await read(engine, id), { n: [1], o: [2] });
+  });
+
+  contract('take :: returns and removes one key; of concurrent takes exactly one gets it', async engine => {
+    const id = newId();
+    await write(engine, id, true, s => { s.set('flash.notice', 'Welcome back'); s.set('user', 'ann'); });
+    const taken = await Promise.all(Array.from({ length: 10 }, () => engine.take!(id, 'flash.notice')));
+    assert.deepEqual(taken.filter(value => value !== undefined), ['"Welcome back"'], 'one take got it, as JSON text');
+    assert.deepEqual(await read(engine, id), { user: 'ann' });
+    assert.equal(await engine.take!(id, 'missing'), undefined);
+    assert.equal(await engine.take!(newId(), 'flash.notice'), undefined, 'an unknown session');
+  }, 'take');
+
+  contract('lifetime :: the ttl of a flush is the expiry, shorter or longer than session_duration; reads never cut it', async engine => {
+    const short = newId();
+    const long = newId();
+    await write(engine, short, true, s => s.set('a', 1), 1);
+    await write(engine, long, true, s => s.set('a', 1), 4);
+    await sleep(1300);
+    assert.deepEqual(await read(engine, long), { a: 1 }, 'a read after session_duration (1 s) finds a 4 s session');
+    await sleep(1300);
+    assert.equal(await engine.retrieve(short), undefined, 'a 1 s session is gone after 2.6 s');
+    assert.deepEqual(await read(engine, long), { a: 1 }, 'the read at 1.3 s did not cut the 4 s ttl to 1 s');
+  }, undefined, 1);
 
   contract('destroy :: the session is gone; an unknown id is fine', async engine => {
     const id = newId();

@@ -5,7 +5,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { ConfigError } from '../../errors.ts';
 import { integer, list, matching, string, type Specs } from '../../schema.ts';
-import { FLUSH_SCRIPT, RENAME_SCRIPT } from './redis-scripts.ts';
+import { FLUSH_SCRIPT, MOVE_OUT_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT } from './redis-scripts.ts';
 
 export interface RedisEngineOptions {
   /** `host:port` of a single Redis; the default when no url, sentinels or cluster is given. */
@@ -110,6 +110,11 @@ function connectionOptions(options: RedisEngineOptions) {
   return {
     connectTimeout: options.connect_timeout,
     commandTimeout: options.command_timeout,
+    // The deadline of a command that waits in the auto-pipeline behind a batch Redis has not
+    // answered: commandTimeout only starts when the command is written, and ioredis writes the
+    // next batch only once the one in flight has settled (issue 8). A connection silent for this
+    // long with commands pending is destroyed, which fails the queued commands at once.
+    socketTimeout: options.command_timeout,
     // On a lost connection, fail what was in flight at once instead of re-sending it later.
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
@@ -119,8 +124,11 @@ function connectionOptions(options: RedisEngineOptions) {
 }
 
 const SCRIPTS = {
+  sessionRead: { lua: READ_SCRIPT, numberOfKeys: 1 },
   sessionFlush: { lua: FLUSH_SCRIPT, numberOfKeys: 1 },
   sessionRename: { lua: RENAME_SCRIPT, numberOfKeys: 2 },
+  sessionMoveOut: { lua: MOVE_OUT_SCRIPT, numberOfKeys: 1 },
+  sessionTake: { lua: TAKE_SCRIPT, numberOfKeys: 1 },
 };
 
 /**

@@ -2,8 +2,10 @@
  * The Redis session engine (ioredis), for sessions shared by several app servers.
  *
  * One JSON string per session at `key_prefix + id`, with the TTL `session_duration`: readable
- * with `redis-cli GET`. A read is one round trip (GETEX, which also slides the TTL); a flush is
+ * with `redis-cli GET`. A read is one round trip (a script: GET, and the TTL slid to at least session_duration); a flush is
  * one more, a script that applies the change to what is stored now (redis-scripts.ts).
+ * changeId leaves a forward at the old key for a few seconds, which only flushes follow: a
+ * request that read the session before its id changed stores its write under the new id.
  *
  * The connection opens on the first session use, so an app whose Redis is down still starts and
  * answers every route that does not touch the session. While Redis is down, a request that needs
@@ -14,14 +16,25 @@ import { Cluster, ReplyError, type Redis } from 'ioredis';
 import { SessionStoreError, SessionTooLargeError } from '../../errors.ts';
 import { type EngineContext, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
 import { createClient, describeTarget, type RedisEngineOptions } from './redis-options.ts';
+import { FORWARD_SECONDS } from './redis-scripts.ts';
 
 /** The scripts registered on the client (redis-options.ts), as ioredis exposes them. */
 interface SessionScripts {
-  /** 1, 0 or -1, or [-2, size] when the result would pass max_session_size (redis-scripts.ts). */
-  sessionFlush(key: string, ...args: (string | number)[]): Promise<number | [number, number]>;
-  sessionRename(oldKey: string, newKey: string): Promise<number>;
+  /** 1, 0 or -1, a forward's key or -2 (changeId), or [-2, size] past max_session_size (redis-scripts.ts). */
+  sessionFlush(key: string, ...args: (string | number)[]): Promise<FlushAnswer>;
+  sessionRename(oldKey: string, newKey: string, forwardSeconds: number): Promise<number>;
+  sessionMoveOut(oldKey: string, newKey: string, forwardSeconds: number): Promise<string | null>;
+  sessionTake(key: string, field: string): Promise<string | null>;
+  sessionRead(key: string, sessionDuration: number): Promise<string | null>;
 }
 type Client = (Redis | Cluster) & SessionScripts;
+/** What the flush script answers (see FLUSH_SCRIPT). */
+type FlushAnswer = number | string | [number, number];
+
+/** How many forwards one flush follows: a session whose id changed this often meanwhile is odd. */
+const MAX_FORWARDS = 8;
+/** The pause before a flush tries again while a Cluster move is under way (two commands long). */
+const PENDING_RETRY_MS = 2;
 
 export class RedisEngine implements SessionEngine {
   readonly #options: RedisEngineOptions;
@@ -46,7 +59,8 @@ export class RedisEngine implements SessionEngine {
     const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
     let text: string | null;
     try {
-      text = await client.getex(this.#prefix + id, 'EX', this.#context.sessionDuration);
+      // One script (redis-scripts.ts): GET, and the TTL slid to at least session_duration.
+      text = await client.sessionRead(this.#prefix + id, this.#context.sessionDuration);
     } catch (error) {
       throw this.#failure('read', error);
     }
@@ -64,16 +78,19 @@ export class RedisEngine implements SessionEngine {
   async flush(id: string, change: SessionChange, ttlSeconds = this.#context.sessionDuration, maxSize = Infinity): Promise<void> {
     const args: (string | number)[] = [
       ttlSeconds, change.isNew ? 1 : 0, change.cleared ? 1 : 0,
-      change.deleted.size, change.set.size, change.incremented.size,
+      change.deleted.size, change.set.size, change.incremented.size, change.pushed.size,
     ];
     for (const key of change.deleted) args.push(JSON.stringify(key));
     for (const [key, json] of change.set) args.push(JSON.stringify(key), json);
     for (const [key, by] of change.incremented) args.push(JSON.stringify(key), by);
+    for (const [key, { items, max }] of change.pushed) args.push(JSON.stringify(key), max ?? 0, items.length, ...items);
     args.push(maxSize === Infinity ? 0 : maxSize);
     const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
-    let result: number | [number, number];
+    const key = this.#prefix + id;
+    let result: FlushAnswer;
     try {
-      result = await client.sessionFlush(this.#prefix + id, ...args);
+      result = await client.sessionFlush(key, ...args);
+      if (result !== 1 && result !== 0) result = await this.#followForward(client, key, result, args);
     } catch (error) {
       throw this.#failure('save', error);
     }
@@ -81,6 +98,40 @@ export class RedisEngine implements SessionEngine {
     if (Array.isArray(result)) throw new SessionTooLargeError(result[1], maxSize);
     // 192-bit random ids make this a broken id generator, not bad luck.
     if (result === -1) throw new SessionStoreError('A new session was given an id that is already stored');
+  }
+
+  /**
+   * The id changed after this request read the session (issue 8): the flush script answered
+   * with the key the session moved to, or -2 while a Cluster move is under way. Flushes the same
+   * change there, so the write lands where the session lives now; fails (503) rather than
+   * answering 200 for a write stored nowhere.
+   */
+  async #followForward(client: Client, key: string, answer: FlushAnswer, args: (string | number)[]): Promise<FlushAnswer> {
+    const deadline = performance.now() + this.#options.command_timeout;
+    let forwards = 0;
+    while (typeof answer === 'string' || answer === -2) {
+      if (typeof answer === 'string') {
+        if (++forwards > MAX_FORWARDS) throw new SessionStoreError(`The session id changed more than ${MAX_FORWARDS} times during one request`);
+        key = answer;
+      } else {
+        if (performance.now() > deadline) throw new SessionStoreError('The session is still moving to its new id (a changeId did not finish)');
+        await new Promise(resolve => setTimeout(resolve, PENDING_RETRY_MS));
+      }
+      answer = await client.sessionFlush(key, ...args);
+    }
+    return answer;
+  }
+
+  /** Removes one key of the session and returns its JSON text, in one script (a flash is shown once). */
+  async take(id: string, key: string): Promise<string | undefined> {
+    const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
+    let value: string | null;
+    try {
+      value = await client.sessionTake(this.#prefix + id, JSON.stringify(key));
+    } catch (error) {
+      throw this.#failure('read', error);
+    }
+    return value ?? undefined;
   }
 
   async destroy(id: string): Promise<void> {
@@ -99,13 +150,12 @@ export class RedisEngine implements SessionEngine {
     let result: number | string | null;
     try {
       if (client instanceof Cluster) {
-        // The two keys hash to different slots, where RENAME cannot go. GETDEL is atomic, so the
-        // old id is invalid from then on; a late flush to it finds no key and, not being new,
-        // does not recreate it. The new id is known to nobody yet, so SET NX cannot race a writer.
-        const json = await client.getdel(oldKey);
+        // The two keys hash to different slots, where no one script can go: see MOVE_OUT_SCRIPT.
+        const json = await client.sessionMoveOut(oldKey, newKey, FORWARD_SECONDS);
         result = json === null ? 0 : await client.set(newKey, json, 'EX', this.#context.sessionDuration, 'NX');
+        if (result !== 0) await client.hdel(oldKey, 'pending');
       } else {
-        result = await client.sessionRename(oldKey, newKey);
+        result = await client.sessionRename(oldKey, newKey, FORWARD_SECONDS);
       }
     } catch (error) {
       throw this.#failure('rename', error);
@@ -123,7 +173,8 @@ export class RedisEngine implements SessionEngine {
       do {
         let keys: string[];
         try {
-          [cursor, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          // TYPE string: the forwards changeId leaves are hashes, not sessions.
+          [cursor, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000, 'TYPE', 'string');
         } catch (error) {
           throw this.#failure('list', error);
         }
@@ -177,6 +228,7 @@ export class RedisEngine implements SessionEngine {
 
   /** Wraps a command failure; a failure of the connection (not a Redis error reply) is an outage. */
   #failure(action: string, error: unknown): SessionStoreError {
+    if (error instanceof SessionStoreError) return error;
     if (!(error instanceof ReplyError)) this.#outage(error);
     return new SessionStoreError(`The Redis session store could not ${action} the session`, { cause: error });
   }

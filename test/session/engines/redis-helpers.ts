@@ -3,6 +3,7 @@
  * same checks config.yml gets), fresh ids and prefixes, and writing a session.
  */
 import { randomBytes } from 'node:crypto';
+import { createApp, type App } from '../../../src/index.ts';
 import type { SessionEngine } from '../../../src/session/engine.ts';
 import type { RedisEngine } from '../../../src/session/engines/redis.ts';
 import type { RedisEngineOptions } from '../../../src/session/engines/redis-options.ts';
@@ -70,3 +71,41 @@ export async function timed<T>(promise: Promise<T>): Promise<{ ms: number; value
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms));
+
+/**
+ * An app on the Redis engine with the routes the fault tests drive over HTTP. `/inc` only
+ * increments a session that has a user (answering 409 otherwise), so a request whose cookie went
+ * stale cannot count an increment into a fresh session of its own.
+ */
+export function redisApp(redisOptions: Record<string, unknown>): App {
+  const app = createApp({ log: 'none', session: 'Redis', engines: { session: { Redis: redisOptions } } });
+  app.get('/start', async ctx => {
+    await ctx.session('user', 'ann');
+    return 'ok';
+  });
+  app.get('/read', async ctx => JSON.stringify((await ctx.session('user')) ?? null));
+  app.get('/count', async ctx => JSON.stringify((await ctx.session('n')) ?? 0));
+  app.get('/inc', async ctx => {
+    const session = await ctx.session();
+    if (!session.has('user')) {
+      ctx.status(409);
+      return 'no session';
+    }
+    session.increment('n');
+    return 'ok';
+  });
+  app.get('/login', async ctx => {
+    await ctx.session();
+    await ctx.changeSessionId();
+    return 'ok';
+  });
+  return app;
+}
+
+/** A GET with exactly this session cookie (or none), not through a cookie jar. */
+export async function getWith(base: string, path: string, id: string | undefined): Promise<{ status: number; text: string; id: string | undefined }> {
+  const response = await fetch(base + path, id === undefined ? {} : { headers: { cookie: `dancer.session=${id}` } });
+  const text = await response.text();
+  const set = response.headers.getSetCookie().find(header => header.startsWith('dancer.session='));
+  return { status: response.status, text, id: set?.slice('dancer.session='.length, set.indexOf(';')) };
+}

@@ -16,13 +16,13 @@ const server = () => (started ??= startRedis());
 const engineOn = async (extra: Record<string, unknown> = {}, sessionDuration = 60) =>
   makeEngine({ server: `127.0.0.1:${(await server()).port}`, key_prefix: uniquePrefix(), ...extra }, sessionDuration).engine;
 
-// session_duration 1: a read slides the TTL to session_duration (GETEX takes no per-session ttl),
+// session_duration 1: a read slides the TTL to at least session_duration (the read script's EXPIRE GT),
 // and the contract's expiry test expects a read to keep the 1 s ttl of the write before it.
 const contract = redisSuite('engine contract :: Redis');
 engineContract(uvuTest(contract), {
   name: 'Redis',
   setup: async ({ sessionDuration }) => ({ engine: await engineOn({}, sessionDuration) }),
-  capabilities: { changeId: true },
+  capabilities: { changeId: true, take: true },
 });
 contract.run();
 
@@ -44,7 +44,7 @@ test('storage :: one JSON string at key_prefix + id, readable with redis-cli GET
   await engine.close();
 });
 
-test('retrieve :: a read refreshes the TTL to session_duration (GETEX)', async ({ redis }) => {
+test('retrieve :: a read refreshes the TTL to session_duration (read script, EXPIRE GT)', async ({ redis }) => {
   const prefix = uniquePrefix();
   const engine = await engineOn({ key_prefix: prefix }, 600);
   const id = newId();
@@ -173,14 +173,16 @@ test('flush :: a new session claims its id with NX; a taken id is a SessionStore
   await engine.close();
 });
 
-test('changeId :: old key gone, new key holds the data and keeps a TTL', async ({ redis }) => {
+test('changeId :: the old key becomes a short-lived forward, the new key holds the data and keeps a TTL', async ({ redis }) => {
   const prefix = uniquePrefix();
   const engine = await engineOn({ key_prefix: prefix });
   const [oldId, freshId, takenId] = [newId(), newId(), newId()];
   await write(engine, oldId, true, s => s.set('user', 'ann'), 300);
   await write(engine, takenId, true, s => s.set('user', 'bob'));
   await engine.changeId(oldId, freshId);
-  assert.is(await redis.cli('EXISTS', prefix + oldId), '0');
+  assert.is(await redis.cli('TYPE', prefix + oldId), 'hash', 'no session string under the old id');
+  assert.is(await redis.cli('HGET', prefix + oldId, 'moved_to'), prefix + freshId);
+  assert.ok(Number(await redis.cli('TTL', prefix + oldId)) <= 10, 'the forward lives seconds, not a session duration');
   assert.equal(JSON.parse(await redis.cli('GET', prefix + freshId)), { user: 'ann' });
   assert.ok(Number(await redis.cli('TTL', prefix + freshId)) > 290);
   assert.instance(await engine.changeId(freshId, takenId).catch(e => e), SessionStoreError);
@@ -202,10 +204,11 @@ test('sessions :: SCAN with the prefix (glob characters escaped), never KEYS', a
   await engine.close();
 });
 
-test('round trips :: a read is one command (GETEX), a flush one (EVALSHA), nothing else', async ({ redis }) => {
+test('round trips :: a read is one command (EVALSHA of the read script), a flush one (EVALSHA), nothing else', async ({ redis }) => {
   const engine = await engineOn();
   const id = newId();
-  await write(engine, id, true, s => s.set('a', 1)); // connects and loads the script once
+  await write(engine, id, true, s => s.set('a', 1)); // connects and loads the scripts once
+  await read(engine, id);
   const commandsFor = async (action: () => Promise<unknown>) => {
     await redis.cli('CONFIG', 'RESETSTAT');
     await action();
@@ -213,7 +216,7 @@ test('round trips :: a read is one command (GETEX), a flush one (EVALSHA), nothi
     for (const name of calls.keys()) if (/^(config|info)\b/.test(name)) calls.delete(name);
     return Object.fromEntries(calls);
   };
-  assert.equal(await commandsFor(() => read(engine, id)), { getex: 1 });
+  assert.equal(await commandsFor(() => read(engine, id)), { evalsha: 1, get: 1, expire: 1 }, 'one EVALSHA: GET and EXPIRE GT run inside the script');
   assert.equal(await commandsFor(() => write(engine, id, false, s => { s.set('b', 2); s.increment('c'); s.delete('a'); })), { evalsha: 1, get: 1, set: 1 }, 'one EVALSHA; GET and SET run inside the script, on the server');
   assert.equal(await commandsFor(() => engine.destroy(id)), { del: 1 });
   await engine.close();
