@@ -63,8 +63,15 @@ export class ConfigError extends Error {
 }
 
 /**
- * The session store could not answer (Redis down, timed out, ...). "Unknown id" is not an error:
- * engines return `undefined` for it. The request answers 503; nothing stored is changed.
+ * The session store could not answer (Redis down, hung, timed out, ...). "Unknown id" is not an
+ * error: engines return `undefined` for it. The request answers 503.
+ *
+ * What a 503 means for the stored session: after a failed read, nothing was changed. After a
+ * failed write the outcome is unknown: the store may have applied the write after the request
+ * stopped waiting (a slow or frozen Redis runs what it already received). Retrying is safe for
+ * idempotent writes (`session(key, value)`, absolute values); an `increment` or `push` may then
+ * count twice: store a request id in the session with the change and skip a retry whose id is
+ * already there, or write the absolute value instead.
  */
 export class SessionStoreError extends HttpError {
   readonly code = 'SESSION_STORE';

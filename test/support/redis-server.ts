@@ -1,7 +1,8 @@
 /**
- * Real Redis processes for the engine tests (no fakes): a single server, a 3-master cluster and a
- * sentinel, each on free 127.0.0.1 ports with its own temporary directory, killed and cleaned up
- * when the test stops them and, whatever happens, when the test process exits.
+ * Real Redis processes for the engine tests (no fakes): a single server, a 3-master cluster, a
+ * sentinel, and a master + replica + sentinel group for failovers, each on free 127.0.0.1 ports
+ * with its own temporary directory, killed and cleaned up when the test stops them and,
+ * whatever happens, when the test process exits.
  *
  * Without `redis-server` on PATH the Redis suites report their tests as skipped, except under
  * `CI=true`, where a missing redis-server fails a test: CI must not silently skip Redis.
@@ -232,8 +233,12 @@ export interface RedisSentinel {
   stop(): Promise<void>;
 }
 
-/** Starts one sentinel (redis-server --sentinel) monitoring the master on `masterPort`. */
-export async function startSentinel(masterPort: number, name = 'quickstep'): Promise<RedisSentinel> {
+/**
+ * Starts one sentinel (redis-server --sentinel) monitoring the master on `masterPort`, with
+ * quorum 1. `downAfterMs` and `failoverTimeoutMs` are Sentinel's down-after-milliseconds and
+ * failover-timeout: small values make a failover take about a second.
+ */
+export async function startSentinel(masterPort: number, name = 'quickstep', timing: { downAfterMs?: number; failoverTimeoutMs?: number } = {}): Promise<RedisSentinel> {
   const port = await freePort();
   const dir = tempDir();
   const config = join(dir, 'sentinel.conf');
@@ -241,10 +246,59 @@ export async function startSentinel(masterPort: number, name = 'quickstep'): Pro
   writeFileSync(config, [
     `port ${port}`, `bind ${HOST}`, `dir ${dir}`,
     `sentinel monitor ${name} ${HOST} ${masterPort} 1`,
-    `sentinel down-after-milliseconds ${name} 5000`,
+    `sentinel down-after-milliseconds ${name} ${timing.downAfterMs ?? 5000}`,
+    `sentinel failover-timeout ${name} ${timing.failoverTimeoutMs ?? 180_000}`,
     '',
   ].join('\n'));
   const child = spawnRedis([config, '--sentinel']);
   await waitUntil(`sentinel on port ${port}`, async () => (await ask(port, `SENTINEL get-master-addr-by-name ${name}`)).startsWith('*2'), child);
   return { port, name, stop: () => kill(child) };
 }
+
+/** The replication section of INFO as key -> value (`role`, `master_link_status`, ...). */
+export async function replicationInfo(port: number): Promise<Map<string, string>> {
+  const info = await redisCli(port, 'INFO', 'replication');
+  return new Map(info.split(/\r?\n/).filter(line => line.includes(':')).map(line => line.split(':', 2) as [string, string]));
+}
+
+export interface RedisFailoverGroup {
+  master: RedisServer;
+  replica: RedisServer;
+  sentinel: RedisSentinel;
+  /** The port the sentinel currently names as master. */
+  masterPort(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A master, one replica of it and a sentinel watching both, for failover tests: the sentinel
+ * calls the master down after `downAfterMs` (default 500) without an answer, promotes the
+ * replica, and turns the old master into a replica when it answers again.
+ */
+export async function startFailoverGroup(name = 'quickstep', downAfterMs = 500): Promise<RedisFailoverGroup> {
+  const master = await startRedis();
+  const replica = await startRedis({ args: ['--replicaof', HOST, String(master.port)] });
+  const stopAll = () => Promise.all([replica.stop(), master.stop()]);
+  try {
+    await waitUntil('replica in sync', async () => (await replicationInfo(replica.port)).get('master_link_status') === 'up');
+    const sentinel = await startSentinel(master.port, name, { downAfterMs, failoverTimeoutMs: 2000 });
+    // Sentinel learns of replicas from the master's INFO; a failover needs one it knows.
+    await waitUntil('sentinel knows the replica', async () => (await redisCli(sentinel.port, 'SENTINEL', 'REPLICAS', name)).includes(String(replica.port)));
+    return {
+      master,
+      replica,
+      sentinel,
+      masterPort: async () => Number((await redisCli(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name)).split('\n')[1]),
+      stop: async () => {
+        master.resume();
+        await sentinel.stop();
+        await stopAll();
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+export { waitUntil };

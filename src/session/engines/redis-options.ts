@@ -147,7 +147,23 @@ export function redisClientOptions(options: RedisEngineOptions): RedisOptions & 
     scripts: SCRIPTS,
     ...(options.database === undefined ? {} : { db: options.database }),
   };
-  if (options.sentinels) return { ...base, sentinels: options.sentinels.map(parseAddress), name: options.name! };
+  if (options.sentinels) {
+    return {
+      ...base,
+      sentinels: options.sentinels.map(parseAddress),
+      name: options.name!,
+      // A master that hangs keeps its connection open: without this the client stays on it, and
+      // when it resumes it takes writes, as master, until Sentinel demotes it and the resync
+      // discards them (issue 8). The sentinels' +switch-master closes the connection at once;
+      // the reconnect asks them for the new master.
+      failoverDetector: true,
+      // The old master may be frozen and never answer the close: give up on it quickly.
+      disconnectTimeout: options.command_timeout,
+      // A master demoted while this client stayed on it refuses writes with READONLY: reconnect
+      // (to the master the sentinels name) rather than fail every write until a restart.
+      reconnectOnError: isReadOnlyError,
+    };
+  }
   if (options.url) return base;
   return { ...base, ...parseAddress(options.server ?? DEFAULT_SERVER) };
 }
@@ -166,6 +182,11 @@ export function clusterClientOptions(options: RedisEngineOptions): ClusterOption
     scripts: SCRIPTS,
     redisOptions: connectionOptions(options),
   };
+}
+
+/** A write refused by a replica (Redis's error code READONLY, the reply's first word). */
+function isReadOnlyError(error: Error): boolean {
+  return error.message.startsWith('READONLY');
 }
 
 /** A client for the options: Redis.Cluster for `cluster`, else one Redis (direct or sentinel). */

@@ -187,8 +187,10 @@ export class RedisEngine implements SessionEngine {
     this.#closed = true;
     const client = this.#client;
     if (!client) return;
-    if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
-    else client.disconnect();
+    if (client.status === 'ready') await client.quit().catch(() => {});
+    // Also after QUIT: only disconnect() closes the sentinel connections of the failover
+    // detector, which would otherwise stay open and report errors once the sentinels go.
+    client.disconnect();
   }
 
   /** The client once it is ready: opened on first use, waited for within command_timeout. */

@@ -43,6 +43,7 @@ test('ioredis :: lazy, no offline queue, bounded commands, auto-pipelining, capp
   assert.is(client.enableOfflineQueue, false, 'nothing queued while Redis is down');
   assert.is(client.autoResendUnfulfilledCommands, false, 'nothing re-sent after a lost connection');
   assert.is(client.commandTimeout, 250);
+  assert.is(client.socketTimeout, 250, 'a silent connection with commands pending is dropped after command_timeout');
   assert.is(client.connectTimeout, 500);
   assert.is(client.maxRetriesPerRequest, 0);
   assert.is(client.enableAutoPipelining, true);
@@ -55,6 +56,9 @@ test('ioredis :: sentinels and name reach ioredis', () => {
   assert.equal(client.sentinels, [{ host: '10.0.0.1', port: 26379 }, { host: '::1', port: 26380 }]);
   assert.is(client.name, 'mymaster');
   assert.is(client.host, undefined, 'the master address comes from the sentinels');
+  assert.is(client.failoverDetector, true, "the sentinels' +switch-master moves the client to the new master");
+  assert.ok(client.reconnectOnError?.(new Error('READONLY You can\'t write against a read only replica.')), 'a demoted master is left');
+  assert.not.ok(client.reconnectOnError?.(new Error('ERR wrong number of arguments')));
 });
 
 test('ioredis :: a comma-separated cluster list; node connections get the same bounds', () => {
