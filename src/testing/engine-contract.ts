@@ -249,6 +249,20 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     assert.deepEqual(await read(engine, freshId), { user: 'ann', visits: 1 });
   }, 'changeId');
 
+  contract('changeId :: a write racing it lands under the new id (or rejects), never nowhere; the old id stays unknown', async engine => {
+    const oldId = newId();
+    const freshId = newId();
+    await write(engine, oldId, true, s => s.set('n', 1));
+    // A request read the session under the old id; meanwhile the id changed; then it flushes.
+    const late = new Session(oldId, { n: 1 }, false);
+    late.increment('n');
+    await engine.changeId!(oldId, freshId);
+    let rejected = false;
+    await engine.flush(oldId, late.change, TTL).catch(() => (rejected = true));
+    if (!rejected) assert.deepEqual(await read(engine, freshId), { n: 2 }, 'an acknowledged write is stored where the session now lives');
+    assert.equal(await engine.retrieve(oldId), undefined, 'the old id gives nobody the session');
+  }, 'changeId');
+
   contract('changeId :: an unknown old id creates nothing', async engine => {
     const freshId = newId();
     await engine.changeId!(newId(), freshId);

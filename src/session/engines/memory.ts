@@ -34,8 +34,17 @@ export interface MemoryOptions {
   max_bytes: number;
 }
 
+/** How long a changed id forwards flushes to the new one (as the Redis engine's FORWARD_SECONDS). */
+const FORWARD_MS = 10_000;
+
 export class MemoryEngine implements SessionEngine {
   readonly #entries = new Map<string, Entry>();
+  /**
+   * old id -> new id and until when, left by changeId: a request that read the session before
+   * its id changed and flushes after must not lose its write (issue 8). Only flush follows it;
+   * a read of the old id stays unknown, so fixation stays defeated.
+   */
+  readonly #forwards = new Map<string, { to: string; until: number }>();
   readonly #maxSessions: number;
   readonly #maxBytes: number;
   #bytes = 0;
@@ -69,6 +78,7 @@ export class MemoryEngine implements SessionEngine {
   }
 
   async flush(id: string, change: SessionChange, ttlSeconds?: number, maxSize = Infinity): Promise<void> {
+    if (!change.isNew) id = this.#forwarded(id);
     const entry = this.#live(id);
     if (change.isNew && entry) throw new Error(`session id ${id} is already taken`);
     if (!change.isNew && !entry) return; // destroyed or expired meanwhile: do not bring it back
@@ -96,6 +106,24 @@ export class MemoryEngine implements SessionEngine {
     if (!entry) return;
     this.#entries.delete(oldId);
     this.#touch(newId, entry);
+    const now = Date.now();
+    // Expired forwards go as new ones come: the map stays as small as the recent logins.
+    for (const [from, forward] of this.#forwards) {
+      if (forward.until > now) break;
+      this.#forwards.delete(from);
+    }
+    this.#forwards.set(oldId, { to: newId, until: now + FORWARD_MS });
+  }
+
+  /** Where a flush for `id` goes: along unexpired forwards (a few hops at most), else `id`. */
+  #forwarded(id: string): string {
+    const now = Date.now();
+    for (let hops = 0; hops < 8 && !this.#entries.has(id); hops++) {
+      const forward = this.#forwards.get(id);
+      if (!forward || forward.until <= now) break;
+      id = forward.to;
+    }
+    return id;
   }
 
   async take(id: string, key: string): Promise<string | undefined> {
