@@ -9,7 +9,7 @@
  * GET / counts visits: each view of the home page by a logged-in user increments `visits`
  * (the view right after logging in is the first). Anonymous views count nothing and store nothing.
  */
-import { body, changeSessionId, destroySession, header, HttpError, param, redirect, sendError, session, status, template, type App } from 'quickstep';
+import { body, changeSessionId, destroySession, flash, header, HttpError, param, redirect, sendError, session, status, template, type App } from 'quickstep';
 
 /** Preference names: what fits in a URL segment and a session key without escaping. */
 const PREF_NAME = /^[a-z0-9_-]{1,32}$/;
@@ -38,8 +38,12 @@ async function home(): Promise<string> {
   if (typeof user !== 'string') return loginPage();
   const current = await session();
   const visits = current.increment('visits');
+  // The last five visits: push() appends in the store, so visits from two tabs both count.
+  const recent = current.push('recent', new Date().toISOString(), { max: 5 });
+  // Shown once: flash() reads and removes it in one step.
+  const notice = await flash('notice');
   const prefs = prefsOf(current.toJSON());
-  return template('home', { title: `Hello, ${user}`, user, visits, prefs, dark: prefs.theme === 'dark' });
+  return template('home', { title: `Hello, ${user}`, user, visits, recent, notice, prefs, dark: prefs.theme === 'dark' });
 }
 
 /** The anonymous home page, and the 400 page of a bad login (with `error`). */
@@ -57,6 +61,7 @@ async function login(): Promise<string> {
   await session('user', read.name);
   // A new id after login, so an id planted in the browser beforehand (fixation) is worthless.
   await changeSessionId();
+  await flash('notice', `Welcome back, ${read.name}!`);
   return redirect('/', 303);
 }
 

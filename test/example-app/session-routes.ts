@@ -94,6 +94,18 @@ export function sessionRoutes(test: Test<Ctx>): void {
     }
   });
 
+  test('GET / after login :: the "Welcome back" flash shows once; the last 5 visits are listed', async ctx => {
+    const client = browser(ctx);
+    await client.post('/login', { form: { user: 'Ann' } });
+    const first = await client.get('/');
+    assert.match(first.text, /<p class="notice" id="notice">Welcome back, Ann!<\/p>/);
+    const second = await client.get('/');
+    assert.not.match(second.text, /id="notice"/, 'shown once');
+    for (let i = 0; i < 5; i++) await client.get('/');
+    const recent = /<ol id="recent">(.*?)<\/ol>/s.exec((await client.get('/')).text)![1]!;
+    assert.is(recent.match(/<li>/g)!.length, 5, 'push(..., { max: 5 }) keeps the last five');
+  });
+
   test('POST /logout :: destroys the session, 303 to /; the old cookie is logged out', async ctx => {
     const { client, id } = await loggedIn(ctx, 'ann');
     const before = await storedSessions(ctx);
