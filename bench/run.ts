@@ -48,8 +48,9 @@ const { values: args } = parseArgs({
   },
 });
 const rounds = Number(args.rounds ?? (args.quick ? 2 : 3));
-const seconds = Number(args.duration ?? (args.quick ? 1 : 4));
-const warmup = Number(args.warmup ?? 1);
+const seconds = Number(args.duration ?? (args.quick ? 1 : 3));
+// --quick has no warm-up pass (its first round warms up), to stay near 5 minutes.
+const warmup = Number(args.warmup ?? (args.quick ? 0 : 1));
 const only = args.only;
 const redisCore = Number(args['redis-core']);
 if (!['all', 'main', 'scale'].includes(args.part)) throw new Error(`--part ${args.part}: use all, main or scale`);
@@ -222,7 +223,7 @@ try {
     }
   }
   const runnable = rows.filter(row => row.skipped === undefined);
-  for (const row of runnable) await measure(row, servers.get(row.scenario.server)!, warmup, redis);
+  if (warmup > 0) for (const row of runnable) await measure(row, servers.get(row.scenario.server)!, warmup, redis);
   for (let round = 0; round < rounds; round++) {
     // Rotate the order each round so no scenario always runs right after the same neighbour.
     const offset = runnable.length === 0 ? 0 : round % runnable.length;
@@ -238,7 +239,7 @@ try {
   // Probes, with the load servers stopped: memory per stored session and JSON's cost per KB.
   const probes: string[] = [];
   let json: Record<string, number> | undefined;
-  if (parts.scale && (only === undefined || 'memory per stored session'.includes(only) || only.includes('Memory'))) {
+  if (parts.scale && (only === undefined || /memory/i.test(only))) {
     const lines = [`| runtime | Quickstep Memory engine: heap bytes / session | RSS bytes / session | hand-written Map of objects: heap bytes / session | RSS bytes / session |`, '|---|---:|---:|---:|---:|'];
     for (const runtime of runtimes) {
       const quickstep = await probe(runtime, 'memory', 'quickstep', String(PROBE_SESSIONS));
@@ -250,10 +251,12 @@ try {
       'Measured in a child process (lib/probe.ts): heapUsed and RSS after a full GC, before and after storing the sessions (`{"n":1}` under a 32-char id, ids included) / their number. Heap is the figure to read; RSS also holds what the GC has not returned to the OS.', '',
       lines.join('\n'), '');
   }
-  if (parts.scale && runtimes[0] !== undefined) json = await probe(runtimes[0], 'json', String(SESSION_SIZES.at(-1)));
+  if (runtimes[0] !== undefined && rows.some(r => r.scenario.section.startsWith('Session size'))) json = await probe(runtimes[0], 'json', String(SESSION_SIZES.at(-1)));
 
   const command = `tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim();
-  const sections = [...new Set(rows.map(r => r.scenario.section))];
+  // The per-runtime tables first (Node 24's first), then the scale ones.
+  const found = [...new Set(rows.map(r => r.scenario.section))];
+  const sections = [...found.filter(s => !s.includes('(')), ...found.filter(s => s.includes('('))];
   const body: string[] = [];
   for (const section of sections) {
     body.push(`## ${section}`, '', table(rows.filter(r => r.scenario.section === section), rows), '');
@@ -271,7 +274,7 @@ try {
     `- runtimes: ${runtimeLine}; every Node server runs through tsx ${version('tsx')} on each`,
     `- wrk ${await wrkVersion()}, redis-server ${redis?.version ?? 'not run'}; fastify ${version('fastify')}, @fastify/session ${version('@fastify/session')}, express ${version('express')}, express-session ${version('express-session')}, connect-redis ${version('connect-redis')} (node-redis ${version('redis')}), hono ${version('hono')}, @hono/node-server ${version('@hono/node-server')}, hono-sessions ${version('hono-sessions')}, ioredis ${version('ioredis')}; Dancer2 ${perlVersion('Dancer2')}, Starman ${perlVersion('Starman')} (${STARMAN_WORKERS} workers), Redis.pm ${perlVersion('Redis')}`,
     `- method: servers on core ${SERVER_CORE}, wrk (-t1 -c50, keep-alive, ${SESSIONS} sessions cycled) on core ${LOAD_CORE}, redis-server on core ${redisCore}; ` +
-      `${rounds} interleaved rounds × ${seconds} s per scenario after a ${warmup} s warm-up; medians (ratio = median of per-round ratios). ` +
+      `${rounds} interleaved rounds × ${seconds} s per scenario after ${warmup > 0 ? `a ${warmup} s warm-up` : 'no warm-up'}; medians (ratio = median of per-round ratios). ` +
       'CPU µs/req = the server process\'s own CPU time (user + system, /proc/<pid>/stat, with its child processes) over the run / requests; ' +
       'ratio (CPU) = baseline µs / this µs, so above 1.00x means cheaper than the baseline, like ratio (req/s) means faster.',
     '', ...body, ...probes,
@@ -282,7 +285,7 @@ try {
   if (charted.length > 0) {
     const bars = charted.map(r => ({ ...r.scenario.chart!, ratio: r.skipped === undefined ? ratioOf(r, rows, 'cpu') : undefined }));
     writeFileSync(new URL('results.svg', import.meta.url), chart(bars,
-      'Quickstep and peers on Node 24: ratio to hand-written baselines, by CPU per request',
+      'Quickstep and peers on Node 24, CPU per request vs hand-written',
       `${new Date().toISOString().slice(0, 10)}, commit ${commit()}, \`${command}\``));
   }
   if (rows.some(row => row.samples.some(s => s.failures > 0))) process.exitCode = 1;
