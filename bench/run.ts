@@ -20,7 +20,7 @@ import { chart } from './lib/chart.ts';
 import { busy, processCpuSeconds, snapshot } from './lib/cpu.ts';
 import { freePort, spawnPinned, stop, waitFor, waitForPort, type Pinned } from './lib/processes.ts';
 import { startRedis, type BenchRedis } from './lib/redis.ts';
-import { cpuOf, micros, ratioOf, table, type Row, type Sample } from './lib/report.ts';
+import { cpuOf, micros, ratioOf, summary, table, type Row, type Sample } from './lib/report.ts';
 import { runtimes as findRuntimes, type Runtime } from './lib/runtimes.ts';
 import { wrk, wrkVersion } from './lib/wrk.ts';
 import { buildScenarios, SESSION_SIZES, sizeLabel, type ServerSpec } from './scenarios.ts';
@@ -265,6 +265,10 @@ try {
       body.push(sizeSummary(rows, label, json), '');
     }
   }
+  const summaries = runtimes.map(r => summary(rows, r.label)).filter(Boolean);
+  const head = summaries.length === 0 ? [] : ['## Summary', '',
+    'Ratio to the hand-written baseline by the server\'s CPU per request, by req/s in brackets; higher is better. Node 24 first.', '',
+    summaries.join('\n\n'), ''];
   const runtimeLine = runtimes.map(r => `${r.label} = node ${r.version}${r.error ? ` (${r.error})` : ''}`).join(', ');
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const report = [
@@ -277,7 +281,7 @@ try {
       `${rounds} interleaved rounds × ${seconds} s per scenario after ${warmup > 0 ? `a ${warmup} s warm-up` : 'no warm-up'}; medians (ratio = median of per-round ratios). ` +
       'CPU µs/req = the server process\'s own CPU time (user + system, /proc/<pid>/stat, with its child processes) over the run / requests; ' +
       'ratio (CPU) = baseline µs / this µs, so above 1.00x means cheaper than the baseline, like ratio (req/s) means faster.',
-    '', ...body, ...probes,
+    '', ...head, ...body, ...probes,
   ].join('\n');
   process.stdout.write(report);
   writeFileSync(new URL('results.md', import.meta.url), report);

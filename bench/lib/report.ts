@@ -98,3 +98,49 @@ export function cpuOf(rows: Row[], name: string): number {
   const row = rows.find(r => r.scenario.name === name);
   return row === undefined || row.skipped !== undefined ? Number.NaN : median(row.samples.map(s => s.cpuMicros));
 }
+
+/**
+ * The short table a README quotes, for one runtime: one line per route, one column per
+ * framework, the ratio by CPU per request with the one by req/s in brackets. Cells whose
+ * scenario did not run (filtered out, skipped) are left empty or say "skipped".
+ */
+export function summary(rows: Row[], label: string): string {
+  const columns: Array<[string, (store: 'Memory' | 'Redis') => string | undefined]> = [
+    ['Quickstep', store => `${label} Quickstep ${store}`],
+    ['Quickstep, `keywords: false`', store => `${label} Quickstep ${store}, keywords off`],
+    ['fastify 5 + @fastify/session', store => (store === 'Redis' ? `${label} fastify+Redis` : undefined)],
+    ['express 5 + express-session', store => (store === 'Redis' ? `${label} express+Redis` : undefined)],
+    ['Hono 4 + hono-sessions', store => (store === 'Redis' ? `${label} Hono+Redis` : undefined)],
+    ['Dancer2 + Starman (seed)', store => (store === 'Redis' ? 'Dancer2+Starman+Redis' : undefined)],
+  ];
+  const lines: Array<[string, 'Memory' | 'Redis', string]> = [
+    ['never touches the session (vs bare node:http hello)', 'Redis', 'untouched'],
+    ['Redis session read (vs hand-written node:http + ioredis)', 'Redis', 'read'],
+    ['Redis session write (same)', 'Redis', 'write'],
+    ['Memory session read (vs hand-written Map)', 'Memory', 'read'],
+    ['Memory session write (same)', 'Memory', 'write'],
+  ];
+  const cell = (name: string | undefined): string => {
+    // Only this runtime's table: the Perl peer is in the first runtime's section alone.
+    const row = name === undefined ? undefined : rows.find(r => r.scenario.name === name && r.scenario.section === label);
+    if (row === undefined) return '';
+    if (row.skipped !== undefined) return 'skipped';
+    const cpu = ratioOf(row, rows, 'cpu');
+    const rps = ratioOf(row, rows, 'rps');
+    return Number.isNaN(cpu) ? '—' : `${cpu.toFixed(2)}x (${rps.toFixed(2)}x)`;
+  };
+  const nameOf = (column: (store: 'Memory' | 'Redis') => string | undefined, store: 'Memory' | 'Redis', route: string): string | undefined => {
+    const base = column(store);
+    return base === undefined ? undefined : `${base} ${route}`;
+  };
+  const used = columns.filter(([, column]) => lines.some(([, store, route]) => cell(nameOf(column, store, route)) !== ''));
+  if (used.length === 0) return '';
+  return [
+    `| ${label}: route | ${used.map(([title]) => title).join(' | ')} |`,
+    `|---|${used.map(() => '---:|').join('')}`,
+    ...lines.map(([title, store, route]) => {
+      const cells = used.map(([, column]) => cell(nameOf(column, store, route)));
+      return `| ${title} | ${cells.join(' | ')} |`;
+    }),
+  ].join('\n');
+}
