@@ -1,29 +1,38 @@
 /**
- * The benchmark runner: starts Redis and every server, then runs wrk against each scenario in
- * interleaved rounds and prints/writes the ratios table (bench/results.md).
+ * The benchmark runner: gets Node 24 (lib/runtimes.ts), starts Redis and every server, then runs
+ * wrk against each scenario in interleaved rounds, and writes the tables (bench/results.md) and
+ * the chart of the Node 24 ratios (bench/results.svg).
  *
- *   tsx bench/run.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--only TEXT] [--compare DIR]
+ *   tsx bench/run.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--only TEXT]
+ *                    [--node 24|20|all] [--part all|main|scale] [--redis-core 0|1] [--compare DIR]
  *
  * Method (DESIGN §8): servers on core 0; wrk and (unless --redis-core 0) redis-server on core 1,
- * so the server core does nothing but the Node process's work. A server that fails to start (Quickstep before src/index.ts exists) has its
- * scenarios reported as skipped; every child process is killed at the end, even on error.
+ * so the server core does nothing but the server's work. A server that fails to start has its
+ * scenarios reported as skipped with the reason; every child process is killed at the end, even
+ * on error.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { busy, snapshot } from './lib/cpu.ts';
-import { spawnPinned, stop, waitFor, type Pinned } from './lib/processes.ts';
+import { parseArgs, promisify } from 'node:util';
+import { chart } from './lib/chart.ts';
+import { busy, processCpuSeconds, snapshot } from './lib/cpu.ts';
+import { freePort, spawnPinned, stop, waitFor, waitForPort, type Pinned } from './lib/processes.ts';
 import { startRedis, type BenchRedis } from './lib/redis.ts';
-import { table, type Row, type Sample } from './lib/report.ts';
+import { cpuOf, micros, ratioOf, summary, table, type Row, type Sample } from './lib/report.ts';
+import { runtimes as findRuntimes, type Runtime } from './lib/runtimes.ts';
 import { wrk, wrkVersion } from './lib/wrk.ts';
-import { comparedScenarios, scenarios, type Scenario, type ServerSpec } from './scenarios.ts';
+import { buildScenarios, SESSION_SIZES, sizeLabel, type ServerSpec } from './scenarios.ts';
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
 /** Sessions created per server; wrk cycles through them (one per connection on average). */
 const SESSIONS = 50;
+/** Starman workers: one per wrk connection, as each keeps its connection while it is alive. */
+const STARMAN_WORKERS = 50;
+/** Sessions the memory probe stores. */
+const PROBE_SESSIONS = 1_000_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -32,17 +41,26 @@ const { values: args } = parseArgs({
     duration: { type: 'string' },
     warmup: { type: 'string' },
     only: { type: 'string' },
+    node: { type: 'string', default: 'all' },
+    part: { type: 'string', default: 'all' },
     'redis-core': { type: 'string', default: String(LOAD_CORE) },
     compare: { type: 'string' },
   },
 });
-const rounds = Number(args.rounds ?? (args.quick ? 3 : 5));
-const seconds = Number(args.duration ?? (args.quick ? 2 : 4));
-const warmup = Number(args.warmup ?? (args.quick ? 1 : 2));
+const rounds = Number(args.rounds ?? (args.quick ? 2 : 3));
+const seconds = Number(args.duration ?? (args.quick ? 1 : 3));
+// --quick has no warm-up pass (its first round warms up), to stay near 5 minutes.
+const warmup = Number(args.warmup ?? (args.quick ? 0 : 1));
 const only = args.only;
 const redisCore = Number(args['redis-core']);
+if (!['all', 'main', 'scale'].includes(args.part)) throw new Error(`--part ${args.part}: use all, main or scale`);
+const parts = { main: args.part !== 'scale', scale: args.part !== 'main' };
+
+const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+const runtimes = await findRuntimes(args.node, log);
+const compare = args.compare === undefined ? undefined : { dir: args.compare, label: basename(args.compare) };
+const all = buildScenarios(runtimes, parts, compare);
 // A filtered run keeps the baselines its scenarios are divided by.
-const all = args.compare === undefined ? scenarios : [...scenarios, ...comparedScenarios(args.compare, basename(args.compare))];
 const wanted = all.filter(s => only === undefined || s.name.includes(only));
 const selected = all.filter(s => wanted.includes(s) || wanted.some(w => w.baseline === s.name));
 
@@ -55,25 +73,49 @@ async function createSessions(url: string): Promise<string[]> {
     const response = await fetch(`${url}/write`);
     const body = await response.text();
     const cookie = response.headers.getSetCookie()[0]?.split(';')[0];
-    if (!response.ok || cookie === undefined) throw new Error(`GET /write answered ${response.status} "${body}" with no session cookie`);
+    if (!response.ok || cookie === undefined) throw new Error(`GET /write answered ${response.status} "${body.slice(0, 80)}" with no session cookie`);
     cookies.push(cookie);
   }
   const check = await (await fetch(`${url}/read`, { headers: { cookie: cookies[0]! } })).text();
-  if (check !== '1') throw new Error(`GET /read after one write answered "${check}", expected "1"`);
+  if (check !== '1') throw new Error(`GET /read after one write answered "${check.slice(0, 80)}", expected "1"`);
   return cookies;
 }
 
+const serverFile = (file: string): string => (file.startsWith('/') ? file : fileURLToPath(new URL(`servers/${file}`, import.meta.url)));
+
 async function startServer(spec: ServerSpec, redis: BenchRedis | undefined): Promise<Running> {
   if (spec.store === 'redis' && redis === undefined) throw new Error('no Redis server');
-  const file = spec.file.startsWith('/') ? spec.file : fileURLToPath(new URL(`servers/${spec.file}`, import.meta.url));
-  const pinned = spawnPinned(SERVER_CORE, process.execPath, ['--import', import.meta.resolve('tsx'), file], {
-    NODE_ENV: 'production',
-    BENCH_STORE: spec.store,
-    BENCH_REDIS_PORT: String(redis?.port ?? ''),
-    ...spec.env,
-  });
+  if (spec.runtime?.error !== undefined) throw new Error(spec.runtime.error);
+  if (redis !== undefined && spec.redisDb !== undefined && spec.prefill !== undefined) {
+    // Quickstep's Redis layout: one JSON string per session at `dancer.session:<id>`.
+    await redis.fill(spec.redisDb, spec.prefill, 'dancer.session:', '{"n":1}');
+    const stored = await redis.size(spec.redisDb);
+    if (stored < spec.prefill) throw new Error(`Redis database ${spec.redisDb} holds ${stored} keys after loading ${spec.prefill}`);
+  }
+  const env = { NODE_ENV: 'production', BENCH_STORE: spec.store, BENCH_REDIS_PORT: String(redis?.port ?? ''), ...spec.env };
+  // Filling a Memory engine with a million sessions takes a few seconds before the server listens.
+  const timeout = 20_000 + (spec.prefill ?? 0) / 20;
+  let pinned: Pinned;
+  let port: string | undefined;
+  if (spec.kind === 'starman') {
+    port = String(await freePort());
+    pinned = spawnPinned(SERVER_CORE, 'starman', [
+      '--listen', `127.0.0.1:${port}`, '--workers', String(STARMAN_WORKERS), '--preload-app',
+      // No worker recycling during a run: a worker that exits takes its CPU time with it.
+      '--max-requests', '100000000', serverFile(spec.file),
+    ], { ...env, PLACK_ENV: 'deployment' });
+  } else {
+    // Both runtimes run the TypeScript through the same tsx loader, so the runtime is the only difference.
+    pinned = spawnPinned(SERVER_CORE, spec.runtime!.exec, ['--import', import.meta.resolve('tsx'), serverFile(spec.file)], env);
+  }
   try {
-    const [, port] = await waitFor(pinned, /^PORT (\d+)$/m);
+    if (spec.kind === 'starman') {
+      await waitForPort(pinned, Number(port), timeout).catch((error: Error) => {
+        throw new Error(`${error.message} (Dancer2 + Starman: apt-get install libdancer2-perl starman libredis-perl, see bench/README.md)`);
+      });
+    } else {
+      [, port] = await waitFor(pinned, /^PORT (\d+)$/m, timeout);
+    }
     const url = `http://127.0.0.1:${port}`;
     return { pinned, url, cookies: spec.store === 'none' ? [] : await createSessions(url) };
   } catch (error) {
@@ -82,19 +124,26 @@ async function startServer(spec: ServerSpec, redis: BenchRedis | undefined): Pro
   }
 }
 
-async function measure(scenario: Scenario, server: Running, duration: number, redis?: BenchRedis): Promise<Sample> {
-  const counter = scenario.server.store === 'redis' ? redis : undefined;
+async function measure(row: Row, server: Running, duration: number, redis?: BenchRedis): Promise<Sample> {
+  const counter = row.scenario.server.store === 'redis' ? redis : undefined;
+  const pid = server.pinned.child.pid!;
   const commandsBefore = await counter?.commands();
   const cpuBefore = snapshot();
-  const result = await wrk(server.url + scenario.path, duration, LOAD_CORE, server.cookies);
+  const ownBefore = processCpuSeconds(pid);
+  const result = await wrk(server.url + row.scenario.path, duration, LOAD_CORE, server.cookies);
+  const ownAfter = processCpuSeconds(pid);
   const cpuAfter = snapshot();
   const commandsAfter = await counter?.commands();
+  const requests = Math.max(result.requests, 1);
   const perRequest = (key: 'total' | 'scripts'): number | undefined =>
-    commandsAfter === undefined || commandsBefore === undefined
-      ? undefined : (commandsAfter[key] - commandsBefore[key]) / Math.max(result.requests, 1);
+    commandsAfter === undefined || commandsBefore === undefined ? undefined : (commandsAfter[key] - commandsBefore[key]) / requests;
   return {
     rps: result.rps,
+    requests: result.requests,
     failures: result.failures,
+    cpuMicros: ((ownAfter - ownBefore) * 1e6) / requests,
+    p50: result.p50,
+    p99: result.p99,
     commandsPerRequest: perRequest('total'),
     scriptsPerRequest: perRequest('scripts'),
     serverCore: busy(cpuBefore, cpuAfter, SERVER_CORE),
@@ -102,19 +151,62 @@ async function measure(scenario: Scenario, server: Running, duration: number, re
   };
 }
 
+const exec = promisify(execFile);
+/** One probe (lib/probe.ts) on `runtime`, pinned to the server core; undefined with a log line if it failed. */
+async function probe(runtime: Runtime, ...probeArgs: string[]): Promise<Record<string, number> | undefined> {
+  if (runtime.error !== undefined) return undefined;
+  try {
+    const { stdout } = await exec('taskset', ['-c', String(SERVER_CORE), runtime.exec, '--expose-gc', '--max-old-space-size=4096',
+      '--import', import.meta.resolve('tsx'), fileURLToPath(new URL('lib/probe.ts', import.meta.url)), ...probeArgs], { timeout: 300_000 });
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, number>;
+  } catch (error) {
+    log(`probe ${probeArgs.join(' ')} on ${runtime.label} failed: ${String(error).slice(0, 200)}`);
+    return undefined;
+  }
+}
+
 function version(pkg: string): string {
   const url = new URL(`../node_modules/${pkg}/package.json`, import.meta.url);
   try { return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version; } catch { return '?'; }
+}
+
+function perlVersion(module: string): string {
+  try { return execFileSync('perl', [`-M${module}`, '-e', `print $${module}::VERSION`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString(); } catch { return 'not installed'; }
 }
 
 function commit(): string {
   try { return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return 'no commit yet'; }
 }
 
-const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+/** The session-size summary: CPU µs/req per size, the cost per KB, and JSON's own cost per KB beside it. */
+function sizeSummary(rows: Row[], label: string, json: Record<string, number> | undefined): string {
+  const first = SESSION_SIZES[0]!;
+  const last = SESSION_SIZES.at(-1)!;
+  const lines = [
+    `| server (${label}) | ${SESSION_SIZES.map(b => `${sizeLabel(b)} µs/req`).join(' | ')} | µs per KB (${sizeLabel(first)} → ${sizeLabel(last)}) |`,
+    `|---|${SESSION_SIZES.map(() => '---:|').join('')}---:|`,
+  ];
+  for (const server of ['hand-written Map', 'hand-written Redis', 'Quickstep Memory', 'Quickstep Redis']) {
+    for (const route of ['read', 'write']) {
+      const costs = SESSION_SIZES.map(bytes => cpuOf(rows, `${label} ${server} ${route}, ${sizeLabel(bytes)} session`));
+      if (costs.every(Number.isNaN)) continue;
+      const slope = (costs.at(-1)! - costs[0]!) / ((last - first) / 1000);
+      lines.push(`| ${server} ${route} | ${costs.map(micros).join(' | ')} | ${Number.isNaN(slope) ? '—' : slope.toFixed(2)} |`);
+    }
+  }
+  if (json !== undefined) {
+    const kb = json['bytes']! / 1000;
+    lines.push('', `JSON itself on ${label}, for a ${sizeLabel(json['bytes']!)} session: JSON.parse ${(json['parseMicros']! / kb).toFixed(2)} µs per KB, ` +
+      `JSON.stringify ${(json['stringifyMicros']! / kb).toFixed(2)} µs per KB (lib/probe.ts). A read that parses the session once costs about the first; ` +
+      'a write that parses and serializes it, about their sum. The hand-written Map keeps objects and does neither.');
+  }
+  return lines.join('\n');
+}
+
 const servers = new Map<ServerSpec, Running>();
 const rows: Row[] = selected.map(scenario => ({ scenario, samples: [] }));
 let redis: BenchRedis | undefined;
+const started = Date.now();
 try {
   if (selected.some(s => s.server.store === 'redis')) {
     redis = await startRedis(redisCore).catch((error: unknown) => { log(`Redis did not start: ${String(error)}`); return undefined; });
@@ -124,34 +216,82 @@ try {
       servers.set(spec, await startServer(spec, redis));
       log(`started ${spec.name}`);
     } catch (error) {
-      const why = (error instanceof Error ? error.message : String(error)).slice(0, 160);
+      const cause = error instanceof Error && error.cause !== undefined ? ` (${String(error.cause)})` : '';
+      const why = (error instanceof Error ? error.message + cause : String(error)).replace(/\s+/g, ' ').slice(0, 240);
       for (const row of rows) if (row.scenario.server === spec) row.skipped = why;
       log(`skipping ${spec.name}: ${why}`);
     }
   }
   const runnable = rows.filter(row => row.skipped === undefined);
-  for (const row of runnable) await measure(row.scenario, servers.get(row.scenario.server)!, warmup, redis);
+  if (warmup > 0) for (const row of runnable) await measure(row, servers.get(row.scenario.server)!, warmup, redis);
   for (let round = 0; round < rounds; round++) {
     // Rotate the order each round so no scenario always runs right after the same neighbour.
-    const offset = round % runnable.length;
+    const offset = runnable.length === 0 ? 0 : round % runnable.length;
     for (const row of [...runnable.slice(offset), ...runnable.slice(0, offset)]) {
-      const sample = await measure(row.scenario, servers.get(row.scenario.server)!, seconds, redis);
+      const sample = await measure(row, servers.get(row.scenario.server)!, seconds, redis);
       row.samples.push(sample);
-      log(`round ${round + 1}/${rounds}  ${row.scenario.name}: ${Math.round(sample.rps)} req/s`);
+      log(`round ${round + 1}/${rounds}  ${row.scenario.name}: ${Math.round(sample.rps)} req/s, ${micros(sample.cpuMicros)} µs/req`);
     }
   }
+  for (const server of servers.values()) await stop(server.pinned);
+  servers.clear();
+
+  // Probes, with the load servers stopped: memory per stored session and JSON's cost per KB.
+  const probes: string[] = [];
+  let json: Record<string, number> | undefined;
+  if (parts.scale && (only === undefined || /memory/i.test(only))) {
+    const lines = [`| runtime | Quickstep Memory engine: heap bytes / session | RSS bytes / session | hand-written Map of objects: heap bytes / session | RSS bytes / session |`, '|---|---:|---:|---:|---:|'];
+    for (const runtime of runtimes) {
+      const quickstep = await probe(runtime, 'memory', 'quickstep', String(PROBE_SESSIONS));
+      const map = await probe(runtime, 'memory', 'map', String(PROBE_SESSIONS));
+      const b = (x: number | undefined): string => (x === undefined ? 'failed' : String(Math.round(x)));
+      lines.push(`| ${runtime.label} | ${b(quickstep?.['heapPerSession'])} | ${b(quickstep?.['rssPerSession'])} | ${b(map?.['heapPerSession'])} | ${b(map?.['rssPerSession'])} |`);
+    }
+    probes.push(`## Memory per stored session (${PROBE_SESSIONS.toLocaleString('en-US')} small sessions)`, '',
+      'Measured in a child process (lib/probe.ts): heapUsed and RSS after a full GC, before and after storing the sessions (`{"n":1}` under a 32-char id, ids included) / their number. Heap is the figure to read; RSS also holds what the GC has not returned to the OS.', '',
+      lines.join('\n'), '');
+  }
+  if (runtimes[0] !== undefined && rows.some(r => r.scenario.section.startsWith('Session size'))) json = await probe(runtimes[0], 'json', String(SESSION_SIZES.at(-1)));
+
   const command = `tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim();
+  // The per-runtime tables first (Node 24's first), then the scale ones.
+  const found = [...new Set(rows.map(r => r.scenario.section))];
+  const sections = [...found.filter(s => !s.includes('(')), ...found.filter(s => s.includes('('))];
+  const body: string[] = [];
+  for (const section of sections) {
+    body.push(`## ${section}`, '', table(rows.filter(r => r.scenario.section === section), rows), '');
+    if (section.startsWith('Session size (')) {
+      const label = section.slice('Session size ('.length, -1);
+      body.push(sizeSummary(rows, label, json), '');
+    }
+  }
+  const summaries = runtimes.map(r => summary(rows, r.label)).filter(Boolean);
+  const head = summaries.length === 0 ? [] : ['## Summary', '',
+    'Ratio to the hand-written baseline by the server\'s CPU per request, by req/s in brackets; higher is better. Node 24 first.', '',
+    summaries.join('\n\n'), ''];
+  const runtimeLine = runtimes.map(r => `${r.label} = node ${r.version}${r.error ? ` (${r.error})` : ''}`).join(', ');
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const report = [
     '# Quickstep benchmark results', '',
-    `- date: ${new Date().toISOString()}; Quickstep commit: ${commit()}`,
+    `- date: ${new Date().toISOString()}; Quickstep commit: ${commit()}; took ${minutes} min`,
     `- command: \`${command}\``,
-    `- node ${process.version}, wrk ${await wrkVersion()}, redis-server ${redis?.version ?? 'not run'}; fastify ${version('fastify')}, @fastify/session ${version('@fastify/session')}, express ${version('express')}, express-session ${version('express-session')}, connect-redis ${version('connect-redis')} (node-redis ${version('redis')}), ioredis ${version('ioredis')}`,
+    `- runtimes: ${runtimeLine}; every Node server runs through tsx ${version('tsx')} on each`,
+    `- wrk ${await wrkVersion()}, redis-server ${redis?.version ?? 'not run'}; fastify ${version('fastify')}, @fastify/session ${version('@fastify/session')}, express ${version('express')}, express-session ${version('express-session')}, connect-redis ${version('connect-redis')} (node-redis ${version('redis')}), hono ${version('hono')}, @hono/node-server ${version('@hono/node-server')}, hono-sessions ${version('hono-sessions')}, ioredis ${version('ioredis')}; Dancer2 ${perlVersion('Dancer2')}, Starman ${perlVersion('Starman')} (${STARMAN_WORKERS} workers), Redis.pm ${perlVersion('Redis')}`,
     `- method: servers on core ${SERVER_CORE}, wrk (-t1 -c50, keep-alive, ${SESSIONS} sessions cycled) on core ${LOAD_CORE}, redis-server on core ${redisCore}; ` +
-      `${rounds} interleaved rounds × ${seconds} s per scenario after a ${warmup} s warm-up; medians (ratio = median of per-round ratios)`,
-    '', table(rows), '',
+      `${rounds} interleaved rounds × ${seconds} s per scenario after ${warmup > 0 ? `a ${warmup} s warm-up` : 'no warm-up'}; medians (ratio = median of per-round ratios). ` +
+      'CPU µs/req = the server process\'s own CPU time (user + system, /proc/<pid>/stat, with its child processes) over the run / requests; ' +
+      'ratio (CPU) = baseline µs / this µs, so above 1.00x means cheaper than the baseline, like ratio (req/s) means faster.',
+    '', ...head, ...body, ...probes,
   ].join('\n');
   process.stdout.write(report);
   writeFileSync(new URL('results.md', import.meta.url), report);
+  const charted = rows.filter(r => r.scenario.chart !== undefined);
+  if (charted.length > 0) {
+    const bars = charted.map(r => ({ ...r.scenario.chart!, ratio: r.skipped === undefined ? ratioOf(r, rows, 'cpu') : undefined }));
+    writeFileSync(new URL('results.svg', import.meta.url), chart(bars,
+      'Quickstep and peers on Node 24, CPU per request vs hand-written',
+      `${new Date().toISOString().slice(0, 10)}, commit ${commit()}, \`${command}\``));
+  }
   if (rows.some(row => row.samples.some(s => s.failures > 0))) process.exitCode = 1;
 } finally {
   for (const server of servers.values()) await stop(server.pinned);

@@ -1,81 +1,168 @@
 /**
  * What the bench measures: the servers (one process each) and the scenarios run against them,
- * each with the baseline its ratio is taken against and the DESIGN §8 target where there is one.
+ * each with the baseline its ratios are taken against and the DESIGN §8 target where there is one.
+ * Every Node server runs once per runtime (Node 24 first, then the machine's Node), and each
+ * runtime's scenarios are divided by the same runtime's baselines. The Perl peer (Dancer2 on
+ * Starman) runs once, divided by the first runtime's baselines. Scale scenarios run on the first
+ * runtime only (the one the figures are quoted for), to keep a full run within ~20 minutes.
  */
+import type { Runtime } from './lib/runtimes.ts';
 
-/** One server process: a file in bench/servers/ (or an absolute path) started with `BENCH_STORE=<store>`. */
+/** One server process. */
 export interface ServerSpec {
   name: string;
+  /** `node`: a TypeScript file in bench/servers/ (or an absolute path) run through tsx on `runtime`; `starman`: a PSGI app there. */
+  kind: 'node' | 'starman';
   file: string;
   store: 'memory' | 'redis' | 'none';
-  /** More environment for the server process (e.g. BENCH_KEYWORDS). */
+  runtime?: Runtime;
+  /** More environment for the server process (BENCH_KEYWORDS, BENCH_SESSION_BYTES, BENCH_PREFILL, ...). */
   env?: Record<string, string>;
+  /** Redis database the server uses, bulk-loaded with `prefill` sessions before it starts. */
+  redisDb?: number;
+  /** Sessions stored before the measured ones (Redis: bulk load by the runner; Memory: BENCH_PREFILL). */
+  prefill?: number;
 }
+
+export type Route = 'untouched' | 'read' | 'write';
 
 /** One wrk target. */
 export interface Scenario {
   name: string;
   server: ServerSpec;
   path: '/hello' | '/read' | '/write';
-  /** Name of the scenario whose req/s this one is divided by; none for a baseline. */
+  /** Name of the scenario this one is divided by; none for a baseline. */
   baseline?: string;
   target?: string;
+  /** The results table it is shown in (`Node 24`, `Session size (Node 24)`, ...). */
+  section: string;
+  /** Drawn in the SVG chart (Node 24 only) as this framework's bar for this route. */
+  chart?: { label: string; route: Route };
 }
 
-const server = (name: string, file: string, store: ServerSpec['store'], env?: Record<string, string>): ServerSpec =>
-  ({ name, file, store, ...(env === undefined ? {} : { env }) });
-const bare = server('bare', 'bare.ts', 'none');
-const handRedis = server('hand-redis', 'hand-redis.ts', 'redis');
-const handMap = server('hand-map', 'hand-map.ts', 'memory');
+/** What a run includes: the main tables (`--part main`), the scale ones (`--part scale`), or both. */
+export interface Parts { main: boolean; scale: boolean }
 
-const BARE = 'bare node:http hello';
-const REDIS_READ = 'hand-written Redis read';
-const REDIS_WRITE = 'hand-written Redis write';
-const MAP_READ = 'hand-written Map read';
-const MAP_WRITE = 'hand-written Map write';
+const PATHS: Record<Route, Scenario['path']> = { untouched: '/hello', read: '/read', write: '/write' };
 
-/** The untouched / read / write trio for a framework on one store, with its baselines. */
-function trio(label: string, spec: ServerSpec, targets?: [string, string, string]): Scenario[] {
-  const [read, write] = spec.store === 'redis' ? [REDIS_READ, REDIS_WRITE] : [MAP_READ, MAP_WRITE];
-  const scenario = (what: string, path: Scenario['path'], baseline: string, target?: string): Scenario =>
-    ({ name: `${label} ${what}`, server: spec, path, baseline, ...(target === undefined ? {} : { target }) });
-  return [
-    scenario('untouched', '/hello', BARE, targets?.[0]),
-    scenario('read', '/read', read, targets?.[1]),
-    scenario('write', '/write', write, targets?.[2]),
-  ];
-}
+/** Sizes of the session-size scenarios, in bytes of session JSON. */
+export const SESSION_SIZES = [100, 10_000, 100_000];
+/** Stored-session counts of the store-size scenarios. */
+export const STORED_COUNTS = [1_000, 1_000_000];
 
-/** Every scenario, baselines first, in the order one round runs them. */
-export const scenarios: Scenario[] = [
-  { name: BARE, server: bare, path: '/hello' },
-  { name: REDIS_READ, server: handRedis, path: '/read' },
-  { name: REDIS_WRITE, server: handRedis, path: '/write' },
-  { name: MAP_READ, server: handMap, path: '/read' },
-  { name: MAP_WRITE, server: handMap, path: '/write' },
-  ...trio('fastify+Redis', server('fastify-redis', 'fastify.ts', 'redis')),
-  ...trio('express+Redis', server('express-redis', 'express.ts', 'redis')),
-  ...trio('Quickstep Memory', server('quickstep-memory', 'quickstep.ts', 'memory'),
-    ['≥0.85x', '≥0.8x', '≥0.8x']),
-  ...trio('Quickstep Redis', server('quickstep-redis', 'quickstep.ts', 'redis'),
-    ['≥0.85x, 0 cmds', '≥0.9x, 1 cmd', '≥0.85x, ≤2 cmds']),
-  // The same app with `keywords: false`: ctx methods only, so Node 20's AsyncLocalStorage hooks
-  // never run; the difference is what the keywords cost.
-  ...trio('Quickstep Memory, keywords off', server('quickstep-memory-ctx', 'quickstep.ts', 'memory', { BENCH_KEYWORDS: 'off' }),
-    ['≥0.85x', '≥0.8x', '≥0.8x']),
-  ...trio('Quickstep Redis, keywords off', server('quickstep-redis-ctx', 'quickstep.ts', 'redis', { BENCH_KEYWORDS: 'off' }),
-    ['≥0.85x, 0 cmds', '≥0.9x, 1 cmd', '≥0.85x, ≤2 cmds']),
-];
+export const sizeLabel = (bytes: number): string => (bytes >= 1000 ? `${bytes / 1000} KB` : `${bytes} B`);
+const countLabel = (count: number): string => count.toLocaleString('en-US');
 
-/**
- * `--compare DIR`: Quickstep's Memory and Redis trios once more, served by the checkout in DIR
- * (e.g. `git worktree add /tmp/before HEAD~3`, with its node_modules), so a change is measured
- * against the code before it in the same run.
- */
-export function comparedScenarios(dir: string, label: string): Scenario[] {
-  const file = `${dir.replace(/\/$/, '')}/bench/servers/quickstep.ts`;
-  return [
-    ...trio(`Quickstep Memory (${label})`, server(`quickstep-memory-${label}`, file, 'memory')),
-    ...trio(`Quickstep Redis (${label})`, server(`quickstep-redis-${label}`, file, 'redis')),
-  ];
+export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { dir: string; label: string }): Scenario[] {
+  const list: Scenario[] = [];
+  const node = (runtime: Runtime, name: string, file: string, store: ServerSpec['store'], more: Partial<ServerSpec> = {}): ServerSpec =>
+    ({ name: `${name} (${runtime.label})`, kind: 'node', file, store, runtime, ...more });
+
+  for (const [index, runtime] of runtimes.entries()) {
+    const L = runtime.label;
+    const first = index === 0;
+    const quoted = runtime.major === 24;
+    const BARE = `${L} bare node:http hello`;
+    const REDIS = { read: `${L} hand-written Redis read`, write: `${L} hand-written Redis write` };
+    const MAP = { read: `${L} hand-written Map read`, write: `${L} hand-written Map write` };
+
+    /** The untouched / read / write trio of one framework on one store, with its baselines. */
+    const trio = (label: string, spec: ServerSpec, section: string, chart: string | undefined, targets?: [string, string, string]): void => {
+      const base = spec.store === 'redis' ? REDIS : MAP;
+      (['untouched', 'read', 'write'] as const).forEach((route, i) => {
+        list.push({
+          name: `${label} ${route}`, server: spec, path: PATHS[route], section,
+          baseline: route === 'untouched' ? BARE : base[route],
+          ...(targets === undefined || !quoted ? {} : { target: targets[i] }),
+          ...(chart === undefined || !quoted ? {} : { chart: { label: chart, route } }),
+        });
+      });
+    };
+    const bare = node(runtime, 'bare', 'bare.ts', 'none');
+    const handRedis = node(runtime, 'hand-redis', 'hand-redis.ts', 'redis');
+    const handMap = node(runtime, 'hand-map', 'hand-map.ts', 'memory');
+    const MEMORY_TARGETS: [string, string, string] = ['≥1.0x', '≥0.9x', '≥0.9x'];
+    const REDIS_TARGETS: [string, string, string] = ['≥1.0x, 0 cmds', '≥0.9x, 1 cmd', '≥0.85x, ≤2 cmds'];
+
+    if (parts.main) {
+      list.push({ name: BARE, server: bare, path: '/hello', section: L });
+      list.push({ name: REDIS.read, server: handRedis, path: '/read', section: L });
+      list.push({ name: REDIS.write, server: handRedis, path: '/write', section: L });
+      list.push({ name: MAP.read, server: handMap, path: '/read', section: L });
+      list.push({ name: MAP.write, server: handMap, path: '/write', section: L });
+    }
+    if (parts.main) {
+      trio(`${L} fastify+Redis`, node(runtime, 'fastify-redis', 'fastify.ts', 'redis'), L, 'fastify');
+      trio(`${L} express+Redis`, node(runtime, 'express-redis', 'express.ts', 'redis'), L, 'express');
+      trio(`${L} Hono+Redis`, node(runtime, 'hono-redis', 'hono.ts', 'redis'), L, 'Hono');
+      if (first) {
+        // The seed's own stack, once: Perl does not depend on the Node runtime.
+        trio('Dancer2+Starman+Redis', { name: 'dancer2-starman', kind: 'starman', file: 'dancer2/app.psgi', store: 'redis' }, L, 'Dancer2');
+      }
+      trio(`${L} Quickstep Memory`, node(runtime, 'quickstep-memory', 'quickstep.ts', 'memory'), L, 'Quickstep Memory', MEMORY_TARGETS);
+      trio(`${L} Quickstep Redis`, node(runtime, 'quickstep-redis', 'quickstep.ts', 'redis'), L, 'Quickstep Redis', REDIS_TARGETS);
+      // The same app with `keywords: false`: ctx methods only, so AsyncLocalStorage never runs;
+      // the difference is what the keywords cost (much more on Node 20 than on Node 24).
+      trio(`${L} Quickstep Memory, keywords off`, node(runtime, 'quickstep-memory-ctx', 'quickstep.ts', 'memory', { env: { BENCH_KEYWORDS: 'off' } }), L, undefined, MEMORY_TARGETS);
+      trio(`${L} Quickstep Redis, keywords off`, node(runtime, 'quickstep-redis-ctx', 'quickstep.ts', 'redis', { env: { BENCH_KEYWORDS: 'off' } }), L, undefined, REDIS_TARGETS);
+      if (compare !== undefined && first) {
+        // `--compare DIR`: Quickstep's trios once more, served by another checkout, so a change is
+        // measured against the code before it in the same run.
+        const file = `${compare.dir.replace(/\/$/, '')}/bench/servers/quickstep.ts`;
+        trio(`${L} Quickstep Memory (${compare.label})`, node(runtime, `quickstep-memory-${compare.label}`, file, 'memory'), L, undefined);
+        trio(`${L} Quickstep Redis (${compare.label})`, node(runtime, `quickstep-redis-${compare.label}`, file, 'redis'), L, undefined);
+      }
+    }
+
+    if (parts.scale && first) {
+      // Session size: the hand-written baselines hold the same sessions, so the ratio says what
+      // Quickstep adds per byte; the size table beside it shows the cost per KB.
+      const section = `Session size (${L})`;
+      for (const bytes of SESSION_SIZES) {
+        const size = sizeLabel(bytes);
+        const env = { BENCH_SESSION_BYTES: String(bytes) };
+        const servers = {
+          'hand-written Map': node(runtime, `hand-map-${size}`, 'hand-map.ts', 'memory', { env }),
+          'hand-written Redis': node(runtime, `hand-redis-${size}`, 'hand-redis.ts', 'redis', { env }),
+          'Quickstep Memory': node(runtime, `quickstep-memory-${size}`, 'quickstep.ts', 'memory', { env }),
+          'Quickstep Redis': node(runtime, `quickstep-redis-${size}`, 'quickstep.ts', 'redis', { env }),
+        };
+        for (const route of ['read', 'write'] as const) {
+          for (const [label, spec] of Object.entries(servers)) {
+            const base = ({ 'Quickstep Memory': 'hand-written Map', 'Quickstep Redis': 'hand-written Redis' } as Record<string, string>)[label];
+            list.push({
+              name: `${L} ${label} ${route}, ${size} session`, server: spec, path: PATHS[route], section,
+              ...(base === undefined ? {} : { baseline: `${L} ${base} ${route}, ${size} session` }),
+            });
+          }
+        }
+      }
+      // Stored sessions: the same app with 1,000 and 1,000,000 other sessions stored; the
+      // 1,000,000 row is divided by the 1,000 row, so flat = 1.00x.
+      const stored = `Stored sessions (${L})`;
+      for (const [engine, store] of [['Memory', 'memory'], ['Redis', 'redis']] as const) {
+        for (const route of ['read', 'write'] as const) {
+          for (const [i, count] of STORED_COUNTS.entries()) {
+            const more: Partial<ServerSpec> = store === 'memory'
+              ? { prefill: count, env: { BENCH_PREFILL: String(count) } }
+              : { prefill: count, redisDb: 1 + i, env: { BENCH_REDIS_DB: String(1 + i) } };
+            const spec = node(runtime, `quickstep-${store}-${count}-stored`, 'quickstep.ts', store, more);
+            const name = (n: number): string => `${L} Quickstep ${engine} ${route}, ${countLabel(n)} stored`;
+            list.push({
+              name: name(count), server: spec, path: PATHS[route], section: stored,
+              ...(i === 0 ? {} : { baseline: name(STORED_COUNTS[0]!), target: '1.00x (flat)' }),
+            });
+          }
+        }
+      }
+    }
+  }
+  // One ServerSpec object per server, shared by its scenarios (the runner starts each once).
+  const specs = new Map<string, ServerSpec>();
+  for (const scenario of list) {
+    const known = specs.get(scenario.server.name);
+    if (known === undefined) specs.set(scenario.server.name, scenario.server);
+    else scenario.server = known;
+  }
+  return list;
 }

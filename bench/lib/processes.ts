@@ -3,7 +3,7 @@
  * run: every child is registered and SIGKILLed on exit, Ctrl-C or a crash.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 const children = new Set<ChildProcess>();
 process.on('exit', () => { for (const child of children) child.kill('SIGKILL'); });
@@ -31,7 +31,7 @@ export function spawnPinned(core: number, command: string, args: string[], env: 
   return { child, output: () => tail };
 }
 
-/** Resolves with the first match of `pattern` in the child's output; rejects if it exits or times out. */
+/** Resolves with the first match of `pattern` in the child's output (stdout or stderr); rejects if it exits or times out. */
 export function waitFor(pinned: Pinned, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     const check = (): void => {
@@ -44,10 +44,12 @@ export function waitFor(pinned: Pinned, pattern: RegExp, timeoutMs = 20_000): Pr
     const finish = (settle: () => void): void => {
       clearTimeout(timer);
       pinned.child.stdout?.off('data', check);
+      pinned.child.stderr?.off('data', check);
       pinned.child.off('exit', onExit);
       settle();
     };
     pinned.child.stdout?.on('data', check);
+    pinned.child.stderr?.on('data', check);
     pinned.child.once('exit', onExit);
     check();
   });
@@ -79,4 +81,20 @@ export function freePort(): Promise<number> {
       probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
     });
   });
+}
+
+/** Resolves once 127.0.0.1:`port` accepts a connection (polled); rejects if the child exits or after `timeoutMs`. */
+export async function waitForPort(pinned: Pinned, port: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>(resolve => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (pinned.child.exitCode !== null || pinned.child.signalCode !== null) throw new Error(`exited before it was ready: ${reason(pinned.output())}`);
+    if (Date.now() > deadline) throw new Error(`not listening after ${timeoutMs} ms: ${reason(pinned.output())}`);
+    await new Promise(resolve => setTimeout(resolve, 100));
+  }
 }

@@ -3,6 +3,8 @@
  * a counter of the commands it has executed (INFO commandstats) so scenarios can report
  * Redis commands per request.
  */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { freePort, spawnPinned, stop, waitFor } from './processes.ts';
 
@@ -19,6 +21,10 @@ export interface BenchRedis {
   version: string;
   /** Commands executed so far, not counting INFO (which this counter itself sends). */
   commands(): Promise<CommandCount>;
+  /** Stores `count` sessions (`prefix` + a random 32-char id -> `json`, 1 day TTL) in database `db`, through `redis-cli --pipe`. */
+  fill(db: number, count: number, prefix: string, json: string): Promise<void>;
+  /** Keys in database `db`. */
+  size(db: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -42,6 +48,35 @@ export async function startRedis(core: number): Promise<BenchRedis> {
         if (/^(eval|evalsha|fcall)(_ro)?$/.test(name)) count.scripts += Number(calls);
       }
       return count;
+    },
+    fill(db, count, prefix, json) {
+      return new Promise((resolve, reject) => {
+        const pipe = spawn('redis-cli', ['-p', String(port), '-n', String(db), '--pipe'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let output = '';
+        pipe.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+        pipe.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+        pipe.once('error', reject);
+        pipe.once('exit', code => (code === 0 ? resolve() : reject(new Error(`redis-cli --pipe exited ${code}: ${output.trim()}`))));
+        const bulk = (text: string): string => `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+        const tail = bulk(json) + bulk('EX') + bulk('86400');
+        let written = 0;
+        // The RESP protocol text of SET <key> <json> EX 86400, in chunks, respecting back-pressure.
+        const write = (): void => {
+          while (written < count) {
+            const lines: string[] = [];
+            for (let i = 0; i < 10_000 && written < count; i++, written++) {
+              lines.push(`*5\r\n$3\r\nSET\r\n${bulk(prefix + randomBytes(24).toString('base64url'))}${tail}`);
+            }
+            if (!pipe.stdin.write(lines.join(''))) { pipe.stdin.once('drain', write); return; }
+          }
+          pipe.stdin.end();
+        };
+        write();
+      });
+    },
+    async size(db) {
+      const line = (await admin.info('keyspace')).split('\n').find(l => l.startsWith(`db${db}:`));
+      return Number(/keys=(\d+)/.exec(line ?? '')?.[1] ?? 0);
     },
     async stop() {
       admin.disconnect();

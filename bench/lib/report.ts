@@ -1,14 +1,22 @@
 /**
- * Turns the samples of every round into the results table: median req/s, median of the
- * per-round ratios to the baseline (rounds are interleaved, so a ratio within one round cancels
- * drift that medians taken apart would not), and Redis commands per request.
+ * Turns the samples of every round into the results tables. Per scenario: the server's CPU time
+ * per request (the headline: it depends far less on what else runs on the machine than req/s),
+ * median req/s with its spread, wrk's p50/p99 latency, and two ratios to the baseline, each the
+ * median of the per-round ratios (rounds are interleaved, so a ratio within one round cancels
+ * drift that medians taken apart would not): by CPU per request (baseline µs / this µs, so
+ * higher is better as with req/s) and by req/s.
  */
 import type { Scenario } from '../scenarios.ts';
 
 /** One measured run of one scenario. */
 export interface Sample {
   rps: number;
+  requests: number;
   failures: number;
+  /** Server process CPU time (user + system, all threads and child processes) / requests, in µs. */
+  cpuMicros: number;
+  p50: number;
+  p99: number;
   /** Redis commands executed during the run / requests; undefined for scenarios without Redis. */
   commandsPerRequest: number | undefined;
   /** Of those, EVAL/EVALSHA/FCALL calls per request (their inner commands are in the total too). */
@@ -24,50 +32,115 @@ export interface Row {
   skipped?: string;
 }
 
-/** Median of a non-empty list; NaN for an empty one. */
+/** Median of a list; NaN for an empty one. */
 export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter(v => !Number.isNaN(v)).sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   if (sorted.length === 0) return Number.NaN;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 const percent = (x: number): string => `${Math.round(x * 100)}%`;
+const ms = (x: number): string => (Number.isNaN(x) ? '—' : x < 10 ? x.toFixed(2) : x.toFixed(1));
+export const micros = (x: number): string => (Number.isNaN(x) ? '—' : x < 100 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US'));
 
-function ratio(row: Row, rows: Row[]): string {
+/** Median per-round ratio to the baseline; `by` picks CPU (base µs / this µs) or req/s (this / base). NaN if none. */
+export function ratioOf(row: Row, rows: Row[], by: 'cpu' | 'rps'): number {
   const base = rows.find(r => r.scenario.name === row.scenario.baseline);
-  if (row.scenario.baseline === undefined) return '1.00x (baseline)';
-  if (base === undefined || base.samples.length === 0) return '—';
-  const ratios = row.samples.map((s, i) => s.rps / (base.samples[i]?.rps ?? Number.NaN));
-  return `${median(ratios).toFixed(2)}x`;
+  if (base === undefined || base.samples.length === 0 || row.samples.length === 0) return Number.NaN;
+  return median(row.samples.map((s, i) => {
+    const b = base.samples[i];
+    if (b === undefined) return Number.NaN;
+    return by === 'cpu' ? b.cpuMicros / s.cpuMicros : s.rps / b.rps;
+  }));
 }
 
-/** The markdown table, one line per scenario. */
-export function table(rows: Row[]): string {
+function ratioText(row: Row, rows: Row[], by: 'cpu' | 'rps'): string {
+  if (row.scenario.baseline === undefined) return by === 'cpu' ? '1.00x (baseline)' : '';
+  const value = ratioOf(row, rows, by);
+  return Number.isNaN(value) ? '—' : `${value.toFixed(2)}x`;
+}
+
+/** The markdown table of some rows, one line per scenario. */
+export function table(rows: Row[], all: Row[] = rows): string {
   const lines = [
-    '| scenario | req/s (median) | spread | ratio | vs | target | Redis cmds/req | server / load core busy |',
-    '|---|---:|---:|---:|---|---|---:|---|',
+    '| scenario | ratio (CPU) | ratio (req/s) | vs | target | CPU µs/req | req/s (median) | spread | p50 ms | p99 ms | Redis cmds/req | server / load core busy |',
+    '|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const row of rows) {
     const { scenario, samples } = row;
     const vs = scenario.baseline ?? '';
     if (row.skipped !== undefined) {
-      lines.push(`| ${scenario.name} | skipped: ${row.skipped.replaceAll('|', '/')} | | | ${vs} | ${scenario.target ?? ''} | | |`);
+      lines.push(`| ${scenario.name} | skipped: ${row.skipped.replaceAll('|', '/')} | | ${vs} | ${scenario.target ?? ''} | | | | | | | |`);
       continue;
     }
     const failures = samples.reduce((sum, s) => sum + s.failures, 0);
-    const all = samples.map(s => s.rps);
-    const middle = median(all);
+    const all_ = samples.map(s => s.rps);
+    const middle = median(all_);
     const rps = Math.round(middle).toLocaleString('en-US');
     // Range over rounds as a share of the median: a wide one means the machine was not quiet.
-    const spread = `±${Math.round(((Math.max(...all) - Math.min(...all)) / 2 / middle) * 100)}%`;
+    const spread = `±${Math.round(((Math.max(...all_) - Math.min(...all_)) / 2 / middle) * 100)}%`;
     const perRequest = samples.flatMap(s => (s.commandsPerRequest === undefined ? [] : [s.commandsPerRequest]));
     const scripts = median(samples.flatMap(s => (s.scriptsPerRequest === undefined ? [] : [s.scriptsPerRequest])));
     const commands = !perRequest.length ? ''
       : `${median(perRequest).toFixed(2)}${scripts >= 0.005 ? ` (incl. ${scripts.toFixed(2)} script calls)` : ''}`;
     const cores = `${percent(median(samples.map(s => s.serverCore)))} / ${percent(median(samples.map(s => s.loadCore)))}`;
     const note = failures ? ` (${failures} failed responses!)` : '';
-    lines.push(`| ${scenario.name} | ${rps}${note} | ${spread} | ${ratio(row, rows)} | ${vs} | ${scenario.target ?? ''} | ${commands} | ${cores} |`);
+    lines.push(`| ${scenario.name} | ${ratioText(row, all, 'cpu')} | ${ratioText(row, all, 'rps')} | ${vs} | ${scenario.target ?? ''} | ` +
+      `${micros(median(samples.map(s => s.cpuMicros)))} | ${rps}${note} | ${spread} | ${ms(median(samples.map(s => s.p50)))} | ` +
+      `${ms(median(samples.map(s => s.p99)))} | ${commands} | ${cores} |`);
   }
   return lines.join('\n');
+}
+
+/** Median CPU µs per request of the scenario named `name`; NaN if it did not run. */
+export function cpuOf(rows: Row[], name: string): number {
+  const row = rows.find(r => r.scenario.name === name);
+  return row === undefined || row.skipped !== undefined ? Number.NaN : median(row.samples.map(s => s.cpuMicros));
+}
+
+/**
+ * The short table a README quotes, for one runtime: one line per route, one column per
+ * framework, the ratio by CPU per request with the one by req/s in brackets. Cells whose
+ * scenario did not run (filtered out, skipped) are left empty or say "skipped".
+ */
+export function summary(rows: Row[], label: string): string {
+  const columns: Array<[string, (store: 'Memory' | 'Redis') => string | undefined]> = [
+    ['Quickstep', store => `${label} Quickstep ${store}`],
+    ['Quickstep, `keywords: false`', store => `${label} Quickstep ${store}, keywords off`],
+    ['fastify 5 + @fastify/session', store => (store === 'Redis' ? `${label} fastify+Redis` : undefined)],
+    ['express 5 + express-session', store => (store === 'Redis' ? `${label} express+Redis` : undefined)],
+    ['Hono 4 + hono-sessions', store => (store === 'Redis' ? `${label} Hono+Redis` : undefined)],
+    ['Dancer2 + Starman (seed)', store => (store === 'Redis' ? 'Dancer2+Starman+Redis' : undefined)],
+  ];
+  const lines: Array<[string, 'Memory' | 'Redis', string]> = [
+    ['never touches the session (vs bare node:http hello)', 'Redis', 'untouched'],
+    ['Redis session read (vs hand-written node:http + ioredis)', 'Redis', 'read'],
+    ['Redis session write (same)', 'Redis', 'write'],
+    ['Memory session read (vs hand-written Map)', 'Memory', 'read'],
+    ['Memory session write (same)', 'Memory', 'write'],
+  ];
+  const cell = (name: string | undefined): string => {
+    // Only this runtime's table: the Perl peer is in the first runtime's section alone.
+    const row = name === undefined ? undefined : rows.find(r => r.scenario.name === name && r.scenario.section === label);
+    if (row === undefined) return '';
+    if (row.skipped !== undefined) return 'skipped';
+    const cpu = ratioOf(row, rows, 'cpu');
+    const rps = ratioOf(row, rows, 'rps');
+    return Number.isNaN(cpu) ? '—' : `${cpu.toFixed(2)}x (${rps.toFixed(2)}x)`;
+  };
+  const nameOf = (column: (store: 'Memory' | 'Redis') => string | undefined, store: 'Memory' | 'Redis', route: string): string | undefined => {
+    const base = column(store);
+    return base === undefined ? undefined : `${base} ${route}`;
+  };
+  const used = columns.filter(([, column]) => lines.some(([, store, route]) => cell(nameOf(column, store, route)) !== ''));
+  if (used.length === 0) return '';
+  return [
+    `| ${label}: route | ${used.map(([title]) => title).join(' | ')} |`,
+    `|---|${used.map(() => '---:|').join('')}`,
+    ...lines.map(([title, store, route]) => {
+      const cells = used.map(([, column]) => cell(nameOf(column, store, route)));
+      return `| ${title} | ${cells.join(' | ')} |`;
+    }),
+  ].join('\n');
 }

@@ -1,5 +1,6 @@
 /**
- * One wrk run: keep-alive, one thread, 50 connections, pinned to the load core. With cookies,
+ * One wrk run: keep-alive, one thread, 50 connections, pinned to the load core, with latency
+ * percentiles (`--latency`). With cookies,
  * bench/wrk/cookies.lua cycles through one prebuilt request per session, so every session is
  * used and a server cannot win by caching a single one.
  */
@@ -16,12 +17,23 @@ export interface WrkResult {
   rps: number;
   /** Non-2xx responses plus socket errors: any is a broken scenario, not a slow one. */
   failures: number;
+  /** Latency percentiles from `--latency`, in milliseconds (NaN if wrk printed none). */
+  p50: number;
+  p99: number;
+}
+
+/** wrk prints durations as 850.00us, 1.23ms, 2.01s or 1.00m. */
+function milliseconds(text: string | undefined): number {
+  const match = /^([\d.]+)(us|ms|s|m)$/.exec(text ?? '');
+  if (!match) return Number.NaN;
+  const scale = { us: 0.001, ms: 1, s: 1000, m: 60_000 }[match[2] as 'us' | 'ms' | 's' | 'm'];
+  return Number(match[1]) * scale;
 }
 
 /** Runs wrk against `url` for `seconds` on `core`, sending one of `cookies` with each request. */
 export async function wrk(url: string, seconds: number, core: number, cookies: string[]): Promise<WrkResult> {
   const { stdout } = await run('taskset', [
-    '-c', String(core), 'wrk', '-t1', '-c50', `-d${seconds}s`, '-s', script, url,
+    '-c', String(core), 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', '-s', script, url,
   ], { env: { ...process.env, BENCH_COOKIES: cookies.join('\n') }, timeout: (seconds + 30) * 1000 });
   const number = (pattern: RegExp): number => Number(pattern.exec(stdout)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
@@ -30,6 +42,8 @@ export async function wrk(url: string, seconds: number, core: number, cookies: s
     requests: number(/(\d+) requests in/),
     rps: number(/Requests\/sec:\s+([\d.]+)/),
     failures: number(/Non-2xx or 3xx responses: (\d+)/) + socketErrors,
+    p50: milliseconds(/^\s+50%\s+(\S+)$/m.exec(stdout)?.[1]),
+    p99: milliseconds(/^\s+99%\s+(\S+)$/m.exec(stdout)?.[1]),
   };
 }
 

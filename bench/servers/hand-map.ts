@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseCookie } from 'cookie';
-import { announce } from './harness.ts';
+import { announce, sessionPad } from './harness.ts';
 
-interface Data { n?: number }
+interface Data { n?: number; pad?: string }
+const PAD = sessionPad();
 const sessions = new Map<string, Data>();
 
 function send(res: ServerResponse, body: string, status = 200): void {
@@ -31,6 +32,7 @@ const server = createServer((req, res) => {
       res.setHeader('set-cookie', `sid=${sid}; Path=/; HttpOnly; SameSite=Lax`);
     }
     data.n = (data.n ?? 0) + 1;
+    if (PAD !== undefined && data.pad === undefined) data.pad = PAD;
     return send(res, 'ok');
   }
   send(res, 'not found', 404);

@@ -9,9 +9,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { parseCookie } from 'cookie';
 import { Redis } from 'ioredis';
-import { announce, redisPort, SESSION_TTL } from './harness.ts';
+import { announce, redisPort, sessionPad, SESSION_TTL } from './harness.ts';
 
-interface Data { n?: number }
+interface Data { n?: number; pad?: string }
+const PAD = sessionPad();
 const redis = new Redis({ host: '127.0.0.1', port: redisPort(), enableAutoPipelining: true });
 
 function send(res: ServerResponse, body: string, status = 200): void {
@@ -36,6 +37,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       res.setHeader('set-cookie', `sid=${id}; Path=/; HttpOnly; SameSite=Lax`);
     }
     data.n = (data.n ?? 0) + 1;
+    if (PAD !== undefined && data.pad === undefined) data.pad = PAD;
     await redis.set(`sess:${id}`, JSON.stringify(data), 'EX', SESSION_TTL);
     return send(res, 'ok');
   }

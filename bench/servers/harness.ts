@@ -24,3 +24,12 @@ export function announce(port: number): void {
 
 /** Seconds a bench session lives; long enough that nothing expires during a run. */
 export const SESSION_TTL = 86_400;
+
+/**
+ * The filler that makes a session about `BENCH_SESSION_BYTES` long as JSON (`{"n":1,"pad":"…"}`),
+ * stored under key `pad` by the first write; undefined when unset (the usual tiny session).
+ */
+export function sessionPad(): string | undefined {
+  const bytes = Number(process.env['BENCH_SESSION_BYTES'] ?? 0);
+  return bytes > 0 ? 'x'.repeat(Math.max(0, bytes - '{"n":1,"pad":""}'.length)) : undefined;
+}

@@ -1,20 +1,40 @@
 /**
  * Quickstep with the same three routes as its peers, on the engine named by `BENCH_STORE`; with
  * `BENCH_KEYWORDS=off` the app sets `keywords: false` (the routes use ctx methods either way).
+ *
+ * Scale scenarios: `BENCH_SESSION_BYTES` makes each session about that long (a `pad` key set by
+ * the first write); `BENCH_REDIS_DB` picks the Redis database (the runner pre-fills it);
+ * `BENCH_PREFILL=N` fills a Memory engine with N one-key sessions before listening, through the
+ * public API only (a `MemoryEngine` flushed with new-session changes, given to `createApp`).
  */
-import { createApp } from 'quickstep';
-import { announce, redisPort, storeKind } from './harness.ts';
+import { randomBytes } from 'node:crypto';
+import { createApp, MemoryEngine, type SessionChange } from 'quickstep';
+import { announce, redisPort, sessionPad, SESSION_TTL, storeKind } from './harness.ts';
 
 const keywords = process.env['BENCH_KEYWORDS'] !== 'off';
-const app = createApp(storeKind() === 'redis'
-  ? { log: 'error', environment: 'production', keywords, session: 'Redis', engines: { session: { Redis: { server: `127.0.0.1:${redisPort()}` } } } }
-  : { log: 'error', environment: 'production', keywords, session: 'Memory' });
+const prefill = Number(process.env['BENCH_PREFILL'] ?? 0);
+const PAD = sessionPad();
+
+async function filledMemoryEngine(count: number): Promise<MemoryEngine> {
+  const engine = new MemoryEngine({ max_sessions: count + 100_000 }, SESSION_TTL);
+  const change: SessionChange = { isNew: true, cleared: false, set: new Map([['n', '1']]), deleted: new Set(), incremented: new Map(), pushed: new Map() };
+  for (let i = 0; i < count; i++) await engine.flush(randomBytes(24).toString('base64url'), change, SESSION_TTL);
+  return engine;
+}
+
+const app = storeKind() === 'redis'
+  ? createApp({
+    log: 'error', environment: 'production', keywords, session: 'Redis',
+    engines: { session: { Redis: { server: `127.0.0.1:${redisPort()}`, database: Number(process.env['BENCH_REDIS_DB'] ?? 0) } } },
+  })
+  : createApp({ log: 'error', environment: 'production', keywords, session: 'Memory' }, prefill > 0 ? { sessionEngine: await filledMemoryEngine(prefill) } : {});
 
 app.get('/hello', () => 'hello');
 app.get('/read', async ctx => String((await ctx.session('n')) ?? 0));
 app.get('/write', async ctx => {
   const session = await ctx.session();
   session.increment('n');
+  if (PAD !== undefined && !session.has('pad')) session.set('pad', PAD);
   return 'ok';
 });
 
