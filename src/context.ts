@@ -1,32 +1,30 @@
 /**
- * The per-request Context: what came in (method, path, query, params, headers, cookies, body),
- * what goes out (status, headers, cookies, body) and the lazy session. Every keyword of the DSL
- * is a method here too, for users who prefer `ctx.session('user')` to `session('user')`.
+ * The per-request Context: what came in (RequestData, request-data.ts), what goes out (status,
+ * headers, cookies, body), the lazy session and the control-flow keywords. Every keyword of the
+ * DSL is a method here too, for users who prefer `ctx.session('user')` to `session('user')`.
  *
  * Everything that costs work (query, cookies, body, session) is built on first use only.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { parse as parseCookies, serialize as serializeCookie, type SerializeOptions } from 'cookie';
-import { readBody } from './body.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serialize as serializeCookie, type SerializeOptions } from 'cookie';
 import type { Settings } from './config.ts';
 import type { Hooks } from './hooks.ts';
 import type { Log, LogEvent } from './logger.ts';
 import { Forward, Halt, HttpError, OutsideRequestError, Pass } from './errors.ts';
 import { checkHeader, locationHeader } from './header-check.ts';
+import { RequestData } from './request-data.ts';
 import type { AnyParams } from './route-params.ts';
-
-/** What the control-flow keywords throw. */
-export type Signal = Halt | Pass | Forward | HttpError;
 import type { SessionFactory } from './session/factory.ts';
 import { RequestSession, type SessionEvent } from './session/request-session.ts';
 import type { FlashKey, FlashValue, PushItem, Session, SessionKey, SessionValue } from './session/session.ts';
 import { FLASH_PREFIX } from './session/session-meta.ts';
-import { parseUrlencoded, type UrlencodedValues } from './urlencoded.ts';
 import { fileBody, type FileBody, type SendFileOptions } from './send-file.ts';
-import { isMultipart, readMultipart, type MultipartForm, type Upload } from './upload.ts';
 import type { TemplateOptions, Views } from './views/views.ts';
+
+/** What the control-flow keywords throw. */
+export type Signal = Halt | Pass | Forward | HttpError;
 
 /** The Context of the request being handled, for the keyword functions. */
 export const currentContext = new AsyncLocalStorage<Context>();
@@ -49,22 +47,7 @@ export interface RequestServices {
   readonly hooks: Hooks;
 }
 
-export class Context<Params extends object = AnyParams> {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  readonly settings: Settings;
-  /** The request method; `forward()` may change it. */
-  method: string;
-  /** The URL path, as sent (still percent-encoded); `forward()` may change it. */
-  path: string;
-  /**
-   * The route's params (`:name`), decoded, on a null-prototype object: `ctx.params.id`, typed
-   * from the pattern. Set when a route matches; an absent optional param is missing.
-   */
-  params: Params = EMPTY as Params;
-  /** Captures of `*` and `**` in the route, decoded. */
-  splat: string[] = [];
-
+export class Context<Params extends object = AnyParams> extends RequestData<Params> {
   /** Response state; the app writes it out after the session is committed. */
   responseStatus = 200;
   readonly responseHeaders: Record<string, string | string[]> = Object.create(null);
@@ -77,63 +60,13 @@ export class Context<Params extends object = AnyParams> {
   /** How many times forward() re-dispatched this request (a loop is cut off). */
   forwards = 0;
 
-  #search: string;
   readonly #services: RequestServices;
-  #query: UrlencodedValues | undefined;
-  #cookies: Record<string, string | undefined> | undefined;
-  #body: Promise<unknown> | undefined;
-  /** The body once read before the route (see preloadBody), for the synchronous param(). */
-  #settledBody: { value: unknown } | { error: unknown } | undefined;
   #session: RequestSession | undefined;
-  #form: Promise<MultipartForm> | undefined;
-  #vars: Record<string, unknown> | undefined;
 
   /** Use App.handle: `services` are the app's parts a request uses, shared by its requests. */
   constructor(req: IncomingMessage, res: ServerResponse, services: RequestServices) {
-    this.req = req;
-    this.res = res;
+    super(req, res, services.settings);
     this.#services = services;
-    this.settings = services.settings;
-    this.method = req.method ?? 'GET';
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    this.path = q === -1 ? url : url.slice(0, q);
-    this.#search = q === -1 ? '' : url.slice(q + 1);
-  }
-
-  get headers(): IncomingHttpHeaders {
-    return this.req.headers;
-  }
-
-  /** The query string; a key given twice is an array. Malformed encoding is a 400. */
-  get query(): UrlencodedValues {
-    return (this.#query ??= parseUrlencoded(this.#search, 'query string'));
-  }
-
-  /** Request cookies, parsed leniently (bad pairs skipped, first value wins). */
-  get cookies(): Record<string, string | undefined> {
-    return (this.#cookies ??= parseCookies(this.req.headers.cookie ?? ''));
-  }
-
-  /** The parsed body (see body.ts; for multipart/form-data, the fields: upload.ts), read once on first call. */
-  body<T = any>(): Promise<T> {
-    return (this.#body ??= isMultipart(this.req) ? this.#multipart().then(form => form.fields) : readBody(this.req, this.settings.max_body_size)) as Promise<T>;
-  }
-
-  // Views and files (views/views.ts, send-file.ts, upload.ts).
-
-  /** The file(s) uploaded in the multipart field `name`: one, an array when several, or undefined. */
-  upload(name: string): Promise<Upload | Upload[] | undefined> {
-    if (!isMultipart(this.req)) return Promise.resolve(undefined);
-    return this.#multipart().then(form => {
-      const files = form.files[name];
-      return files === undefined ? undefined : files.length === 1 ? files[0] : files;
-    });
-  }
-
-  #multipart(): Promise<MultipartForm> {
-    const { max_body_size, max_file_size, max_files } = this.settings;
-    return (this.#form ??= readMultipart(this.req, this.res, { maxBodySize: max_body_size, maxFileSize: max_file_size, maxFiles: max_files }));
   }
 
   /** Renders `views/<name>` inside the layout: `return template('index', { user })`. */
@@ -151,85 +84,6 @@ export class Context<Params extends object = AnyParams> {
   /** The session if the request has one (a cookie the store knows), without creating one. */
   findSession(): Promise<Session | undefined> {
     return this.#requestSession().find();
-  }
-
-  /**
-   * Reads a form or JSON body before the route runs, so that `param()` and `bodyParameters()`
-   * can be synchronous, as Dancer2's are. Undefined (no work at all) for a request without such a
-   * body. A body that fails to parse is kept as its error: only a route that asks for it fails.
-   */
-  preloadBody(): Promise<void> | undefined {
-    if (!hasParameterBody(this.req)) return undefined;
-    return this.body().then(
-      value => void (this.#settledBody = { value }),
-      error => void (this.#settledBody = { error }),
-    );
-  }
-
-  /** One parameter, as Dancer2's `param`: route params first, then the body, then the query. */
-  param(name: string): string | string[] | undefined {
-    const fromRoute = (this.params as AnyParams)[name];
-    if (fromRoute !== undefined) return fromRoute;
-    const body = this.bodyParameters();
-    if (Object.hasOwn(body, name)) return body[name] as string | string[];
-    return this.query[name];
-  }
-
-  /** Every parameter merged: the query, then the body over it, then the route's params over both. */
-  parameters(): Record<string, unknown> {
-    return Object.assign(Object.create(null), this.query, this.bodyParameters(), this.params);
-  }
-
-  /** The route's params only (the same object as `ctx.params`). */
-  routeParameters(): Params {
-    return this.params;
-  }
-
-  /** The query string's params only; a key given twice is an array. */
-  queryParameters(): UrlencodedValues {
-    return this.query;
-  }
-
-  /**
-   * The form or JSON object body's params only (read before the route); `{}` for no body or a
-   * body of another type. A body that could not be parsed throws its 400 here.
-   */
-  bodyParameters(): Record<string, unknown> {
-    const settled = this.#settledBody;
-    if (settled === undefined) return EMPTY;
-    if ('error' in settled) throw settled.error;
-    const value = settled.value;
-    return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array) ? (value as Record<string, unknown>) : EMPTY;
-  }
-
-  /**
-   * The per-request stash shared by hooks, the route and templates (Dancer2's `var`, which is a
-   * reserved word here): `vars()` all of it, `vars(name)` one value, `vars(name, value)` sets one.
-   */
-  vars(): Record<string, unknown>;
-  vars(name: string): unknown;
-  vars(name: string, value: unknown): void;
-  vars(...args: [name?: string, value?: unknown]): unknown {
-    const stash = (this.#vars ??= Object.create(null) as Record<string, unknown>);
-    if (args.length === 0) return stash;
-    if (args.length === 1) return stash[args[0]!];
-    stash[args[0]!] = args[1];
-    return undefined;
-  }
-
-  /** This request (the Context itself): method, path, query, headers, cookies, body(). */
-  request(): this {
-    return this;
-  }
-
-  /** One setting of the app: `setting('environment')`. */
-  setting<K extends keyof Settings>(name: K): Settings[K] {
-    return this.settings[name];
-  }
-
-  /** All settings of the app. */
-  config(): Settings {
-    return this.settings;
   }
 
   /**
@@ -264,18 +118,6 @@ export class Context<Params extends object = AnyParams> {
     if (value === undefined) return this.responseHeaders[name.toLowerCase()];
     this.header(name, value);
     return undefined;
-  }
-
-  /**
-   * An absolute URL for `path` on this server, from the request's Host (and `https` when the
-   * connection is TLS): `uriFor('/users', { page: 2 })` -> `http://example.com/users?page=2`.
-   */
-  uriFor(path: string, query?: Record<string, string | number | boolean>): string {
-    const secure = (this.req.socket as { encrypted?: boolean }).encrypted === true;
-    const host = this.req.headers.host ?? `${this.req.socket.localAddress}:${this.req.socket.localPort}`;
-    const url = new URL(path.startsWith('/') ? path : `/${path}`, `${secure ? 'https' : 'http'}://${host}`);
-    if (query) for (const [key, value] of Object.entries(query)) url.searchParams.append(key, String(value));
-    return url.href;
   }
 
   /**
@@ -419,20 +261,6 @@ export class Context<Params extends object = AnyParams> {
     return signal;
   }
 
-  /**
-   * Points this request at another path (and method) for `forward()`; the pipeline routes it
-   * again. The query string of `target`, if any, replaces the old one.
-   */
-  retarget(target: string, method: string | undefined): void {
-    const q = target.indexOf('?');
-    this.path = q === -1 ? target : target.slice(0, q);
-    if (q !== -1) {
-      this.#search = target.slice(q + 1);
-      this.#query = undefined;
-    }
-    if (method !== undefined) this.method = method.toUpperCase();
-  }
-
   #requestSession(): RequestSession {
     if (this.#session) return this.#session;
     const { sessions: factory, hooks } = this.#services;
@@ -441,19 +269,8 @@ export class Context<Params extends object = AnyParams> {
   }
 }
 
-const EMPTY: Record<string, any> = Object.freeze(Object.create(null));
-
 const CONTENT_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8', json: 'application/json; charset=utf-8', text: 'text/plain; charset=utf-8',
   xml: 'application/xml; charset=utf-8', css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8',
   csv: 'text/csv; charset=utf-8', svg: 'image/svg+xml', bin: 'application/octet-stream',
 };
-
-/** Whether the request carries a body that param() reads: JSON or a urlencoded form. */
-function hasParameterBody(req: IncomingMessage): boolean {
-  const headers = req.headers;
-  if (headers['content-length'] === undefined && headers['transfer-encoding'] === undefined) return false;
-  const type = headers['content-type'];
-  if (type === undefined) return false;
-  return type.startsWith('application/x-www-form-urlencoded') || type.startsWith('application/json') || /^[^;]*\+json/.test(type);
-}
