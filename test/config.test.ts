@@ -2,6 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
+import { MemoryEngine } from '../src/session/engines/memory.ts';
+import { registerSessionEngine } from '../src/session/engine-registry.ts';
 import * as assert from 'uvu/assert';
 import { loadConfig, readSettings } from '../src/config.ts';
 import { ConfigError } from '../src/errors.ts';
@@ -322,6 +324,13 @@ code('errors :: the label can be chosen', () => {
 
 code('values :: no ${VAR} interpolation in code', () => {
   assert.is(readSettings({ host: '${HOST:-x}' }).host, '${HOST:-x}');
+});
+
+code('registerSessionEngine :: a built-in name (any case) cannot be taken over; a new name is chosen by config', () => {
+  const definition = { options: {}, create: () => new MemoryEngine({ max_sessions: 10 }, 60) };
+  assert.throws(() => registerSessionEngine('redis', definition), (e: Error) => e instanceof TypeError && /Redis is a built-in session engine/.test(e.message));
+  registerSessionEngine('Scratch', definition);
+  assert.is(readSettings({ session: 'scratch' }).session.engineName, 'Scratch');
 });
 
 code.run();

@@ -7,33 +7,19 @@ import { ConfigError } from '../errors.ts';
 import { readOptions } from '../schema.ts';
 import type { TemplateEngineDefinition, TemplateSettings } from './engine.ts';
 import { etaEngine } from './eta.ts';
+import { NamedRegistry } from '../named-registry.ts';
 
-const BUILT_IN: Readonly<Record<string, TemplateEngineDefinition<any>>> = {
-  Eta: etaEngine,
-};
+/** The template engines that ship with Quickstep; `registerTemplateEngine` adds others. */
+const engines = new NamedRegistry<TemplateEngineDefinition<any>>('template engine', { Eta: etaEngine });
 
-const added = new Map<string, TemplateEngineDefinition<any>>();
-
-/**
- * Makes a template engine available under `name` in config.yml (`template: <name>`). A built-in
- * name cannot be taken over: that would change what an existing config means without saying so.
- */
+/** Makes a template engine available under `name` in config.yml (`template: <name>`). */
 export function registerTemplateEngine<Options extends object>(name: string, definition: TemplateEngineDefinition<Options>): void {
-  const clash = findTemplateEngine(name);
-  if (clash && Object.hasOwn(BUILT_IN, clash.name)) {
-    throw new TypeError(`registerTemplateEngine("${name}"): ${clash.name} is a built-in template engine; register yours under another name`);
-  }
-  if (clash) added.delete(clash.name);
-  added.set(name, definition);
+  engines.register(name, definition, 'registerTemplateEngine');
 }
 
 /** The engine known as `name`, matched without regard to case (`eta` = `Eta`). */
 export function findTemplateEngine(name: string): { name: string; definition: TemplateEngineDefinition<any> } | undefined {
-  const wanted = name.toLowerCase();
-  for (const [known, definition] of [...Object.entries(BUILT_IN), ...added]) {
-    if (known.toLowerCase() === wanted) return { name: known, definition };
-  }
-  return undefined;
+  return engines.find(name);
 }
 
 /**
@@ -43,7 +29,7 @@ export function findTemplateEngine(name: string): { name: string; definition: Te
 export function readTemplateSettings(chosen: string, blocks: Record<string, unknown>, file: string): TemplateSettings {
   const found = findTemplateEngine(chosen);
   if (!found) {
-    const names = [...Object.keys(BUILT_IN), ...added.keys()].join(', ');
+    const names = engines.names().join(', ');
     throw new ConfigError(file, 'template', `a known template engine (one of: ${names}; add others with registerTemplateEngine)`, chosen);
   }
   let options: object | undefined;
