@@ -1,8 +1,9 @@
 /**
  * The Redis engine's settings under `engines.session.Redis`, their cross-key rules, and the
- * ioredis client they describe. The engine itself (redis.ts) only sees a ready-made client.
+ * ioredis options they describe (the client itself is made in redis-client.ts, which alone loads
+ * ioredis). Nothing here loads ioredis: config.yml's Redis block is checked on every start.
  */
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { ConfigError } from '../../errors.ts';
 import { integer, list, matching, string, type Specs } from '../../schema.ts';
 import { FLUSH_SCRIPT, MOVE_OUT_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT } from './redis-scripts.ts';
@@ -187,11 +188,4 @@ export function clusterClientOptions(options: RedisEngineOptions): ClusterOption
 /** A write refused by a replica (Redis's error code READONLY, the reply's first word). */
 function isReadOnlyError(error: Error): boolean {
   return error.message.startsWith('READONLY');
-}
-
-/** A client for the options: Redis.Cluster for `cluster`, else one Redis (direct or sentinel). */
-export function createClient(options: RedisEngineOptions): Redis | Cluster {
-  if (options.cluster) return new Cluster(options.cluster.map(parseAddress), clusterClientOptions(options));
-  if (options.url) return new Redis(options.url, redisClientOptions(options));
-  return new Redis(redisClientOptions(options));
 }

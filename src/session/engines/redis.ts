@@ -12,10 +12,10 @@
  * the session fails with SessionStoreError (503) within `command_timeout`, nothing is queued for
  * later, one line is logged per outage, and sessions work again as soon as Redis is back.
  */
-import { Cluster, ReplyError, type Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { SessionStoreError, SessionTooLargeError } from '../../errors.ts';
 import { type EngineContext, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
-import { createClient, describeTarget, type RedisEngineOptions } from './redis-options.ts';
+import { describeTarget, type RedisEngineOptions } from './redis-options.ts';
 import { FORWARD_SECONDS } from './redis-scripts.ts';
 
 /** The scripts registered on the client (redis-options.ts), as ioredis exposes them. */
@@ -28,6 +28,8 @@ interface SessionScripts {
   sessionRead(key: string, sessionDuration: number): Promise<string | null>;
 }
 type Client = (Redis | Cluster) & SessionScripts;
+/** redis-client.ts, the one module that loads ioredis: imported on the first connection. */
+type ClientModule = typeof import('./redis-client.ts');
 /** What the flush script answers (see FLUSH_SCRIPT). */
 type FlushAnswer = number | string | [number, number];
 
@@ -41,6 +43,10 @@ export class RedisEngine implements SessionEngine {
   readonly #context: EngineContext;
   readonly #prefix: string;
   #client: Client | undefined;
+  /** ioredis, through redis-client.ts, once the first session use loaded it. */
+  #clientModule: ClientModule | undefined;
+  #loadingClient: Promise<Client> | undefined;
+  readonly #isCluster: boolean;
   /** The wait for 'ready' that concurrent requests share while (re)connecting. */
   #connecting: Promise<Client> | undefined;
   /** Redis is known to be unreachable: fail at once instead of waiting, log once. */
@@ -53,6 +59,7 @@ export class RedisEngine implements SessionEngine {
     this.#options = options;
     this.#context = context;
     this.#prefix = options.key_prefix;
+    this.#isCluster = options.cluster !== undefined;
   }
 
   async retrieve(id: string): Promise<SessionRecord | undefined> {
@@ -149,7 +156,7 @@ export class RedisEngine implements SessionEngine {
     const newKey = this.#prefix + newId;
     let result: number | string | null;
     try {
-      if (client instanceof Cluster) {
+      if (this.#isCluster) {
         // The two keys hash to different slots, where no one script can go: see MOVE_OUT_SCRIPT.
         const json = await client.sessionMoveOut(oldKey, newKey, FORWARD_SECONDS);
         result = json === null ? 0 : await client.set(newKey, json, 'EX', this.#context.sessionDuration, 'NX');
@@ -167,7 +174,7 @@ export class RedisEngine implements SessionEngine {
   async *sessions(): AsyncIterable<string> {
     const client = await this.#connect();
     const pattern = this.#prefix.replace(/[*?[\]\\]/g, '\\$&') + '*';
-    const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+    const nodes = this.#isCluster ? (client as Cluster).nodes('master') : [client];
     for (const node of nodes) {
       let cursor = '0';
       do {
@@ -196,7 +203,8 @@ export class RedisEngine implements SessionEngine {
   /** The client once it is ready: opened on first use, waited for within command_timeout. */
   #connect(): Promise<Client> {
     if (this.#closed) return Promise.reject(new SessionStoreError('The Redis session engine is closed'));
-    const client = (this.#client ??= this.#open());
+    if (this.#client === undefined) return (this.#loadingClient ??= this.#loadClient());
+    const client = this.#client;
     if (client.status === 'ready') return Promise.resolve(client);
     if (this.#down && client.status !== 'wait') {
       return Promise.reject(new SessionStoreError(`${describeTarget(this.#options)} is unreachable`, { cause: this.#lastError }));
@@ -220,8 +228,21 @@ export class RedisEngine implements SessionEngine {
     }));
   }
 
-  #open(): Client {
-    const client = createClient(this.#options) as Client;
+  /** Loads ioredis (the first session use only), makes the client, then connects as usual. */
+  async #loadClient(): Promise<Client> {
+    try {
+      this.#clientModule ??= await import('./redis-client.ts');
+    } catch (error) {
+      this.#loadingClient = undefined;
+      throw new SessionStoreError('The Redis client (ioredis) could not be loaded', { cause: error });
+    }
+    this.#client ??= this.#open(this.#clientModule);
+    this.#loadingClient = undefined;
+    return this.#connect();
+  }
+
+  #open(module: ClientModule): Client {
+    const client = module.createClient(this.#options) as Client;
     // Without a listener ioredis would print every reconnect failure; the outage is logged once.
     client.on('error', error => this.#outage(error));
     client.on('ready', () => this.#recovered());
@@ -231,7 +252,7 @@ export class RedisEngine implements SessionEngine {
   /** Wraps a command failure; a failure of the connection (not a Redis error reply) is an outage. */
   #failure(action: string, error: unknown): SessionStoreError {
     if (error instanceof SessionStoreError) return error;
-    if (!(error instanceof ReplyError)) this.#outage(error);
+    if (!(this.#clientModule && error instanceof this.#clientModule.ReplyError)) this.#outage(error);
     return new SessionStoreError(`The Redis session store could not ${action} the session`, { cause: error });
   }
 
