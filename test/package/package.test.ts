@@ -4,7 +4,7 @@
  * loader, no tsconfig of ours and no test runner. Runs under the node that runs the suite, so
  * .ci/run's Node 24 pass covers Node 24.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, sep } from 'node:path';
@@ -163,7 +163,7 @@ async function sessionRoundTrip(ctx: { project: string }, args: string[]): Promi
 }
 
 /** Retries until the app listens; fails with its output if it exits first or stays down for 15 s. */
-async function fetchWhenUp(url: string, child: ReturnType<typeof execFile>, output: () => string): Promise<Response> {
+async function fetchWhenUp(url: string, child: ChildProcess, output: () => string): Promise<Response> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null) assert.unreachable(`the app exited with ${child.exitCode}: ${output()}`);
@@ -215,6 +215,59 @@ test('(c) the engine contract runs under node:test; an undeclared capability is 
   assert.match(tested.stdout, /changeId :: data moves to the new id.* # SKIP the engine does not declare the changeId capability/);
   const passed = Number(/^# pass (\d+)$/m.exec(tested.stdout)?.[1]);
   assert.ok(passed >= 10, `${passed} contract tests passed`);
+});
+
+test('quickstep new :: from the packed tarball, a new app that npm install && npm start serves and npm test passes', async ctx => {
+  const bin = join(ctx.project, 'node_modules', '.bin', 'quickstep');
+  const made = await run(bin, ['new', 'Shop App'], ctx.project);
+  assertRan(made, 'quickstep new');
+  assert.match(made.stdout, /cd Shop App\n {2}npm install\n {2}npm start/);
+  const app = join(ctx.project, 'Shop App');
+  for (const file of ['app.ts', 'routes.ts', 'config.yml', 'environments/development.yml', 'environments/production.yml', 'views/index.eta',
+    'views/layouts/main.eta', 'public/css/style.css', 'public/404.html', 'public/500.html', 'test/app.test.ts', 'package.json']) {
+    assert.ok(existsSync(join(app, file)), `${file} is made`);
+  }
+  const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+  assert.is(manifest.name, 'shop-app', 'the folder name as an npm name');
+  // The new app's quickstep is this tarball, not the registry's.
+  manifest.dependencies.quickstep = `file:${join(ctx.dir, ctx.packed.filename)}`;
+  writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
+  assertRan(await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], app, 120_000), 'npm install in the new app');
+
+  const port = await freePort();
+  // Its own process group, so that npm, tsx and the app all stop at the end.
+  const child = spawn('npm', ['start'], { cwd: app, env: userEnv({ PORT: String(port) }), detached: true });
+  let output = '';
+  child.stdout!.on('data', chunk => (output += chunk));
+  child.stderr!.on('data', chunk => (output += chunk));
+  try {
+    const home = await fetchWhenUp(`http://127.0.0.1:${port}/`, child, () => output);
+    const page = await home.text();
+    assert.is(home.status, 200, output);
+    assert.match(page, /<h1>shop-app<\/h1>/);
+    assert.match(page, /<link rel="stylesheet" href="\/css\/style.css">/, 'the page is inside the layout');
+    const css = await fetch(`http://127.0.0.1:${port}/css/style.css`);
+    assert.equal([css.status, css.headers.get('content-type')], [200, 'text/css; charset=utf-8']);
+    const missing = await fetch(`http://127.0.0.1:${port}/nowhere`);
+    assert.is(missing.status, 404);
+    assert.match(await missing.text(), /<h1>Not found<\/h1>/, 'public/404.html');
+  } finally {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // Already gone (fetchWhenUp failed the test with its output).
+    }
+  }
+  const tested = await run('npm', ['test'], app, 60_000);
+  assertRan(tested, 'npm test in the new app');
+  assert.match(tested.stdout, /# pass 1/);
+
+  const again = await run(bin, ['new', 'Shop App'], ctx.project);
+  assert.is(again.code, 1, 'a folder that is not empty is refused');
+  assert.match(again.stderr, /is not empty; choose a new folder \(nothing was written\)/);
+  const usage = await run(bin, ['make'], ctx.project);
+  assert.is(usage.code, 2);
+  assert.match(usage.stderr, /Usage: quickstep new <dir>/);
 });
 
 test.run();

@@ -1,0 +1,97 @@
+/**
+ * The files `quickstep new` writes: a runnable app as `dancer2 gen` makes one (app.ts, routes,
+ * config.yml, environments/, views/, public/, a node:test test and a package.json). Kept as
+ * text here rather than as a folder in the package, so it ships in dist/ like the rest and the
+ * build needs no copy step. `${name}` is the app's name, `${version}` Quickstep's.
+ */
+export function appFiles(name: string, version: string): Record<string, string> {
+  return {
+    'package.json': `${JSON.stringify({
+      name, version: '0.1.0', private: true, type: 'module',
+      // tsx runs app.ts on every supported Node (20 cannot strip types; 22.18+ and 24 could run it with plain node).
+      scripts: { start: 'tsx app.ts', test: 'node --import tsx --test test/*.test.ts' },
+      dependencies: { quickstep: `^${version}`, tsx: '^4.20.0' },
+    }, null, 2)}\n`,
+    '.gitignore': 'node_modules/\n',
+    'app.ts': `// ${name}: \`npm start\` serves it on http://127.0.0.1:3000 (PORT and config.yml change that).
+import { app, dance } from 'quickstep';
+import { routes } from './routes.ts';
+
+routes(app());
+await dance();
+`,
+    'routes.ts': `// The app's routes, registered on the app they are given (app.ts's, or a test's own).
+import { template, type App } from 'quickstep';
+
+export function routes(app: App): App {
+  return app.get('/', () => template('index', { title: '${name}' }));
+}
+`,
+    'config.yml': `# ${name}'s settings; environments/<DANCER_ENVIRONMENT>.yml goes over them.
+port: \${PORT:-3000}
+session: Memory
+engines:
+  session:
+    Memory:
+      session_duration: 3600
+`,
+    'environments/development.yml': `# npm start (DANCER_ENVIRONMENT unset): errors shown in the page, one log line per request.
+log: info
+show_errors: true
+access_log: true
+`,
+    'environments/production.yml': `# DANCER_ENVIRONMENT=production: no details in error pages, warnings and errors logged.
+log: warning
+show_errors: false
+access_log: false
+`,
+    'views/layouts/main.eta': `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title><%= it.title %></title><link rel="stylesheet" href="/css/style.css"></head>
+<body><main>
+<%~ it.content %>
+</main></body>
+</html>
+`,
+    'views/index.eta': `<h1><%= it.title %></h1>
+<p>It works. Edit <code>views/index.eta</code> and reload: in development the page shows your change.</p>
+`,
+    'public/css/style.css': `body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #222; }
+main { max-width: 40rem; margin: 3rem auto; padding: 0 1rem; }
+h1 { font-weight: 600; }
+`,
+    'public/404.html': `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Not found</title><link rel="stylesheet" href="/css/style.css"></head>
+<body><main><h1>Not found</h1><p>There is nothing at this address. <a href="/">Home</a></p></main></body></html>
+`,
+    'public/500.html': `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Something went wrong</title><link rel="stylesheet" href="/css/style.css"></head>
+<body><main><h1>Something went wrong</h1><p>It was our fault, not yours. Please try again.</p></main></body></html>
+`,
+    'test/app.test.ts': `// npm test: the app through real HTTP (quickstep/testing), with node:test.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createApp, loadConfig } from 'quickstep';
+import { testClient } from 'quickstep/testing';
+import { routes } from '../routes.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+test('the home page and a 404 page', async () => {
+  const client = await testClient(routes(createApp(loadConfig({ dir: root, environment: 'test' }))));
+  try {
+    const home = await client.get('/');
+    assert.equal(home.status, 200);
+    assert.match(home.text, /<h1>${name}<\\/h1>/);
+    const missing = await client.get('/nowhere');
+    assert.equal(missing.status, 404);
+    assert.match(missing.text, /Not found/);
+  } finally {
+    await client.close();
+  }
+});
+`,
+  };
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * The `quickstep` command (the package's bin): `quickstep new <dir>` makes a runnable app there,
+ * as `dancer2 gen` does. Usage errors exit 2, a refused folder exits 1.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { appFiles } from './app-files.ts';
+
+const USAGE = `Usage: quickstep new <dir>    make a new app in <dir> (new, or empty)
+       quickstep --help          this text`;
+
+function main(args: string[]): number {
+  if (args[0] === '--help' || args[0] === '-h' || args[0] === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args[0] !== 'new' || args.length !== 2) {
+    console.error(args.length === 0 ? USAGE : `quickstep: unknown command "${args.join(' ')}"\n${USAGE}`);
+    return 2;
+  }
+  const dir = resolve(args[1]!);
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    console.error(`quickstep new: ${dir} is not empty; choose a new folder (nothing was written)`);
+    return 1;
+  }
+  const name = packageName(basename(dir));
+  for (const [path, text] of Object.entries(appFiles(name, ownVersion()))) {
+    const file = join(dir, path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+  const shown = relative(process.cwd(), dir) || '.';
+  console.log(`Made ${name} in ${shown}. Next:\n  cd ${shown}\n  npm install\n  npm start     # http://127.0.0.1:3000\n  npm test`);
+  return 0;
+}
+
+/** The folder's name as an npm package name: lower case, URL-safe, not starting with . or _. */
+export function packageName(folder: string): string {
+  const name = folder.toLowerCase().replace(/[^a-z0-9._~-]+/g, '-').replace(/^[._-]+/, '').slice(0, 214);
+  return name || 'my-app';
+}
+
+/** Quickstep's own version, for the new app's dependency. */
+function ownVersion(): string {
+  const manifest = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
+process.exitCode = main(process.argv.slice(2));
