@@ -49,8 +49,8 @@ export function hostileRequest(r: () => number): string {
   ];
   const body = pick(bodies);
   const type = pick(['application/x-www-form-urlencoded', 'application/json', 'text/plain', 'multipart/form-data; boundary=x', 'application/json; charset=utf-16', '']);
-  const framing = pick(['length', 'length', 'wrong-length', 'chunked', 'bad-chunked', 'both', 'none']);
-  const headers = [`Host: ${pick(['127.0.0.1', '', 'a b', MARK])}`];
+  const framing = pick(['length', 'length', 'length', 'length', 'wrong-length', 'chunked', 'bad-chunked', 'both', 'none']);
+  const headers = [`Host: ${pick(['127.0.0.1', '127.0.0.1', '127.0.0.1', '127.0.0.1', '', 'a b', MARK])}`];
   if (cookie) headers.push(`Cookie: ${cookie}`);
   if (type) headers.push(`Content-Type: ${type}`);
   if (r() < 0.2) headers.push(`Accept: ${pick(['application/json', 'text/html', '*/*', junk(20)])}`);
@@ -64,7 +64,7 @@ export function hostileRequest(r: () => number): string {
   else if (framing === 'chunked') { headers.push('Transfer-Encoding: chunked'); payload = body ? `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n` : '0\r\n\r\n'; }
   else if (framing === 'bad-chunked') { headers.push('Transfer-Encoding: chunked'); payload = `zz\r\n${body}\r\n`; }
   else if (framing === 'both') { headers.push('Transfer-Encoding: chunked', `Content-Length: ${body.length}`); payload = `0\r\n\r\n`; }
-  const version = pick(['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 junk']);
+  const version = pick(['HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 junk']);
   return `${method} ${target} ${version}\r\n${headers.join('\r\n')}\r\n\r\n${payload}`;
 }
 

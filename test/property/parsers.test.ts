@@ -54,7 +54,7 @@ test('urlencoded: parses or a 400, values are strings or arrays of strings', () 
 test('urlencoded: round-trips what URLSearchParams encodes', () => {
   fc.assert(fc.property(fc.dictionary(fc.string({ minLength: 1 }), fc.string()), record => {
     const text = new URLSearchParams(record).toString();
-    const wellFormed = Object.values(record).concat(Object.keys(record)).every(s => s.isWellFormed());
+    const wellFormed = Object.values(record).concat(Object.keys(record)).every(s => !/\p{Cs}/u.test(s));
     if (!wellFormed) return;
     assert.equal(Object.entries(parseUrlencoded(text, 'form body')), Object.entries(record));
   }), RUNS);
