@@ -11,6 +11,7 @@ import { exampleApp, ROOT, type Engine } from '../test/example-app/harness.ts';
 import { startRedis, type RedisServer } from '../test/support/redis-server.ts';
 import { SessionFactory } from '../src/session/factory.ts';
 import { fuzz, type FuzzResult } from './fuzz.ts';
+import { abuse, loginFlood, neverReads, slowBodies, slowloris, type AbuseResult } from './abuse.ts';
 
 const scale = Number(process.env.RELIABILITY_SCALE ?? '1');
 const n = (full: number) => Math.max(1, Math.round(full * scale));
@@ -175,8 +176,31 @@ out('| fault | requests | acknowledged writes | acknowledged writes lost | over 
 out('|---|---|---|---|---|---|---|---|---|---|');
 for (const f of faults) out(`| ${f.name} | ${f.requests} | ${f.acked} | ${f.lost} | ${f.overTimeout} | ${f.maxMs} ms | ${f.non2xx} | ${f.non2xxNot503} | ${f.recoveryMs < 0 ? 'did not recover' : `${f.recoveryMs} ms`} | ${mb(f.rssBefore)} / ${mb(f.rssAfter)} |`);
 out();
-out('Not yet measured by this script: Sentinel (master killed, master hung), a Cluster node failover, and the abuse section');
-out('(slowloris, slow bodies, a client that never reads, 50,000 new sessions a minute, largest sessions, a neighbour\'s p50/p99, peak memory).');
+out('Not yet measured by this script: Sentinel (master killed, master hung) and a Cluster node failover.');
+out();
+out('## Abuse (Redis engine), with a neighbour reading its session every 5 ms');
+out();
+{
+  const redis = await startRedis();
+  const app = exampleApp('Redis', redis.url);
+  const { url } = await app.listen(0, '127.0.0.1');
+  const secs = Math.max(5, Math.round(60 * scale));
+  const results: AbuseResult[] = [];
+  results.push(await abuse(app, url, 'none (baseline)', Math.max(3, Math.round(10 * scale)), async (_p, until) => { while (Date.now() < until) await sleep(100); return '-'; }));
+  results.push(await abuse(app, url, 'slowloris', Math.max(5, Math.round(20 * scale)), slowloris(n(500))));
+  results.push(await abuse(app, url, 'slow bodies', Math.max(5, Math.round(20 * scale)), slowBodies(n(200))));
+  results.push(await abuse(app, url, 'clients that never read', Math.max(5, Math.round(20 * scale)), neverReads(n(100))));
+  results.push(await abuse(app, url, '50,000 new sessions a minute', secs, loginFlood(50_000)));
+  out('| attack | what was sent | neighbour requests | neighbour errors | neighbour p50 | neighbour p99 | peak RSS |');
+  out('|---|---|---|---|---|---|---|');
+  for (const r of results) out(`| ${r.name} | ${r.attack} | ${r.neighbourRequests} | ${r.neighbourErrors} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${mb(r.peakRss)} |`);
+  out();
+  out('The attackers, the neighbour and the app share this one Node process (and the machine\'s cores with Redis), so the');
+  out('neighbour\'s latency includes the attackers\' own CPU: a pessimistic setup. Slow connections run for the scenario only (Node\'s headersTimeout is longer).');
+  out('Not yet measured: the largest sessions the limits allow.');
+  await app.close();
+  await redis.stop();
+}
 out();
 out('## What a 503 means');
 out();
