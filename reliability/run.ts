@@ -66,7 +66,7 @@ function idsCheck(count: number) {
   return { count, duplicates: count - seen.size, chiMin: Math.min(...chi), chiMax: Math.max(...chi), outside: chi.filter(x => x < 32.1 || x > 103.4).length, onesFraction: ones / (count * 192) };
 }
 
-interface FaultResult { name: string; requests: number; acked: number; lost: number; overTimeout: number; non2xx: number; non2xxNot503: number; recoveryMs: number; maxMs: number; rssBefore: number; rssAfter: number }
+interface FaultResult { name: string; requests: number; acked: number; lost: number; overTimeout: number; non2xx: number; non2xxNot503: number; recoveryMs: number; maxMs: number; slow: string[]; rssBefore: number; rssAfter: number }
 
 /** Two app instances on one Redis with AOF (appendfsync always), `clients` workers of mixed reads and writes, one fault. */
 async function fault(name: string, clients: number, seconds: number, inject: (redis: RedisServer) => Promise<void>): Promise<FaultResult> {
@@ -75,6 +75,7 @@ async function fault(name: string, clients: number, seconds: number, inject: (re
   const urls = await Promise.all(apps.map(async app => (await app.listen(0, '127.0.0.1')).url));
   const rssBefore = process.memoryUsage().rss;
   let maxMs = 0;
+  const slow: string[] = [];
   let requests = 0, acked = 0, overTimeout = 0, non2xx = 0, non2xxNot503 = 0, lost = 0;
   let stopped = false;
   let faultEnd = 0, recoveredAt = 0;
@@ -91,7 +92,7 @@ async function fault(name: string, clients: number, seconds: number, inject: (re
         requests++;
         const took = Date.now() - started;
         if (took > maxMs) maxMs = took;
-        if (took > 1000) overTimeout++;
+        if (took > 1000) { overTimeout++; slow.push(`${write ? 'write' : 'read'} ${res.status} ${took} ms`); }
         const set = res.headers.get('set-cookie');
         if (set && write && res.status === 200) cookie = set.split(';')[0]!;
         if (res.status >= 200 && res.status < 300) {
@@ -117,10 +118,11 @@ async function fault(name: string, clients: number, seconds: number, inject: (re
   await sleep((seconds * 2000) / 3);
   stopped = true;
   await Promise.all(running);
+  if (slow.length) console.log(`${name}: over command_timeout: ${slow.join(', ')}`);
   const rssAfter = process.memoryUsage().rss;
   await Promise.all(apps.map(app => app.close()));
   await redis.stop();
-  return { name, requests, acked, lost, overTimeout, non2xx, non2xxNot503, recoveryMs: recoveredAt ? recoveredAt - faultEnd : -1, maxMs, rssBefore, rssAfter };
+  return { name, requests, acked, lost, overTimeout, non2xx, non2xxNot503, recoveryMs: recoveredAt ? recoveredAt - faultEnd : -1, maxMs, slow, rssBefore, rssAfter };
 }
 
 function scaleOnPaper(): string[] {
@@ -175,6 +177,7 @@ out();
 out('| fault | requests | acknowledged writes | acknowledged writes lost | over command_timeout (1 s) | slowest | non-2xx | non-2xx other than 503 | recovery after the store is back | RSS before / after |');
 out('|---|---|---|---|---|---|---|---|---|---|');
 for (const f of faults) out(`| ${f.name} | ${f.requests} | ${f.acked} | ${f.lost} | ${f.overTimeout} | ${f.maxMs} ms | ${f.non2xx} | ${f.non2xxNot503} | ${f.recoveryMs < 0 ? 'did not recover' : `${f.recoveryMs} ms`} | ${mb(f.rssBefore)} / ${mb(f.rssAfter)} |`);
+for (const f of faults) if (f.slow.length) out(`\n${f.name}, the requests over command_timeout: ${f.slow.slice(0, 40).join(', ')}.`);
 out();
 out('Not yet measured by this script: Sentinel (master killed, master hung) and a Cluster node failover.');
 out();
