@@ -127,17 +127,36 @@ async function fault(name: string, clients: number, seconds: number, inject: (re
 
 function scaleOnPaper(): string[] {
   const file = join(ROOT, 'bench', 'results.md');
-  if (!existsSync(file)) return ['No bench/results.md: run `npm run bench` first. Assumption not made: no figure.'];
+  if (!existsSync(file)) return ['No bench/results.md (run `npm run bench`): no measured CPU per request, so no figure here.'];
   const text = readFileSync(file, 'utf8');
-  const cpu = [...text.matchAll(/^.*(?:CPU|µs|us\/req).*$/gim)].map(m => m[0]).slice(0, 12);
-  return [
-    `From \`bench/results.md\` (read when this file was written; lines mentioning CPU per request):`, '', ...cpu.map(l => `    ${l}`), '',
-    'Sessions per second per app core = 1,000,000 / (app CPU µs per session request). A Redis shard (one core) answers about',
-    '1,000,000 / (Redis µs per command) commands per second; a read is 1 command, a write 2 (GETEX + the flush script).',
-    'N app servers on a Cluster of M masters carry min(N × cores × per-core rate, M × per-shard rate / commands per request),',
-    'assuming keys spread evenly over slots (random ids do), no replica reads, and the network not the limit.',
-    '(Not computed automatically in this run: the bench file has no single machine-readable CPU figure yet.)',
+  const row = (name: string) => {
+    const m = new RegExp(`^\\| ${name} \\| ([\\d,]+) \\|.*\\| ([\\d.]+)(?: \\(incl[^|]*)? \\| (\\d+)% /`, 'm').exec(text);
+    return m ? { rps: Number(m[1]!.replace(/,/g, '')), cmds: Number(m[2]), busy: Number(m[3]) / 100 } : undefined;
+  };
+  const read = row('Quickstep Redis read');
+  const write = row('Quickstep Redis write');
+  const header = /^- date: .*$/m.exec(text)?.[0] ?? '';
+  if (!read || !write) return [`bench/results.md (${header}) has no "Quickstep Redis read/write" rows in the expected form: no figure.`];
+  // Assumption, not measured here: one Redis core serves ~100,000 simple commands/s (GETEX, a short EVALSHA).
+  const SHARD = 100_000;
+  const perCore = (r: { rps: number; busy: number }) => r.rps / r.busy;
+  const rCore = perCore(read), wCore = perCore(write);
+  const rShard = SHARD / read.cmds, wShard = SHARD / write.cmds;
+  const out = [
+    `From \`bench/results.md\` (${header.replace(/^- /, '')}): Quickstep Redis read ${read.rps} req/s at ${Math.round(read.busy * 100)}% of the server core, ${read.cmds} Redis commands per request; write ${write.rps} req/s at ${Math.round(write.busy * 100)}%, ${write.cmds} commands.`,
+    '',
+    `- per app core: ${Math.round(rCore)} session reads/s (${(1e6 / rCore).toFixed(0)} µs CPU each), ${Math.round(wCore)} session writes/s (${(1e6 / wCore).toFixed(0)} µs).`,
+    `- per Redis shard (assumed ${SHARD.toLocaleString('en')} commands/s on one core, not measured by the bench): ${Math.round(rShard)} reads/s or ${Math.round(wShard)} writes/s.`,
+    '',
+    'N app servers of 2 cores on a Cluster of M masters, for a 50/50 read/write mix: min(N × 2 × app rate, M × shard rate). Assumes ids spread evenly over slots (random ids do), no replica reads, one process per core, and that the network is not the limit.',
+    '',
+    '| N app servers | M = 1 | M = 3 | M = 6 |',
+    '|---|---|---|---|',
   ];
+  const mixCore = 2 / (1 / rCore + 1 / wCore), mixShard = 2 / (1 / rShard + 1 / wShard);
+  for (const N of [1, 2, 4, 8, 16]) out.push(`| ${N} | ${[1, 3, 6].map(M => Math.round(Math.min(N * 2 * mixCore, M * mixShard)).toLocaleString('en')).join(' | ')} |`);
+  out.push('', 'The bench file in the tree is a quick run on a noisy 2-core machine (its spreads are wide); rerun `npm run bench` before quoting these.');
+  return out;
 }
 
 const started = new Date();
