@@ -3,8 +3,9 @@
  * The `quickstep` command (the package's bin): `quickstep new <dir>` makes a runnable app there,
  * as `dancer2 gen` does. Usage errors exit 2, a refused folder exits 1.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { appFiles } from './app-files.ts';
 
 const USAGE = `Usage: quickstep new <dir>    make a new app in <dir> (new, or empty)
@@ -47,4 +48,15 @@ function ownVersion(): string {
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 
-process.exitCode = main(process.argv.slice(2));
+/** Whether this module is the program being run (the bin, through its symlink), not an import. */
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) process.exitCode = main(process.argv.slice(2));
