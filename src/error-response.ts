@@ -17,6 +17,7 @@ import type { ErrorHook, Hooks } from './hooks.ts';
 import type { Log } from './logger.ts';
 import type { PublicFiles } from './public-files.ts';
 import { setErrorResponse } from './respond.ts';
+import { isThenable } from './steps.ts';
 
 /** Makes the error response; undefined when no hook returned a Promise, else its end. */
 export function respondWithError(ctx: Context, error: unknown, parts: ErrorParts): Promise<void> | undefined {
@@ -52,7 +53,7 @@ function runErrorHooks(ctx: Context, error: unknown, list: readonly ErrorHook[],
   try {
     for (let i = from; i < list.length; i++) {
       result = list[i]!(ctx, error);
-      if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      if (isThenable(result)) {
         return Promise.resolve(result).then(
           () => runErrorHooks(ctx, error, list, i + 1, log, name),
           failure => hookFailed(ctx, failure, log, name),

@@ -27,12 +27,13 @@ import type { Context } from './context.ts';
 import type { AnyParams } from './route-params.ts';
 import { respondWithError, type ErrorParts } from './error-response.ts';
 import { Forward, Halt, HttpError, Pass } from './errors.ts';
-import type { Hook, Hooks } from './hooks.ts';
+import type { Hooks } from './hooks.ts';
 import type { Log } from './logger.ts';
 import { checkHeaders } from './header-check.ts';
 import { writeLastResort500, writeResponse } from './respond.ts';
 import type { PublicFiles } from './public-files.ts';
 import type { Router } from './router.ts';
+import { isThenable, runHooks, sequence, type Step } from './steps.ts';
 
 /**
  * A route handler. Its return value becomes the body (DESIGN §2); a Promise is awaited.
@@ -51,42 +52,7 @@ export interface PipelineParts {
   readonly publicFiles: PublicFiles | undefined;
 }
 
-/** A step's outcome: undefined when it finished synchronously, else the Promise of its end. */
-type Step = void | Promise<void>;
-type StepFn = (ctx: Context) => Step;
-
 const OK: unique symbol = Symbol('ok');
-
-/**
- * Runs `first(ctx)`, then `next(ctx)`, or `recover(ctx, error)` when `first` throws or rejects;
- * synchronously while `first` returns no Promise.
- */
-function sequence(ctx: Context, first: StepFn, next: StepFn, recover: (ctx: Context, error: unknown) => Step): Step {
-  let result: Step;
-  try {
-    result = first(ctx);
-  } catch (error) {
-    return recover(ctx, error);
-  }
-  if (result === undefined) return next(ctx);
-  return result.then(() => next(ctx), error => recover(ctx, error));
-}
-
-/** Runs `hooks` from index `from` in order, synchronously until one returns a thenable. */
-function runHooks(ctx: Context, hooks: readonly Hook[], from: number): Step {
-  for (let i = from; i < hooks.length; i++) {
-    const result = hooks[i]!(ctx);
-    if (isThenable(result)) return Promise.resolve(result).then(() => afterHook(ctx, hooks, i + 1));
-    // A signal the hook caught itself still takes effect.
-    if (ctx.pendingSignal !== undefined) throw ctx.pendingSignal;
-  }
-  return undefined;
-}
-
-function afterHook(ctx: Context, hooks: readonly Hook[], next: number): Step {
-  if (ctx.pendingSignal !== undefined) throw ctx.pendingSignal;
-  return runHooks(ctx, hooks, next);
-}
 
 const nothing = (): Step => undefined;
 const preloadBody = (ctx: Context): Step => ctx.preloadBody();
@@ -295,8 +261,4 @@ function noRoute(ctx: Context, router: Router<Handler>): Step {
   }
   const allow = allowed.join(', ');
   throw new HttpError(405, `${ctx.method} is not allowed here; allowed: ${allow}`, { headers: { allow } });
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }

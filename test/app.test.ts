@@ -3,21 +3,9 @@ import * as assert from 'uvu/assert';
 import { createApp } from '../src/create-app.ts';
 import { ConfigError, HttpError } from '../src/errors.ts';
 import { serve } from './support/serve.ts';
+import { stderrOf } from './support/stderr.ts';
 
 /** Serves a fresh app built by `define` and hands its client to `run`; the server is closed after. */
-
-/** Everything written to stderr while `run` runs (the logger writes there). */
-async function stderrOf(run: () => Promise<void>): Promise<string> {
-  const write = process.stderr.write;
-  let text = '';
-  process.stderr.write = ((chunk: string | Uint8Array) => ((text += String(chunk)), true)) as typeof write;
-  try {
-    await run();
-  } finally {
-    process.stderr.write = write;
-  }
-  return text;
-}
 
 const body = suite('app.handle() return values');
 

@@ -7,22 +7,10 @@ import * as assert from 'uvu/assert';
 import * as dsl from '../src/dsl.ts';
 import { escapeHtml } from '../src/index.ts';
 import { serve } from './support/serve.ts';
+import { stderrOf } from './support/stderr.ts';
 
-/** Runs `body` with everything written to stderr captured (the logger writes there). */
-async function capturingStderr(body: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split('\n').filter(Boolean));
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    await body();
-  } finally {
-    process.stderr.write = write;
-  }
-  return lines;
-}
+/** The lines written to stderr while `body` runs. */
+const capturingStderr = async (body: () => Promise<void>): Promise<string[]> => (await stderrOf(body)).split('\n').filter(Boolean);
 
 const logging = suite('logging');
 
