@@ -10,6 +10,7 @@
  *   cookie_duration is set (refreshed Expires), or a stale cookie the route tried to use (so
  *   the browser stops sending it). A route that never touches the session gets no cookie.
  */
+import { csrfTokenOf, renewCsrfToken } from './csrf-token.ts';
 import type { SessionFactory } from './factory.ts';
 import type { Session } from './session.ts';
 
@@ -82,10 +83,17 @@ export class RequestSession {
   async changeId(): Promise<string> {
     const session = await this.get();
     const oldId = session.id;
+    const hadToken = session.csrfToken !== undefined;
     this.#session = await this.#factory.changeId(session);
+    renewCsrfToken(this.#session, hadToken);
     this.#idChanged = true;
     if (!session.isNew) await this.#events?.('session.id_changed', this.#session.id, oldId);
     return this.#session.id;
+  }
+
+  /** The session's CSRF token (csrf-token.ts): made, and the session with it, when there is none. */
+  csrfToken(): Promise<string> {
+    return this.get().then(csrfTokenOf);
   }
 
   /**
