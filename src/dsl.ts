@@ -10,7 +10,6 @@ import { current, currentContext, type CookieOptions } from './context.ts';
 import { format } from 'node:util';
 import type { ErrorHook, Hook, SessionHook, SessionHookName } from './hooks.ts';
 import type { LogEvent } from './logger.ts';
-import type { RouteParams } from './route-params.ts';
 import type { FileBody, SendFileOptions } from './send-file.ts';
 import type { FlashKey, FlashValue, PushItem, Session, SessionKey, SessionValue } from './session/session.ts';
 import type { Upload } from './upload.ts';
@@ -52,7 +51,8 @@ export const options = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) =>
 export function any<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): void;
 export function any<P extends Pattern>(methods: readonly string[], pattern: P, ...rest: RouteArgs<P>): void;
 export function any(...args: unknown[]): void {
-  (app().any as (...all: unknown[]) => App)(...args);
+  const target = app();
+  (target.any as (...all: unknown[]) => App).apply(target, args);
 }
 
 export const prefix = (path: string, define: () => void) => void app().prefix(path, define);
