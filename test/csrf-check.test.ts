@@ -243,6 +243,28 @@ settings('opt in :: { csrf: true } on a route checks it when the setting is off'
   }
 });
 
+settings('pass and forward :: an opted-out route that passes or forwards to a checked one gets it checked; a checked request is checked once', async () => {
+  const app = createApp({ log: 'none', engines: { session: { Memory: { csrf: true } } } });
+  let checkedRan = 0;
+  app.get('/form', ctx => ctx.csrfToken());
+  app.post('/a', { csrf: false }, ctx => ctx.pass());
+  app.post('/a', () => 'second route');
+  app.post('/b', { csrf: false }, ctx => ctx.forward('/target'));
+  app.post('/c', ctx => ctx.forward('/target'));
+  app.post('/target', () => `target ${++checkedRan}`);
+  const client = await testClient(app);
+  try {
+    assert.is((await client.post('/a')).status, 403, 'pass() reached a checked route');
+    assert.is((await client.post('/b')).status, 403, 'forward() reached a checked route');
+    assert.is(checkedRan, 0);
+    const headers = { 'x-csrf-token': (await client.get('/form')).text };
+    assert.is((await client.post('/a', { headers })).text, 'second route');
+    assert.is((await client.post('/c', { headers })).text, 'target 1');
+  } finally {
+    await client.close();
+  }
+});
+
 settings('route options :: a bad option is a TypeError naming the route when it is added', () => {
   const app = createApp({ log: 'none' });
   assert.throws(() => app.post('/x', { csrf: 'no' } as never, () => 'x'), /The route \/x: options\.csrf must be true or false, got "no"/);
