@@ -30,7 +30,7 @@ export type Route = 'untouched' | 'read' | 'write';
 export interface Scenario {
   name: string;
   server: ServerSpec;
-  path: '/hello' | '/read' | '/write';
+  path: '/hello' | '/read' | '/write' | '/set';
   /** Name of the scenario this one is divided by; none for a baseline. */
   baseline?: string;
   target?: string;
@@ -101,6 +101,12 @@ export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { di
       }
       trio(`${L} Quickstep Memory`, node(runtime, 'quickstep-memory', 'quickstep.ts', 'memory'), L, 'Quickstep Memory', MEMORY_TARGETS);
       trio(`${L} Quickstep Redis`, node(runtime, 'quickstep-redis', 'quickstep.ts', 'redis'), L, 'Quickstep Redis', REDIS_TARGETS);
+      // `session(key, value)` with no read (engine.flushUnread): one round trip on Redis, against
+      // the hand-written read-modify-write, the least a server that keeps the other keys can do.
+      for (const [engine, store, base] of [['Memory', 'memory', MAP.write], ['Redis', 'redis', REDIS.write]] as const) {
+        const spec = node(runtime, `quickstep-${store}`, 'quickstep.ts', store);
+        list.push({ name: `${L} Quickstep ${engine} write-only`, server: spec, path: '/set', section: L, baseline: base });
+      }
       // The same app with `keywords: false`: ctx methods only, so AsyncLocalStorage never runs;
       // the difference is what the keywords cost (much more on Node 20 than on Node 24).
       trio(`${L} Quickstep Memory, keywords off`, node(runtime, 'quickstep-memory-ctx', 'quickstep.ts', 'memory', { env: { BENCH_KEYWORDS: 'off' } }), L, undefined, MEMORY_TARGETS);

@@ -38,5 +38,12 @@ app.get('/write', async ctx => {
   return 'ok';
 });
 
+// A write without a read: `session(key, value)` alone (one round trip on Redis: flushUnread).
+let writes = 0;
+app.get('/set', async ctx => {
+  await ctx.session('last', ++writes);
+  return 'ok';
+});
+
 const { port } = await app.listen(0, '127.0.0.1');
 announce(port);

@@ -69,6 +69,13 @@ export interface PushedItems {
  *   of two concurrent takes only one gets the value (a flash message is shown once). Undefined
  *   when the session or the key is not there. The expiry is left as it is. Engines without it
  *   get a read and a delete in the change log (two tabs may then both see a flash).
+ * - `flushUnread`: `flush` for a request that wrote keys without reading the session (optional;
+ *   it saves that request its read). Applies `change` (never new) only if the session exists and
+ *   is within `expiry.absolute` of its `__quickstep.created` (session-meta.ts); the expiry is the
+ *   session's own lifetime (`__quickstep.remember`) or `expiry.idle`, cut to what is left of
+ *   absolute. Answers the session's own lifetime, or undefined, storing nothing, for an unknown,
+ *   expired or past-absolute id: the factory then starts a new session, as a read would have.
+ *   Follows changeId's forwards and checks `expiry.maxSize` as `flush` does.
  * - `close`: release connections and timers.
  */
 export interface SessionEngine {
@@ -78,7 +85,24 @@ export interface SessionEngine {
   sessions(): AsyncIterable<string>;
   changeId?(oldId: string, newId: string): Promise<void>;
   take?(id: string, key: string): Promise<string | undefined>;
+  flushUnread?(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined>;
   close?(): Promise<void>;
+}
+
+/** The policy flushUnread applies from the stored meta (the factory's rules, see ttlFor). */
+export interface UnreadExpiry {
+  /** session_duration in seconds: the idle timeout of a session without its own lifetime. */
+  idle: number;
+  /** absolute_duration in seconds; undefined: none. */
+  absolute: number | undefined;
+  /** max_session_size in bytes; Infinity: none. */
+  maxSize: number;
+}
+
+/** flushUnread's answer for a session it updated. */
+export interface UnreadFlushed {
+  /** The session's own lifetime in seconds (remember()), for its cookie's Expires. */
+  lifetime: number | undefined;
 }
 
 /** Everything an engine needs from its surroundings when it is built. */

@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { serialize, type SerializeOptions } from 'cookie';
 import { HttpError, SessionStoreError } from '../errors.ts';
-import type { SessionEngine } from './engine.ts';
+import type { SessionChange, SessionEngine, UnreadFlushed } from './engine.ts';
 import { Session } from './session.ts';
-import { extractMeta } from './session-meta.ts';
+import { extractMeta, ttlFor } from './session-meta.ts';
 import type { SessionPolicy } from './settings.ts';
 
 /** base64url of 24 random bytes: exactly 32 characters, 192 bits from the OS CSPRNG. */
@@ -75,11 +75,23 @@ export class SessionFactory {
 
   /** Seconds the store keeps `session` from now without use. */
   ttlSeconds(session: Session): number {
-    const idle = session.lifetime ?? this.policy.session_duration;
-    const absolute = this.policy.absolute_duration;
-    if (absolute === undefined) return idle;
-    const left = Math.ceil((session.createdAt + absolute * 1000 - Date.now()) / 1000);
-    return Math.max(1, Math.min(idle, left));
+    const meta = { created: session.createdAt, ...(session.lifetime === undefined ? {} : { remember: session.lifetime }) };
+    return Math.max(1, ttlFor(meta, this.policy.session_duration, this.policy.absolute_duration, Date.now()));
+  }
+
+  /** The engine can store a write without a read first (engine.flushUnread). */
+  get writesUnread(): boolean {
+    return this.engine.flushUnread !== undefined;
+  }
+
+  /**
+   * Stores keys a request wrote without reading the session, if the session `id` exists and is
+   * not past absolute_duration (the engine applies the expiry rules from the stored meta): one
+   * round trip instead of a read and a flush. Undefined when it does not exist: nothing stored.
+   */
+  flushUnread(id: string, change: SessionChange): Promise<UnreadFlushed | undefined> {
+    const { session_duration: idle, absolute_duration: absolute, max_session_size: maxSize } = this.policy;
+    return guard('save', () => this.engine.flushUnread!(id, change, { idle, absolute, maxSize }));
   }
 
   /** Whether the session's cookie carries an Expires (so a touch must refresh it). */
@@ -124,8 +136,13 @@ export class SessionFactory {
    * own lifetime (remember()), else of cookie_duration, else none (a browser-session cookie).
    */
   cookie(session: Session): string {
-    const seconds = session.lifetime ?? this.policy.cookie_duration;
-    return serialize(this.policy.cookie_name, session.id, {
+    return this.cookieFor(session.id, session.lifetime);
+  }
+
+  /** The Set-Cookie value for session `id` whose own lifetime is `lifetime` (see cookie). */
+  cookieFor(id: string, lifetime: number | undefined): string {
+    const seconds = lifetime ?? this.policy.cookie_duration;
+    return serialize(this.policy.cookie_name, id, {
       ...this.#cookieBase,
       ...(seconds === undefined ? {} : { expires: new Date(Date.now() + seconds * 1000) }),
     });

@@ -28,6 +28,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { SessionEngine } from '../session/engine.ts';
 import { Session } from '../session/session.ts';
+import { unreadContract } from './contract-unread.ts';
 
 export interface ContractSubject {
   engine: SessionEngine;
@@ -42,6 +43,8 @@ export interface EngineCapabilities {
   listing?: boolean;
   /** `take(id, key)` removes one key and returns it atomically (flash messages shown once). */
   take?: boolean;
+  /** `flushUnread` stores a write made without a read (contract-unread.ts). */
+  flushUnread?: boolean;
 }
 
 export interface ContractOptions {
@@ -84,7 +87,7 @@ async function read(engine: SessionEngine, id: string) {
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 export function engineContract(test: TestFunction, options: ContractOptions): void {
-  const capabilities = { changeId: false, listing: true, take: false, ...options.capabilities };
+  const capabilities = { changeId: false, listing: true, take: false, flushUnread: false, ...options.capabilities };
   const prefix = `engine contract :: ${options.name} :: `;
 
   /** Runs `body` on a fresh engine whose sessions live `sessionDuration` without use. */
@@ -103,7 +106,7 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     const skip = options.skip || (needs && !capabilities[needs] ? `the engine does not declare the ${needs} capability` : false);
     test(prefix + name, { skip }, () =>
       withEngine(sessionDuration, async engine => {
-        if ((needs === 'changeId' || needs === 'take') && typeof engine[needs] !== 'function') {
+        if (needs !== undefined && needs !== 'listing' && typeof engine[needs] !== 'function') {
           assert.fail(`the engine declares ${needs} but has no ${needs} method`);
         }
         await body(engine);
@@ -268,6 +271,8 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     await engine.changeId!(newId(), freshId);
     assert.equal(await engine.retrieve(freshId), undefined);
   }, 'changeId');
+
+  unreadContract(contract);
 
   contract('expiry :: a session expires after session_duration without use', async engine => {
     const id = newId();
