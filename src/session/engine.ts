@@ -75,7 +75,8 @@ export interface PushedItems {
  *   session's own lifetime (`__quickstep.remember`) or `expiry.idle`, cut to what is left of
  *   absolute. Answers the session's own lifetime, or undefined, storing nothing, for an unknown,
  *   expired or past-absolute id: the factory then starts a new session, as a read would have.
- *   Follows changeId's forwards and checks `expiry.maxSize` as `flush` does.
+ *   Checks `expiry.maxSize` as `flush` does, and follows changeId's forwards only for a write
+ *   made before the change (`expiry.writtenAt`).
  * - `close`: release connections and timers.
  */
 export interface SessionEngine {
@@ -97,6 +98,13 @@ export interface UnreadExpiry {
   absolute: number | undefined;
   /** max_session_size in bytes; Infinity: none. */
   maxSize: number;
+  /**
+   * When the request made its first write (ms since epoch, the app's clock): a changeId's
+   * forward is followed only for a write made before the id changed. A request that held the old
+   * id then is one a read-then-write request would be; one that writes with the old id after the
+   * change never held the session (a fixed or stolen id) and gets a new session instead.
+   */
+  writtenAt: number;
 }
 
 /** flushUnread's answer for a session it updated. */

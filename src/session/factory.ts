@@ -88,10 +88,11 @@ export class SessionFactory {
    * Stores keys a request wrote without reading the session, if the session `id` exists and is
    * not past absolute_duration (the engine applies the expiry rules from the stored meta): one
    * round trip instead of a read and a flush. Undefined when it does not exist: nothing stored.
+   * `writtenAt`: when the request first wrote (see UnreadExpiry).
    */
-  flushUnread(id: string, change: SessionChange): Promise<UnreadFlushed | undefined> {
+  flushUnread(id: string, change: SessionChange, writtenAt: number): Promise<UnreadFlushed | undefined> {
     const { session_duration: idle, absolute_duration: absolute, max_session_size: maxSize } = this.policy;
-    return guard('save', () => this.engine.flushUnread!(id, change, { idle, absolute, maxSize }));
+    return guard('save', () => this.engine.flushUnread!(id, change, { idle, absolute, maxSize, writtenAt }));
   }
 
   /** Whether the session's cookie carries an Expires (so a touch must refresh it). */

@@ -43,6 +43,8 @@ export class RequestSession {
    * the session (see write). Replayed onto the session as soon as one is loaded or created.
    */
   #unread: Map<string, [string, unknown] | undefined> | undefined;
+  /** When the first of them was made (ms): a read would have been made then. */
+  #unreadSince = 0;
 
   constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents) {
     this.#factory = factory;
@@ -84,7 +86,11 @@ export class RequestSession {
           return Promise.reject(error);
         }
       }
-      (this.#unread ??= new Map()).set(key, written);
+      if (this.#unread === undefined) {
+        this.#unread = new Map();
+        this.#unreadSince = Date.now();
+      }
+      this.#unread.set(key, written);
       return DONE;
     }
     return (value === undefined ? this.find() : this.get()).then(session => session?.set(key, value));
@@ -167,7 +173,7 @@ export class RequestSession {
       if (written === undefined) change.deleted.add(key);
       else change.set.set(key, written[0]);
     }
-    return this.#factory.flushUnread(id, change).then(flushed => {
+    return this.#factory.flushUnread(id, change, this.#unreadSince).then(flushed => {
       const factory = this.#factory;
       if (flushed) {
         this.#unread = undefined;

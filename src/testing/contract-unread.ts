@@ -12,7 +12,8 @@ export type RegisterContract = (name: string, body: (engine: SessionEngine) => P
 
 const TTL = 60;
 const newId = () => randomBytes(24).toString('base64url');
-const expiry = (more: Partial<UnreadExpiry> = {}): UnreadExpiry => ({ idle: TTL, absolute: undefined, maxSize: Infinity, ...more });
+const expiry = (more: Partial<UnreadExpiry> = {}): UnreadExpiry => ({ idle: TTL, absolute: undefined, maxSize: Infinity, writtenAt: Date.now(), ...more });
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** A change of an existing session: `set` as key -> value, `deleted` keys. */
 function change(set: Record<string, unknown>, deleted: string[] = [], isNew = false): SessionChange {
@@ -59,12 +60,20 @@ export function unreadContract(contract: RegisterContract): void {
     assert.equal((await engine.retrieve(id))?.data['more'], undefined);
   }, 'flushUnread');
 
-  contract('flushUnread :: after changeId, a write to the old id lands under the new one', async engine => {
+  contract('flushUnread :: after changeId, a write made before it lands under the new id; one made after it does not (fixation)', async engine => {
     if (!engine.changeId) return;
     const oldId = await store(engine, { [META_KEY]: { created: Date.now() }, user: 'ann' });
+    const before = Date.now();
+    await sleep(5);
     const freshId = newId();
     await engine.changeId(oldId, freshId);
-    await engine.flushUnread!(oldId, change({ cart: 3 }), expiry());
+    await sleep(5);
+    // Whoever still holds the old id and writes now never held the session: as a read would
+    // find it unknown, so must this write.
+    assert.equal(await engine.flushUnread!(oldId, change({ planted: 'by the old id' }), expiry({ writtenAt: Date.now() })), undefined);
+    assert.equal((await engine.retrieve(freshId))?.data['planted'], undefined, 'a write made after the id changed did not reach the new id');
+    // A request that wrote before the change (it held the id then) and commits after it.
+    assert.deepEqual(await engine.flushUnread!(oldId, change({ cart: 3 }), expiry({ writtenAt: before })), { lifetime: undefined });
     assert.equal((await engine.retrieve(freshId))?.data['cart'], 3);
     assert.equal(await engine.retrieve(oldId), undefined, 'the old id stays unknown');
   }, 'flushUnread');

@@ -22,6 +22,7 @@ function appOn(engine: () => SettingsInput, policy: Record<string, unknown> = {}
     await ctx.session('user', ctx.param('user'));
     return 'ok';
   });
+  app.get('/new-id', async ctx => ctx.changeSessionId().then(() => 'ok'));
   app.get('/remember', async ctx => {
     (await ctx.session()).remember(3600);
     return 'ok';
@@ -82,6 +83,18 @@ function behaviour(test: Test<any>, engine: () => SettingsInput): void {
     const other = client.fork();
     assert.equal((await other.get('/all', { headers: { cookie: `${COOKIE}=${fresh}` } })).json(), { note: 'hello' });
     assert.equal((await other.get('/all', { headers: { cookie: `${COOKIE}=${stale}` } })).json(), {}, 'the stale id holds nothing');
+  }));
+
+  test('after the id changed, a write-only request with the old id gets a new session, not the renamed one', () => withApp(appOn(engine), async client => {
+    await client.get('/login/ann');
+    const old = client.jar.get(COOKIE)!.value;
+    await client.get('/new-id');
+    const current = client.jar.get(COOKIE)!.value;
+    assert.is.not(current, old);
+    const res = await client.fork().get('/note/planted', { headers: { cookie: `${COOKIE}=${old}` } });
+    const issued = res.setCookie(COOKIE)?.value;
+    assert.ok(issued && issued !== current && issued !== old, 'a brand-new id');
+    assert.equal((await client.get('/all')).json(), { user: 'ann' }, 'nothing was planted in the renamed session');
   }));
 
   test('a stale cookie and only a delete: the cookie is expired, nothing is created', () => withApp(appOn(engine), async client => {

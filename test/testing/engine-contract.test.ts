@@ -50,7 +50,7 @@ contract('an undeclared changeId :: its tests are skipped with the reason, the r
       'a remembered session answers its lifetime',
       'past absolute_duration since created, the session is unknown and unchanged',
       'a merged result over maxSize is refused with 413, nothing stored',
-      'after changeId, a write to the old id lands under the new one',
+      'after changeId, a write made before it lands under the new id; one made after it does not (fixation)',
     ].map(name => `engine contract :: Minimal :: flushUnread :: ${name}`),
   ]);
   for (const t of skipped) assert.match(String(t.skip), /does not declare the (changeId|take|flushUnread) capability/);

@@ -45,7 +45,7 @@ export class MemoryEngine implements SessionEngine {
    * its id changed and flushes after must not lose its write (issue 8). Only flush follows it;
    * a read of the old id stays unknown, so fixation stays defeated.
    */
-  readonly #forwards = new Map<string, { to: string; until: number }>();
+  readonly #forwards = new Map<string, { to: string; until: number; at: number }>();
   readonly #maxSessions: number;
   readonly #maxBytes: number;
   #bytes = 0;
@@ -89,7 +89,7 @@ export class MemoryEngine implements SessionEngine {
 
   /** flush without a read before it: the expiry rules applied here from the stored meta. */
   async flushUnread(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined> {
-    id = this.#forwarded(id);
+    id = this.#forwarded(id, expiry.writtenAt);
     const entry = this.#live(id);
     if (!entry) return undefined;
     const stored = JSON.parse(entry.json) as SessionValues;
@@ -130,15 +130,19 @@ export class MemoryEngine implements SessionEngine {
       if (forward.until > now) break;
       this.#forwards.delete(from);
     }
-    this.#forwards.set(oldId, { to: newId, until: now + FORWARD_MS });
+    this.#forwards.set(oldId, { to: newId, until: now + FORWARD_MS, at: now });
   }
 
-  /** Where a flush for `id` goes: along unexpired forwards (a few hops at most), else `id`. */
-  #forwarded(id: string): string {
+  /**
+   * Where a flush for `id` goes: along unexpired forwards (a few hops at most), else `id`. With
+   * `writtenAt` (flushUnread), only along forwards left after it: a write made once the id had
+   * changed is not the session holder's.
+   */
+  #forwarded(id: string, writtenAt = -Infinity): string {
     const now = Date.now();
     for (let hops = 0; hops < 8 && !this.#entries.has(id); hops++) {
       const forward = this.#forwards.get(id);
-      if (!forward || forward.until <= now) break;
+      if (!forward || forward.until <= now || forward.at <= writtenAt) break;
       id = forward.to;
     }
     return id;

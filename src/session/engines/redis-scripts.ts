@@ -113,7 +113,8 @@ return 1
 /**
  * The flush of a request that wrote without reading (engine.flushUnread). KEYS and ARGV as
  * FLUSH_SCRIPT's (ARGV[1]: session_duration, ARGV[2]: "0"), then absolute_duration in seconds
- * (0: none) and the app's clock in ms. The ttl comes from the stored `__quickstep` meta
+ * (0: none), the app's clock in ms, and when the request first wrote (ms): a forward is followed
+ * only when its `moved_at` is later (the writer held the id before it changed). The ttl comes from the stored `__quickstep` meta
  * (session-meta.ts): its own `remember` lifetime or session_duration, cut to what is left of
  * absolute_duration since `created`, as SessionFactory.ttlSeconds does.
  * Returns {1, remember or 0} when stored; 0 when the session is unknown or past
@@ -124,9 +125,11 @@ export const UNREAD_FLUSH_SCRIPT = JSON_TEXT + `
 local key = KEYS[1]
 local stored = redis.pcall('GET', key)
 if type(stored) == 'table' then
-  local forward = redis.call('HMGET', key, 'moved_to', 'pending')
+  -- A forward is followed only by a write made before the id changed (see UnreadExpiry).
+  local forward = redis.call('HMGET', key, 'moved_to', 'pending', 'moved_at')
   if forward[2] then return -2 end
-  if forward[1] then return forward[1] end
+  if forward[1] and tonumber(forward[3] or '') and tonumber(forward[3]) > tonumber(ARGV[#ARGV]) then return forward[1] end
+  if forward[1] then return 0 end
   return redis.error_reply(stored.err)
 end
 if not stored then return 0 end
@@ -136,13 +139,13 @@ local meta = values['"__quickstep"']
 local created = meta and tonumber(string.match(meta, '"created":(%d+)'))
 local remember = meta and tonumber(string.match(meta, '"remember":(%d+)'))
 local ttl = remember or tonumber(ARGV[1])
-local absolute, now = tonumber(ARGV[#ARGV - 1]), tonumber(ARGV[#ARGV])
+local absolute, now = tonumber(ARGV[#ARGV - 2]), tonumber(ARGV[#ARGV - 1])
 if absolute > 0 and created then
   local left = math.ceil((created + absolute * 1000 - now) / 1000)
   if left <= 0 then return 0 end
   if left < ttl then ttl = left end
 end
-local max_size = tonumber(ARGV[#ARGV - 2])
+local max_size = tonumber(ARGV[#ARGV - 3])
 ` + APPLY_CHANGE + `
 return { 1, remember or 0 }
 `;
@@ -159,13 +162,13 @@ export const FORWARD_SECONDS = 10;
 
 /**
  * KEYS[1]: the old key, KEYS[2]: the new key (same node: not for a cluster); ARGV[1]: the
- * forward's lifetime in seconds. RENAMENX keeps the TTL. Returns 1 when moved, 0 when the old
+ * forward's lifetime in seconds, ARGV[2]: the app's clock in ms (the forward's `moved_at`). RENAMENX keeps the TTL. Returns 1 when moved, 0 when the old
  * session is unknown, -1 when the new id is taken.
  */
 export const RENAME_SCRIPT = `
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return 0 end
 if redis.call('RENAMENX', KEYS[1], KEYS[2]) == 0 then return -1 end
-redis.call('HSET', KEYS[1], 'moved_to', KEYS[2])
+redis.call('HSET', KEYS[1], 'moved_to', KEYS[2], 'moved_at', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 `;
@@ -176,14 +179,15 @@ return 1
  * forward marked `pending`; the engine stores the JSON under the new key (SET NX) and then
  * removes `pending`. A flush meanwhile answers -2 and is tried again, so no write lands in the
  * old key after its data left, and none is sent to a new key that does not exist yet.
- * KEYS[1]: the old key; ARGV[1]: the new key, ARGV[2]: the forward's lifetime in seconds.
+ * KEYS[1]: the old key; ARGV[1]: the new key, ARGV[2]: the forward's lifetime in seconds,
+ * ARGV[3]: the app's clock in ms (`moved_at`).
  * Returns the session's JSON, or nil when the old session is unknown.
  */
 export const MOVE_OUT_SCRIPT = `
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return false end
 local json = redis.call('GET', KEYS[1])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'moved_to', ARGV[1], 'pending', '1')
+redis.call('HSET', KEYS[1], 'moved_to', ARGV[1], 'pending', '1', 'moved_at', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return json
 `;

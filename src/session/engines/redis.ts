@@ -26,8 +26,8 @@ interface SessionScripts {
   sessionFlush(key: string, ...args: (string | number)[]): Promise<FlushAnswer>;
   /** 0, [1, remember or 0], or what sessionFlush answers past the size or at a forward. */
   sessionFlushUnread(key: string, ...args: (string | number)[]): Promise<FlushAnswer>;
-  sessionRename(oldKey: string, newKey: string, forwardSeconds: number): Promise<number>;
-  sessionMoveOut(oldKey: string, newKey: string, forwardSeconds: number): Promise<string | null>;
+  sessionRename(oldKey: string, newKey: string, forwardSeconds: number, now: number): Promise<number>;
+  sessionMoveOut(oldKey: string, newKey: string, forwardSeconds: number, now: number): Promise<string | null>;
   sessionTake(key: string, field: string): Promise<string | null>;
   sessionRead(key: string, sessionDuration: number): Promise<string | null>;
 }
@@ -106,7 +106,7 @@ export class RedisEngine implements SessionEngine {
   /** One script (UNREAD_FLUSH_SCRIPT): the expiry rules are applied in Redis from the stored meta. */
   async flushUnread(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined> {
     const args = changeArgs(expiry.idle, change, expiry.maxSize);
-    args.push(expiry.absolute ?? 0, Date.now());
+    args.push(expiry.absolute ?? 0, Date.now(), expiry.writtenAt);
     const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
     let result: FlushAnswer;
     try {
@@ -172,11 +172,11 @@ export class RedisEngine implements SessionEngine {
     try {
       if (this.#isCluster) {
         // The two keys hash to different slots, where no one script can go: see MOVE_OUT_SCRIPT.
-        const json = await client.sessionMoveOut(oldKey, newKey, FORWARD_SECONDS);
+        const json = await client.sessionMoveOut(oldKey, newKey, FORWARD_SECONDS, Date.now());
         result = json === null ? 0 : await client.set(newKey, json, 'EX', this.#context.sessionDuration, 'NX');
         if (result !== 0) await client.hdel(oldKey, 'pending');
       } else {
-        result = await client.sessionRename(oldKey, newKey, FORWARD_SECONDS);
+        result = await client.sessionRename(oldKey, newKey, FORWARD_SECONDS, Date.now());
       }
     } catch (error) {
       throw this.#failure('rename', error);
