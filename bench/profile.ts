@@ -3,7 +3,8 @@
  * profiler (`node --cpu-prof`) under the bench's load. Writes bench/profile.md: for each of the
  * Redis read, write and write-only routes and the Memory read and write routes, the busy time
  * split by who spends it (Quickstep's src/, ioredis, Node's HTTP and sockets, GC, ...) and the
- * functions with the most self time. It answers "what is left to remove" for the ratios in
+ * functions with the most self time (and the split as bench/profile.json, which results.md
+ * quotes). It answers "what is left to remove" for the ratios in
  * results.md; it is not a speed measurement (the profiler itself costs a few percent).
  *
  *   tsx bench/profile.ts [--seconds 6] [--node 24|20]
@@ -47,7 +48,11 @@ function owner(url: string, name: string): string {
 
 interface Profile { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[]; samples: number[]; timeDeltas: number[] }
 
-function summarize(profile: Profile, requests: number): string[] {
+/** One route's busy CPU by owner, in µs per request (what results.md shows from profile.json). */
+interface RouteProfile { label: string; path: string; micros: number; owners: Record<string, number> }
+const measured: RouteProfile[] = [];
+
+function summarize(profile: Profile, requests: number, label: string, path: string): string[] {
   const byId = new Map(profile.nodes.map(node => [node.id, node]));
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
@@ -64,6 +69,7 @@ function summarize(profile: Profile, requests: number): string[] {
     const key = `${functionName || '(anonymous)'}${where}`;
     functions.set(key, (functions.get(key) ?? 0) + micros);
   }
+  measured.push({ label, path, micros: busy / requests, owners: Object.fromEntries([...owners].map(([who, micros]) => [who, micros / requests])) });
   const share = (micros: number): string => `${((100 * micros) / busy).toFixed(1)}%`;
   const perRequest = (micros: number): string => (micros / requests).toFixed(1);
   const lines = [`Busy CPU ${perRequest(busy)} µs per request (profiled, ${requests.toLocaleString('en-US')} requests).`, '',
@@ -97,11 +103,12 @@ try {
     if (file === undefined) throw new Error(`no profile written for ${label}: ${pinned.output()}`);
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
     rmSync(dir, { recursive: true, force: true });
-    out.push(`## ${label}: \`GET ${path}\``, '', ...summarize(profile, warm.requests + result.requests + cookies.length), '');
+    out.push(`## ${label}: \`GET ${path}\``, '', ...summarize(profile, warm.requests + result.requests + cookies.length, label, path), '');
     log(`profiled ${label}: ${Math.round(result.requests / seconds)} req/s`);
   }
 } finally {
   await redis.stop();
 }
 writeFileSync(new URL('profile.md', import.meta.url), out.join('\n'));
+writeFileSync(new URL('profile.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), node: runtime.version, routes: measured }, null, 2) + '\n');
 process.stdout.write(out.join('\n'));
