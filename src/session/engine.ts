@@ -70,6 +70,10 @@ export interface PushedItems {
  *   when the session or the key is not there. The expiry is left as it is. Engines without it
  *   get a read and a delete in the change log (two tabs may then both see a flash).
  * - `close`: release connections and timers.
+ * - `openCookie` / `sealCookie`, together: an engine with no server state (Cookie) holds the
+ *   session in the cookie itself. The factory then never calls retrieve/flush/destroy/changeId:
+ *   it opens the request's cookie value with `openCookie` and sends `sealCookie`'s value as the
+ *   cookie of a session the request changed (the cookie is the flush). See SealedSession.
  */
 export interface SessionEngine {
   retrieve(id: string): Promise<SessionRecord | undefined>;
@@ -79,6 +83,26 @@ export interface SessionEngine {
   changeId?(oldId: string, newId: string): Promise<void>;
   take?(id: string, key: string): Promise<string | undefined>;
   close?(): Promise<void>;
+  /** The session sealed in a cookie value; undefined for anything else (never an exception). */
+  openCookie?(value: string): SealedSession | undefined;
+  /**
+   * A cookie value holding session `id` with `json` (its data, meta included, as JSON text),
+   * which opens until `ttlSeconds` from now and no longer.
+   */
+  sealCookie?(id: string, json: string, ttlSeconds: number): string;
+}
+
+/**
+ * What `openCookie` found in a cookie value. Its id is checked by the factory as any other id,
+ * and names the session only (hooks, `session().id`): it is never a store key.
+ */
+export interface SealedSession {
+  id: string;
+  data: SessionValues;
+  /** The sealed JSON's length (as SessionRecord.size). */
+  size: number;
+  /** When it stops opening (ms since epoch): the idle expiry sealed with it. */
+  expiresAt: number;
 }
 
 /** Everything an engine needs from its surroundings when it is built. */
