@@ -11,7 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, createApp, loadConfig, SessionTooLargeError, type App } from '../../src/index.ts';
 import { CookieEngine } from '../../src/session/engines/cookie.ts';
-import { testClient, type TestClient } from '../../src/testing.ts';
+import { testClient, type TestClient, type TestResponse } from '../../src/testing.ts';
 import { stderrOf } from '../support/stderr.ts';
 
 const NAME = 'dancer.session';
@@ -60,7 +60,7 @@ async function withClient(app: App, body: (client: TestClient) => Promise<void>)
 }
 
 /** The session cookie a response set, or undefined. */
-const sessionCookie = (res: { setCookie(name: string): { value?: string } | undefined }) => res.setCookie(NAME)?.value;
+const sessionCookie = (res: TestResponse) => res.setCookie(NAME)?.value;
 const withCookie = (value: string) => ({ headers: { cookie: `${NAME}=${value}` } });
 
 const test = suite('Cookie engine :: apps over HTTP');

@@ -63,7 +63,7 @@ export class CookieEngine implements SessionEngine {
   }
 
   /** Nothing is stored on the server: every id is unknown here (the factory uses openCookie). */
-  async retrieve(): Promise<undefined> {
+  async retrieve(_id: string): Promise<undefined> {
     return undefined;
   }
 
