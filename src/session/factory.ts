@@ -63,6 +63,7 @@ export class SessionFactory {
   /**
    * The stored session with this id, or undefined for a malformed, unknown or expired id. Past
    * `absolute_duration` since its creation a session reads as unknown, however recently used.
+   * `id` is the session cookie's value: with a sealing engine, the sealed session itself.
    */
   retrieve(id: string): Promise<Session | undefined> {
     if (this.#sealing) return guard('read', () => Promise.resolve(this.#open(id)));
