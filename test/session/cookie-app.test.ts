@@ -46,8 +46,20 @@ function cookieApp(options: Record<string, unknown> = {}, log: 'none' | 'debug' 
     return 'ok';
   });
   app.get('/notice', async ctx => JSON.stringify((await ctx.flash('notice')) ?? null));
+  // Two requests that both open the session before either writes (see the concurrency test).
+  app.get('/together/:key', async ctx => {
+    const session = await ctx.session();
+    await new Promise<void>(resolve => {
+      arrived.push(resolve);
+      if (arrived.length === 2) for (const go of arrived.splice(0)) go();
+    });
+    session.set(ctx.param('key') as string, 'written');
+    return 'ok';
+  });
   return app;
 }
+
+const arrived: (() => void)[] = [];
 
 /** Runs `body` with a client of a fresh app (closed after). */
 async function withClient(app: App, body: (client: TestClient) => Promise<void>): Promise<void> {
@@ -183,6 +195,15 @@ test('changeSessionId :: a new id inside a new seal, data and creation time kept
     assert.is.not(res.text, before);
     assert.ok(sessionCookie(res));
     assert.equal((await client.get('/all')).json(), { id: res.text, data: { theme: 'dark', user: 'ann' } });
+  });
+});
+
+test('concurrent writes :: not merged, each response carries its own cookie and the last one kept wins (declared)', async () => {
+  await withClient(cookieApp(), async client => {
+    const cookie = sessionCookie(await client.get('/set/user/ann'))!;
+    const [a, b] = await Promise.all([client.get('/together/a', withCookie(cookie)), client.get('/together/b', withCookie(cookie))]);
+    const opened = await Promise.all([a, b].map(async res => (await client.get('/all', withCookie(sessionCookie(res)!))).json().data));
+    assert.equal(opened, [{ user: 'ann', a: 'written' }, { user: 'ann', b: 'written' }], 'neither cookie holds both writes');
   });
 });
 
