@@ -78,6 +78,10 @@ export interface PushedItems {
  *   Checks `expiry.maxSize` as `flush` does, and follows changeId's forwards only for a write
  *   made before the change (`expiry.writtenAt`).
  * - `close`: release connections and timers.
+ * - `openCookie` / `sealCookie`, together: an engine with no server state (Cookie) holds the
+ *   session in the cookie itself. The factory then never calls retrieve/flush/destroy/changeId:
+ *   it opens the request's cookie value with `openCookie` and sends `sealCookie`'s value as the
+ *   cookie of a session the request changed (the cookie is the flush). See SealedSession.
  */
 export interface SessionEngine {
   retrieve(id: string): Promise<SessionRecord | undefined>;
@@ -88,6 +92,26 @@ export interface SessionEngine {
   take?(id: string, key: string): Promise<string | undefined>;
   flushUnread?(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined>;
   close?(): Promise<void>;
+  /** The session sealed in a cookie value; undefined for anything else (never an exception). */
+  openCookie?(value: string): SealedSession | undefined;
+  /**
+   * A cookie value holding session `id` with `json` (its data, meta included, as JSON text),
+   * which opens until `ttlSeconds` from now and no longer.
+   */
+  sealCookie?(id: string, json: string, ttlSeconds: number): string;
+}
+
+/**
+ * What `openCookie` found in a cookie value. Its id is checked by the factory as any other id,
+ * and names the session only (hooks, `session().id`): it is never a store key.
+ */
+export interface SealedSession {
+  id: string;
+  data: SessionValues;
+  /** The sealed JSON's length (as SessionRecord.size). */
+  size: number;
+  /** When it stops opening (ms since epoch): the idle expiry sealed with it. */
+  expiresAt: number;
 }
 
 /** The policy flushUnread applies from the stored meta (the factory's rules, see ttlFor). */

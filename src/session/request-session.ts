@@ -9,6 +9,8 @@
  *   stored session, a changed id, a destroyed session (expired cookie), a touched session when
  *   cookie_duration is set (refreshed Expires), or a stale cookie the route tried to use (so
  *   the browser stops sending it). A route that never touches the session gets no cookie.
+ *   With a sealing engine (Cookie) the cookie is the flush: a changed session is always sent,
+ *   and so is one due for a reseal (SessionFactory.mustReseal).
  * - A request that only writes keys (`session(key, value)`, `flash(key, value)`) on an engine
  *   with flushUnread never reads the session: the writes are checked at once and stored in one
  *   round trip at the commit. Anything that reads the session first loads it and replays them.
@@ -214,7 +216,7 @@ export class RequestSession {
     const factory = this.#factory;
     if (session) {
       const stored = !session.isNew || session.isDirty;
-      if (stored && (session.isNew || this.#idChanged || session.lifetimeChanged || factory.persistentCookie(session))) {
+      if (stored && (session.isNew || this.#idChanged || session.lifetimeChanged || factory.persistentCookie(session) || factory.mustReseal(session))) {
         return factory.cookie(session);
       }
     }

@@ -243,6 +243,16 @@ export class Session {
     this.#metaUnsaved = true;
   }
 
+  /**
+   * The data with the meta under `__quickstep`, as JSON text: the whole session as a sealing
+   * engine (Cookie) puts it in the cookie.
+   */
+  storedJson(): string {
+    const data = JSON.stringify(this.#data);
+    const meta = `"${META_KEY}":${JSON.stringify(this.#meta)}`;
+    return data === '{}' ? `{${meta}}` : `{${meta},${data.slice(1)}`;
+  }
+
   /** A copy of the data, safe to keep or change. */
   toJSON(): SessionValues {
     return structuredClone(this.#data);
