@@ -195,7 +195,7 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     const key = args[0]!;
     if (args.length === 1) return sessions.find().then(session => session?.get(key));
     const value = args[1];
-    return sessions.track((value === undefined ? sessions.find() : sessions.get()).then(session => session?.set(key, value)));
+    return sessions.track(sessions.write(key, value));
   }
 
   /** Deletes the session from the store and expires the cookie. */
@@ -244,7 +244,7 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     const sessions = this.#requestSession();
     const stored = FLASH_PREFIX + args[0];
     if (args.length === 1) return sessions.track(sessions.take(stored));
-    return sessions.track(sessions.get().then(session => session.set(stored, args[1])));
+    return sessions.track(sessions.write(stored, args[1]));
   }
 
   /** The request's session state, if the route touched it (used by the app's session hook). */

@@ -26,7 +26,7 @@ export type { Context, CookieOptions } from './context.ts';
 export type { UrlencodedValues } from './urlencoded.ts';
 export { loadConfig, type LoadOptions, type LogLevel, type Settings, type SettingsInput } from './config.ts';
 export type { LogEvent } from './logger.ts';
-export { ConfigError, HttpError, OutsideRequestError, SessionStoreError, SessionTooLargeError } from './errors.ts';
+export { ConfigError, HttpError, OutsideRequestError, SessionCookieTooLargeError, SessionStoreError, SessionTooLargeError } from './errors.ts';
 export type { ErrorHook, Hook, HookName, SessionHook, SessionHookName } from './hooks.ts';
 export type { AnyParams, RouteParams } from './route-params.ts';
 export type { FlashData, FlashKey, FlashValue, PushItem, Session, SessionData, SessionKey, SessionValue } from './session/session.ts';
@@ -34,7 +34,8 @@ export type { SessionFactory } from './session/factory.ts';
 export type { SessionPolicy, SessionSettings } from './session/settings.ts';
 // For session engine authors.
 export { registerSessionEngine } from './session/engine-registry.ts';
-export type { EngineContext, PushedItems, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues } from './session/engine.ts';
+export type { EngineContext, PushedItems, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues, SealedSession } from './session/engine.ts';
 export { applyChange } from './session/apply-change.ts';
 export { MemoryEngine } from './session/engines/memory.ts';
+export { CookieEngine } from './session/engines/cookie.ts';
 export * as optionSpecs from './schema.ts';

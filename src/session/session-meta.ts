@@ -24,11 +24,29 @@ export interface SessionMeta {
 /** Takes the meta out of loaded `data` (deleting the key); undefined when absent or malformed. */
 export function extractMeta(data: Record<string, unknown>): SessionMeta | undefined {
   if (!Object.hasOwn(data, META_KEY)) return undefined;
-  const raw = data[META_KEY] as Partial<SessionMeta> | null;
+  const meta = readMeta(data);
   delete data[META_KEY];
+  return meta;
+}
+
+/** The meta in stored `data`, left in place; undefined when absent or malformed. */
+export function readMeta(data: Record<string, unknown>): SessionMeta | undefined {
+  const raw = (Object.hasOwn(data, META_KEY) ? data[META_KEY] : undefined) as Partial<SessionMeta> | null | undefined;
   if (raw === null || typeof raw !== 'object' || typeof raw.created !== 'number') return undefined;
   const meta: SessionMeta = { created: raw.created };
   if (typeof raw.remember === 'number' && raw.remember > 0) meta.remember = raw.remember;
   if (typeof raw.csrf === 'string') meta.csrf = raw.csrf;
   return meta;
+}
+
+/**
+ * Seconds a store keeps a session from `now` without use: its own lifetime or `idle`
+ * (session_duration), cut to what is left of `absolute` (absolute_duration) since `created`;
+ * at least 1. Zero or less when absolute_duration has passed (the session is over).
+ */
+export function ttlFor(meta: SessionMeta | undefined, idle: number, absolute: number | undefined, now: number): number {
+  const own = meta?.remember ?? idle;
+  if (absolute === undefined || meta === undefined) return own;
+  const left = Math.ceil((meta.created + absolute * 1000 - now) / 1000);
+  return left <= 0 ? left : Math.min(own, left);
 }

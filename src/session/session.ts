@@ -160,8 +160,7 @@ export class Session {
    */
   set<K extends SessionKey>(key: K, value: SessionValue<K> | undefined): void {
     if (value === undefined) return this.delete(key);
-    if (key === META_KEY) throw new TypeError(`session key "${META_KEY}" is reserved for Quickstep's own bookkeeping`);
-    const { json, copy } = toSessionJson(key, value);
+    const { json, copy } = toWritableJson(key, value);
     if (this.#maxSize !== Infinity) this.#checkSize(key, json, copy);
     defineOwn(this.#data, key, copy);
     const change = this.change;
@@ -256,6 +255,16 @@ export class Session {
     this.#metaUnsaved = true;
   }
 
+  /**
+   * The data with the meta under `__quickstep`, as JSON text: the whole session as a sealing
+   * engine (Cookie) puts it in the cookie.
+   */
+  storedJson(): string {
+    const data = JSON.stringify(this.#data);
+    const meta = `"${META_KEY}":${JSON.stringify(this.#meta)}`;
+    return data === '{}' ? `{${meta}}` : `{${meta},${data.slice(1)}`;
+  }
+
   /** A copy of the data, safe to keep or change. */
   toJSON(): SessionValues {
     return structuredClone(this.#data);
@@ -288,6 +297,24 @@ export class Session {
     this.#size = exact;
     this.#growth = 0;
   }
+}
+
+/** A value as `set` stores it: a TypeError for the reserved key or a value JSON cannot hold. */
+function toWritableJson(key: string, value: unknown): { json: string; copy: unknown } {
+  if (key === META_KEY) throw new TypeError(`session key "${META_KEY}" is reserved for Quickstep's own bookkeeping`);
+  return toSessionJson(key, value);
+}
+
+/**
+ * The checks `set` makes, for a write recorded before the session is read
+ * (RequestSession.write): toWritableJson's, and a SessionTooLargeError when the key and value
+ * alone pass `maxSize` (the engine checks the merged result at the flush).
+ */
+export function checkedWrite(key: string, value: unknown, maxSize: number): { json: string; copy: unknown } {
+  const written = toWritableJson(key, value);
+  const size = Buffer.byteLength(written.json) + Buffer.byteLength(key) + 6; // {"key":json}
+  if (size > maxSize) throw new SessionTooLargeError(size, maxSize, key);
+  return written;
 }
 
 /** The item type of an array key of SessionData (`recent: string[]` -> string); unknown else. */

@@ -2,8 +2,10 @@
  * The Redis session engine (ioredis), for sessions shared by several app servers.
  *
  * One JSON string per session at `key_prefix + id`, with the TTL `session_duration`: readable
- * with `redis-cli GET`. A read is one round trip (a script: GET, and the TTL slid to at least session_duration); a flush is
- * one more, a script that applies the change to what is stored now (redis-scripts.ts).
+ * with `redis-cli GET`. A read is one round trip (a script: GET, and the TTL slid to at least
+ * session_duration); a flush is one more, a script that applies the change to what is stored now
+ * (redis-scripts.ts). A request that only writes keys skips the read: flushUnread is one script
+ * that also applies the expiry rules from the stored meta.
  * changeId leaves a forward at the old key for a few seconds, which only flushes follow: a
  * request that read the session before its id changed stores its write under the new id.
  *
@@ -14,7 +16,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { SessionStoreError, SessionTooLargeError } from '../../errors.ts';
-import { type EngineContext, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
+import { type EngineContext, type SessionChange, type SessionEngine, type SessionRecord, type UnreadExpiry, type UnreadFlushed } from '../engine.ts';
 import { describeTarget, type RedisEngineOptions } from './redis-options.ts';
 import { FORWARD_SECONDS } from './redis-scripts.ts';
 
@@ -22,8 +24,10 @@ import { FORWARD_SECONDS } from './redis-scripts.ts';
 interface SessionScripts {
   /** 1, 0 or -1, a forward's key or -2 (changeId), or [-2, size] past max_session_size (redis-scripts.ts). */
   sessionFlush(key: string, ...args: (string | number)[]): Promise<FlushAnswer>;
-  sessionRename(oldKey: string, newKey: string, forwardSeconds: number): Promise<number>;
-  sessionMoveOut(oldKey: string, newKey: string, forwardSeconds: number): Promise<string | null>;
+  /** 0, [1, remember or 0], or what sessionFlush answers past the size or at a forward. */
+  sessionFlushUnread(key: string, ...args: (string | number)[]): Promise<FlushAnswer>;
+  sessionRename(oldKey: string, newKey: string, forwardSeconds: number, now: number): Promise<number>;
+  sessionMoveOut(oldKey: string, newKey: string, forwardSeconds: number, now: number): Promise<string | null>;
   sessionTake(key: string, field: string): Promise<string | null>;
   sessionRead(key: string, sessionDuration: number): Promise<string | null>;
 }
@@ -83,21 +87,13 @@ export class RedisEngine implements SessionEngine {
   }
 
   async flush(id: string, change: SessionChange, ttlSeconds = this.#context.sessionDuration, maxSize = Infinity): Promise<void> {
-    const args: (string | number)[] = [
-      ttlSeconds, change.isNew ? 1 : 0, change.cleared ? 1 : 0,
-      change.deleted.size, change.set.size, change.incremented.size, change.pushed.size,
-    ];
-    for (const key of change.deleted) args.push(JSON.stringify(key));
-    for (const [key, json] of change.set) args.push(JSON.stringify(key), json);
-    for (const [key, by] of change.incremented) args.push(JSON.stringify(key), by);
-    for (const [key, { items, max }] of change.pushed) args.push(JSON.stringify(key), max ?? 0, items.length, ...items);
-    args.push(maxSize === Infinity ? 0 : maxSize);
+    const args = changeArgs(ttlSeconds, change, maxSize);
     const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
     const key = this.#prefix + id;
     let result: FlushAnswer;
     try {
       result = await client.sessionFlush(key, ...args);
-      if (result !== 1 && result !== 0) result = await this.#followForward(client, key, result, args);
+      if (result !== 1 && result !== 0) result = await this.#followForward(client, 'sessionFlush', key, result, args);
     } catch (error) {
       throw this.#failure('save', error);
     }
@@ -107,13 +103,31 @@ export class RedisEngine implements SessionEngine {
     if (result === -1) throw new SessionStoreError('A new session was given an id that is already stored');
   }
 
+  /** One script (UNREAD_FLUSH_SCRIPT): the expiry rules are applied in Redis from the stored meta. */
+  async flushUnread(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined> {
+    const args = changeArgs(expiry.idle, change, expiry.maxSize);
+    args.push(expiry.absolute ?? 0, Date.now(), expiry.writtenAt);
+    const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
+    let result: FlushAnswer;
+    try {
+      result = await client.sessionFlushUnread(this.#prefix + id, ...args);
+      if (typeof result === 'string' || result === -2) result = await this.#followForward(client, 'sessionFlushUnread', this.#prefix + id, result, args);
+    } catch (error) {
+      throw this.#failure('save', error);
+    }
+    if (this.#down) this.#recovered();
+    if (!Array.isArray(result)) return undefined;
+    if (result[0] === -2) throw new SessionTooLargeError(result[1], expiry.maxSize);
+    return { lifetime: result[1] > 0 ? result[1] : undefined };
+  }
+
   /**
    * The id changed after this request read the session (issue 8): the flush script answered
    * with the key the session moved to, or -2 while a Cluster move is under way. Flushes the same
    * change there, so the write lands where the session lives now; fails (503) rather than
    * answering 200 for a write stored nowhere.
    */
-  async #followForward(client: Client, key: string, answer: FlushAnswer, args: (string | number)[]): Promise<FlushAnswer> {
+  async #followForward(client: Client, script: 'sessionFlush' | 'sessionFlushUnread', key: string, answer: FlushAnswer, args: (string | number)[]): Promise<FlushAnswer> {
     const deadline = performance.now() + this.#options.command_timeout;
     let forwards = 0;
     while (typeof answer === 'string' || answer === -2) {
@@ -124,7 +138,7 @@ export class RedisEngine implements SessionEngine {
         if (performance.now() > deadline) throw new SessionStoreError('The session is still moving to its new id (a changeId did not finish)');
         await new Promise(resolve => setTimeout(resolve, PENDING_RETRY_MS));
       }
-      answer = await client.sessionFlush(key, ...args);
+      answer = await client[script](key, ...args);
     }
     return answer;
   }
@@ -158,11 +172,11 @@ export class RedisEngine implements SessionEngine {
     try {
       if (this.#isCluster) {
         // The two keys hash to different slots, where no one script can go: see MOVE_OUT_SCRIPT.
-        const json = await client.sessionMoveOut(oldKey, newKey, FORWARD_SECONDS);
+        const json = await client.sessionMoveOut(oldKey, newKey, FORWARD_SECONDS, Date.now());
         result = json === null ? 0 : await client.set(newKey, json, 'EX', this.#context.sessionDuration, 'NX');
         if (result !== 0) await client.hdel(oldKey, 'pending');
       } else {
-        result = await client.sessionRename(oldKey, newKey, FORWARD_SECONDS);
+        result = await client.sessionRename(oldKey, newKey, FORWARD_SECONDS, Date.now());
       }
     } catch (error) {
       throw this.#failure('rename', error);
@@ -269,4 +283,21 @@ export class RedisEngine implements SessionEngine {
     this.#down = false;
     this.#context.log('info', `session store: ${describeTarget(this.#options)} is reachable again`);
   }
+}
+
+/**
+ * FLUSH_SCRIPT's ARGV for `change` (redis-scripts.ts): counts, then keys and JSON texts, then
+ * max_session_size (0: none).
+ */
+function changeArgs(ttlSeconds: number, change: SessionChange, maxSize: number): (string | number)[] {
+  const args: (string | number)[] = [
+    ttlSeconds, change.isNew ? 1 : 0, change.cleared ? 1 : 0,
+    change.deleted.size, change.set.size, change.incremented.size, change.pushed.size,
+  ];
+  for (const key of change.deleted) args.push(JSON.stringify(key));
+  for (const [key, json] of change.set) args.push(JSON.stringify(key), json);
+  for (const [key, by] of change.incremented) args.push(JSON.stringify(key), by);
+  for (const [key, { items, max }] of change.pushed) args.push(JSON.stringify(key), max ?? 0, items.length, ...items);
+  args.push(maxSize === Infinity ? 0 : maxSize);
+  return args;
 }
