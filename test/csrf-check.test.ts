@@ -1,9 +1,11 @@
 /**
- * CSRF protection tied to the session (issue 14), through HTTP on Memory and on a real Redis:
+ * CSRF protection tied to the session (issue 14), through HTTP on Memory, on a real Redis and on
+ * the Cookie engine:
  * an unsafe request without its session's token is a 403 before the route runs; the token comes
  * in the `_csrf` field (urlencoded, multipart, JSON) or the `X-CSRF-Token` header; a route can
  * opt out; the token changes with the session id; a plain read costs Redis nothing more.
  */
+import { randomBytes } from 'node:crypto';
 import { suite, type Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, createApp, loadConfig, type App, type Upload } from '../src/index.ts';
@@ -12,7 +14,7 @@ import { redisSuite, startRedis, type RedisServer } from './support/redis-server
 import { removeDir, siteDir } from './support/site-dir.ts';
 import { stderrOf } from './support/stderr.ts';
 
-type Engine = 'Memory' | 'Redis';
+type Engine = 'Memory' | 'Redis' | 'Cookie';
 
 /** Times each route body ran, so a test can tell that a 403 came before the route. */
 let ran = 0;
@@ -171,6 +173,17 @@ memory.after(async ({ client }) => {
 });
 csrfTests(memory);
 memory.run();
+
+// The token lives in the session's meta, so it travels inside the sealed cookie too.
+const cookie = suite<{ client: TestClient }>('csrf :: Cookie over HTTP', {} as never);
+cookie.before(async context => {
+  context.client = await testClient(csrfApp('Cookie', { secret_key: randomBytes(32).toString('base64url') }));
+});
+cookie.after(async ({ client }) => {
+  await client?.close();
+});
+csrfTests(cookie);
+cookie.run();
 
 const redis = redisSuite<{ client: TestClient; redis: RedisServer }>('csrf :: Redis over HTTP', {} as never);
 redis.before(async context => {
