@@ -1,9 +1,9 @@
 /**
  * CSRF protection tied to the session (issue 14), through HTTP on Memory, on a real Redis and on
- * the Cookie engine:
- * an unsafe request without its session's token is a 403 before the route runs; the token comes
- * in the `_csrf` field (urlencoded, multipart, JSON) or the `X-CSRF-Token` header; a route can
- * opt out; the token changes with the session id; a plain read costs Redis nothing more.
+ * the Cookie engine: an unsafe request without its session's token is a 403 before the route
+ * runs; the token comes in the `_csrf` field (urlencoded, multipart, JSON) or the `X-CSRF-Token`
+ * header; a route can opt out; the token changes with the session id; a plain read costs Redis
+ * nothing more.
  */
 import { randomBytes } from 'node:crypto';
 import { suite, type Test } from 'uvu';
