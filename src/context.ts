@@ -59,6 +59,8 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
   keptHeaders: Record<string, string | string[]> | undefined = undefined;
   /** How many times forward() re-dispatched this request (a loop is cut off). */
   forwards = 0;
+  /** The CSRF check (csrf-check.ts) passed for this request: pass() and forward() skip it. */
+  csrfChecked = false;
 
   readonly #services: RequestServices;
   #session: RequestSession | undefined;
@@ -206,6 +208,17 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
   changeSessionId(): Promise<string> {
     const sessions = this.#requestSession();
     return sessions.track(sessions.changeId());
+  }
+
+  /**
+   * The CSRF token of this request's session, for a hidden `_csrf` form field or an
+   * `X-CSRF-Token` header. The first call makes the token and with it the session (stored at the
+   * end of the request, with its cookie): a page with a form has a session. A new token after
+   * changeSessionId().
+   */
+  csrfToken(): Promise<string> {
+    const sessions = this.#requestSession();
+    return sessions.track(sessions.csrfToken());
   }
 
   /** Adds `by` to the number at `key` (concurrent increments add up); the new value. */

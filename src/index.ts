@@ -11,7 +11,7 @@ export {
   any, after, app, before, body, bodyParameters, changeSessionId, config, contentType, cookie, dance, del,
   destroySession, forward, get, halt, header, hook, options, param, params, pass, patch, post, prefix, put,
   queryParameters, redirect, request, responseHeader, routeParameters, sendError, session, setting, splat,
-  status, uriFor, vars, debug, info, warning, error, increment, push, flash, template, sendFile, upload,
+  status, uriFor, vars, debug, info, warning, error, increment, push, flash, template, sendFile, upload, csrfToken,
 } from './dsl.ts';
 export type { FileBody, SendFileOptions } from './send-file.ts';
 export type { Upload } from './upload.ts';
@@ -21,7 +21,7 @@ export { registerTemplateEngine } from './views/engine-registry.ts';
 export type { TemplateEngine, TemplateEngineContext, TemplateEngineDefinition, TemplateSettings } from './views/engine.ts';
 export { createApp, type AppParts } from './create-app.ts';
 export { escapeHtml } from './escape-html.ts';
-export type { App, Handler, Listening, Pattern } from './app.ts';
+export type { App, Handler, Listening, Pattern, RouteArgs, RouteOptions } from './app.ts';
 export type { Context, CookieOptions } from './context.ts';
 export type { UrlencodedValues } from './urlencoded.ts';
 export { loadConfig, type LoadOptions, type LogLevel, type Settings, type SettingsInput } from './config.ts';

@@ -15,6 +15,7 @@
  *   with flushUnread never reads the session: the writes are checked at once and stored in one
  *   round trip at the commit. Anything that reads the session first loads it and replays them.
  */
+import { csrfTokenOf, renewCsrfToken } from './csrf-token.ts';
 import type { SessionChange } from './engine.ts';
 import type { SessionFactory } from './factory.ts';
 import { checkedWrite, type Session } from './session.ts';
@@ -123,10 +124,17 @@ export class RequestSession {
   async changeId(): Promise<string> {
     const session = await this.get();
     const oldId = session.id;
+    const hadToken = session.csrfToken !== undefined;
     this.#session = await this.#factory.changeId(session);
+    renewCsrfToken(this.#session, hadToken);
     this.#idChanged = true;
     if (!session.isNew) await this.#events?.('session.id_changed', this.#session.id, oldId);
     return this.#session.id;
+  }
+
+  /** The session's CSRF token (csrf-token.ts): made, and the session with it, when there is none. */
+  csrfToken(): Promise<string> {
+    return this.get().then(csrfTokenOf);
   }
 
   /**

@@ -2,11 +2,12 @@
  * What the framework keeps about a session beside its data, stored inside it under one reserved
  * key, so that every engine carries it without knowing it is there (and `redis-cli GET` shows it):
  *
- *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds> }
+ *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds>, "csrf": <token> }
  *
  * `created` is when the session was first stored (for `absolute_duration`; `changeSessionId`
  * keeps it). `remember` is the session's own lifetime from `session().remember(seconds)`:
- * a persistent cookie and an idle timeout of that many seconds; absent, the policy's.
+ * a persistent cookie and an idle timeout of that many seconds; absent, the policy's. `csrf` is
+ * the session's CSRF token (csrf-token.ts), made by the first `csrfToken()`, renewed with the id.
  * The key is taken out of the data on load, so the app never sees it.
  */
 export const META_KEY = '__quickstep';
@@ -17,6 +18,7 @@ export const FLASH_PREFIX = 'flash.';
 export interface SessionMeta {
   created: number;
   remember?: number;
+  csrf?: string;
 }
 
 /** Takes the meta out of loaded `data` (deleting the key); undefined when absent or malformed. */
@@ -33,6 +35,7 @@ export function readMeta(data: Record<string, unknown>): SessionMeta | undefined
   if (raw === null || typeof raw !== 'object' || typeof raw.created !== 'number') return undefined;
   const meta: SessionMeta = { created: raw.created };
   if (typeof raw.remember === 'number' && raw.remember > 0) meta.remember = raw.remember;
+  if (typeof raw.csrf === 'string') meta.csrf = raw.csrf;
   return meta;
 }
 

@@ -97,9 +97,21 @@ export class Session {
 
   /** Back to the policy's lifetime: a browser-session cookie (unless cookie_duration is set). */
   forget(): void {
-    const { created } = this.#meta;
-    this.#meta = { created };
+    const { remember: _, ...kept } = this.#meta;
+    this.#meta = kept;
     this.#saveMeta();
+  }
+
+  /** The session's CSRF token (csrf-token.ts), or undefined before the first csrfToken(). */
+  get csrfToken(): string | undefined {
+    return this.#meta.csrf;
+  }
+
+  /** Keeps `token` as the session's CSRF token; stored with the next flush (no new cookie). */
+  setCsrfToken(token: string): void {
+    this.#meta = { ...this.#meta, csrf: token };
+    this.#metaUnsaved = false;
+    this.change.set.set(META_KEY, JSON.stringify(this.#meta));
   }
 
   /** Puts the meta in this request's change (done at the first flush of a session, too). */

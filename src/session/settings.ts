@@ -31,6 +31,11 @@ export interface SessionPolicy {
    * flush (default 256 KiB).
    */
   max_session_size: number;
+  /**
+   * Whether routes check a CSRF token on unsafe methods (csrf-check.ts): a POST, PUT, PATCH or
+   * DELETE without the session's token in `_csrf` or `X-CSRF-Token` is a 403 before the route.
+   */
+  csrf: boolean;
 }
 
 export const sessionPolicySpecs: Specs<SessionPolicy> = {
@@ -44,6 +49,7 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   session_duration: duration(86400),
   absolute_duration: duration(undefined),
   max_session_size: integer(256 * 1024, 2),
+  csrf: boolean(false),
 };
 
 /** The chosen engine, its checked options and the policy, ready for a SessionFactory. */
