@@ -1,0 +1,259 @@
+/**
+ * `workers: 2`: dance() as real processes — a primary and two workers sharing one loopback port,
+ * sessions on a real Redis. Every wait is bounded and polls what a user would see (responses,
+ * the log, the process table); nothing asserts on a fixed sleep.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { request } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { redisSuite, startRedis, waitUntil, type RedisServer } from './support/redis-server.ts';
+import { removeDir, siteDir } from './support/site-dir.ts';
+
+const root = join(import.meta.dirname, '..');
+
+// A user's app: node:cluster starts every worker from this file, as it would from theirs.
+const APP = `
+import { get, post, session, dance } from ${JSON.stringify(pathToFileURL(join(root, 'src/index.ts')).href)};
+get('/pid', () => String(process.pid));
+post('/remember', async () => {
+  await session('note', 'written by ' + process.pid);
+  return String(process.pid);
+});
+get('/recall', async () => JSON.stringify({ pid: process.pid, note: (await session('note')) ?? null }));
+get('/slow', async () => {
+  console.log('slow started in ' + process.pid);
+  await new Promise(resolve => setTimeout(resolve, 500));
+  return 'slow done';
+});
+await dance();
+`;
+
+interface Dancer {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stdout: () => string;
+  stderr: () => string;
+  dir: string;
+}
+
+function run(config: string): Dancer {
+  const dir = siteDir({ 'package.json': '{ "type": "module" }', 'app.ts': APP, 'config.yml': config });
+  const env: NodeJS.ProcessEnv = { ...process.env, DANCER_CONFDIR: dir };
+  for (const name of ['DANCER_ENVIRONMENT', 'PORT', 'HOST']) delete env[name];
+  const child = spawn(process.execPath, ['--import', 'tsx', join(dir, 'app.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(resolve =>
+    child.once('close', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, exit, stdout: () => out, stderr: () => err, dir };
+}
+
+async function printedUrl(app: Dancer): Promise<string> {
+  let url = '';
+  await waitUntil('the start line', async () => {
+    if (app.child.exitCode !== null) throw new Error(`dance() exited before its start line:\n${app.stderr()}`);
+    url = /is dancing on (http:\/\/\S+)\n/.exec(app.stdout())?.[1] ?? '';
+    return url !== '';
+  }, undefined, 15_000);
+  return url;
+}
+
+interface Answer {
+  status: number;
+  text: string;
+  cookie: string | undefined;
+}
+
+/** One request on a connection of its own (no keep-alive), so the primary hands it to the next worker. */
+function ask(url: string, path: string, options: { method?: string; cookie?: string } = {}): Promise<Answer> {
+  const { hostname, port } = new URL(url);
+  const headers: Record<string, string> = options.cookie ? { cookie: options.cookie } : {};
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path, method: options.method ?? 'GET', headers, agent: false }, res => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, cookie: res.headers['set-cookie']?.[0]?.split(';')[0] }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Asks `path` until `done` says so (every answer must be a 200), within `timeoutMs`. */
+async function askUntil(url: string, path: string, done: (answer: Answer) => boolean, timeoutMs = 10_000, cookie?: string): Promise<Answer> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const answer = await ask(url, path, cookie === undefined ? {} : { cookie });
+    assert.is(answer.status, 200, `GET ${path}: ${answer.text}`);
+    if (done(answer)) return answer;
+  }
+  throw new Error(`GET ${path}: not done within ${timeoutMs} ms`);
+}
+
+/** The pids whose parent is `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter(name => /^\d+$/.test(name)).flatMap(name => {
+    try {
+      // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ")".
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [Number(name)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The pids of processes whose command line names a file in `dir` (the app's primary and workers). */
+function runningFrom(dir: string): number[] {
+  return readdirSync('/proc').filter(name => /^\d+$/.test(name)).flatMap(name => {
+    try {
+      return readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(dir) ? [Number(name)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const killAll = (app: Dancer) => {
+  for (const pid of childrenOf(app.child.pid!)) process.kill(pid, 'SIGKILL');
+  app.child.kill('SIGKILL');
+};
+
+const lines = (app: Dancer) => app.stderr().trim().split('\n');
+
+const shared = redisSuite<{ redis?: RedisServer; app?: Dancer; url: string; pids: number[] }>('dance() :: workers: 2 on Redis', { url: '', pids: [] });
+
+shared.before(async context => {
+  context.redis = await startRedis();
+  context.app = run(`port: 0\nhost: 127.0.0.1\nlog: info\naccess_log: false\nworkers: 2\nsession: Redis\nengines:\n  session:\n    Redis: { url: "${context.redis.url}" }\n`);
+  context.url = await printedUrl(context.app);
+});
+
+shared.after(async context => {
+  if (context.app) {
+    killAll(context.app);
+    removeDir(context.app.dir);
+  }
+  await context.redis?.stop();
+});
+
+shared('the start line says 2 workers; fresh connections are answered by two different pids', async context => {
+  assert.match(context.app!.stdout(), /^Quickstep \(development, Redis, 2 workers\) is dancing on http:\/\/127\.0\.0\.1:\d+\n/);
+  const seen = new Set<string>();
+  await askUntil(context.url, '/pid', answer => seen.add(answer.text).size === 2);
+  context.pids = [...seen].map(Number);
+  assert.not.ok(context.pids.includes(context.app!.child.pid!), 'the primary serves nothing');
+  const children = childrenOf(context.app!.child.pid!);
+  assert.ok(context.pids.every(pid => children.includes(pid)), 'the two workers are the primary\'s children');
+});
+
+shared('a session created through one worker is read through the other', async context => {
+  const made = await ask(context.url, '/remember', { method: 'POST' });
+  assert.is(made.status, 200);
+  assert.ok(made.cookie, 'a session cookie');
+  const other = await askUntil(context.url, '/recall', answer => JSON.parse(answer.text).pid !== Number(made.text), 10_000, made.cookie);
+  assert.is(JSON.parse(other.text).note, `written by ${made.text}`);
+});
+
+shared('a worker killed with SIGKILL is replaced, logged, and requests keep succeeding', async context => {
+  const app = context.app!;
+  const [victim, survivor] = context.pids as [number, number];
+  process.kill(victim, 'SIGKILL');
+  await waitUntil('the restart logged', async () => app.stderr().includes(`worker ${victim} was killed by SIGKILL; starting a new one in 100 ms`));
+  const fresh = await askUntil(context.url, '/pid', answer => Number(answer.text) !== survivor);
+  const replacement = Number(fresh.text);
+  assert.is.not(replacement, victim);
+  assert.match(app.stderr(), `worker ${replacement} started, replacing worker ${victim}`);
+  assert.not.ok(alive(victim));
+  for (let i = 0; i < 4; i++) assert.is((await ask(context.url, '/pid')).status, 200);
+  context.pids = [survivor, replacement];
+});
+
+shared('SIGTERM: every slow request in flight answers 200, then the primary and all workers are gone, exit 0', async context => {
+  const app = context.app!;
+  // The workers, and any other child (tsx's esbuild service).
+  const everyone = [app.child.pid!, ...childrenOf(app.child.pid!)];
+  assert.ok(context.pids.every(pid => everyone.includes(pid)));
+  const started = () => app.stdout().match(/slow started in \d+/g) ?? [];
+  // Settled at once, so that a failure is this test's assertion rather than an unhandled rejection.
+  const slow = Array.from({ length: 4 }, () => ask(context.url, '/slow').catch((error: Error) => ({ status: 0, text: error.message })));
+  await waitUntil('4 slow requests started', async () => started().length === 4);
+  assert.is(new Set(started()).size, 2, 'both workers hold requests in flight');
+  app.child.kill('SIGTERM');
+  for (const answer of await Promise.all(slow)) assert.equal([answer.status, answer.text], [200, 'slow done']);
+  assert.equal(await app.exit, { code: 0, signal: null });
+  await waitUntil('every process gone', async () => everyone.every(pid => !alive(pid)));
+  assert.equal(runningFrom(app.dir), []);
+  const after = await ask(context.url, '/pid').then(answer => String(answer.status), (error: NodeJS.ErrnoException) => error.code);
+  assert.is(after, 'ECONNREFUSED', 'nothing listens any more');
+});
+
+shared.run();
+
+const failing = suite('dance() :: workers that cannot run');
+
+failing('workers: 2 with Memory :: one ConfigError line saying why and what to use, exit 1, nothing forked', async () => {
+  const app = run('port: 0\nhost: 127.0.0.1\nworkers: 2\n');
+  try {
+    assert.equal(await app.exit, { code: 1, signal: null });
+    assert.equal(lines(app), [
+      'ConfigError: config.yml: workers: expected 1 with the Memory session engine, which keeps sessions inside one process (each worker would have its own, and a session made through one would be unknown to the others); to run several workers choose a session engine they share, such as session: Redis, got 2',
+    ]);
+    assert.is(app.stdout(), '');
+  } finally {
+    killAll(app);
+    removeDir(app.dir);
+  }
+});
+
+// workers: 0, -2, 1.5 and the file that set the key: test/config.test.ts.
+failing('workers: many :: one ConfigError line naming the file, the key and what is expected, exit 1', async () => {
+  const app = run('port: 0\nworkers: many\nsession: Redis\n');
+  try {
+    assert.equal(await app.exit, { code: 1, signal: null });
+    assert.equal(lines(app), ['ConfigError: config.yml: workers: expected an integer of at least 1, or "auto" (one per core), got "many"']);
+  } finally {
+    killAll(app);
+    removeDir(app.dir);
+  }
+});
+
+failing('a busy port :: the one line once (not once per worker), exit 1, no worker left behind', async () => {
+  const taken = createServer().listen(0, '127.0.0.1');
+  await once(taken, 'listening');
+  const port = (taken.address() as AddressInfo).port;
+  const app = run(`port: ${port}\nhost: 127.0.0.1\nworkers: 2\nsession: Redis\n`);
+  try {
+    assert.equal(await app.exit, { code: 1, signal: null });
+    assert.equal(lines(app), [
+      `Quickstep cannot listen: port ${port} is already in use by another program; stop it, or set port in config.yml or the PORT environment variable (port: 0 picks a free one)`,
+    ]);
+    assert.equal(runningFrom(app.dir), [], 'no worker outlives the primary');
+  } finally {
+    taken.close();
+    killAll(app);
+    removeDir(app.dir);
+  }
+});
+
+failing.run();
