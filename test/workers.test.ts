@@ -7,7 +7,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -27,9 +27,9 @@ post('/remember', async () => {
   return String(process.pid);
 });
 get('/recall', async () => JSON.stringify({ pid: process.pid, note: (await session('note')) ?? null }));
-get('/slow', async () => {
+get('/slow', async ctx => {
   console.log('slow started in ' + process.pid);
-  await new Promise(resolve => setTimeout(resolve, 500));
+  await new Promise(resolve => setTimeout(resolve, Number(ctx.query.ms ?? 500)));
   return 'slow done';
 });
 await dance();
@@ -43,11 +43,12 @@ interface Dancer {
   dir: string;
 }
 
-function run(config: string): Dancer {
+/** Starts the app with `config`; `detached`: in a process group of its own (a terminal's Ctrl-C reaches it all). */
+function run(config: string, options: { detached?: boolean } = {}): Dancer {
   const dir = siteDir({ 'package.json': '{ "type": "module" }', 'app.ts': APP, 'config.yml': config });
   const env: NodeJS.ProcessEnv = { ...process.env, DANCER_CONFDIR: dir };
   for (const name of ['DANCER_ENVIRONMENT', 'PORT', 'HOST']) delete env[name];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(dir, 'app.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(dir, 'app.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk));
@@ -55,7 +56,11 @@ function run(config: string): Dancer {
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(resolve =>
     child.once('close', (code, signal) => resolve({ code, signal })),
   );
-  return { child, exit, stdout: () => out, stderr: () => err, dir };
+  const app = { child, exit, stdout: () => out, stderr: () => err, dir };
+  // No test waits for ever on a process that should have ended (its exit then shows SIGKILL).
+  const guard = setTimeout(() => killAll(app), 20_000).unref();
+  child.once('close', () => clearTimeout(guard));
+  return app;
 }
 
 async function printedUrl(app: Dancer): Promise<string> {
@@ -139,6 +144,16 @@ const killAll = (app: Dancer) => {
   app.child.kill('SIGKILL');
 };
 
+/** Sends 4 requests to /slow and resolves once each is in a route, in both workers; then with their answers. */
+async function slowRequestsInFlight(app: Dancer, url: string, path = '/slow'): Promise<Promise<Answer[]>> {
+  const started = () => app.stdout().match(/slow started in \d+/g) ?? [];
+  // Settled at once, so that a failure is the test's assertion rather than an unhandled rejection.
+  const slow = Array.from({ length: 4 }, () => ask(url, path).catch((error: Error) => ({ status: 0, text: error.message, cookie: undefined })));
+  await waitUntil('4 slow requests started', async () => started().length === 4);
+  assert.is(new Set(started()).size, 2, 'both workers hold requests in flight');
+  return Promise.all(slow);
+}
+
 const lines = (app: Dancer) => app.stderr().trim().split('\n');
 
 const shared = redisSuite<{ redis?: RedisServer; app?: Dancer; url: string; pids: number[] }>('dance() :: workers: 2 on Redis', { url: '', pids: [] });
@@ -191,16 +206,11 @@ shared('a worker killed with SIGKILL is replaced, logged, and requests keep succ
 
 shared('SIGTERM: every slow request in flight answers 200, then the primary and all workers are gone, exit 0', async context => {
   const app = context.app!;
-  // The workers, and any other child (tsx's esbuild service).
-  const everyone = [app.child.pid!, ...childrenOf(app.child.pid!)];
-  assert.ok(context.pids.every(pid => everyone.includes(pid)));
-  const started = () => app.stdout().match(/slow started in \d+/g) ?? [];
-  // Settled at once, so that a failure is this test's assertion rather than an unhandled rejection.
-  const slow = Array.from({ length: 4 }, () => ask(context.url, '/slow').catch((error: Error) => ({ status: 0, text: error.message })));
-  await waitUntil('4 slow requests started', async () => started().length === 4);
-  assert.is(new Set(started()).size, 2, 'both workers hold requests in flight');
+  const everyone = [app.child.pid!, ...context.pids];
+  assert.ok(context.pids.every(pid => alive(pid)));
+  const slow = await slowRequestsInFlight(app, context.url);
   app.child.kill('SIGTERM');
-  for (const answer of await Promise.all(slow)) assert.equal([answer.status, answer.text], [200, 'slow done']);
+  for (const answer of await slow) assert.equal([answer.status, answer.text], [200, 'slow done']);
   assert.equal(await app.exit, { code: 0, signal: null });
   await waitUntil('every process gone', async () => everyone.every(pid => !alive(pid)));
   assert.equal(runningFrom(app.dir), []);
@@ -210,8 +220,45 @@ shared('SIGTERM: every slow request in flight answers 200, then the primary and 
 
 shared.run();
 
+const terminal = redisSuite('dance() :: workers: 2, Ctrl-C in a terminal');
+
+/** Resolves once a new TCP connection to `url` is refused (every worker stopped accepting). */
+async function refused(url: string): Promise<void> {
+  const { hostname, port } = new URL(url);
+  await waitUntil('connections refused', () => new Promise<boolean>(resolve => {
+    const socket = connect(Number(port), hostname);
+    socket.once('connect', () => (socket.destroy(), resolve(false)));
+    socket.once('error', () => resolve(true));
+  }));
+}
+
+// A terminal's Ctrl-C signals every process of the group, and the primary then sends each worker
+// SIGTERM as well: a worker signalled again while it stops must go on stopping gracefully.
+terminal('SIGINT to the process group, then SIGTERM to each worker while stopping: every request in flight answers 200, exit 0', async () => {
+  const redis = await startRedis();
+  const app = run(`port: 0\nhost: 127.0.0.1\nlog: warning\nworkers: 2\nsession: Redis\nengines:\n  session:\n    Redis: { url: "${redis.url}" }\n`, { detached: true });
+  try {
+    const url = await printedUrl(app);
+    const slow = await slowRequestsInFlight(app, url, '/slow?ms=1500');
+    const workers = new Set(app.stdout().match(/(?<=slow started in )\d+/g)!.map(Number));
+    process.kill(-app.child.pid!, 'SIGINT');
+    await refused(url);
+    for (const pid of workers) process.kill(pid, 'SIGTERM');
+    for (const answer of await slow) assert.equal([answer.status, answer.text], [200, 'slow done']);
+    assert.equal(await app.exit, { code: 0, signal: null });
+    assert.equal(runningFrom(app.dir), []);
+  } finally {
+    killAll(app);
+    removeDir(app.dir);
+    await redis.stop();
+  }
+});
+
+terminal.run();
+
 const failing = suite('dance() :: workers that cannot run');
 
+// workers: 0, "many", 1.5, and the file that set the key: test/config.test.ts.
 failing('workers: 2 with Memory :: one ConfigError line saying why and what to use, exit 1, nothing forked', async () => {
   const app = run('port: 0\nhost: 127.0.0.1\nworkers: 2\n');
   try {
@@ -220,18 +267,6 @@ failing('workers: 2 with Memory :: one ConfigError line saying why and what to u
       'ConfigError: config.yml: workers: expected 1 with the Memory session engine, which keeps sessions inside one process (each worker would have its own, and a session made through one would be unknown to the others); to run several workers choose a session engine they share, such as session: Redis, got 2',
     ]);
     assert.is(app.stdout(), '');
-  } finally {
-    killAll(app);
-    removeDir(app.dir);
-  }
-});
-
-// workers: 0, -2, 1.5 and the file that set the key: test/config.test.ts.
-failing('workers: many :: one ConfigError line naming the file, the key and what is expected, exit 1', async () => {
-  const app = run('port: 0\nworkers: many\nsession: Redis\n');
-  try {
-    assert.equal(await app.exit, { code: 1, signal: null });
-    assert.equal(lines(app), ['ConfigError: config.yml: workers: expected an integer of at least 1, or "auto" (one per core), got "many"']);
   } finally {
     killAll(app);
     removeDir(app.dir);
