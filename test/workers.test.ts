@@ -144,14 +144,17 @@ const killAll = (app: Dancer) => {
   app.child.kill('SIGKILL');
 };
 
-/** Sends 4 requests to /slow and resolves once each is in a route, in both workers; then with their answers. */
-async function slowRequestsInFlight(app: Dancer, url: string, path = '/slow'): Promise<Promise<Answer[]>> {
+/**
+ * Sends 4 requests to /slow and resolves once each is in a route, in both workers, with the
+ * promise of their answers (wrapped: an async function would wait for a Promise it returns).
+ */
+async function slowRequestsInFlight(app: Dancer, url: string, path = '/slow'): Promise<{ answers: Promise<Answer[]> }> {
   const started = () => app.stdout().match(/slow started in \d+/g) ?? [];
   // Settled at once, so that a failure is the test's assertion rather than an unhandled rejection.
   const slow = Array.from({ length: 4 }, () => ask(url, path).catch((error: Error) => ({ status: 0, text: error.message, cookie: undefined })));
   await waitUntil('4 slow requests started', async () => started().length === 4);
   assert.is(new Set(started()).size, 2, 'both workers hold requests in flight');
-  return Promise.all(slow);
+  return { answers: Promise.all(slow) };
 }
 
 const lines = (app: Dancer) => app.stderr().trim().split('\n');
@@ -210,7 +213,7 @@ shared('SIGTERM: every slow request in flight answers 200, then the primary and 
   assert.ok(context.pids.every(pid => alive(pid)));
   const slow = await slowRequestsInFlight(app, context.url);
   app.child.kill('SIGTERM');
-  for (const answer of await slow) assert.equal([answer.status, answer.text], [200, 'slow done']);
+  for (const answer of await slow.answers) assert.equal([answer.status, answer.text], [200, 'slow done']);
   assert.equal(await app.exit, { code: 0, signal: null });
   await waitUntil('every process gone', async () => everyone.every(pid => !alive(pid)));
   assert.equal(runningFrom(app.dir), []);
@@ -239,12 +242,15 @@ terminal('SIGINT to the process group, then SIGTERM to each worker while stoppin
   const app = run(`port: 0\nhost: 127.0.0.1\nlog: warning\nworkers: 2\nsession: Redis\nengines:\n  session:\n    Redis: { url: "${redis.url}" }\n`, { detached: true });
   try {
     const url = await printedUrl(app);
-    const slow = await slowRequestsInFlight(app, url, '/slow?ms=1500');
+    const slow = await slowRequestsInFlight(app, url, '/slow?ms=1000');
     const workers = new Set(app.stdout().match(/(?<=slow started in )\d+/g)!.map(Number));
     process.kill(-app.child.pid!, 'SIGINT');
     await refused(url);
-    for (const pid of workers) process.kill(pid, 'SIGTERM');
-    for (const answer of await slow) assert.equal([answer.status, answer.text], [200, 'slow done']);
+    for (const pid of workers) {
+      assert.ok(alive(pid), `worker ${pid} still stopping (the primary's SIGTERM after the group's SIGINT did not kill it)`);
+      process.kill(pid, 'SIGTERM');
+    }
+    for (const answer of await slow.answers) assert.equal([answer.status, answer.text], [200, 'slow done']);
     assert.equal(await app.exit, { code: 0, signal: null });
     assert.equal(runningFrom(app.dir), []);
   } finally {
