@@ -18,9 +18,11 @@ import { removeDir, siteDir } from './support/site-dir.ts';
 
 const root = join(import.meta.dirname, '..');
 
+const QUICKSTEP = JSON.stringify(pathToFileURL(join(root, 'src/index.ts')).href);
+
 // A user's app: node:cluster starts every worker from this file, as it would from theirs.
 const APP = `
-import { get, post, session, dance } from ${JSON.stringify(pathToFileURL(join(root, 'src/index.ts')).href)};
+import { get, post, session, dance } from ${QUICKSTEP};
 get('/pid', () => String(process.pid));
 post('/remember', async () => {
   await session('note', 'written by ' + process.pid);
@@ -44,8 +46,8 @@ interface Dancer {
 }
 
 /** Starts the app with `config`; `detached`: in a process group of its own (a terminal's Ctrl-C reaches it all). */
-function run(config: string, options: { detached?: boolean } = {}): Dancer {
-  const dir = siteDir({ 'package.json': '{ "type": "module" }', 'app.ts': APP, 'config.yml': config });
+function run(config: string, options: { detached?: boolean; app?: string } = {}): Dancer {
+  const dir = siteDir({ 'package.json': '{ "type": "module" }', 'app.ts': options.app ?? APP, 'config.yml': config });
   const env: NodeJS.ProcessEnv = { ...process.env, DANCER_CONFDIR: dir };
   for (const name of ['DANCER_ENVIRONMENT', 'PORT', 'HOST']) delete env[name];
   const child = spawn(process.execPath, ['--import', 'tsx', join(dir, 'app.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
@@ -242,7 +244,7 @@ terminal('SIGINT to the process group, then SIGTERM to each worker while stoppin
   const app = run(`port: 0\nhost: 127.0.0.1\nlog: warning\nworkers: 2\nsession: Redis\nengines:\n  session:\n    Redis: { url: "${redis.url}" }\n`, { detached: true });
   try {
     const url = await printedUrl(app);
-    const slow = await slowRequestsInFlight(app, url, '/slow?ms=1000');
+    const slow = await slowRequestsInFlight(app, url, '/slow?ms=700');
     const workers = new Set(app.stdout().match(/(?<=slow started in )\d+/g)!.map(Number));
     process.kill(-app.child.pid!, 'SIGINT');
     await refused(url);
@@ -292,6 +294,25 @@ failing('a busy port :: the one line once (not once per worker), exit 1, no work
     assert.equal(runningFrom(app.dir), [], 'no worker outlives the primary');
   } finally {
     taken.close();
+    killAll(app);
+    removeDir(app.dir);
+  }
+});
+
+failing('workers that die before listening :: restarted with a growing delay, then the primary gives up, exit 1', async () => {
+  // Each worker throws before it loads anything, so the five deaths cost little time.
+  const app = run('port: 0\nhost: 127.0.0.1\nlog: warning\nworkers: 2\nsession: Redis\n', {
+    app: `import cluster from 'node:cluster';\nif (cluster.isWorker) throw new Error('boom in a worker');\nconst { dance } = await import(${QUICKSTEP});\nawait dance();\n`,
+  });
+  try {
+    assert.equal(await app.exit, { code: 1, signal: null });
+    const delays = [...app.stderr().matchAll(/warning: worker \d+ exited with code 1; starting a new one in (\d+) ms/g)].map(match => Number(match[1]));
+    assert.equal(delays, [100, 200, 400, 800]);
+    assert.match(app.stderr(), /error: worker \d+ exited with code 1 before listening, the 5th in a row: the app cannot start; stopping/);
+    assert.match(app.stderr(), 'boom in a worker', 'each worker\'s own error is shown');
+    assert.not.match(app.stdout(), 'dancing');
+    assert.equal(runningFrom(app.dir), []);
+  } finally {
     killAll(app);
     removeDir(app.dir);
   }
