@@ -8,7 +8,6 @@
 import type { App, Listening } from './app.ts';
 import type { Settings } from './config.ts';
 import { ConfigError } from './errors.ts';
-import { isDancePrimary, isDanceWorker, reportListening, reportStartupError, superviseWorkers } from './workers.ts';
 
 /** Prints a start-up failure a person can act on as one line and exits 1; rethrows the rest. */
 export function exitOnStartupError(error: unknown, port?: number): never {
@@ -36,18 +35,20 @@ export function startupErrorLine(error: unknown, port?: number): string | undefi
  * workers, which serves as above but leaves the start line and start-up failures to the primary.
  */
 export async function serveUntilSignalled(app: App): Promise<Listening> {
-  if (isDancePrimary(app)) return superviseWorkers(app, url => console.log(startLine(app.settings, url)));
-  const worker = isDanceWorker(app);
+  // Loaded only for `workers` above 1, so that one process starts exactly as it always did.
+  const workers = app.settings.workers > 1 ? await import('./workers.ts') : undefined;
+  if (workers?.isDancePrimary()) return workers.superviseWorkers(app, url => console.log(startLine(app.settings, url)));
+  const worker = workers?.isDanceWorker() ? workers : undefined;
   const { port } = app.settings;
   let listening: Listening;
   try {
     listening = await app.listen();
   } catch (error) {
     const line = worker ? startupErrorLine(error, port) : undefined;
-    if (line !== undefined) await reportStartupError(line);
+    if (line !== undefined) await worker?.reportStartupError(line);
     exitOnStartupError(error, port);
   }
-  if (worker) reportListening(listening.url);
+  if (worker) worker.reportListening(listening.url);
   else console.log(startLine(app.settings, listening.url));
   let stopping = false;
   const stop = () => {

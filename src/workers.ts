@@ -30,11 +30,13 @@ const STOP_TIMEOUT_MS = 30_000;
 /** What a worker tells its primary. */
 type WorkerMessage = { quickstep: 'listening'; url: string } | { quickstep: 'startup-error'; line: string };
 
-/** Whether this process is a worker forked by a dance() primary (`workers` above 1). */
-export const isDanceWorker = (app: App): boolean => cluster.isWorker && app.settings.workers > 1;
+// startup.ts loads this module only when `workers` is above 1.
+
+/** Whether this process is a worker a dance() primary forked. */
+export const isDanceWorker = (): boolean => cluster.isWorker;
 
 /** Whether dance() should supervise workers here instead of serving. */
-export const isDancePrimary = (app: App): boolean => cluster.isPrimary && app.settings.workers > 1;
+export const isDancePrimary = (): boolean => cluster.isPrimary;
 
 /** In a worker: tells the primary it is serving on `url`. */
 export function reportListening(url: string): void {

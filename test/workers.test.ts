@@ -4,7 +4,6 @@
  * the log, the process table); nothing asserts on a fixed sleep.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
@@ -13,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { alive, childrenOf, runningFrom } from './support/processes.ts';
 import { redisSuite, startRedis, waitUntil, type RedisServer } from './support/redis-server.ts';
 import { removeDir, siteDir } from './support/site-dir.ts';
 
@@ -106,39 +106,6 @@ async function askUntil(url: string, path: string, done: (answer: Answer) => boo
     if (done(answer)) return answer;
   }
   throw new Error(`GET ${path}: not done within ${timeoutMs} ms`);
-}
-
-/** The pids whose parent is `pid`, from /proc. */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc').filter(name => /^\d+$/.test(name)).flatMap(name => {
-    try {
-      // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so read after the last ")".
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid ? [Number(name)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
-/** The pids of processes whose command line names a file in `dir` (the app's primary and workers). */
-function runningFrom(dir: string): number[] {
-  return readdirSync('/proc').filter(name => /^\d+$/.test(name)).flatMap(name => {
-    try {
-      return readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(dir) ? [Number(name)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const killAll = (app: Dancer) => {
