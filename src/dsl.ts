@@ -83,7 +83,9 @@ const settingsInScope = (): Settings => currentContext.getStore()?.settings ?? a
 /**
  * Serves the default app (from config.yml), prints `Quickstep (<environment>, <engine>) is dancing
  * on <url>` once, and on SIGINT / SIGTERM stops accepting, lets requests in flight finish and
- * closes the engines. A busy port or a bad config is one line on stderr and exit 1.
+ * closes the engines. A busy port or a bad config is one line on stderr and exit 1. With
+ * `workers` above 1 (workers.ts) this process becomes the primary: it forks the workers, which
+ * serve (there dance() resolves as here), and its own dance() never resolves.
  */
 export const dance = (): Promise<Listening> => serveUntilSignalled(app());
 

@@ -154,5 +154,10 @@ export interface SessionEngineDefinition<Options extends object = Record<string,
    * throws a ConfigError. `where` is the file and key path the options came from.
    */
   validate?(options: Options, where: { file: string; path: string }): void;
+  /**
+   * true when the sessions live inside this one process (Memory): `workers` above 1 is then a
+   * ConfigError, since each worker would have sessions of its own that the others cannot read.
+   */
+  processLocal?: boolean;
   create(options: Options, context: EngineContext): SessionEngine;
 }

@@ -207,5 +207,6 @@ export class MemoryEngine implements SessionEngine {
 /** The Memory engine as config.yml sees it: `session: Memory`, options under `engines.session.Memory`. */
 export const memoryEngine: SessionEngineDefinition<MemoryOptions> = {
   options: { max_sessions: integer(100_000, 1), max_bytes: integer(DEFAULT_MAX_BYTES, 1) },
+  processLocal: true,
   create: (options, context) => new MemoryEngine(options, context.sessionDuration),
 };
