@@ -204,7 +204,7 @@ function check(input: unknown, file: string, environmentInUse: string, root: str
   session ??= readSessionSettings(top.session, undefined, { file, enginePath: 'session', optionsPath: `engines.session.${top.session}` });
   // Checked on the value as written, so that a config valid on one machine is valid on all.
   if (top.workers !== 1 && session.engine.processLocal) {
-    throw new ConfigError(file, 'workers', `1 with the ${session.engineName} session engine, which keeps sessions inside one process (each worker would have its own, and a session made through one would be unknown to the others); to run several workers choose a session engine they share, such as session: Redis`, top.workers);
+    throw new ConfigError(file, 'workers', `1 with the ${session.engineName} session engine, which keeps sessions inside one process (each worker would have its own, and a session made through one would be unknown to the others); to run several workers choose a session engine they share: session: Redis, or session: Cookie (the session sealed in the cookie)`, top.workers);
   }
   const environment = top.environment ?? environmentInUse;
   const { port, host, log, max_body_size, keywords, layout, static_handler, max_files } = top;

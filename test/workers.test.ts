@@ -231,6 +231,27 @@ terminal('SIGINT to the process group, then SIGTERM to each worker while stoppin
 
 terminal.run();
 
+const sealed = suite('dance() :: workers: 2 on Cookie');
+
+sealed('a session sealed by one worker opens in the other (no server state to share)', async () => {
+  const secret = 'k'.repeat(40);
+  const app = run(`port: 0\nhost: 127.0.0.1\nlog: info\naccess_log: false\nworkers: 2\nsession: Cookie\nengines:\n  session:\n    Cookie: { secret_key: "${secret}" }\n`);
+  try {
+    const url = await printedUrl(app);
+    assert.match(app.stdout(), /^Quickstep \(development, Cookie, 2 workers\) is dancing on /);
+    const made = await ask(url, '/remember', { method: 'POST' });
+    assert.is(made.status, 200);
+    assert.ok(made.cookie?.startsWith('dancer.session=v1.'), `a sealed cookie (${made.cookie?.slice(0, 24)})`);
+    const other = await askUntil(url, '/recall', answer => JSON.parse(answer.text).pid !== Number(made.text), 10_000, made.cookie);
+    assert.is(JSON.parse(other.text).note, `written by ${made.text}`);
+  } finally {
+    killAll(app);
+    removeDir(app.dir);
+  }
+});
+
+sealed.run();
+
 const failing = suite('dance() :: workers that cannot run');
 
 // workers: 0, "many", 1.5, and the file that set the key: test/config.test.ts.
@@ -239,7 +260,7 @@ failing('workers: 2 with Memory :: one ConfigError line saying why and what to u
   try {
     assert.equal(await app.exit, { code: 1, signal: null });
     assert.equal(lines(app), [
-      'ConfigError: config.yml: workers: expected 1 with the Memory session engine, which keeps sessions inside one process (each worker would have its own, and a session made through one would be unknown to the others); to run several workers choose a session engine they share, such as session: Redis, got 2',
+      'ConfigError: config.yml: workers: expected 1 with the Memory session engine, which keeps sessions inside one process (each worker would have its own, and a session made through one would be unknown to the others); to run several workers choose a session engine they share: session: Redis, or session: Cookie (the session sealed in the cookie), got 2',
     ]);
     assert.is(app.stdout(), '');
   } finally {
