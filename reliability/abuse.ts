@@ -6,6 +6,7 @@
  * and the peak RSS are the server's. Where taskset works, the server has core 0 to itself and
  * the rest shares core 1.
  */
+import { login, send } from './http-client.ts';
 import { startAppServer, runAttacker } from './processes.ts';
 
 /** Where the app server runs, and where everything else does (this process, Redis, the attacker): see run.ts. */
@@ -30,15 +31,16 @@ function quantile(sorted: number[], q: number): number {
 export async function abuse(env: NodeJS.ProcessEnv, name: string, seconds: number, attack: string, count: number): Promise<AbuseResult> {
   const server = await startAppServer(env, SERVER_CORE);
   try {
-    // The neighbour's login; with CSRF on, it would first GET the form for a token (see attacker.ts send()).
-    const login = await fetch(server.url + '/login', { method: 'POST', body: 'user=neighbour', headers: { 'content-type': 'application/x-www-form-urlencoded' }, redirect: 'manual' });
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+    const port = Number(new URL(server.url).port);
+    // Refused (403, a CSRF token needed: see http-client.ts), the neighbour reads anonymously.
+    const { cookie = '' } = await login(port, 'neighbour');
+    const expected = cookie ? '"neighbour"' : 'null';
     // Warm up (JIT, connections) before anything is measured.
-    for (let i = 0; i < 200; i++) await fetch(server.url + '/whoami', { headers: { cookie } }).then(r => r.arrayBuffer());
+    for (let i = 0; i < 200; i++) await send(port, 'GET', '/whoami', { cookie });
     // The attacker process starts now and begins at `start`, so its start-up is not measured.
     const start = Date.now() + 4000;
     const until = start + seconds * 1000;
-    const attacker = runAttacker<{ summary: string }>([attack, String(new URL(server.url).port), String(start), String(until), String(count)], LOAD_CORE);
+    const attacker = runAttacker<{ summary: string }>([attack, String(port), String(start), String(until), String(count)], LOAD_CORE);
     await sleep(start - Date.now());
     let peakRss = server.memory().rss;
     const cpuBefore = server.cpuSeconds();
@@ -47,11 +49,8 @@ export async function abuse(env: NodeJS.ProcessEnv, name: string, seconds: numbe
     let errors = 0;
     while (Date.now() < until) {
       const started = performance.now();
-      try {
-        const res = await fetch(server.url + '/whoami', { headers: { cookie }, signal: AbortSignal.timeout(5000) });
-        const body = await res.text();
-        if (res.status !== 200 || !body.includes('neighbour')) errors++;
-      } catch { errors++; }
+      const { status, body } = await send(port, 'GET', '/whoami', { cookie });
+      if (status !== 200 || !body.includes(expected)) errors++;
       latencies.push(performance.now() - started);
       await sleep(5);
     }

@@ -7,39 +7,10 @@
  * slow-bodies, never-reads, login-flood (count = logins a minute), large-sessions (count =
  * concurrent clients).
  */
-import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { login, putPref, send } from './http-client.ts';
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-interface Reply { status: number; cookie: string | undefined; body: string }
-
-/**
- * Every HTTP request the attacks make. A client with no session sends no cookie. Once the
- * example app requires a CSRF token on unsafe methods, this is where it would be fetched (a GET
- * of the form, then `_csrf` in the body or the header): a 403 is counted as refused, not failed.
- */
-function send(port: number, method: string, path: string, options: { cookie?: string; type?: string; body?: string } = {}): Promise<Reply> {
-  return new Promise(resolve => {
-    const headers: Record<string, string> = {};
-    if (options.cookie) headers.cookie = options.cookie;
-    if (options.type) headers['content-type'] = options.type;
-    if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
-    const req = request({ host: '127.0.0.1', port, method, path, headers, agent, timeout: 10_000 }, res => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', chunk => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: res.headers['set-cookie']?.find(c => c.startsWith('dancer.session='))?.split(';')[0], body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, cookie: undefined, body: '' }));
-    req.end(options.body);
-  });
-}
-
-/** A login of a fresh client (no cookie): one new session. */
-const login = (port: number, user: string) => send(port, 'POST', '/login', { type: 'application/x-www-form-urlencoded', body: `user=${user}` });
 
 function open(port: number): Socket {
   const socket = connect(port, '127.0.0.1');
@@ -114,7 +85,7 @@ async function largestValue(port: number): Promise<{ length: number; refused: bo
   let lo = 0, hi = 1024 * 1024;
   while (hi - lo > 16) {
     const mid = Math.floor((lo + hi) / 2);
-    const { status } = await send(port, 'PUT', '/prefs/big', { type: 'application/json', body: JSON.stringify({ value: 'x'.repeat(mid) }) });
+    const { status } = await putPref(port, 'big', 'x'.repeat(mid));
     if (status === 403) return { length: 0, refused: true };
     if (status === 204) lo = mid; else hi = mid;
   }
@@ -124,12 +95,12 @@ async function largestValue(port: number): Promise<{ length: number; refused: bo
 /** `count` clients, each making fresh sessions as large as the limits allow and reading them back. */
 async function largeSessions(port: number, until: number, count: number): Promise<string> {
   const { length, refused } = await largestValue(port);
-  if (refused) return 'refused (403, CSRF): the attacker needs a token, see send()';
-  const body = JSON.stringify({ value: 'x'.repeat(length) });
+  if (refused) return 'refused (403, CSRF): the attacker needs a token, see http-client.ts';
+  const value = 'x'.repeat(length);
   let sessions = 0, reads = 0, failed = 0;
   const workers = Array.from({ length: count }, async () => {
     while (Date.now() < until) {
-      const written = await send(port, 'PUT', '/prefs/big', { type: 'application/json', body });
+      const written = await putPref(port, 'big', value);
       if (written.status !== 204 || !written.cookie) { failed++; continue; }
       sessions++;
       for (let i = 0; i < 3 && Date.now() < until; i++) {

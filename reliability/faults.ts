@@ -151,7 +151,6 @@ export async function sentinelFailover(hang: boolean): Promise<Store> {
       if (hang) group.master.pause(); else await group.master.stop();
       await waitUntil('Sentinel promotes the replica', async () => (await group.masterPort()) === group.replica.port, undefined, 30_000);
       const back = Date.now();
-      if (process.env.RESUME_DELAY) await sleep(Number(process.env.RESUME_DELAY));
       if (hang) group.master.resume(); else await group.master.restart();
       return back;
     },

@@ -10,6 +10,11 @@ import { SessionFactory } from '../src/session/factory.ts';
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const POSITIONS = 32;
 
+function defaultGenerator(): () => string {
+  const factory = Object.create(SessionFactory.prototype) as SessionFactory;
+  return () => factory.generateId();
+}
+
 export interface IdsResult {
   count: number; duplicates: number; seconds: number;
   chiMin: number; chiMax: number; band: [number, number]; outside: number;
@@ -30,16 +35,16 @@ export function chiSquareP(x: number, k: number): number {
   return upperTail(((x / k) ** (1 / 3) - (1 - 2 / (9 * k))) / Math.sqrt(2 / (9 * k)));
 }
 
-export function idsCheck(count: number): IdsResult {
+/** Checks `count` ids of `generate` (default: the framework's own generator). */
+export function idsCheck(count: number, generate: () => string = defaultGenerator()): IdsResult {
   const started = Date.now();
-  const factory = Object.create(SessionFactory.prototype) as SessionFactory;
   const index = new Int8Array(128).fill(-1);
   for (let i = 0; i < 64; i++) index[ALPHABET.charCodeAt(i)] = i;
   const seen = new Set<string>();
   const counts = new Float64Array(POSITIONS * 64);
   let malformed = 0;
   for (let i = 0; i < count; i++) {
-    const id = factory.generateId();
+    const id = generate();
     seen.add(id);
     if (id.length !== POSITIONS) malformed++;
     for (let p = 0; p < POSITIONS; p++) {
