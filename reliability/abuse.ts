@@ -4,12 +4,12 @@
  * the limits allow. The app runs in a process of its own, started fresh for each attack; the
  * attack runs in another (attacker.ts), the neighbour in this one, so the neighbour's p50/p99
  * and the peak RSS are the server's. Where taskset works, the server has core 0 to itself and
- * the rest shares core 1.
+ * the attacker and Redis share core 1.
  */
 import { login, send } from './http-client.ts';
 import { startAppServer, runAttacker } from './processes.ts';
 
-/** Where the app server runs, and where everything else does (this process, Redis, the attacker): see run.ts. */
+/** Where the app server runs, and where the attacker and Redis do: see run.ts. */
 export const SERVER_CORE = 0, LOAD_CORE = 1;
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));

@@ -31,7 +31,7 @@ export interface Store {
 }
 
 export interface FaultResult {
-  name: string; requests: number; acked: number; lost: number; sessionsLost: number; overTimeout: number; overStrict: number; maxMs: number; slow: string[];
+  name: string; requests: number; acked: number; lost: number; sessionsLost: number; lostDetail: string[]; overTimeout: number; overStrict: number; maxMs: number; slow: string[];
   non2xx: number; non2xxNot503: number; recoveryMs: number; longestGapMs: number; rssBefore: number[]; rssAfter: number[];
 }
 
@@ -118,7 +118,7 @@ export async function fault(name: string, clients: number, seconds: number, make
     const rssAfter = servers.map(s => s.memory().rss);
     if (slow.length) console.log(`${name}: over command_timeout: ${slow.slice(0, 40).join(', ')}`);
     if (unacked.length) console.log(`${name}: lost: ${unacked.slice(0, 20).join('; ')}`);
-    return { name, requests, acked, lost, sessionsLost, overTimeout, overStrict, maxMs, slow, non2xx, non2xxNot503, recoveryMs: recoveredAt ? recoveryMs : -1, longestGapMs, rssBefore, rssAfter };
+    return { name, requests, acked, lost, sessionsLost, lostDetail: unacked, overTimeout, overStrict, maxMs, slow, non2xx, non2xxNot503, recoveryMs: recoveredAt ? recoveryMs : -1, longestGapMs, rssBefore, rssAfter };
   } finally {
     await Promise.all(servers.map(s => s.stop()));
     await store.stop();

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exampleApp, ROOT, type Engine } from '../test/example-app/harness.ts';
 import { startRedis } from '../test/support/redis-server.ts';
@@ -119,7 +119,12 @@ out('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const f of faults) {
   out(`| ${f.name} | ${int(f.requests)} | ${int(f.acked)} | ${f.lost} | ${f.sessionsLost} | ${f.overTimeout} | ${f.overStrict} | ${f.maxMs} ms | ${f.non2xx} | ${f.non2xxNot503} | ${f.recoveryMs < 0 ? 'did not recover' : `${f.recoveryMs} ms`} | ${f.longestGapMs} ms | ${f.rssBefore.map(mb).join(', ')} → ${f.rssAfter.map(mb).join(', ')} |`);
 }
+for (const f of faults) if (f.lostDetail.length) out(`\n${f.name}, where writes were lost: ${f.lostDetail.slice(0, 12).join('; ')}${f.lostDetail.length > 12 ? '; …' : ''}.`);
 for (const f of faults) if (f.slow.length) out(`\n${f.name}, the requests over command_timeout: ${f.slow.slice(0, 40).join(', ')}${f.slow.length > 40 ? ', …' : ''}.`);
+// The defects these runs found are caught by tests skipped until the fix (see each file's head).
+const knownDefects = ['test/session/engines/redis-cluster-failover.test.ts', 'test/session/engines/redis-sentinel-resume.test.ts']
+  .filter(file => existsSync(join(ROOT, file)) && /^\w+\.skip\(/m.test(readFileSync(join(ROOT, file), 'utf8')));
+if (knownDefects.length) out(`\nKnown defects behind the non-zero figures above, each caught by a test skipped until it is fixed: ${knownDefects.map(f => `\`${f}\``).join(', ')}.`);
 out();
 out('## Abuse, with a neighbour reading its session every 5 ms');
 out();
@@ -127,9 +132,10 @@ const abused: AbuseResult[] = [];
 let redisMicrosPerCommand: number | undefined;
 {
   const redis = await startRedis();
-  // The app server gets a core of its own; this process (the neighbour), Redis and the attacker share the other.
+  // The app server gets a core of its own; Redis and the attacker share the other. The neighbour
+  // (this process) is left to the scheduler: on the attacker's core its own wait for the CPU
+  // would count as the server's latency.
   const redisPid = Number(/^process_id:(\d+)/m.exec(await redis.cli('INFO', 'server'))?.[1]);
-  pin(process.pid, String(LOAD_CORE));
   if (redisPid) pin(redisPid, String(LOAD_CORE));
   const onRedis = { SESSION_ENGINE: 'Redis', REDIS_URL: redis.url };
   const onMemory = { SESSION_ENGINE: 'Memory' };
@@ -146,14 +152,13 @@ let redisMicrosPerCommand: number | undefined;
   abused.push(await abuse(onMemory, 'none (baseline), Memory', secs(10, 3), 'none', 0));
   abused.push(await abuse(onMemory, 'largest sessions the limits allow, Memory (max_bytes 64 MiB)', secs(30, 5), 'large-sessions', 8));
   await redis.stop();
-  pin(process.pid, `0-${cpus().length - 1}`);
 }
 out('| attack | what was sent | neighbour requests | neighbour errors | neighbour p50 | neighbour p99 | app server CPU (cores) | app server peak RSS |');
 out('|---|---|---|---|---|---|---|---|');
 for (const r of abused) out(`| ${r.name} | ${r.attack} | ${r.neighbourRequests} | ${r.neighbourErrors} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.serverCpu.toFixed(2)} | ${mb(r.peakRss)} |`);
 out();
 out(canPin
-  ? `The app server is a fresh process for each attack, pinned to core ${SERVER_CORE}; the attack (another process), the neighbour (this one) and Redis share core ${LOAD_CORE}.`
+  ? `The app server is a fresh process for each attack, pinned to core ${SERVER_CORE}; the attack (another process) and Redis share core ${LOAD_CORE}; the neighbour (this process) runs where the scheduler puts it.`
   : 'The app server is a fresh process for each attack; the attack runs in another process and the neighbour in this one (no taskset, or one core: they share the cores with each other and with Redis).');
 out('Slow connections last for the scenario only (Node\'s headersTimeout, 15 s, and requestTimeout, 30 s, may close them first). Large sessions: every client writes a new session whose one preference is the longest string max_session_size (256 KiB) accepts, then reads it back three times.');
 out();
