@@ -26,6 +26,11 @@ export interface RedisEngineOptions {
   name: string | undefined;
   /** `host:port` of some cluster nodes (the rest are discovered). */
   cluster: string[] | undefined;
+  /**
+   * Replicas that must have a write before it is acknowledged (WAIT, within half of
+   * command_timeout; else 503). Default: 1 with sentinels, 0 otherwise; not with cluster.
+   */
+  wait_replicas: number | undefined;
 }
 
 export const DEFAULT_SERVER = '127.0.0.1:6379';
@@ -47,6 +52,7 @@ export const redisOptionSpecs: Specs<RedisEngineOptions> = {
   sentinels: list(matching(undefined, ADDRESS, ADDRESS_EXPECTED), undefined) as Specs<RedisEngineOptions>['sentinels'],
   name: string(undefined),
   cluster: list(matching(undefined, ADDRESS, ADDRESS_EXPECTED), undefined) as Specs<RedisEngineOptions>['cluster'],
+  wait_replicas: integer(undefined, 0, 16),
 };
 
 /**
@@ -81,6 +87,10 @@ export function validateRedisOptions(options: RedisEngineOptions, where: { file:
   }
   if (options.cluster !== undefined && options.cluster.length === 0) {
     throw new ConfigError(where.file, at('cluster'), 'at least one cluster node "host:port"', options.cluster);
+  }
+  if (options.cluster !== undefined && (options.wait_replicas ?? 0) > 0) {
+    // ioredis sends a keyless WAIT to any node, not to the one that took the write.
+    throw new ConfigError(where.file, at('wait_replicas'), '0 with cluster (the client cannot send WAIT to the node that took the write)', options.wait_replicas);
   }
   if (options.cluster !== undefined && options.database !== undefined && options.database !== 0) {
     throw new ConfigError(where.file, at('database'), 'no database with cluster (Redis Cluster has database 0 only)', options.database);

@@ -11,6 +11,7 @@
  * and joins the object again. Keys are compared as JSON text (JSON.stringify's form, which is
  * the only form this engine ever writes).
  */
+import type { SessionChange } from '../engine.ts';
 import { JSON_TEXT } from './redis-json-text.ts';
 
 /**
@@ -208,3 +209,20 @@ values[ARGV[1]] = nil
 redis.call('SET', KEYS[1], join(order, values), 'KEEPTTL')
 return value
 `;
+
+/**
+ * FLUSH_SCRIPT's ARGV for `change` (redis-scripts.ts): counts, then keys and JSON texts, then
+ * max_session_size (0: none).
+ */
+export function changeArgs(ttlSeconds: number, change: SessionChange, maxSize: number): (string | number)[] {
+  const args: (string | number)[] = [
+    ttlSeconds, change.isNew ? 1 : 0, change.cleared ? 1 : 0,
+    change.deleted.size, change.set.size, change.incremented.size, change.pushed.size,
+  ];
+  for (const key of change.deleted) args.push(JSON.stringify(key));
+  for (const [key, json] of change.set) args.push(JSON.stringify(key), json);
+  for (const [key, by] of change.incremented) args.push(JSON.stringify(key), by);
+  for (const [key, { items, max }] of change.pushed) args.push(JSON.stringify(key), max ?? 0, items.length, ...items);
+  args.push(maxSize === Infinity ? 0 : maxSize);
+  return args;
+}

@@ -18,7 +18,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { SessionStoreError, SessionTooLargeError } from '../../errors.ts';
 import { type EngineContext, type SessionChange, type SessionEngine, type SessionRecord, type UnreadExpiry, type UnreadFlushed } from '../engine.ts';
 import { describeTarget, type RedisEngineOptions } from './redis-options.ts';
-import { FORWARD_SECONDS } from './redis-scripts.ts';
+import { replicaAck, withinDeadline, wrapOperations } from './redis-safety.ts';
+import { changeArgs, FORWARD_SECONDS } from './redis-scripts.ts';
 
 /** The scripts registered on the client (redis-options.ts), as ioredis exposes them. */
 interface SessionScripts {
@@ -36,6 +37,9 @@ type Client = (Redis | Cluster) & SessionScripts;
 type ClientModule = typeof import('./redis-client.ts');
 /** What the flush script answers (see FLUSH_SCRIPT). */
 type FlushAnswer = number | string | [number, number];
+
+/** The engine's operations (the Cluster's deadline is put around each: redis-safety.ts). */
+const OPERATIONS = ['retrieve', 'flush', 'flushUnread', 'take', 'destroy', 'changeId'] as const;
 
 /** How many forwards one flush follows: a session whose id changed this often meanwhile is odd. */
 const MAX_FORWARDS = 8;
@@ -57,6 +61,8 @@ export class RedisEngine implements SessionEngine {
   #down = false;
   #lastError: unknown;
   #closed = false;
+  /** wait_replicas (redis-safety.ts): replicas a write must reach before it is acknowledged. */
+  readonly #waitReplicas: number;
 
   /** Opens no connection: that happens on the first session use. */
   constructor(options: RedisEngineOptions, context: EngineContext) {
@@ -64,6 +70,12 @@ export class RedisEngine implements SessionEngine {
     this.#context = context;
     this.#prefix = options.key_prefix;
     this.#isCluster = options.cluster !== undefined;
+    this.#waitReplicas = options.wait_replicas ?? (options.sentinels ? 1 : 0);
+    if (this.#isCluster) {
+      // redis-safety.ts: on a Cluster, ioredis alone does not keep an operation within command_timeout.
+      const target = describeTarget(options);
+      wrapOperations(this, OPERATIONS, operation => withinDeadline(operation(), options.command_timeout, target));
+    }
   }
 
   async retrieve(id: string): Promise<SessionRecord | undefined> {
@@ -92,8 +104,11 @@ export class RedisEngine implements SessionEngine {
     const key = this.#prefix + id;
     let result: FlushAnswer;
     try {
-      result = await client.sessionFlush(key, ...args);
+      const sent = client.sessionFlush(key, ...args);
+      const replicated = this.#replicated(client);
+      result = await sent;
       if (result !== 1 && result !== 0) result = await this.#followForward(client, 'sessionFlush', key, result, args);
+      await replicated;
     } catch (error) {
       throw this.#failure('save', error);
     }
@@ -110,8 +125,11 @@ export class RedisEngine implements SessionEngine {
     const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
     let result: FlushAnswer;
     try {
-      result = await client.sessionFlushUnread(this.#prefix + id, ...args);
+      const sent = client.sessionFlushUnread(this.#prefix + id, ...args);
+      const replicated = this.#replicated(client);
+      result = await sent;
       if (typeof result === 'string' || result === -2) result = await this.#followForward(client, 'sessionFlushUnread', this.#prefix + id, result, args);
+      await replicated;
     } catch (error) {
       throw this.#failure('save', error);
     }
@@ -138,7 +156,10 @@ export class RedisEngine implements SessionEngine {
         if (performance.now() > deadline) throw new SessionStoreError('The session is still moving to its new id (a changeId did not finish)');
         await new Promise(resolve => setTimeout(resolve, PENDING_RETRY_MS));
       }
-      answer = await client[script](key, ...args);
+      const sent = client[script](key, ...args);
+      const replicated = this.#replicated(client);
+      answer = await sent;
+      await replicated;
     }
     return answer;
   }
@@ -148,7 +169,10 @@ export class RedisEngine implements SessionEngine {
     const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
     let value: string | null;
     try {
-      value = await client.sessionTake(this.#prefix + id, JSON.stringify(key));
+      const sent = client.sessionTake(this.#prefix + id, JSON.stringify(key));
+      const replicated = this.#replicated(client);
+      value = await sent;
+      await replicated;
     } catch (error) {
       throw this.#failure('read', error);
     }
@@ -158,7 +182,10 @@ export class RedisEngine implements SessionEngine {
   async destroy(id: string): Promise<void> {
     const client = await this.#connect();
     try {
-      await client.del(this.#prefix + id);
+      const sent = client.del(this.#prefix + id);
+      const replicated = this.#replicated(client);
+      await sent;
+      await replicated;
     } catch (error) {
       throw this.#failure('delete', error);
     }
@@ -176,7 +203,10 @@ export class RedisEngine implements SessionEngine {
         result = json === null ? 0 : await client.set(newKey, json, 'EX', this.#context.sessionDuration, 'NX');
         if (result !== 0) await client.hdel(oldKey, 'pending');
       } else {
-        result = await client.sessionRename(oldKey, newKey, FORWARD_SECONDS, Date.now());
+        const sent = client.sessionRename(oldKey, newKey, FORWARD_SECONDS, Date.now());
+        const replicated = this.#replicated(client);
+        result = await sent;
+        await replicated;
       }
     } catch (error) {
       throw this.#failure('rename', error);
@@ -212,6 +242,12 @@ export class RedisEngine implements SessionEngine {
     // Also after QUIT: only disconnect() closes the sentinel connections of the failover
     // detector, which would otherwise stay open and report errors once the sentinels go.
     client.disconnect();
+  }
+
+  /** With wait_replicas, the WAIT confirming the write just sent on `client` (same tick). */
+  #replicated(client: Client): Promise<void> | undefined {
+    if (this.#waitReplicas === 0) return undefined;
+    return replicaAck(client, this.#waitReplicas, Math.max(1, Math.floor(this.#options.command_timeout / 2)));
   }
 
   /** The client once it is ready: opened on first use, waited for within command_timeout. */
@@ -283,21 +319,4 @@ export class RedisEngine implements SessionEngine {
     this.#down = false;
     this.#context.log('info', `session store: ${describeTarget(this.#options)} is reachable again`);
   }
-}
-
-/**
- * FLUSH_SCRIPT's ARGV for `change` (redis-scripts.ts): counts, then keys and JSON texts, then
- * max_session_size (0: none).
- */
-function changeArgs(ttlSeconds: number, change: SessionChange, maxSize: number): (string | number)[] {
-  const args: (string | number)[] = [
-    ttlSeconds, change.isNew ? 1 : 0, change.cleared ? 1 : 0,
-    change.deleted.size, change.set.size, change.incremented.size, change.pushed.size,
-  ];
-  for (const key of change.deleted) args.push(JSON.stringify(key));
-  for (const [key, json] of change.set) args.push(JSON.stringify(key), json);
-  for (const [key, by] of change.incremented) args.push(JSON.stringify(key), by);
-  for (const [key, { items, max }] of change.pushed) args.push(JSON.stringify(key), max ?? 0, items.length, ...items);
-  args.push(maxSize === Infinity ? 0 : maxSize);
-  return args;
 }

@@ -3,13 +3,12 @@
  * found by `npm run reliability` (issue 17). Every session operation must settle within
  * command_timeout (a 503 after it at the latest), and no write it acknowledged may be lost.
  *
- * KNOWN DEFECT, skipped until fixed: the Cluster's node connections keep ioredis's offline
- * queue, and ioredis starts commandTimeout only when a command is written, so a command queued
- * for the dead master waits until the Cluster drops that node (about 1.8 s with
- * command_timeout 1000 and cluster-node-timeout 1000) and then fails "Connection is closed.";
- * `npm run reliability` saw a read answer 200 after 2.7 s. Suspected place: the engine's calls in
- * src/session/engines/redis.ts (no deadline of its own around connect + command) with
- * clusterClientOptions in redis-options.ts. Unskip (`test(` for `test.skip(`) with the fix.
+ * The cause: the Cluster's node connections keep ioredis's offline queue, and ioredis starts
+ * commandTimeout only when a command is written, so a command queued for the dead master waited
+ * until the Cluster dropped that node (about 1.8 s with command_timeout 1000 and
+ * cluster-node-timeout 1000) and then failed "Connection is closed."; `npm run reliability` saw a
+ * read answer 200 after 2.7 s. Fixed by the engine's own deadline around every operation on a
+ * Cluster (redis-safety.ts); the test fails with it removed.
  */
 import * as assert from 'uvu/assert';
 import { redisSuite, replicationInfo, startCluster, waitUntil } from '../../support/redis-server.ts';
@@ -20,7 +19,7 @@ const COMMAND_TIMEOUT = 300;
 // Timers and the event loop, not the store: what a settled-in-time operation may take beyond it.
 const SLACK = 150;
 
-test.skip('failover :: a master killed, its replica promoted: every operation settles within command_timeout, no acknowledged write lost', async () => {
+test('failover :: a master killed, its replica promoted: every operation settles within command_timeout, no acknowledged write lost', async () => {
   const cluster = await startCluster({ replicas: 1, nodeTimeoutMs: 1000 });
   const { engine } = makeEngine({ cluster: cluster.nodes, key_prefix: uniquePrefix(), command_timeout: COMMAND_TIMEOUT });
   try {

@@ -91,4 +91,11 @@ test('ConfigError :: settings that do not go together', () => {
   configError({ cluster: [] }, 'cluster');
 });
 
+test('errors :: wait_replicas with cluster, or out of range, is a ConfigError naming the key', () => {
+  assert.match(configError({ cluster: ['127.0.0.1:7000'], wait_replicas: 1 }, 'wait_replicas').message, /0 with cluster/);
+  configError({ wait_replicas: -1 }, 'wait_replicas');
+  configError({ wait_replicas: 'two' }, 'wait_replicas');
+  assert.is(redisOptions({ cluster: ['127.0.0.1:7000'], wait_replicas: 0 }).wait_replicas, 0, 'an explicit 0 is fine with cluster');
+});
+
 test.run();

@@ -14,11 +14,10 @@
  * runs its apps in the test's own process, whose event loop takes the +switch-master before the
  * test can resume the master: both hide the race. Here the apps are processes of their own.
  *
- * KNOWN DEFECT, skipped until fixed. Suspected place: the Sentinel path of
- * src/session/engines/redis-options.ts / redis.ts (failoverDetector alone cannot close these
- * windows). A fix that holds: acknowledge a write only once a replica has it (WAIT 1
- * <command_timeout> after the flush script; a master without its replica, or a replica promoted
- * alone, then answers 503, outcome unknown, instead of 200). Unskip both with the fix.
+ * Fixed by acknowledging a write only once a replica has it (wait_replicas, 1 by default with
+ * sentinels: redis-safety.ts): a master without its replica, or a replica promoted alone, now
+ * answers 503 (outcome unknown) instead of 200. Both tests failed every time with wait_replicas
+ * off.
  */
 import * as assert from 'uvu/assert';
 import { startAppServer, type AppServer } from '../../../reliability/processes.ts';
@@ -80,7 +79,13 @@ async function failOver(fault: 'hang' | 'kill'): Promise<void> {
     for (const { cookie, acknowledged, failed } of await Promise.all(clients)) {
       failures += failed;
       // This read increments too: it answers one more than what was stored.
-      const { count } = await (await fetch(servers[0]!.url + '/counter', { headers: { cookie } })).json() as { count: number };
+      // Until Sentinel has made the old master a replica again (both may still say master, each
+      // without a replica) writes answer 503, and an app may still be reconnecting: wait until a
+      // write of a session of its own is acknowledged, so the one counting request is not a 503.
+      const url = servers[0]!.url;
+      await waitUntil('writes are acknowledged again', async () => (await fetch(url + '/counter').then(r => r.status)) === 200, undefined, 30_000);
+      const res = await fetch(url + '/counter', { headers: { cookie } });
+      const { count } = await res.json() as { count: number };
       if (count - 1 < acknowledged) lost.push(`${acknowledged} acknowledged, ${count - 1} stored`);
     }
     assert.equal(lost, [], 'acknowledged increments were lost');
@@ -91,8 +96,8 @@ async function failOver(fault: 'hang' | 'kill'): Promise<void> {
   }
 }
 
-failover.skip('failover :: the hung master resumes while Sentinel fails it over: no acknowledged write is lost', () => failOver('hang'));
+failover('failover :: the hung master resumes while Sentinel fails it over: no acknowledged write is lost', () => failOver('hang'));
 
-failover.skip('failover :: the killed master restarts (AOF) while Sentinel fails it over: no acknowledged write is lost', () => failOver('kill'));
+failover('failover :: the killed master restarts (AOF) while Sentinel fails it over: no acknowledged write is lost', () => failOver('kill'));
 
 failover.run();

@@ -21,7 +21,8 @@ test.after(async ({ master, sentinel }) => {
 
 test('sentinel :: sessions are stored on the master the sentinel names', async ({ master, sentinel }) => {
   const prefix = uniquePrefix();
-  const { engine, logs } = makeEngine({ sentinels: [`127.0.0.1:${sentinel.port}`], name: sentinel.name, key_prefix: prefix });
+  // This master has no replica: writes are acknowledged without one (see the next test).
+  const { engine, logs } = makeEngine({ sentinels: [`127.0.0.1:${sentinel.port}`], name: sentinel.name, key_prefix: prefix, wait_replicas: 0 });
   const id = newId();
   await write(engine, id, true, s => s.set('user', 'ann'));
   await write(engine, id, false, s => s.increment('visits'));
@@ -30,6 +31,19 @@ test('sentinel :: sessions are stored on the master the sentinel names', async (
   assert.ok((await master.cli('CLIENT', 'LIST')).includes('name=quickstep.session'), 'the engine is connected to the master');
   assert.equal(logs, []);
   await engine.close();
+});
+
+test('sentinel :: by default a write needs a replica: on a master without one it is a 503 naming wait_replicas', async ({ sentinel }) => {
+  const { engine } = makeEngine({ sentinels: [`127.0.0.1:${sentinel.port}`], name: sentinel.name, key_prefix: uniquePrefix(), command_timeout: 300 });
+  try {
+    const started = performance.now();
+    const error = await write(engine, newId(), true, s => s.set('user', 'ann')).catch(e => e);
+    assert.instance(error, SessionStoreError);
+    assert.match(String(error.message), /reached 0 of the 1 replica\(s\) wait_replicas asks for within 150 ms/);
+    assert.ok(performance.now() - started < 300 + 300, 'within command_timeout');
+  } finally {
+    await engine.close();
+  }
 });
 
 test('sentinel :: a master name the sentinel does not know is a SessionStoreError, not a hang', async ({ sentinel }) => {

@@ -1,0 +1,62 @@
+/**
+ * Two guarantees the Redis engine adds where ioredis and Redis alone do not give them (found by
+ * `npm run reliability`, issue 17):
+ *
+ * - A write is acknowledged only once `wait_replicas` replicas have it (Sentinel: 1 by default).
+ *   A master that comes back while Sentinel fails it over is master until it is demoted, and the
+ *   resync after its demotion drops what it took meanwhile: without WAIT those writes were
+ *   answered 200 and lost. With it, a master whose replicas left it answers 503 (outcome unknown)
+ *   instead.
+ * - On a Cluster every operation settles within command_timeout. Its node connections keep
+ *   ioredis's offline queue, and ioredis starts a command's timeout only once the command is
+ *   written, so an operation queued for a dead master waited until the Cluster dropped the node
+ *   (seconds). Single and Sentinel connections have no offline queue and need no timer of ours.
+ */
+import { SessionStoreError } from '../../errors.ts';
+
+/** The one command replicaAck sends (ioredis's `wait`). */
+interface Waiting { wait(replicas: number, timeoutMs: number): Promise<number> }
+
+/**
+ * WAIT for `replicas` replicas, at most `timeoutMs`. Call it in the same tick as the write it
+ * confirms: auto-pipelining then sends it right behind the write on the same connection (WAIT
+ * covers the earlier writes of its own connection; after a reconnect it would cover none).
+ * Rejects with SessionStoreError when fewer replicas have it; already handled, so a write that
+ * failed first (and is never followed by an await of this) leaves no unhandled rejection.
+ */
+export function replicaAck(client: Waiting, replicas: number, timeoutMs: number): Promise<void> {
+  const acknowledged = client.wait(replicas, timeoutMs).then(count => {
+    if (count < replicas) {
+      throw new SessionStoreError(`The write reached ${count} of the ${replicas} replica(s) wait_replicas asks for within ${timeoutMs} ms: its outcome is unknown (a failover may drop it)`);
+    }
+  });
+  acknowledged.then(undefined, ignore);
+  return acknowledged;
+}
+
+/**
+ * Replaces the engine's methods `names` (its own properties from now on) by `wrap` around them:
+ * how the engine's constructor puts the Cluster's deadline around every operation, without each
+ * method repeating it.
+ */
+export function wrapOperations<E extends object>(engine: E, names: readonly (keyof E & string)[], wrap: <T>(operation: () => Promise<T>) => Promise<T>): void {
+  for (const name of names) {
+    const method = engine[name] as (...args: unknown[]) => Promise<unknown>;
+    Object.defineProperty(engine, name, { value: (...args: unknown[]) => wrap(() => method.apply(engine, args)), writable: true, configurable: true });
+  }
+}
+
+/**
+ * `operation`, or a SessionStoreError once `ms` have passed without it settling. The operation
+ * itself goes on (its outcome is unknown, as a 503 on a write says); its late failure is handled.
+ */
+export function withinDeadline<T>(operation: Promise<T>, ms: number, target: string): Promise<T> {
+  operation.then(undefined, ignore);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new SessionStoreError(`${target} did not answer within command_timeout (${ms} ms)`)), ms);
+  });
+  return Promise.race([operation, late]).finally(() => clearTimeout(timer));
+}
+
+function ignore(): void {}
