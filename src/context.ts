@@ -20,6 +20,7 @@ import type { SessionFactory } from './session/factory.ts';
 import { RequestSession, type SessionEvent } from './session/request-session.ts';
 import type { FlashKey, FlashValue, PushItem, Session, SessionKey, SessionValue } from './session/session.ts';
 import { FLASH_PREFIX } from './session/session-meta.ts';
+import { checkUserId, type UserSession } from './session/user-sessions.ts';
 import { fileBody, type FileBody, type SendFileOptions } from './send-file.ts';
 import type { TemplateOptions, Views } from './views/views.ts';
 
@@ -208,6 +209,62 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     return sessions.track(sessions.changeId());
   }
 
+  /**
+   * Logs `userId` in on this session: records the owner (so userSessions lists it) and changes
+   * the session id, as a login must. Returns the new id.
+   */
+  login(userId: string): Promise<string> {
+    const sessions = this.#requestSession();
+    return sessions.track(sessions.login(userId));
+  }
+
+  /** destroySession(): the session is deleted and leaves its owner's list. */
+  logout(): Promise<void> {
+    return this.destroySession();
+  }
+
+  /** The live sessions (devices) of `userId`, newest activity first; this request's is `current`. */
+  userSessions(userId: string): Promise<UserSession[]> {
+    const sessions = this.#requestSession();
+    const factory = this.#services.sessions;
+    // Not tracked: a read, which a route may catch and answer as it likes.
+    return Promise.resolve(userId).then(async id => {
+      const owner = checkUserId('userSessions', id);
+      factory.requireOwners('userSessions');
+      return factory.userSessions(owner, await sessions.currentId());
+    });
+  }
+
+  /**
+   * Ends every session of `userId` ("log out everywhere"), or every one but `except` (pass the
+   * current session's id: "sign out everywhere else"); returns how many it ended. If this
+   * request's session was among them, it goes as with destroySession.
+   */
+  destroyUserSessions(userId: string, options: { except?: string | undefined } = {}): Promise<number> {
+    const sessions = this.#requestSession();
+    const factory = this.#services.sessions;
+    return sessions.track(Promise.resolve(userId).then(async id => {
+      const owner = checkUserId('destroyUserSessions', id);
+      const ended = await factory.destroyUserSessions(owner, options.except);
+      sessions.endedInStore(owner, options.except);
+      return ended;
+    }));
+  }
+
+  /**
+   * The client's address: the socket's peer, or with the `trust_proxy` setting the first address
+   * of X-Forwarded-For (what the proxy says the client was; without trust_proxy any client could
+   * write that header).
+   */
+  clientIp(): string | undefined {
+    if (this.settings.trust_proxy) {
+      const forwarded = this.req.headers['x-forwarded-for'];
+      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',', 1)[0]!.trim();
+      if (first) return first;
+    }
+    return this.req.socket.remoteAddress;
+  }
+
   /** Adds `by` to the number at `key` (concurrent increments add up); the new value. */
   increment(key: SessionKey, by?: number): Promise<number> {
     const sessions = this.#requestSession();
@@ -265,9 +322,13 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     if (this.#session) return this.#session;
     const { sessions: factory, hooks } = this.#services;
     const events = hooks.hasSessionHooks ? (event: SessionEvent, id: string, previousId?: string) => hooks.runSessionHooks(event, this as Context, id, previousId, this.#services.log) : undefined;
-    return (this.#session = new RequestSession(factory, this.cookies[factory.policy.cookie_name], events));
+    const client = () => ({ userAgent: clip(this.req.headers['user-agent']), ip: this.clientIp() });
+    return (this.#session = new RequestSession(factory, this.cookies[factory.policy.cookie_name], events, client));
   }
 }
+
+/** A User-Agent as stored with an owned session: at most 512 characters (a client sends what it likes). */
+const clip = (value: string | undefined): string | undefined => (value === undefined ? undefined : value.slice(0, 512));
 
 const CONTENT_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8', json: 'application/json; charset=utf-8', text: 'text/plain; charset=utf-8',

@@ -12,6 +12,11 @@
  */
 import type { SessionFactory } from './factory.ts';
 import type { Session } from './session.ts';
+import type { SessionDevice } from './session-meta.ts';
+import { checkUserId } from './user-sessions.ts';
+
+/** The request's client as an owned session's write records it (see SessionFactory.flush). */
+export type ClientInfo = () => Omit<SessionDevice, 'at'>;
 
 /** The session hooks (Dancer2's engine.session.* hooks), each given the session id. */
 export type SessionEvent = 'session.created' | 'session.loaded' | 'session.id_changed' | 'session.destroyed' | 'session.flushed';
@@ -25,6 +30,7 @@ export type SessionEvents = (event: SessionEvent, id: string, previousId?: strin
 export class RequestSession {
   readonly #factory: SessionFactory;
   readonly #events: SessionEvents | undefined;
+  readonly #client: ClientInfo | undefined;
   /** Session operations this request started and did not await yet (see track). */
   #pending: Promise<unknown>[] | undefined;
   /** The id from the request's cookie, until it is used or found stale. */
@@ -35,10 +41,11 @@ export class RequestSession {
   #idChanged = false;
   #staleCookie = false;
 
-  constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents) {
+  constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents, client?: ClientInfo) {
     this.#factory = factory;
     this.#cookieId = cookieId;
     this.#events = events;
+    this.#client = client;
   }
 
   /**
@@ -69,7 +76,7 @@ export class RequestSession {
   async destroy(): Promise<void> {
     const session = await this.find();
     if (session && !session.isNew) {
-      await this.#factory.destroy(session.id);
+      await this.#factory.destroy(session.id, session.owner);
       await this.#events?.('session.destroyed', session.id);
     }
     this.#session = undefined;
@@ -86,6 +93,39 @@ export class RequestSession {
     this.#idChanged = true;
     if (!session.isNew) await this.#events?.('session.id_changed', this.#session.id, oldId);
     return this.#session.id;
+  }
+
+  /**
+   * Records `userId` as the session's owner and gives it a new id (a login must: fixation). The
+   * session joins the owner's index with its flush at the end of the request, in the same step
+   * of the store where the engine can. A TypeError for a bad userId or an engine without an
+   * owner index, before anything changes. Returns the new id.
+   */
+  async login(userId: unknown): Promise<string> {
+    const owner = checkUserId('login', userId);
+    this.#factory.requireOwners('login');
+    const id = await this.changeId();
+    this.#session!.setOwner(owner);
+    return id;
+  }
+
+  /** The request's session id if it has a stored or loaded one (for userSessions' `current`). */
+  async currentId(): Promise<string | undefined> {
+    return (await this.find())?.id;
+  }
+
+  /**
+   * After destroyUserSessions(owner) ended sessions in the store: if this request's session was
+   * one of them (owned by `owner`, not `exceptId`), the request goes on without it, as after
+   * destroySession (the cookie is expired; a later write starts a new session).
+   */
+  endedInStore(owner: string, exceptId: string | undefined): void {
+    const session = this.#session;
+    if (!session || session.isNew || session.owner !== owner || session.id === exceptId) return;
+    this.#session = undefined;
+    this.#cookieId = undefined;
+    this.#loading = undefined;
+    this.#destroyed = true;
   }
 
   /**
@@ -118,7 +158,10 @@ export class RequestSession {
       return Promise.all(pending).then(() => this.commit());
     }
     const session = this.#session;
-    if (session?.isDirty) return this.#factory.flush(session).then(() => this.#flushed(session));
+    if (session?.isDirty) {
+      const client = session.owner === undefined ? undefined : this.#client;
+      return this.#factory.flush(session, client && { at: Date.now(), ...client() }).then(() => this.#flushed(session));
+    }
     return this.#cookie(session);
   }
 

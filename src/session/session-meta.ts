@@ -2,14 +2,21 @@
  * What the framework keeps about a session beside its data, stored inside it under one reserved
  * key, so that every engine carries it without knowing it is there (and `redis-cli GET` shows it):
  *
- *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds> }
+ *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds>, "owner": "<user id>" }
+ *   "__quickstep_device": { "at": <ms since epoch>, "userAgent": "...", "ip": "..." }
  *
  * `created` is when the session was first stored (for `absolute_duration`; `changeSessionId`
  * keeps it). `remember` is the session's own lifetime from `session().remember(seconds)`:
  * a persistent cookie and an idle timeout of that many seconds; absent, the policy's.
- * The key is taken out of the data on load, so the app never sees it.
+ * `owner` is the user id given to `login(userId)`: the session is in that user's owner index.
+ * The device key is what `userSessions` shows: the client of the session's last write (written
+ * with every flush of an owned session, so no extra store command). It is a key of its own so
+ * that these writes never race a change of the meta (a login, a remember()) in another request.
+ * Both keys are taken out of the data on load, so the app never sees them.
  */
 export const META_KEY = '__quickstep';
+/** Where the client of an owned session's last write is kept (see above). */
+export const DEVICE_KEY = '__quickstep_device';
 
 /** Flash messages are session keys with this prefix: `flash('notice', ...)` is `flash.notice`. */
 export const FLASH_PREFIX = 'flash.';
@@ -17,6 +24,15 @@ export const FLASH_PREFIX = 'flash.';
 export interface SessionMeta {
   created: number;
   remember?: number;
+  owner?: string;
+}
+
+/** The client of an owned session's last write. */
+export interface SessionDevice {
+  /** ms since epoch. */
+  at: number;
+  userAgent: string | undefined;
+  ip: string | undefined;
 }
 
 /** Takes the meta out of loaded `data` (deleting the key); undefined when absent or malformed. */
@@ -24,8 +40,24 @@ export function extractMeta(data: Record<string, unknown>): SessionMeta | undefi
   if (!Object.hasOwn(data, META_KEY)) return undefined;
   const raw = data[META_KEY] as Partial<SessionMeta> | null;
   delete data[META_KEY];
+  delete data[DEVICE_KEY];
   if (raw === null || typeof raw !== 'object' || typeof raw.created !== 'number') return undefined;
   const meta: SessionMeta = { created: raw.created };
   if (typeof raw.remember === 'number' && raw.remember > 0) meta.remember = raw.remember;
+  if (typeof raw.owner === 'string' && raw.owner !== '') meta.owner = raw.owner;
   return meta;
+}
+
+/** The owner recorded in stored `data` (left in place), for engines checking their index. */
+export function ownerOf(data: Record<string, unknown>): string | undefined {
+  const raw = Object.hasOwn(data, META_KEY) ? (data[META_KEY] as { owner?: unknown } | null) : undefined;
+  return raw !== null && typeof raw === 'object' && typeof raw.owner === 'string' ? raw.owner : undefined;
+}
+
+/** The device recorded in stored `data` (left in place); undefined when there is none. */
+export function deviceOf(data: Record<string, unknown>): SessionDevice | undefined {
+  const raw = Object.hasOwn(data, DEVICE_KEY) ? (data[DEVICE_KEY] as Partial<SessionDevice> | null) : undefined;
+  if (raw === null || typeof raw !== 'object' || typeof raw.at !== 'number') return undefined;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return { at: raw.at, userAgent: text(raw.userAgent), ip: text(raw.ip) };
 }

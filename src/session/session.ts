@@ -10,7 +10,7 @@
 import { SessionTooLargeError } from '../errors.ts';
 import type { SessionChange, SessionValues } from './engine.ts';
 import { defineOwn, toSessionJson } from './session-json.ts';
-import { META_KEY, type SessionMeta } from './session-meta.ts';
+import { DEVICE_KEY, META_KEY, type SessionDevice, type SessionMeta } from './session-meta.ts';
 
 /**
  * The shape of session data. Empty and open: an app declares its keys by declaration merging,
@@ -102,6 +102,29 @@ export class Session {
     this.#saveMeta();
   }
 
+  /** The user id given to login() (in this request or an earlier one), or undefined. */
+  get owner(): string | undefined {
+    return this.#meta.owner;
+  }
+
+  /**
+   * Records `owner` in the meta and, in the change, that the session leaves its previous owner's
+   * index and joins this one's (the engine does both with the flush). Use RequestSession.login.
+   */
+  setOwner(owner: string): void {
+    const previous = this.#meta.owner;
+    this.#meta = { ...this.#meta, owner };
+    this.#metaUnsaved = false;
+    const change = this.change;
+    change.set.set(META_KEY, JSON.stringify(this.#meta));
+    change.owner = { previous: change.owner?.previous ?? previous, next: owner };
+  }
+
+  /** Writes the client of this write (an owned session's flush does: userSessions shows it). */
+  recordDevice(device: SessionDevice): void {
+    this.change.set.set(DEVICE_KEY, JSON.stringify(device));
+  }
+
   /** Puts the meta in this request's change (done at the first flush of a session, too). */
   saveMetaIfUnsaved(): void {
     if (this.#metaUnsaved) this.change.set.set(META_KEY, JSON.stringify(this.#meta));
@@ -148,7 +171,7 @@ export class Session {
    */
   set<K extends SessionKey>(key: K, value: SessionValue<K> | undefined): void {
     if (value === undefined) return this.delete(key);
-    if (key === META_KEY) throw new TypeError(`session key "${META_KEY}" is reserved for Quickstep's own bookkeeping`);
+    if (key === META_KEY || key === DEVICE_KEY) throw new TypeError(`session key "${key}" is reserved for Quickstep's own bookkeeping`);
     const { json, copy } = toSessionJson(key, value);
     if (this.#maxSize !== Infinity) this.#checkSize(key, json, copy);
     defineOwn(this.#data, key, copy);
@@ -239,7 +262,10 @@ export class Session {
     for (const key of Object.keys(this.#data)) delete this.#data[key];
     this.#size = 2;
     this.#growth = 0;
+    const owner = this.#change?.owner;
     this.#change = emptyChange(this.#isNew, true);
+    // A login earlier in this request still joins its owner's index.
+    if (owner) this.#change.owner = owner;
     // The meta is not data: it stays, written again over the cleared session at the flush.
     this.#metaUnsaved = true;
   }

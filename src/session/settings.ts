@@ -31,6 +31,11 @@ export interface SessionPolicy {
    * flush (default 256 KiB).
    */
   max_session_size: number;
+  /**
+   * Whether the store key is the SHA-256 of the id (store-key.ts), so the store holds no
+   * replayable id. Default false, so an upgrade logs nobody out; new configs set it to true.
+   */
+  hash_ids: boolean;
 }
 
 export const sessionPolicySpecs: Specs<SessionPolicy> = {
@@ -44,6 +49,7 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   session_duration: duration(86400),
   absolute_duration: duration(undefined),
   max_session_size: integer(256 * 1024, 2),
+  hash_ids: boolean(false),
 };
 
 /** The chosen engine, its checked options and the policy, ready for a SessionFactory. */

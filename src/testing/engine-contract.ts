@@ -28,6 +28,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { SessionEngine } from '../session/engine.ts';
 import { Session } from '../session/session.ts';
+import { ownerContract } from './contract-owners.ts';
 
 export interface ContractSubject {
   engine: SessionEngine;
@@ -42,6 +43,13 @@ export interface EngineCapabilities {
   listing?: boolean;
   /** `take(id, key)` removes one key and returns it atomically (flash messages shown once). */
   take?: boolean;
+  /**
+   * The owner index behind login / userSessions / destroyUserSessions: flush applies
+   * `change.owner`, `destroy` and `changeId` take the owner, `ownedSessions` and `destroyOwned`.
+   */
+  owners?: boolean;
+  /** Works with the 43-character store keys `hash_ids` gives it (listing included). Default true. */
+  hashedKeys?: boolean;
 }
 
 export interface ContractOptions {
@@ -84,7 +92,7 @@ async function read(engine: SessionEngine, id: string) {
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 export function engineContract(test: TestFunction, options: ContractOptions): void {
-  const capabilities = { changeId: false, listing: true, take: false, ...options.capabilities };
+  const capabilities = { changeId: false, listing: true, take: false, owners: false, hashedKeys: true, ...options.capabilities };
   const prefix = `engine contract :: ${options.name} :: `;
 
   /** Runs `body` on a fresh engine whose sessions live `sessionDuration` without use. */
@@ -105,6 +113,9 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
       withEngine(sessionDuration, async engine => {
         if ((needs === 'changeId' || needs === 'take') && typeof engine[needs] !== 'function') {
           assert.fail(`the engine declares ${needs} but has no ${needs} method`);
+        }
+        if (needs === 'owners' && (typeof engine.ownedSessions !== 'function' || typeof engine.destroyOwned !== 'function')) {
+          assert.fail('the engine declares owners but has no ownedSessions and destroyOwned methods');
         }
         await body(engine);
       }));
@@ -296,4 +307,6 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     for await (const id of engine.sessions()) listed.push(id);
     assert.deepEqual(listed.sort(), ids.slice(1).sort());
   }, 'listing');
+
+  ownerContract(contract);
 }

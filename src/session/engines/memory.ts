@@ -8,11 +8,15 @@
  * sweep finds them. With max_session_size checked at every flush, no sequence of requests can
  * hold more than max_bytes (plus one session) or make one session slow for its neighbours.
  * For one process only: several app servers need a shared engine such as Redis.
+ *
+ * The owner index (login / userSessions) is a Set of ids per owner, next to the Map; an entry
+ * knows its owner, so every way out of the Map (destroy, expiry, eviction, changeId) keeps the
+ * index exact.
  */
 import { SessionTooLargeError } from '../../errors.ts';
 import { integer } from '../../schema.ts';
 import { applyChange } from '../apply-change.ts';
-import type { SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord } from '../engine.ts';
+import type { OwnedSession, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord } from '../engine.ts';
 
 const DEFAULT_MAX_BYTES = 64 * 2 ** 20;
 
@@ -22,6 +26,8 @@ interface Entry {
   size: number;
   expiresAt: number;
   ttlMs: number;
+  /** The owner from login(), whose index holds this id. */
+  owner: string | undefined;
 }
 
 export interface MemoryOptions {
@@ -39,6 +45,8 @@ const FORWARD_MS = 10_000;
 
 export class MemoryEngine implements SessionEngine {
   readonly #entries = new Map<string, Entry>();
+  /** owner -> the ids of its sessions (the owner index; an owner with none has no Set). */
+  readonly #owners = new Map<string, Set<string>>();
   /**
    * old id -> new id and until when, left by changeId: a request that read the session before
    * its id changed and flushes after must not lose its write (issue 8). Only flush follows it;
@@ -88,7 +96,10 @@ export class MemoryEngine implements SessionEngine {
     if (size > maxSize) throw new SessionTooLargeError(size, maxSize);
     const ttlMs = ttlSeconds === undefined ? this.#defaultTtlMs : ttlSeconds * 1000;
     this.#bytes += size - (entry?.size ?? 0);
-    this.#touch(id, { json, size, expiresAt: 0, ttlMs });
+    const owner = change.owner ? change.owner.next : entry?.owner;
+    if (change.owner?.previous !== undefined) this.#leave(change.owner.previous, id);
+    if (owner !== undefined) this.#join(owner, id);
+    this.#touch(id, { json, size, expiresAt: 0, ttlMs, owner });
     while ((this.#entries.size > this.#maxSessions || this.#bytes > this.#maxBytes) && this.#entries.size > 1) this.#evictOldest();
   }
 
@@ -106,6 +117,10 @@ export class MemoryEngine implements SessionEngine {
     if (!entry) return;
     this.#entries.delete(oldId);
     this.#touch(newId, entry);
+    if (entry.owner !== undefined) {
+      this.#leave(entry.owner, oldId);
+      this.#join(entry.owner, newId);
+    }
     const now = Date.now();
     // Expired forwards go as new ones come: the map stays as small as the recent logins.
     for (const [from, forward] of this.#forwards) {
@@ -124,6 +139,38 @@ export class MemoryEngine implements SessionEngine {
       id = forward.to;
     }
     return id;
+  }
+
+  /** The live sessions in `owner`'s index; expired ones are removed on the way (no expiry slides). */
+  async ownedSessions(owner: string): Promise<OwnedSession[]> {
+    const owned: OwnedSession[] = [];
+    for (const id of this.#owners.get(owner) ?? []) {
+      const entry = this.#live(id);
+      if (entry) owned.push({ id, record: { data: JSON.parse(entry.json), size: entry.size } });
+    }
+    return owned;
+  }
+
+  async destroyOwned(owner: string, except?: string): Promise<number> {
+    let ended = 0;
+    for (const id of [...(this.#owners.get(owner) ?? [])]) {
+      if (id === except) continue;
+      if (this.#live(id)) ended++;
+      this.#remove(id);
+    }
+    return ended;
+  }
+
+  #join(owner: string, id: string): void {
+    let ids = this.#owners.get(owner);
+    if (!ids) this.#owners.set(owner, (ids = new Set()));
+    ids.add(id);
+  }
+
+  #leave(owner: string, id: string): void {
+    const ids = this.#owners.get(owner);
+    if (!ids?.delete(id)) return;
+    if (ids.size === 0) this.#owners.delete(owner);
   }
 
   async take(id: string, key: string): Promise<string | undefined> {
@@ -179,6 +226,7 @@ export class MemoryEngine implements SessionEngine {
     if (!entry) return;
     this.#bytes -= entry.size;
     this.#entries.delete(id);
+    if (entry.owner !== undefined) this.#leave(entry.owner, id);
   }
 }
 

@@ -13,6 +13,14 @@
  */
 import { JSON_TEXT } from './redis-json-text.ts';
 
+/** Lua: the server's clock in ms, the score of an owner index member (when it was added). */
+const NOW_MS = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
 /**
  * KEYS[1]: the session key; ARGV[1]: session_duration in seconds. The stored JSON, with its TTL
  * slid to at least session_duration (EXPIRE GT: never shortened, so a remembered session's longer
@@ -37,8 +45,11 @@ return stored
  * for a key that changeId turned into a forward (FORWARD_SECONDS), the key the session moved to
  * (the engine flushes the same change there), or -2 while a Cluster move is still under way (the
  * engine tries again).
+ * A login on a single node passes two more keys (the same text, registered with 3 keys): KEYS[2]
+ * the owner index the session joins, KEYS[3] the one it leaves ('' for none); both change in the
+ * same step as the write, and only when the session is stored.
  */
-export const FLUSH_SCRIPT = JSON_TEXT + `
+export const FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
 local key = KEYS[1]
 local stored = redis.pcall('GET', key)
 if type(stored) == 'table' then
@@ -100,6 +111,10 @@ local max_size = tonumber(ARGV[#ARGV])
 if max_size > 0 and #json > max_size then return { -2, #json } end
 
 redis.call('SET', key, json, 'EX', ARGV[1])
+if KEYS[2] then
+  redis.call('ZADD', KEYS[2], now_ms(), key)
+  if KEYS[3] ~= '' then redis.call('ZREM', KEYS[3], key) end
+end
 return 1
 `;
 
@@ -115,14 +130,42 @@ export const FORWARD_SECONDS = 10;
 /**
  * KEYS[1]: the old key, KEYS[2]: the new key (same node: not for a cluster); ARGV[1]: the
  * forward's lifetime in seconds. RENAMENX keeps the TTL. Returns 1 when moved, 0 when the old
- * session is unknown, -1 when the new id is taken.
+ * session is unknown, -1 when the new id is taken. An owned session's rename passes KEYS[3], its
+ * owner index (the same text, registered with 3 keys): the member moves to the new key with it.
  */
-export const RENAME_SCRIPT = `
+export const RENAME_SCRIPT = NOW_MS + `
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return 0 end
 if redis.call('RENAMENX', KEYS[1], KEYS[2]) == 0 then return -1 end
 redis.call('HSET', KEYS[1], 'moved_to', KEYS[2])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
+if KEYS[3] then
+  redis.call('ZREM', KEYS[3], KEYS[1])
+  redis.call('ZADD', KEYS[3], now_ms(), KEYS[2])
+end
 return 1
+`;
+
+/** KEYS[1]: an owned session's key, KEYS[2]: its owner index. Deletes it and its member at once (single node). */
+export const DESTROY_OWNED_SCRIPT = `
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], KEYS[1])
+return 1
+`;
+
+/**
+ * KEYS[1]: an owner index; ARGV: member, score pairs read earlier. Removes each member whose
+ * score is still the one read: a member a login added again meanwhile (a new score) stays, so a
+ * prune never races a live session out of its list. Returns how many it removed.
+ */
+export const PRUNE_SCRIPT = `
+local removed = 0
+for i = 1, #ARGV, 2 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) == tonumber(ARGV[i + 1]) then
+    removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+return removed
 `;
 
 /**

@@ -14,8 +14,9 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { SessionStoreError, SessionTooLargeError } from '../../errors.ts';
-import { type EngineContext, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
+import { type EngineContext, type OwnedSession, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
 import { describeTarget, type RedisEngineOptions } from './redis-options.ts';
+import { destroyOwned, ownedSessions, ownerIndexKey } from './redis-owners.ts';
 import { FORWARD_SECONDS } from './redis-scripts.ts';
 
 /** The scripts registered on the client (redis-options.ts), as ioredis exposes them. */
@@ -26,8 +27,14 @@ interface SessionScripts {
   sessionMoveOut(oldKey: string, newKey: string, forwardSeconds: number): Promise<string | null>;
   sessionTake(key: string, field: string): Promise<string | null>;
   sessionRead(key: string, sessionDuration: number): Promise<string | null>;
+  // The owner index (redis-owners.ts), single node: the same scripts with the index keys.
+  sessionFlushOwned(key: string, join: string, leave: string, ...args: (string | number)[]): Promise<FlushAnswer>;
+  sessionRenameOwned(oldKey: string, newKey: string, index: string, forwardSeconds: number): Promise<number>;
+  sessionDestroyOwned(key: string, index: string): Promise<number>;
+  ownerPrune(index: string, ...memberScores: string[]): Promise<number>;
 }
-type Client = (Redis | Cluster) & SessionScripts;
+/** The client with the scripts; redis-owners.ts uses it too. */
+export type Client = (Redis | Cluster) & SessionScripts;
 /** redis-client.ts, the one module that loads ioredis: imported on the first connection. */
 type ClientModule = typeof import('./redis-client.ts');
 /** What the flush script answers (see FLUSH_SCRIPT). */
@@ -93,11 +100,23 @@ export class RedisEngine implements SessionEngine {
     for (const [key, { items, max }] of change.pushed) args.push(JSON.stringify(key), max ?? 0, items.length, ...items);
     args.push(maxSize === Infinity ? 0 : maxSize);
     const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
-    const key = this.#prefix + id;
+    let key = this.#prefix + id;
+    const owner = change.owner;
+    const join = owner && ownerIndexKey(this.#prefix, owner.next);
+    const leave = owner?.previous !== undefined && owner.previous !== owner.next ? ownerIndexKey(this.#prefix, owner.previous) : undefined;
+    /** One try of the flush script at `at` (a forward may send it on to another key). */
+    const send = (at: string): Promise<FlushAnswer> => {
+      key = at;
+      if (join === undefined) return client.sessionFlush(at, ...args);
+      if (!this.#isCluster) return client.sessionFlushOwned(at, join, leave ?? '', ...args);
+      // Cluster: the index is in another slot, so the member goes in first (redis-owners.ts).
+      return client.zadd(join, Date.now(), at).then(() => client.sessionFlush(at, ...args));
+    };
     let result: FlushAnswer;
     try {
-      result = await client.sessionFlush(key, ...args);
-      if (result !== 1 && result !== 0) result = await this.#followForward(client, key, result, args);
+      result = await send(key);
+      if (result !== 1 && result !== 0) result = await this.#followForward(send, key, result);
+      if (result === 1 && leave !== undefined && this.#isCluster) await client.zrem(leave, key);
     } catch (error) {
       throw this.#failure('save', error);
     }
@@ -113,7 +132,7 @@ export class RedisEngine implements SessionEngine {
    * change there, so the write lands where the session lives now; fails (503) rather than
    * answering 200 for a write stored nowhere.
    */
-  async #followForward(client: Client, key: string, answer: FlushAnswer, args: (string | number)[]): Promise<FlushAnswer> {
+  async #followForward(send: (key: string) => Promise<FlushAnswer>, key: string, answer: FlushAnswer): Promise<FlushAnswer> {
     const deadline = performance.now() + this.#options.command_timeout;
     let forwards = 0;
     while (typeof answer === 'string' || answer === -2) {
@@ -124,7 +143,7 @@ export class RedisEngine implements SessionEngine {
         if (performance.now() > deadline) throw new SessionStoreError('The session is still moving to its new id (a changeId did not finish)');
         await new Promise(resolve => setTimeout(resolve, PENDING_RETRY_MS));
       }
-      answer = await client.sessionFlush(key, ...args);
+      answer = await send(key);
     }
     return answer;
   }
@@ -141,28 +160,59 @@ export class RedisEngine implements SessionEngine {
     return value ?? undefined;
   }
 
-  async destroy(id: string): Promise<void> {
+  /** Deletes the session; an owned one leaves its owner's index (after it, on a Cluster). */
+  async destroy(id: string, owner?: string): Promise<void> {
     const client = await this.#connect();
+    const key = this.#prefix + id;
     try {
-      await client.del(this.#prefix + id);
+      if (owner === undefined) await client.del(key);
+      else if (!this.#isCluster) await client.sessionDestroyOwned(key, ownerIndexKey(this.#prefix, owner));
+      else await client.del(key).then(() => client.zrem(ownerIndexKey(this.#prefix, owner), key));
     } catch (error) {
       throw this.#failure('delete', error);
     }
   }
 
-  async changeId(oldId: string, newId: string): Promise<void> {
+  /** The owner index: see redis-owners.ts. */
+  async ownedSessions(owner: string): Promise<OwnedSession[]> {
+    const client = await this.#connect();
+    try {
+      return await ownedSessions(client, this.#prefix, owner, this.#isReplyError);
+    } catch (error) {
+      throw this.#failure('list', error);
+    }
+  }
+
+  async destroyOwned(owner: string, except?: string): Promise<number> {
+    const client = await this.#connect();
+    try {
+      return await destroyOwned(client, this.#prefix, owner, except, this.#isReplyError);
+    } catch (error) {
+      throw this.#failure('delete', error);
+    }
+  }
+
+  readonly #isReplyError = (error: unknown): boolean => this.#clientModule !== undefined && error instanceof this.#clientModule.ReplyError;
+
+  async changeId(oldId: string, newId: string, owner?: string): Promise<void> {
     const client = await this.#connect();
     const oldKey = this.#prefix + oldId;
     const newKey = this.#prefix + newId;
+    const index = owner === undefined ? undefined : ownerIndexKey(this.#prefix, owner);
     let result: number | string | null;
     try {
       if (this.#isCluster) {
+        // The index first, then the move, then the old member out (redis-owners.ts).
+        if (index !== undefined) await client.zadd(index, Date.now(), newKey);
         // The two keys hash to different slots, where no one script can go: see MOVE_OUT_SCRIPT.
         const json = await client.sessionMoveOut(oldKey, newKey, FORWARD_SECONDS);
         result = json === null ? 0 : await client.set(newKey, json, 'EX', this.#context.sessionDuration, 'NX');
         if (result !== 0) await client.hdel(oldKey, 'pending');
+        if (index !== undefined && result !== null) await client.zrem(index, oldKey);
       } else {
-        result = await client.sessionRename(oldKey, newKey, FORWARD_SECONDS);
+        result = index === undefined
+          ? await client.sessionRename(oldKey, newKey, FORWARD_SECONDS)
+          : await client.sessionRenameOwned(oldKey, newKey, index, FORWARD_SECONDS);
       }
     } catch (error) {
       throw this.#failure('rename', error);
