@@ -245,6 +245,8 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     const factory = this.#services.sessions;
     return sessions.track(Promise.resolve(userId).then(async id => {
       const owner = checkUserId('destroyUserSessions', id);
+      // Loaded first, so that if it is among the ended ones its cookie is expired in this response.
+      await sessions.find();
       const ended = await factory.destroyUserSessions(owner, options.except);
       sessions.endedInStore(owner, options.except);
       return ended;
