@@ -117,7 +117,8 @@ export class Session {
     this.#metaUnsaved = false;
     const change = this.change;
     change.set.set(META_KEY, JSON.stringify(this.#meta));
-    change.owner = { previous: change.owner?.previous ?? previous, next: owner };
+    // Two logins in one request: the index still holds the session under the owner before both.
+    change.owner = { previous: change.owner ? change.owner.previous : previous, next: owner };
   }
 
   /** Writes the client of this write (an owned session's flush does: userSessions shows it). */
