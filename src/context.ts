@@ -20,7 +20,7 @@ import type { SessionFactory } from './session/factory.ts';
 import { RequestSession, type SessionEvent } from './session/request-session.ts';
 import type { FlashKey, FlashValue, PushItem, Session, SessionKey, SessionValue } from './session/session.ts';
 import { FLASH_PREFIX } from './session/session-meta.ts';
-import { checkUserId, type UserSession } from './session/user-sessions.ts';
+import type { UserSession } from './session/user-sessions.ts';
 import { fileBody, type FileBody, type SendFileOptions } from './send-file.ts';
 import type { TemplateOptions, Views } from './views/views.ts';
 
@@ -225,14 +225,8 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
 
   /** The live sessions (devices) of `userId`, newest activity first; this request's is `current`. */
   userSessions(userId: string): Promise<UserSession[]> {
-    const sessions = this.#requestSession();
-    const factory = this.#services.sessions;
     // Not tracked: a read, which a route may catch and answer as it likes.
-    return Promise.resolve(userId).then(async id => {
-      const owner = checkUserId('userSessions', id);
-      factory.requireOwners('userSessions');
-      return factory.userSessions(owner, await sessions.currentId());
-    });
+    return this.#requestSession().userSessions(userId);
   }
 
   /**
@@ -242,29 +236,7 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
    */
   destroyUserSessions(userId: string, options: { except?: string | undefined } = {}): Promise<number> {
     const sessions = this.#requestSession();
-    const factory = this.#services.sessions;
-    return sessions.track(Promise.resolve(userId).then(async id => {
-      const owner = checkUserId('destroyUserSessions', id);
-      // Loaded first, so that if it is among the ended ones its cookie is expired in this response.
-      await sessions.find();
-      const ended = await factory.destroyUserSessions(owner, options.except);
-      sessions.endedInStore(owner, options.except);
-      return ended;
-    }));
-  }
-
-  /**
-   * The client's address: the socket's peer, or with the `trust_proxy` setting the first address
-   * of X-Forwarded-For (what the proxy says the client was; without trust_proxy any client could
-   * write that header).
-   */
-  clientIp(): string | undefined {
-    if (this.settings.trust_proxy) {
-      const forwarded = this.req.headers['x-forwarded-for'];
-      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',', 1)[0]!.trim();
-      if (first) return first;
-    }
-    return this.req.socket.remoteAddress;
+    return sessions.track(sessions.destroyUserSessions(userId, options.except));
   }
 
   /** Adds `by` to the number at `key` (concurrent increments add up); the new value. */

@@ -13,7 +13,7 @@
 import type { SessionFactory } from './factory.ts';
 import type { Session } from './session.ts';
 import type { SessionDevice } from './session-meta.ts';
-import { checkUserId } from './user-sessions.ts';
+import { checkUserId, type UserSession } from './user-sessions.ts';
 
 /** The request's client as an owned session's write records it (see SessionFactory.flush). */
 export type ClientInfo = () => Omit<SessionDevice, 'at'>;
@@ -109,23 +109,29 @@ export class RequestSession {
     return id;
   }
 
-  /** The request's session id if it has a stored or loaded one (for userSessions' `current`). */
-  async currentId(): Promise<string | undefined> {
-    return (await this.find())?.id;
+  /** The live sessions of `userId` (see Context.userSessions); this request's is `current`. */
+  async userSessions(userId: unknown): Promise<UserSession[]> {
+    const owner = checkUserId('userSessions', userId);
+    this.#factory.requireOwners('userSessions');
+    return this.#factory.userSessions(owner, (await this.find())?.id);
   }
 
   /**
-   * After destroyUserSessions(owner) ended sessions in the store: if this request's session was
-   * one of them (owned by `owner`, not `exceptId`), the request goes on without it, as after
-   * destroySession (the cookie is expired; a later write starts a new session).
+   * Ends `userId`'s sessions but `exceptId`'s; how many. If this request's session was one of
+   * them, the request goes on without it, as after destroy() (its cookie is expired).
    */
-  endedInStore(owner: string, exceptId: string | undefined): void {
-    const session = this.#session;
-    if (!session || session.isNew || session.owner !== owner || session.id === exceptId) return;
-    this.#session = undefined;
-    this.#cookieId = undefined;
-    this.#loading = undefined;
-    this.#destroyed = true;
+  async destroyUserSessions(userId: unknown, exceptId: string | undefined): Promise<number> {
+    const owner = checkUserId('destroyUserSessions', userId);
+    // Loaded first, so that if it is among the ended ones its cookie is expired in this response.
+    const session = await this.find();
+    const ended = await this.#factory.destroyUserSessions(owner, exceptId);
+    if (session && !session.isNew && session.owner === owner && session.id !== exceptId) {
+      this.#session = undefined;
+      this.#cookieId = undefined;
+      this.#loading = undefined;
+      this.#destroyed = true;
+    }
+    return ended;
   }
 
   /**

@@ -15,7 +15,7 @@
  */
 import type { OwnedSession } from '../engine.ts';
 import { ownerOf } from '../session-meta.ts';
-import type { Client } from './redis.ts';
+import type { Client } from './redis-client.ts';
 
 /** How old a member must be before a missing or foreign session prunes it (see above). */
 export const STALE_AFTER_MS = 60_000;

@@ -12,33 +12,16 @@
  * the session fails with SessionStoreError (503) within `command_timeout`, nothing is queued for
  * later, one line is logged per outage, and sessions work again as soon as Redis is back.
  */
-import type { Cluster, Redis } from 'ioredis';
 import { SessionStoreError, SessionTooLargeError } from '../../errors.ts';
 import { type EngineContext, type OwnedSession, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
+import type { Cluster } from 'ioredis';
+import type { Client, FlushAnswer } from './redis-client.ts';
 import { describeTarget, type RedisEngineOptions } from './redis-options.ts';
 import { destroyOwned, ownedSessions, ownerIndexKey } from './redis-owners.ts';
 import { FORWARD_SECONDS } from './redis-scripts.ts';
 
-/** The scripts registered on the client (redis-options.ts), as ioredis exposes them. */
-interface SessionScripts {
-  /** 1, 0 or -1, a forward's key or -2 (changeId), or [-2, size] past max_session_size (redis-scripts.ts). */
-  sessionFlush(key: string, ...args: (string | number)[]): Promise<FlushAnswer>;
-  sessionRename(oldKey: string, newKey: string, forwardSeconds: number): Promise<number>;
-  sessionMoveOut(oldKey: string, newKey: string, forwardSeconds: number): Promise<string | null>;
-  sessionTake(key: string, field: string): Promise<string | null>;
-  sessionRead(key: string, sessionDuration: number): Promise<string | null>;
-  // The owner index (redis-owners.ts), single node: the same scripts with the index keys.
-  sessionFlushOwned(key: string, join: string, leave: string, ...args: (string | number)[]): Promise<FlushAnswer>;
-  sessionRenameOwned(oldKey: string, newKey: string, index: string, forwardSeconds: number): Promise<number>;
-  sessionDestroyOwned(key: string, index: string): Promise<number>;
-  ownerPrune(index: string, ...memberScores: string[]): Promise<number>;
-}
-/** The client with the scripts; redis-owners.ts uses it too. */
-export type Client = (Redis | Cluster) & SessionScripts;
 /** redis-client.ts, the one module that loads ioredis: imported on the first connection. */
 type ClientModule = typeof import('./redis-client.ts');
-/** What the flush script answers (see FLUSH_SCRIPT). */
-type FlushAnswer = number | string | [number, number];
 
 /** How many forwards one flush follows: a session whose id changed this often meanwhile is odd. */
 const MAX_FORWARDS = 8;
