@@ -11,6 +11,7 @@
  * answers every route that does not touch the session. While Redis is down, a request that needs
  * the session fails with SessionStoreError (503) within `command_timeout`, nothing is queued for
  * later, one line is logged per outage, and sessions work again as soon as Redis is back.
+ * The owner index behind login / userSessions is in redis-owners.ts.
  */
 import { SessionStoreError, SessionTooLargeError } from '../../errors.ts';
 import { type EngineContext, type OwnedSession, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
