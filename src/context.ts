@@ -296,13 +296,9 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     if (this.#session) return this.#session;
     const { sessions: factory, hooks } = this.#services;
     const events = hooks.hasSessionHooks ? (event: SessionEvent, id: string, previousId?: string) => hooks.runSessionHooks(event, this as Context, id, previousId, this.#services.log) : undefined;
-    const client = () => ({ userAgent: clip(this.req.headers['user-agent']), ip: this.clientIp() });
-    return (this.#session = new RequestSession(factory, this.cookies[factory.policy.cookie_name], events, client));
+    return (this.#session = new RequestSession(factory, this.cookies[factory.policy.cookie_name], events, this));
   }
 }
-
-/** A User-Agent as stored with an owned session: at most 512 characters (a client sends what it likes). */
-const clip = (value: string | undefined): string | undefined => (value === undefined ? undefined : value.slice(0, 512));
 
 const CONTENT_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8', json: 'application/json; charset=utf-8', text: 'text/plain; charset=utf-8',

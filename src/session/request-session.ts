@@ -10,13 +10,17 @@
  *   cookie_duration is set (refreshed Expires), or a stale cookie the route tried to use (so
  *   the browser stops sending it). A route that never touches the session gets no cookie.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { SessionFactory } from './factory.ts';
 import type { Session } from './session.ts';
 import type { SessionDevice } from './session-meta.ts';
 import { checkUserId, type UserSession } from './user-sessions.ts';
 
-/** The request's client as an owned session's write records it (see SessionFactory.flush). */
-export type ClientInfo = () => Omit<SessionDevice, 'at'>;
+/** The request, as an owned session's write records its client (the Context: RequestData). */
+export interface ClientSource {
+  readonly headers: IncomingHttpHeaders;
+  clientIp(): string | undefined;
+}
 
 /** The session hooks (Dancer2's engine.session.* hooks), each given the session id. */
 export type SessionEvent = 'session.created' | 'session.loaded' | 'session.id_changed' | 'session.destroyed' | 'session.flushed';
@@ -30,7 +34,7 @@ export type SessionEvents = (event: SessionEvent, id: string, previousId?: strin
 export class RequestSession {
   readonly #factory: SessionFactory;
   readonly #events: SessionEvents | undefined;
-  readonly #client: ClientInfo | undefined;
+  readonly #client: ClientSource | undefined;
   /** Session operations this request started and did not await yet (see track). */
   #pending: Promise<unknown>[] | undefined;
   /** The id from the request's cookie, until it is used or found stale. */
@@ -41,7 +45,7 @@ export class RequestSession {
   #idChanged = false;
   #staleCookie = false;
 
-  constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents, client?: ClientInfo) {
+  constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents, client?: ClientSource) {
     this.#factory = factory;
     this.#cookieId = cookieId;
     this.#events = events;
@@ -166,7 +170,7 @@ export class RequestSession {
     const session = this.#session;
     if (session?.isDirty) {
       const client = session.owner === undefined ? undefined : this.#client;
-      return this.#factory.flush(session, client && { at: Date.now(), ...client() }).then(() => this.#flushed(session));
+      return this.#factory.flush(session, client && deviceOf(client)).then(() => this.#flushed(session));
     }
     return this.#cookie(session);
   }
@@ -209,3 +213,9 @@ export class RequestSession {
 }
 
 function ignore(): void {}
+
+/** The client of this write; the User-Agent cut to 512 characters (a client sends what it likes). */
+function deviceOf(client: ClientSource): SessionDevice {
+  const agent = client.headers['user-agent'];
+  return { at: Date.now(), userAgent: agent === undefined ? undefined : agent.slice(0, 512), ip: client.clientIp() };
+}

@@ -216,15 +216,16 @@ function engineSuite(store: Store): void {
       assert.equal((await laptop.request('GET', '/me')).json(), { user: null });
     }));
 
-  test('trust_proxy :: the IP is the first X-Forwarded-For address only when the setting says so', async () => {
+  test('trust_proxy :: the IP is the first X-Forwarded-For address only when the setting says so; a long User-Agent is cut to 512', async () => {
     for (const trust of [false, true]) {
       const { session, options } = await store.engine();
       const app = ownerRoutes(createApp({ log: 'none', trust_proxy: trust, session, engines: { session: { [session]: options } } }));
       const client = await testClient(app);
       try {
-        const browser = new Browser(client.fork(), 'Proxied/1', new Set());
+        const browser = new Browser(client.fork(), 'Proxied/1 '.repeat(70), new Set());
         await browser.request('POST', '/login/carol', { 'x-forwarded-for': '203.0.113.7, 10.0.0.1' });
-        assert.equal((await browser.sessions('carol')).map(s => s.ip), [trust ? '203.0.113.7' : '127.0.0.1']);
+        const [listed] = await browser.sessions('carol');
+        assert.equal([listed?.ip, listed?.userAgent?.length], [trust ? '203.0.113.7' : '127.0.0.1', 512]);
       } finally {
         await client.close();
       }
