@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
 import { createApp } from '../../src/index.ts';
 import { STALE_AFTER_MS } from '../../src/session/engines/redis-owners.ts';
+import { PRUNE_ABOVE } from '../../src/session/engines/redis-scripts.ts';
 import { Session } from '../../src/session/session.ts';
 import { WrappedEngine } from '../support/engine-calls.ts';
 import { redisSuite, startCluster, startRedis, type RedisCluster, type RedisServer } from '../support/redis-server.ts';
@@ -111,6 +112,26 @@ for (const target of [single, cluster]) {
       assert.is(await engine.destroyOwned('ann'), 1);
       assert.ok(await engine.retrieve(bobs), 'a stale member never ends the session of another user');
       assert.equal((await engine.ownedSessions('bob')).map(s => s.id), [bobs]);
+      await engine.close();
+    } finally {
+      await store.stop();
+    }
+  });
+
+  test('a large index :: a login into an index of more than PRUNE_ABOVE members prunes the old stale ones', async () => {
+    const store = await target.start();
+    try {
+      const prefix = uniquePrefix();
+      const { engine } = makeEngine({ ...store.options, key_prefix: prefix });
+      const index = `${prefix}owner:ann`;
+      const old = String(Date.now() - STALE_AFTER_MS - 1000);
+      // What expired sessions of a user who never opened the list leave behind.
+      for (let i = 0; i < PRUNE_ABOVE + 5; i++) await store.cli('ZADD', index, old, prefix + newId());
+      const live = newId();
+      const session = new Session(live, {}, true);
+      session.setOwner('ann');
+      await engine.flush(live, session.change, 60);
+      assert.equal((await store.cli('ZRANGE', index, '0', '-1')).split('\n'), [prefix + live]);
       await engine.close();
     } finally {
       await store.stop();

@@ -19,7 +19,8 @@ export interface SessionScripts {
   sessionFlushOwned(key: string, join: string, leave: string, ...args: (string | number)[]): Promise<FlushAnswer>;
   sessionRenameOwned(oldKey: string, newKey: string, index: string, forwardSeconds: number): Promise<number>;
   sessionDestroyOwned(key: string, index: string): Promise<number>;
-  ownerPrune(index: string, ...memberScores: string[]): Promise<number>;
+  ownerPrune(index: string, graceMs: number, ...memberScores: string[]): Promise<number>;
+  ownerIndexAdd(index: string, key: string): Promise<number>;
 }
 /** The client with the scripts, as the engine and redis-owners.ts use it (types only: no load). */
 export type Client = (Redis | Cluster) & SessionScripts;

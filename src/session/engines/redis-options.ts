@@ -6,7 +6,7 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { ConfigError } from '../../errors.ts';
 import { integer, list, matching, string, type Specs } from '../../schema.ts';
-import { DESTROY_OWNED_SCRIPT, FLUSH_SCRIPT, MOVE_OUT_SCRIPT, PRUNE_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT } from './redis-scripts.ts';
+import { DESTROY_OWNED_SCRIPT, FLUSH_SCRIPT, INDEX_ADD_SCRIPT, MOVE_OUT_SCRIPT, PRUNE_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT } from './redis-scripts.ts';
 
 export interface RedisEngineOptions {
   /** `host:port` of a single Redis; the default when no url, sentinels or cluster is given. */
@@ -135,6 +135,7 @@ const SCRIPTS = {
   sessionRenameOwned: { lua: RENAME_SCRIPT, numberOfKeys: 3 },
   sessionDestroyOwned: { lua: DESTROY_OWNED_SCRIPT, numberOfKeys: 2 },
   ownerPrune: { lua: PRUNE_SCRIPT, numberOfKeys: 1 },
+  ownerIndexAdd: { lua: INDEX_ADD_SCRIPT, numberOfKeys: 1 },
 };
 
 /**

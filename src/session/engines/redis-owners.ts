@@ -12,10 +12,15 @@
  * which the list skips and prunes; never a live session missing from its owner's list. A member
  * is pruned only once older than STALE_AFTER_MS, so a login whose session write is still on its
  * way is not pruned before it lands, and only if its score is still the one read (PRUNE_SCRIPT).
+ * Scores and ages both come from the clock of the Redis server that holds the index.
+ *
+ * A user who never opens the list would keep the members of expired sessions; so a login that
+ * finds more than PRUNE_ABOVE members in the index prunes it (two more round trips, only then).
  */
-import type { OwnedSession } from '../engine.ts';
+import type { OwnedSession, OwnerChange } from '../engine.ts';
 import { ownerOf } from '../session-meta.ts';
-import type { Client } from './redis-client.ts';
+import type { Client, FlushAnswer } from './redis-client.ts';
+import { PRUNE_ABOVE } from './redis-scripts.ts';
 
 /** How old a member must be before a missing or foreign session prunes it (see above). */
 export const STALE_AFTER_MS = 60_000;
@@ -57,33 +62,79 @@ async function readMembers(client: Client, prefix: string, owner: string, isRepl
   return members;
 }
 
-/** Removes `members` from the index where their score is unchanged (PRUNE_SCRIPT). */
-async function prune(client: Client, index: string, members: Member[]): Promise<void> {
-  if (members.length === 0) return;
-  await client.ownerPrune(index, ...members.flatMap(m => [m.key, m.score]));
+/** Removes the stale members (no live session of the owner) that are old enough (PRUNE_SCRIPT). */
+async function pruneStale(client: Client, index: string, members: Member[]): Promise<void> {
+  const stale = members.filter(m => m.owned === undefined);
+  if (stale.length > 0) await client.ownerPrune(index, STALE_AFTER_MS, ...stale.flatMap(m => [m.key, m.score]));
 }
-
-const stale = (m: Member, now: number) => m.owned === undefined && Number(m.score) < now - STALE_AFTER_MS;
 
 /** engine.ownedSessions: the live sessions of `owner`; stale members pruned on the way. */
 export async function ownedSessions(client: Client, prefix: string, owner: string, isReplyError: (error: unknown) => boolean): Promise<OwnedSession[]> {
   const members = await readMembers(client, prefix, owner, isReplyError);
-  const now = Date.now();
-  await prune(client, ownerIndexKey(prefix, owner), members.filter(m => stale(m, now)));
+  await pruneStale(client, ownerIndexKey(prefix, owner), members);
   return members.flatMap(m => (m.owned ? [m.owned] : []));
 }
 
 /**
  * engine.destroyOwned: deletes every live session of `owner` but `except` (an id, i.e. a store
  * key without the prefix), then their members and the stale ones; returns how many it deleted.
- * Three round trips whatever the count (the index, the sessions, the deletes), the deletes sent
- * together; on a Cluster each goes to the master of its key.
+ * Four round trips whatever the count (the index, the sessions, the deletes, the index again),
+ * the commands of each sent together; on a Cluster each goes to the master of its key.
  */
 export async function destroyOwned(client: Client, prefix: string, owner: string, except: string | undefined, isReplyError: (error: unknown) => boolean): Promise<number> {
   const members = await readMembers(client, prefix, owner, isReplyError);
   const ending = members.filter(m => m.owned !== undefined && m.owned.id !== except);
   const deleted = await Promise.all(ending.map(m => client.del(m.key)));
-  const now = Date.now();
-  await prune(client, ownerIndexKey(prefix, owner), [...ending, ...members.filter(m => stale(m, now))]);
+  const index = ownerIndexKey(prefix, owner);
+  await Promise.all([ending.length > 0 ? client.zrem(index, ...ending.map(m => m.key)) : undefined, pruneStale(client, index, members)]);
   return deleted.reduce((sum, n) => sum + n, 0);
+}
+
+/**
+ * The flush of a login (a SessionChange with `owner`): the session joins `owner.next`'s index and
+ * leaves `owner.previous`'s. Single node: in the flush script itself. Cluster: the member is
+ * added before each try of the flush script and removed from the previous index after it stored.
+ */
+export class LoginFlush {
+  readonly #client: Client;
+  readonly #prefix: string;
+  readonly #owner: string;
+  readonly #join: string;
+  readonly #leave: string | undefined;
+  readonly #isCluster: boolean;
+  /** The index's size after the Cluster's ZADD (the single node's script answers 2 instead). */
+  #members = 0;
+
+  constructor(client: Client, prefix: string, owner: OwnerChange, isCluster: boolean) {
+    this.#client = client;
+    this.#prefix = prefix;
+    this.#owner = owner.next;
+    this.#join = ownerIndexKey(prefix, owner.next);
+    this.#leave = owner.previous !== undefined && owner.previous !== owner.next ? ownerIndexKey(prefix, owner.previous) : undefined;
+    this.#isCluster = isCluster;
+  }
+
+  /** One try of the flush script at `key`, with `args` as the engine built them. */
+  send(key: string, args: (string | number)[]): Promise<FlushAnswer> {
+    const client = this.#client;
+    if (!this.#isCluster) return client.sessionFlushOwned(key, this.#join, this.#leave ?? '', ...args);
+    return client.ownerIndexAdd(this.#join, key).then(count => {
+      this.#members = count;
+      return client.sessionFlush(key, ...args);
+    });
+  }
+
+  /**
+   * After the last try (`answer` at `key`): the Cluster's second step, and a prune of an index
+   * past PRUNE_ABOVE members (housekeeping: its failure does not fail the stored login). The
+   * answer as the engine reads it (2 becomes 1).
+   */
+  async finish(answer: FlushAnswer, key: string, isReplyError: (error: unknown) => boolean): Promise<FlushAnswer> {
+    if (answer === 2 || (answer === 1 && this.#members > PRUNE_ABOVE)) {
+      answer = 1;
+      await ownedSessions(this.#client, this.#prefix, this.#owner, isReplyError).catch(() => undefined);
+    }
+    if (answer === 1 && this.#leave !== undefined && this.#isCluster) await this.#client.zrem(this.#leave, key);
+    return answer;
+  }
 }

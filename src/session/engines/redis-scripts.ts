@@ -13,6 +13,9 @@
  */
 import { JSON_TEXT } from './redis-json-text.ts';
 
+/** Past this many members a login prunes its owner's index (the expired sessions of a user who never lists). */
+export const PRUNE_ABOVE = 32;
+
 /** Lua: the server's clock in ms, the score of an owner index member (when it was added). */
 const NOW_MS = `
 local function now_ms()
@@ -47,7 +50,8 @@ return stored
  * engine tries again).
  * A login on a single node passes two more keys (the same text, registered with 3 keys): KEYS[2]
  * the owner index the session joins, KEYS[3] the one it leaves ('' for none); both change in the
- * same step as the write, and only when the session is stored.
+ * same step as the write, and only when the session is stored. Then 2 instead of 1 says the
+ * index has more than PRUNE_ABOVE members: the engine prunes it.
  */
 export const FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
 local key = KEYS[1]
@@ -114,6 +118,7 @@ redis.call('SET', key, json, 'EX', ARGV[1])
 if KEYS[2] then
   redis.call('ZADD', KEYS[2], now_ms(), key)
   if KEYS[3] ~= '' then redis.call('ZREM', KEYS[3], key) end
+  if redis.call('ZCARD', KEYS[2]) > ${PRUNE_ABOVE} then return 2 end
 end
 return 1
 `;
@@ -153,19 +158,30 @@ return 1
 `;
 
 /**
- * KEYS[1]: an owner index; ARGV: member, score pairs read earlier. Removes each member whose
- * score is still the one read: a member a login added again meanwhile (a new score) stays, so a
- * prune never races a live session out of its list. Returns how many it removed.
+ * KEYS[1]: an owner index; ARGV[1]: the age in ms below which a member is kept (STALE_AFTER_MS),
+ * then member, score pairs the engine found stale (session missing or foreign). Removes each one
+ * whose score is still the one read (a member a login added again meanwhile stays) and that is
+ * old enough, by this server's clock, which also gave the score: no clock of an app server is
+ * compared with another. Returns how many it removed.
  */
-export const PRUNE_SCRIPT = `
-local removed = 0
-for i = 1, #ARGV, 2 do
+export const PRUNE_SCRIPT = NOW_MS + `
+local removed, oldest = 0, now_ms() - tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
   local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
-  if score and tonumber(score) == tonumber(ARGV[i + 1]) then
+  if score and tonumber(score) == tonumber(ARGV[i + 1]) and tonumber(score) < oldest then
     removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
   end
 end
 return removed
+`;
+
+/**
+ * KEYS[1]: an owner index, ARGV[1]: a session key. Adds it, scored by this server's clock (the
+ * Cluster's first step of a login or an owned changeId: redis-owners.ts). Returns the count.
+ */
+export const INDEX_ADD_SCRIPT = NOW_MS + `
+redis.call('ZADD', KEYS[1], now_ms(), ARGV[1])
+return redis.call('ZCARD', KEYS[1])
 `;
 
 /**

@@ -18,7 +18,7 @@ import { type EngineContext, type OwnedSession, type SessionChange, type Session
 import type { Cluster } from 'ioredis';
 import type { Client, FlushAnswer } from './redis-client.ts';
 import { describeTarget, type RedisEngineOptions } from './redis-options.ts';
-import { destroyOwned, ownedSessions, ownerIndexKey } from './redis-owners.ts';
+import { destroyOwned, LoginFlush, ownedSessions, ownerIndexKey } from './redis-owners.ts';
 import { FORWARD_SECONDS } from './redis-scripts.ts';
 
 /** redis-client.ts, the one module that loads ioredis: imported on the first connection. */
@@ -85,22 +85,17 @@ export class RedisEngine implements SessionEngine {
     args.push(maxSize === Infinity ? 0 : maxSize);
     const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
     let key = this.#prefix + id;
-    const owner = change.owner;
-    const join = owner && ownerIndexKey(this.#prefix, owner.next);
-    const leave = owner?.previous !== undefined && owner.previous !== owner.next ? ownerIndexKey(this.#prefix, owner.previous) : undefined;
+    const login = change.owner && new LoginFlush(client, this.#prefix, change.owner, this.#isCluster);
     /** One try of the flush script at `at` (a forward may send it on to another key). */
     const send = (at: string): Promise<FlushAnswer> => {
       key = at;
-      if (join === undefined) return client.sessionFlush(at, ...args);
-      if (!this.#isCluster) return client.sessionFlushOwned(at, join, leave ?? '', ...args);
-      // Cluster: the index is in another slot, so the member goes in first (redis-owners.ts).
-      return client.zadd(join, Date.now(), at).then(() => client.sessionFlush(at, ...args));
+      return login ? login.send(at, args) : client.sessionFlush(at, ...args);
     };
     let result: FlushAnswer;
     try {
       result = await send(key);
-      if (result !== 1 && result !== 0) result = await this.#followForward(send, key, result);
-      if (result === 1 && leave !== undefined && this.#isCluster) await client.zrem(leave, key);
+      if (result !== 1 && result !== 0 && result !== 2) result = await this.#followForward(send, key, result);
+      if (login) result = await login.finish(result, key, this.#isReplyError);
     } catch (error) {
       throw this.#failure('save', error);
     }
@@ -145,34 +140,31 @@ export class RedisEngine implements SessionEngine {
   }
 
   /** Deletes the session; an owned one leaves its owner's index (after it, on a Cluster). */
-  async destroy(id: string, owner?: string): Promise<void> {
-    const client = await this.#connect();
+  destroy(id: string, owner?: string): Promise<void> {
     const key = this.#prefix + id;
-    try {
+    return this.#run('delete', async client => {
       if (owner === undefined) await client.del(key);
       else if (!this.#isCluster) await client.sessionDestroyOwned(key, ownerIndexKey(this.#prefix, owner));
       else await client.del(key).then(() => client.zrem(ownerIndexKey(this.#prefix, owner), key));
-    } catch (error) {
-      throw this.#failure('delete', error);
-    }
+    });
   }
 
   /** The owner index: see redis-owners.ts. */
-  async ownedSessions(owner: string): Promise<OwnedSession[]> {
-    const client = await this.#connect();
-    try {
-      return await ownedSessions(client, this.#prefix, owner, this.#isReplyError);
-    } catch (error) {
-      throw this.#failure('list', error);
-    }
+  ownedSessions(owner: string): Promise<OwnedSession[]> {
+    return this.#run('list', client => ownedSessions(client, this.#prefix, owner, this.#isReplyError));
   }
 
-  async destroyOwned(owner: string, except?: string): Promise<number> {
+  destroyOwned(owner: string, except?: string): Promise<number> {
+    return this.#run('delete', client => destroyOwned(client, this.#prefix, owner, except, this.#isReplyError));
+  }
+
+  /** `command` on the connected client; its failure a SessionStoreError (an outage if it is one). */
+  async #run<T>(action: string, command: (client: Client) => Promise<T>): Promise<T> {
     const client = await this.#connect();
     try {
-      return await destroyOwned(client, this.#prefix, owner, except, this.#isReplyError);
+      return await command(client);
     } catch (error) {
-      throw this.#failure('delete', error);
+      throw this.#failure(action, error);
     }
   }
 
@@ -187,7 +179,7 @@ export class RedisEngine implements SessionEngine {
     try {
       if (this.#isCluster) {
         // The index first, then the move, then the old member out (redis-owners.ts).
-        if (index !== undefined) await client.zadd(index, Date.now(), newKey);
+        if (index !== undefined) await client.ownerIndexAdd(index, newKey);
         // The two keys hash to different slots, where no one script can go: see MOVE_OUT_SCRIPT.
         const json = await client.sessionMoveOut(oldKey, newKey, FORWARD_SECONDS);
         result = json === null ? 0 : await client.set(newKey, json, 'EX', this.#context.sessionDuration, 'NX');
