@@ -104,6 +104,8 @@ export class LoginFlush {
   readonly #isCluster: boolean;
   /** The index's size after the Cluster's ZADD (the single node's script answers 2 instead). */
   #members = 0;
+  /** The key of the last try: where the session is (a forward may have moved it). */
+  #key = '';
 
   constructor(client: Client, prefix: string, owner: OwnerChange, isCluster: boolean) {
     this.#client = client;
@@ -117,6 +119,7 @@ export class LoginFlush {
   /** One try of the flush script at `key`, with `args` as the engine built them. */
   send(key: string, args: (string | number)[]): Promise<FlushAnswer> {
     const client = this.#client;
+    this.#key = key;
     if (!this.#isCluster) return client.sessionFlushOwned(key, this.#join, this.#leave ?? '', ...args);
     return client.ownerIndexAdd(this.#join, key).then(count => {
       this.#members = count;
@@ -125,16 +128,16 @@ export class LoginFlush {
   }
 
   /**
-   * After the last try (`answer` at `key`): the Cluster's second step, and a prune of an index
+   * After the last try (its `answer`): the Cluster's second step, and a prune of an index
    * past PRUNE_ABOVE members (housekeeping: its failure does not fail the stored login). The
    * answer as the engine reads it (2 becomes 1).
    */
-  async finish(answer: FlushAnswer, key: string, isReplyError: (error: unknown) => boolean): Promise<FlushAnswer> {
+  async finish(answer: FlushAnswer, isReplyError: (error: unknown) => boolean): Promise<FlushAnswer> {
     if (answer === 2 || (answer === 1 && this.#members > PRUNE_ABOVE)) {
       answer = 1;
       await ownedSessions(this.#client, this.#prefix, this.#owner, isReplyError).catch(() => undefined);
     }
-    if (answer === 1 && this.#leave !== undefined && this.#isCluster) await this.#client.zrem(this.#leave, key);
+    if (answer === 1 && this.#leave !== undefined && this.#isCluster) await this.#client.zrem(this.#leave, this.#key);
     return answer;
   }
 }

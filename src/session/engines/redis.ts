@@ -84,18 +84,13 @@ export class RedisEngine implements SessionEngine {
     for (const [key, { items, max }] of change.pushed) args.push(JSON.stringify(key), max ?? 0, items.length, ...items);
     args.push(maxSize === Infinity ? 0 : maxSize);
     const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
-    let key = this.#prefix + id;
+    const key = this.#prefix + id;
     const login = change.owner && new LoginFlush(client, this.#prefix, change.owner, this.#isCluster);
-    /** One try of the flush script at `at` (a forward may send it on to another key). */
-    const send = (at: string): Promise<FlushAnswer> => {
-      key = at;
-      return login ? login.send(at, args) : client.sessionFlush(at, ...args);
-    };
     let result: FlushAnswer;
     try {
-      result = await send(key);
-      if (result !== 1 && result !== 0 && result !== 2) result = await this.#followForward(send, key, result);
-      if (login) result = await login.finish(result, key, this.#isReplyError);
+      result = await (login ? login.send(key, args) : client.sessionFlush(key, ...args));
+      if (result !== 1 && result !== 0 && result !== 2) result = await this.#followForward(client, key, result, args, login);
+      if (login) result = await login.finish(result, this.#isReplyError);
     } catch (error) {
       throw this.#failure('save', error);
     }
@@ -111,7 +106,7 @@ export class RedisEngine implements SessionEngine {
    * change there, so the write lands where the session lives now; fails (503) rather than
    * answering 200 for a write stored nowhere.
    */
-  async #followForward(send: (key: string) => Promise<FlushAnswer>, key: string, answer: FlushAnswer): Promise<FlushAnswer> {
+  async #followForward(client: Client, key: string, answer: FlushAnswer, args: (string | number)[], login: LoginFlush | undefined): Promise<FlushAnswer> {
     const deadline = performance.now() + this.#options.command_timeout;
     let forwards = 0;
     while (typeof answer === 'string' || answer === -2) {
@@ -122,7 +117,7 @@ export class RedisEngine implements SessionEngine {
         if (performance.now() > deadline) throw new SessionStoreError('The session is still moving to its new id (a changeId did not finish)');
         await new Promise(resolve => setTimeout(resolve, PENDING_RETRY_MS));
       }
-      answer = await send(key);
+      answer = await (login ? login.send(key, args) : client.sessionFlush(key, ...args));
     }
     return answer;
   }
