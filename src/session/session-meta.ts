@@ -2,21 +2,27 @@
  * What the framework keeps about a session beside its data, stored inside it under one reserved
  * key, so that every engine carries it without knowing it is there (and `redis-cli GET` shows it):
  *
- *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds>, "owner": "<user id>" }
+ *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds> }
+ *   "__quickstep_owner": "<user id>"
  *   "__quickstep_device": { "at": <ms since epoch>, "userAgent": "...", "ip": "..." }
  *
  * `created` is when the session was first stored (for `absolute_duration`; `changeSessionId`
  * keeps it). `remember` is the session's own lifetime from `session().remember(seconds)`:
  * a persistent cookie and an idle timeout of that many seconds; absent, the policy's.
- * `owner` is the user id given to `login(userId)`: the session is in that user's owner index.
+ * The owner is the user id given to `login(userId)`: the session is in that user's owner index.
  * The device key is what `userSessions` shows: the client of the session's last write (written
- * with every flush of an owned session, so no extra store command). It is a key of its own so
- * that these writes never race a change of the meta (a login, a remember()) in another request.
- * Both keys are taken out of the data on load, so the app never sees them.
+ * with every flush of an owned session, so no extra store command). Each is a key of its own:
+ * flushes merge key by key, so a remember() or a device write in one request never overwrites a
+ * login made meanwhile by another. All three keys are taken out of the data on load, so the app
+ * never sees them; `SessionMeta.owner` is the owner key's value.
  */
 export const META_KEY = '__quickstep';
+/** Where the owner (login) is kept (see above). */
+export const OWNER_KEY = '__quickstep_owner';
 /** Where the client of an owned session's last write is kept (see above). */
 export const DEVICE_KEY = '__quickstep_device';
+/** The keys an app can never set: the framework's own. */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set([META_KEY, OWNER_KEY, DEVICE_KEY]);
 
 /** Flash messages are session keys with this prefix: `flash('notice', ...)` is `flash.notice`. */
 export const FLASH_PREFIX = 'flash.';
@@ -37,21 +43,28 @@ export interface SessionDevice {
 
 /** Takes the meta out of loaded `data` (deleting the key); undefined when absent or malformed. */
 export function extractMeta(data: Record<string, unknown>): SessionMeta | undefined {
+  const owner = ownerOf(data);
+  delete data[OWNER_KEY];
+  delete data[DEVICE_KEY];
   if (!Object.hasOwn(data, META_KEY)) return undefined;
   const raw = data[META_KEY] as Partial<SessionMeta> | null;
   delete data[META_KEY];
-  delete data[DEVICE_KEY];
   if (raw === null || typeof raw !== 'object' || typeof raw.created !== 'number') return undefined;
   const meta: SessionMeta = { created: raw.created };
   if (typeof raw.remember === 'number' && raw.remember > 0) meta.remember = raw.remember;
-  if (typeof raw.owner === 'string' && raw.owner !== '') meta.owner = raw.owner;
+  if (owner !== undefined) meta.owner = owner;
   return meta;
+}
+
+/** The meta's stored JSON (`owner` has a key of its own). */
+export function metaJson(meta: SessionMeta): string {
+  return JSON.stringify(meta.remember === undefined ? { created: meta.created } : { created: meta.created, remember: meta.remember });
 }
 
 /** The owner recorded in stored `data` (left in place), for engines checking their index. */
 export function ownerOf(data: Record<string, unknown>): string | undefined {
-  const raw = Object.hasOwn(data, META_KEY) ? (data[META_KEY] as { owner?: unknown } | null) : undefined;
-  return raw !== null && typeof raw === 'object' && typeof raw.owner === 'string' ? raw.owner : undefined;
+  const owner = Object.hasOwn(data, OWNER_KEY) ? data[OWNER_KEY] : undefined;
+  return typeof owner === 'string' && owner !== '' ? owner : undefined;
 }
 
 /** The device recorded in stored `data` (left in place); undefined when there is none. */

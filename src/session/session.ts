@@ -10,7 +10,7 @@
 import { SessionTooLargeError } from '../errors.ts';
 import type { SessionChange, SessionValues } from './engine.ts';
 import { defineOwn, toSessionJson } from './session-json.ts';
-import { DEVICE_KEY, META_KEY, type SessionDevice, type SessionMeta } from './session-meta.ts';
+import { DEVICE_KEY, META_KEY, metaJson, OWNER_KEY, RESERVED_KEYS, type SessionDevice, type SessionMeta } from './session-meta.ts';
 
 /**
  * The shape of session data. Empty and open: an app declares its keys by declaration merging,
@@ -97,8 +97,8 @@ export class Session {
 
   /** Back to the policy's lifetime: a browser-session cookie (unless cookie_duration is set). */
   forget(): void {
-    const { created } = this.#meta;
-    this.#meta = { created };
+    const { created, owner } = this.#meta;
+    this.#meta = owner === undefined ? { created } : { created, owner };
     this.#saveMeta();
   }
 
@@ -114,9 +114,8 @@ export class Session {
   setOwner(owner: string): void {
     const previous = this.#meta.owner;
     this.#meta = { ...this.#meta, owner };
-    this.#metaUnsaved = false;
     const change = this.change;
-    change.set.set(META_KEY, JSON.stringify(this.#meta));
+    change.set.set(OWNER_KEY, JSON.stringify(owner));
     // Two logins in one request: the index still holds the session under the owner before both.
     change.owner = { previous: change.owner ? change.owner.previous : previous, next: owner };
   }
@@ -128,13 +127,17 @@ export class Session {
 
   /** Puts the meta in this request's change (done at the first flush of a session, too). */
   saveMetaIfUnsaved(): void {
-    if (this.#metaUnsaved) this.change.set.set(META_KEY, JSON.stringify(this.#meta));
+    if (!this.#metaUnsaved) return;
+    this.change.set.set(META_KEY, metaJson(this.#meta));
+    // After clear(): the owner goes back with the meta, so the session stays its owner's.
+    const owner = this.#meta.owner;
+    if (owner !== undefined && !this.change.set.has(OWNER_KEY)) this.change.set.set(OWNER_KEY, JSON.stringify(owner));
   }
 
   #saveMeta(): void {
     this.#lifetimeChanged = true;
     this.#metaUnsaved = false;
-    this.change.set.set(META_KEY, JSON.stringify(this.#meta));
+    this.change.set.set(META_KEY, metaJson(this.#meta));
   }
 
   get id(): string {
@@ -172,7 +175,7 @@ export class Session {
    */
   set<K extends SessionKey>(key: K, value: SessionValue<K> | undefined): void {
     if (value === undefined) return this.delete(key);
-    if (key === META_KEY || key === DEVICE_KEY) throw new TypeError(`session key "${key}" is reserved for Quickstep's own bookkeeping`);
+    if (RESERVED_KEYS.has(key)) throw new TypeError(`session key "${key}" is reserved for Quickstep's own bookkeeping`);
     const { json, copy } = toSessionJson(key, value);
     if (this.#maxSize !== Infinity) this.#checkSize(key, json, copy);
     defineOwn(this.#data, key, copy);

@@ -21,6 +21,18 @@ export function ownerRoutes(app: App): App {
       await ctx.changeSessionId();
       return 'ok';
     })
+    .post('/clear', async ctx => {
+      (await ctx.session()).clear();
+      return 'ok';
+    })
+    .post('/remember', async ctx => {
+      (await ctx.session()).remember(3600);
+      return 'ok';
+    })
+    .post('/forget', async ctx => {
+      (await ctx.session()).forget();
+      return 'ok';
+    })
     .post('/logout', async ctx => {
       await ctx.logout();
       return 'ok';

@@ -205,6 +205,16 @@ function engineSuite(store: Store): void {
       assert.equal((await phone.sessions()).map(s => [s.userAgent, s.current]), [['Phone Safari/2', true]]);
     }));
 
+  test('clear, remember, forget :: an owned session stays in its list, with its device', () =>
+    withApp(store, { hash_ids: true }, async ctx => {
+      const { laptop, phone } = await twoDevices(ctx);
+      for (const path of ['/clear', '/remember', '/forget', '/clear']) {
+        assert.is((await laptop.request('POST', path)).status, 200, path);
+        assert.equal((await phone.sessions()).map(s => s.userAgent).sort(), ['Laptop Firefox/1', 'Phone Safari/2'], `after ${path}`);
+      }
+      assert.equal((await phone.request('POST', '/others-out/ann')).json(), { ended: 1 }, 'and is ended with the others');
+    }));
+
   test('expiry :: an expired session drops out of the list', () =>
     withApp(store, { hash_ids: true, session_duration: 2 }, async ctx => {
       const { laptop, phone } = await twoDevices(ctx);
