@@ -170,7 +170,7 @@ export class RequestSession {
     const session = this.#session;
     if (session?.isDirty) {
       const client = session.owner === undefined ? undefined : this.#client;
-      return this.#factory.flush(session, client && deviceOf(client)).then(() => this.#flushed(session));
+      return this.#factory.flush(session, client && writtenBy(client)).then(() => this.#flushed(session));
     }
     return this.#cookie(session);
   }
@@ -215,7 +215,7 @@ export class RequestSession {
 function ignore(): void {}
 
 /** The client of this write; the User-Agent cut to 512 characters (a client sends what it likes). */
-function deviceOf(client: ClientSource): SessionDevice {
+function writtenBy(client: ClientSource): SessionDevice {
   const agent = client.headers['user-agent'];
   return { at: Date.now(), userAgent: agent === undefined ? undefined : agent.slice(0, 512), ip: client.clientIp() };
 }
