@@ -17,6 +17,7 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { chart } from './lib/chart.ts';
+import { profileSection } from './lib/profile-section.ts';
 import { busy, processCpuSeconds, snapshot } from './lib/cpu.ts';
 import { freePort, spawnPinned, stop, waitFor, waitForPort, type Pinned } from './lib/processes.ts';
 import { startRedis, type BenchRedis } from './lib/redis.ts';
@@ -281,7 +282,7 @@ try {
       `${rounds} interleaved rounds × ${seconds} s per scenario after ${warmup > 0 ? `a ${warmup} s warm-up` : 'no warm-up'}; medians (ratio = median of per-round ratios). ` +
       'CPU µs/req = the server process\'s own CPU time (user + system, /proc/<pid>/stat, with its child processes) over the run / requests; ' +
       'ratio (CPU) = baseline µs / this µs, so above 1.00x means cheaper than the baseline, like ratio (req/s) means faster.',
-    '', ...head, ...body, ...probes,
+    '', ...head, ...body, ...probes, ...profileSection(new URL('profile.json', import.meta.url)),
   ].join('\n');
   process.stdout.write(report);
   writeFileSync(new URL('results.md', import.meta.url), report);

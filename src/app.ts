@@ -15,12 +15,16 @@ import { Hooks, type ErrorHook, type Hook, type SessionHook, type SessionHookNam
 import { createLog, type Log, type LogEvent } from './logger.ts';
 import { Pipeline, type Handler } from './pipeline.ts';
 import type { RouteParams } from './route-params.ts';
-import { Router } from './router.ts';
+import { NO_ROUTE_OPTIONS, Router, type RouteOptions } from './router.ts';
 import type { PublicFiles } from './public-files.ts';
 import type { SessionFactory } from './session/factory.ts';
 import type { Views } from './views/views.ts';
 
-export type { Handler };
+export type { Handler, RouteOptions };
+
+/** What follows a route's pattern: its handler, or its options and then its handler. */
+export type RouteArgs<P extends Pattern> = [handler: Handler<RouteParams<P>>] | [options: RouteOptions, handler: Handler<RouteParams<P>>];
+type AnyRouteArgs = [handler: Handler<any>] | [options: RouteOptions, handler: Handler<any>];
 
 /** A route pattern: `/users/:id`, `/files/**`, or a RegExp with named groups. */
 export type Pattern = string | RegExp;
@@ -77,6 +81,7 @@ export class App {
       log: () => this.#log,
       closing: () => this.#closing,
       publicFiles: site.publicFiles,
+      csrf: sessions.policy.csrf,
     });
     this.#services = this.#servicesNow();
   }
@@ -99,35 +104,48 @@ export class App {
     this.#log(level, message);
   }
 
-  get<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this { return this.route('GET', pattern, handler); }
-  post<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this { return this.route('POST', pattern, handler); }
-  put<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this { return this.route('PUT', pattern, handler); }
-  patch<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this { return this.route('PATCH', pattern, handler); }
-  del<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this { return this.route('DELETE', pattern, handler); }
-  options<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this { return this.route('OPTIONS', pattern, handler); }
+  get<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('GET', pattern, ...rest); }
+  post<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('POST', pattern, ...rest); }
+  put<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('PUT', pattern, ...rest); }
+  patch<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('PATCH', pattern, ...rest); }
+  del<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('DELETE', pattern, ...rest); }
+  options<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('OPTIONS', pattern, ...rest); }
 
   /** A route for every method (`any('/x', h)`) or for a list (`any(['get', 'post'], '/x', h)`). */
-  any<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this;
-  any<P extends Pattern>(methods: readonly string[], pattern: P, handler: Handler<RouteParams<P>>): this;
-  any(...args: [Pattern, Handler<any>] | [readonly string[], Pattern, Handler<any>]): this {
-    if (args.length === 2) return this.route('*', args[0], args[1]);
-    return this.route(args[0].map(m => (m.toLowerCase() === 'del' ? 'DELETE' : m.toUpperCase())), args[1], args[2]);
+  any<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this;
+  any<P extends Pattern>(methods: readonly string[], pattern: P, ...rest: RouteArgs<P>): this;
+  any(...args: [Pattern, ...AnyRouteArgs] | [readonly string[], Pattern, ...AnyRouteArgs]): this {
+    if (!Array.isArray(args[0])) {
+      const [pattern, ...rest] = args as [Pattern, ...AnyRouteArgs];
+      return this.#add('*', pattern, rest);
+    }
+    const [methods, pattern, ...rest] = args as [readonly string[], Pattern, ...AnyRouteArgs];
+    return this.#add(methods.map(m => (m.toLowerCase() === 'del' ? 'DELETE' : m.toUpperCase())), pattern, rest);
   }
 
-  /** A route for `methods` (`'GET'`, a list, or `'*'`); the verb methods above are this. */
-  route<P extends Pattern>(methods: string | readonly string[], pattern: P, handler: Handler<RouteParams<P>>): this;
-  route(methods: string | readonly string[], pattern: Pattern, handler: Handler<any>): this {
+  /**
+   * A route for `methods` (`'GET'`, a list, or `'*'`); the verb methods above are this. Options
+   * may come before the handler: `route('POST', '/api', { csrf: false }, handler)`.
+   */
+  route<P extends Pattern>(methods: string | readonly string[], pattern: P, ...rest: RouteArgs<P>): this;
+  route(methods: string | readonly string[], pattern: Pattern, ...rest: AnyRouteArgs): this {
+    return this.#add(methods, pattern, rest);
+  }
+
+  #add(methods: string | readonly string[], pattern: Pattern, rest: AnyRouteArgs): this {
+    const handler = rest.length === 1 ? rest[0] : rest[1];
     if (typeof handler !== 'function') throw new TypeError(`The route ${String(pattern)} needs a handler function`);
+    const options = rest.length === 1 ? NO_ROUTE_OPTIONS : checkRouteOptions(pattern, rest[0]);
     if (typeof pattern !== 'string' && this.#prefix !== '') {
       // Splicing a prefix into a user's RegExp would change what it means; say so instead.
       throw new TypeError(`The RegExp route ${String(pattern)} cannot be inside prefix('${this.#prefix}'): write the prefix into the RegExp and register it outside`);
     }
     if (typeof pattern === 'string' && this.#prefix !== '') {
       // As in Dancer2, Express and Fastify, '/' inside prefix('/admin') answers '/admin' too.
-      if (pattern === '/') this.router.add(methods, this.#prefix, handler);
-      this.router.add(methods, this.#prefix + pattern, handler);
+      if (pattern === '/') this.router.add(methods, this.#prefix, handler, options);
+      this.router.add(methods, this.#prefix + pattern, handler, options);
     } else {
-      this.router.add(methods, pattern, handler);
+      this.router.add(methods, pattern, handler, options);
     }
     return this;
   }
@@ -220,4 +238,18 @@ export class App {
     }
     await this.#sessions.close();
   }
+}
+
+const ROUTE_OPTION_NAMES = ['csrf'];
+
+/** The options given to a route, checked once when it is added: a TypeError names a bad one. */
+function checkRouteOptions(pattern: Pattern, options: unknown): RouteOptions {
+  const where = `The route ${String(pattern)}`;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`${where}: the options before the handler must be an object such as { csrf: false }`);
+  for (const key of Object.keys(options)) {
+    if (!ROUTE_OPTION_NAMES.includes(key)) throw new TypeError(`${where}: unknown option "${key}" (known: ${ROUTE_OPTION_NAMES.join(', ')})`);
+  }
+  const { csrf } = options as { csrf?: unknown };
+  if (csrf !== undefined && typeof csrf !== 'boolean') throw new TypeError(`${where}: options.csrf must be true or false, got ${JSON.stringify(csrf)}`);
+  return Object.freeze({ ...(csrf === undefined ? {} : { csrf }) });
 }

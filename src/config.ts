@@ -4,6 +4,7 @@
  * that set the bad key, the key path and what was expected (DESIGN §4).
  */
 import { readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, YAMLError } from 'yaml';
 import { ConfigError } from './errors.ts';
@@ -41,6 +42,12 @@ export interface Settings {
   max_files: number; // files in one multipart body, default 10; more is a 413
   /** Whether the client IP is taken from X-Forwarded-For (behind a proxy that sets it); default false. */
   trust_proxy: boolean;
+  /**
+   * How many processes `dance()` serves with (node:cluster, sharing the port); default 1: no
+   * cluster, one process. `auto` in config.yml is os.availableParallelism() when the config is
+   * read. `createApp(...).listen()` ignores it: it serves in the calling process.
+   */
+  workers: number;
 }
 
 /** What createApp() accepts: the same shape as config.yml, all optional. */
@@ -49,13 +56,13 @@ export interface SettingsInput {
   show_errors?: boolean | string; keywords?: boolean | string; access_log?: boolean | string; session?: string;
   engines?: { session?: Record<string, Record<string, unknown>>; template?: Record<string, Record<string, unknown>> };
   views?: string; template?: string; layout?: string | false; public_dir?: string; static_handler?: boolean | string;
-  max_file_size?: number | string; max_files?: number | string; trust_proxy?: boolean | string;
+  max_file_size?: number | string; max_files?: number | string; trust_proxy?: boolean | string; workers?: number | string;
 }
 
 /** The top level as read, before the defaults that depend on other keys are filled in. */
-interface TopLevel extends Omit<Settings, 'environment' | 'show_errors' | 'access_log' | 'session' | 'views' | 'template' | 'public_dir' | 'max_file_size'> {
+interface TopLevel extends Omit<Settings, 'environment' | 'show_errors' | 'access_log' | 'session' | 'views' | 'template' | 'public_dir' | 'max_file_size' | 'workers'> {
   environment: string | undefined; show_errors: boolean | undefined; access_log: boolean | undefined; session: string; engines: Record<string, unknown>;
-  views: string; template: string; public_dir: string; max_file_size: number | undefined;
+  views: string; template: string; public_dir: string; max_file_size: number | undefined; workers: number | 'auto';
 }
 
 const layoutName = string('main');
@@ -64,6 +71,14 @@ const layoutSpec: OptionSpec<string | false | undefined> = {
   expected: 'a layout name under views/layouts/, or false for none',
   fallback: undefined,
   parse: value => (value === false || value === 'false' ? false : layoutName.parse(value)),
+};
+
+const workerCount = integer(1, 1);
+/** A number of worker processes, or "auto" for one per core. */
+const workersSpec: OptionSpec<number | 'auto'> = {
+  expected: 'an integer of at least 1, or "auto" (one per core)',
+  fallback: 1,
+  parse: value => (typeof value === 'string' && value.trim().toLowerCase() === 'auto' ? 'auto' : workerCount.parse(value)),
 };
 
 const topLevelSpecs: Specs<TopLevel> = {
@@ -85,6 +100,7 @@ const topLevelSpecs: Specs<TopLevel> = {
   max_file_size: integer(undefined, 0),
   max_files: integer(10, 0),
   trust_proxy: boolean(false),
+  workers: workersSpec,
 };
 
 /** An environment names a file under environments/, so it must not reach outside it. */
@@ -189,6 +205,10 @@ function check(input: unknown, file: string, environmentInUse: string, root: str
   }
   // An engine chosen without a block of its own runs on its defaults.
   session ??= readSessionSettings(top.session, undefined, { file, enginePath: 'session', optionsPath: `engines.session.${top.session}` });
+  // Checked on the value as written, so that a config valid on one machine is valid on all.
+  if (top.workers !== 1 && session.engine.processLocal) {
+    throw new ConfigError(file, 'workers', `1 with the ${session.engineName} session engine, which keeps sessions inside one process (each worker would have its own, and a session made through one would be unknown to the others); to run several workers choose a session engine they share: session: Redis, or session: Cookie (the session sealed in the cookie)`, top.workers);
+  }
   const environment = top.environment ?? environmentInUse;
   const { port, host, log, max_body_size, keywords, layout, static_handler, max_files, trust_proxy } = top;
   const development = environment === 'development';
@@ -198,6 +218,7 @@ function check(input: unknown, file: string, environmentInUse: string, root: str
     views: resolve(root, top.views), template: readTemplateSettings(top.template, templateBlocks, file), layout,
     public_dir: resolve(root, top.public_dir), static_handler, max_file_size: top.max_file_size ?? max_body_size, max_files,
     trust_proxy,
+    workers: top.workers === 'auto' ? availableParallelism() : top.workers,
   };
   checkedSettings.add(settings);
   return settings;

@@ -60,6 +60,8 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
   keptHeaders: Record<string, string | string[]> | undefined = undefined;
   /** How many times forward() re-dispatched this request (a loop is cut off). */
   forwards = 0;
+  /** The CSRF check (csrf-check.ts) passed for this request: pass() and forward() skip it. */
+  csrfChecked = false;
 
   readonly #services: RequestServices;
   #session: RequestSession | undefined;
@@ -194,7 +196,7 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     const key = args[0]!;
     if (args.length === 1) return sessions.find().then(session => session?.get(key));
     const value = args[1];
-    return sessions.track((value === undefined ? sessions.find() : sessions.get()).then(session => session?.set(key, value)));
+    return sessions.track(sessions.write(key, value));
   }
 
   /** Deletes the session from the store and expires the cookie. */
@@ -239,6 +241,17 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     return sessions.track(sessions.destroyUserSessions(userId, options.except));
   }
 
+  /**
+   * The CSRF token of this request's session, for a hidden `_csrf` form field or an
+   * `X-CSRF-Token` header. The first call makes the token and with it the session (stored at the
+   * end of the request, with its cookie): a page with a form has a session. A new token after
+   * changeSessionId().
+   */
+  csrfToken(): Promise<string> {
+    const sessions = this.#requestSession();
+    return sessions.track(sessions.csrfToken());
+  }
+
   /** Adds `by` to the number at `key` (concurrent increments add up); the new value. */
   increment(key: SessionKey, by?: number): Promise<number> {
     const sessions = this.#requestSession();
@@ -262,7 +275,7 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     const sessions = this.#requestSession();
     const stored = FLASH_PREFIX + args[0];
     if (args.length === 1) return sessions.track(sessions.take(stored));
-    return sessions.track(sessions.get().then(session => session.set(stored, args[1])));
+    return sessions.track(sessions.write(stored, args[1]));
   }
 
   /** The request's session state, if the route touched it (used by the app's session hook). */

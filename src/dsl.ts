@@ -4,13 +4,12 @@
  * so `get('/', () => session('user'))` works as written. Called outside a request they throw an
  * OutsideRequestError naming the keyword.
  */
-import type { App, Handler, Listening, Pattern } from './app.ts';
+import type { App, Listening, Pattern, RouteArgs } from './app.ts';
 import { loadConfig, type Settings } from './config.ts';
 import { current, currentContext, type CookieOptions } from './context.ts';
 import { format } from 'node:util';
 import type { ErrorHook, Hook, SessionHook, SessionHookName } from './hooks.ts';
 import type { LogEvent } from './logger.ts';
-import type { RouteParams } from './route-params.ts';
 import type { FileBody, SendFileOptions } from './send-file.ts';
 import type { FlashKey, FlashValue, PushItem, Session, SessionKey, SessionValue } from './session/session.ts';
 import type { Upload } from './upload.ts';
@@ -42,19 +41,19 @@ function defaultAppFromConfig(): App {
   return built;
 }
 
-export const get = <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>) => void app().get(pattern, handler);
-export const post = <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>) => void app().post(pattern, handler);
-export const put = <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>) => void app().put(pattern, handler);
-export const patch = <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>) => void app().patch(pattern, handler);
-export const del = <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>) => void app().del(pattern, handler);
-export const options = <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>) => void app().options(pattern, handler);
+export const get = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) => void app().get(pattern, ...rest);
+export const post = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) => void app().post(pattern, ...rest);
+export const put = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) => void app().put(pattern, ...rest);
+export const patch = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) => void app().patch(pattern, ...rest);
+export const del = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) => void app().del(pattern, ...rest);
+export const options = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) => void app().options(pattern, ...rest);
 
 /** A route for every method, or for a list: `any(['get', 'post'], '/x', h)`. */
-export function any<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): void;
-export function any<P extends Pattern>(methods: readonly string[], pattern: P, handler: Handler<RouteParams<P>>): void;
-export function any(...args: [Pattern, Handler<any>] | [readonly string[], Pattern, Handler<any>]): void {
-  if (args.length === 2) app().any(args[0], args[1]);
-  else app().any(args[0], args[1], args[2]);
+export function any<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): void;
+export function any<P extends Pattern>(methods: readonly string[], pattern: P, ...rest: RouteArgs<P>): void;
+export function any(...args: unknown[]): void {
+  const target = app();
+  (target.any as (...all: unknown[]) => App).apply(target, args);
 }
 
 export const prefix = (path: string, define: () => void) => void app().prefix(path, define);
@@ -85,7 +84,9 @@ const settingsInScope = (): Settings => currentContext.getStore()?.settings ?? a
 /**
  * Serves the default app (from config.yml), prints `Quickstep (<environment>, <engine>) is dancing
  * on <url>` once, and on SIGINT / SIGTERM stops accepting, lets requests in flight finish and
- * closes the engines. A busy port or a bad config is one line on stderr and exit 1.
+ * closes the engines. A busy port or a bad config is one line on stderr and exit 1. With
+ * `workers` above 1 (workers.ts) this process becomes the primary: it forks the workers, which
+ * serve (there dance() resolves as here), and its own dance() never resolves.
  */
 export const dance = (): Promise<Listening> => serveUntilSignalled(app());
 
@@ -121,6 +122,8 @@ export const userSessions = (userId: string): Promise<UserSession[]> => current(
 /** Ends the sessions of `userId` but `except` ("sign out everywhere else"); how many it ended. */
 export const destroyUserSessions = (userId: string, options?: { except?: string | undefined }): Promise<number> =>
   current('destroyUserSessions').destroyUserSessions(userId, options);
+/** The CSRF token of the current session (made, with the session, on first use); see Context.csrfToken. */
+export const csrfToken = (): Promise<string> => current('csrfToken').csrfToken();
 
 export const request = () => current('request');
 export const body = <T = any>(): Promise<T> => current('body').body<T>();

@@ -103,6 +103,21 @@ export class SessionTooLargeError extends HttpError {
   }
 }
 
+/**
+ * A session on the Cookie engine would make a cookie larger than a browser keeps (4,096 bytes,
+ * name, value and attributes together): a browser would drop it silently and the session would
+ * vanish. Thrown when the request's cookie is sealed, so the request answers 413, none of its
+ * changes are kept and the browser keeps its previous cookie. A SessionTooLargeError (`size`,
+ * `limit`: bytes of the Set-Cookie).
+ */
+export class SessionCookieTooLargeError extends SessionTooLargeError {
+  constructor(size: number, limit: number) {
+    super(size, limit);
+    this.name = 'SessionCookieTooLargeError';
+    this.message = `The session cookie would be ${size} bytes with its attributes, over the ${limit} bytes a browser keeps, so this request's session changes were not saved. The Cookie engine holds the whole session in the cookie: keep less in it, or use a server-side engine (session: Memory or Redis in config.yml).`;
+  }
+}
+
 /** A keyword such as `session()` or `params()` was called while no request is being handled. */
 export class OutsideRequestError extends Error {
   readonly code = 'OUTSIDE_REQUEST';

@@ -11,7 +11,7 @@ export {
   any, after, app, before, body, bodyParameters, changeSessionId, config, contentType, cookie, dance, del,
   destroySession, forward, get, halt, header, hook, options, param, params, pass, patch, post, prefix, put,
   queryParameters, redirect, request, responseHeader, routeParameters, sendError, session, setting, splat,
-  status, uriFor, vars, debug, info, warning, error, increment, push, flash, template, sendFile, upload,
+  status, uriFor, vars, debug, info, warning, error, increment, push, flash, template, sendFile, upload, csrfToken,
   login, logout, userSessions, destroyUserSessions,
 } from './dsl.ts';
 export type { UserSession } from './session/user-sessions.ts';
@@ -23,12 +23,12 @@ export { registerTemplateEngine } from './views/engine-registry.ts';
 export type { TemplateEngine, TemplateEngineContext, TemplateEngineDefinition, TemplateSettings } from './views/engine.ts';
 export { createApp, type AppParts } from './create-app.ts';
 export { escapeHtml } from './escape-html.ts';
-export type { App, Handler, Listening, Pattern } from './app.ts';
+export type { App, Handler, Listening, Pattern, RouteArgs, RouteOptions } from './app.ts';
 export type { Context, CookieOptions } from './context.ts';
 export type { UrlencodedValues } from './urlencoded.ts';
 export { loadConfig, type LoadOptions, type LogLevel, type Settings, type SettingsInput } from './config.ts';
 export type { LogEvent } from './logger.ts';
-export { ConfigError, HttpError, OutsideRequestError, SessionStoreError, SessionTooLargeError } from './errors.ts';
+export { ConfigError, HttpError, OutsideRequestError, SessionCookieTooLargeError, SessionStoreError, SessionTooLargeError } from './errors.ts';
 export type { ErrorHook, Hook, HookName, SessionHook, SessionHookName } from './hooks.ts';
 export type { AnyParams, RouteParams } from './route-params.ts';
 export type { FlashData, FlashKey, FlashValue, PushItem, Session, SessionData, SessionKey, SessionValue } from './session/session.ts';
@@ -36,8 +36,9 @@ export type { SessionFactory } from './session/factory.ts';
 export type { SessionPolicy, SessionSettings } from './session/settings.ts';
 // For session engine authors.
 export { registerSessionEngine } from './session/engine-registry.ts';
-export type { EngineContext, OwnedSession, OwnerChange, PushedItems, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues } from './session/engine.ts';
+export type { EngineContext, OwnedSession, OwnerChange, PushedItems, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues, SealedSession } from './session/engine.ts';
 export { ownerOf } from './session/session-meta.ts';
 export { applyChange } from './session/apply-change.ts';
 export { MemoryEngine } from './session/engines/memory.ts';
+export { CookieEngine } from './session/engines/cookie.ts';
 export * as optionSpecs from './schema.ts';

@@ -1,7 +1,12 @@
 /**
  * The request pipeline of DESIGN §2, each step written once, in order:
  *
- *   before hooks -> route (pass() tries the next) -> after hooks -> session commit -> write
+ *   before hooks -> [CSRF check] -> route (pass() tries the next) -> after hooks -> session commit -> write
+ *
+ * The CSRF check (csrf-check.ts) runs after the before hooks, so that they can answer first (an
+ * auth redirect) and their headers (CORS, security) are kept on its 403, and after the match,
+ * because a route may opt out (`{ csrf: false }`). It runs once per request, for unsafe methods
+ * only, and only where the route or the session's `csrf` setting asks for it.
  *
  * Steps follow each other through `sequence`, the one way to chain a step that may or may not
  * return a Promise: the pipeline runs synchronously for as long as the hooks and the handler
@@ -18,6 +23,7 @@
  * | `halt()` / `redirect()`      | after hook           | the remaining after hooks               | yes           |
  * | `pass()`                     | route                | this route: the next match runs         | —             |
  * | `sendError()` / HttpError    | anywhere             | all that follows; its error response    | yes           |
+ * | CSRF check fails (403)       | before the route     | the route, the after hooks              | yes           |
  * | anything else                | anywhere             | all that follows; a 500                 | no            |
  *
  * An uncaught exception saves nothing, so a failed request leaves the stored session as it was;
@@ -30,9 +36,10 @@ import { Forward, Halt, HttpError, Pass } from './errors.ts';
 import type { Hooks } from './hooks.ts';
 import type { Log } from './logger.ts';
 import { checkHeaders } from './header-check.ts';
+import { isSafeMethod, verifyCsrf } from './csrf-check.ts';
 import { writeLastResort500, writeResponse } from './respond.ts';
 import type { PublicFiles } from './public-files.ts';
-import type { Router } from './router.ts';
+import type { RouteMatch, Router } from './router.ts';
 import { isThenable, runHooks, sequence, type Step } from './steps.ts';
 
 /**
@@ -50,6 +57,8 @@ export interface PipelineParts {
   closing(): boolean;
   /** The public folder served before the routes (step 0), or undefined when static_handler is off. */
   readonly publicFiles: PublicFiles | undefined;
+  /** The session's `csrf` setting: whether routes without their own `{ csrf }` option are checked. */
+  readonly csrf: boolean;
 }
 
 const OK: unique symbol = Symbol('ok');
@@ -129,6 +138,17 @@ export class Pipeline {
     if (!match) return noRoute(ctx, router);
     ctx.params = match.params;
     ctx.splat = match.splat;
+    if ((match.options.csrf ?? this.#parts.csrf) && !ctx.csrfChecked && !isSafeMethod(ctx.req.method)) {
+      return verifyCsrf(ctx).then(() => {
+        ctx.csrfChecked = true;
+        return this.#run(ctx, match);
+      });
+    }
+    return this.#run(ctx, match);
+  }
+
+  /** Runs the matched route's handler; a signal it throws goes to #routeSignal. */
+  #run(ctx: Context, match: RouteMatch<Handler>): Step {
     const next = match.index + 1;
     let result: unknown;
     try {

@@ -9,9 +9,23 @@
  */
 import { HttpError } from './errors.ts';
 
+/**
+ * What a route may say about itself besides its handler: `post('/api', { csrf: false }, h)`.
+ * The pipeline reads it after the match; the router only keeps it.
+ */
+export interface RouteOptions {
+  /** Check the CSRF token before this route (csrf-check.ts); absent: the session's `csrf` setting. */
+  readonly csrf?: boolean;
+}
+
+/** The options of a route that gave none (one shared frozen object). */
+export const NO_ROUTE_OPTIONS: RouteOptions = Object.freeze({});
+
 /** The result of `Router.match()`. */
 export interface RouteMatch<H> {
   handler: H;
+  /** The options the route was added with. */
+  options: RouteOptions;
   /** Named parameters, percent-decoded, on a null-prototype object. Absent optional ones are missing. */
   params: Record<string, string>;
   /** Captures of `*` and `**` (or a RegExp's unnamed groups; '' when one did not take part), decoded. */
@@ -24,6 +38,7 @@ export interface RouteMatch<H> {
 class Route<H> {
   readonly index: number;
   readonly handler: H;
+  readonly options: RouteOptions;
   /** Upper-case methods (HEAD added wherever GET is), or null for any method. */
   readonly methods: ReadonlySet<string> | null;
   /** Null for a static route: those are found by string in the static map instead. */
@@ -38,6 +53,7 @@ class Route<H> {
   constructor(
     index: number,
     handler: H,
+    options: RouteOptions,
     methods: ReadonlySet<string> | null,
     regex: RegExp | null = null,
     prefix = '',
@@ -46,6 +62,7 @@ class Route<H> {
   ) {
     this.index = index;
     this.handler = handler;
+    this.options = options;
     this.methods = methods;
     this.regex = regex;
     this.prefix = prefix;
@@ -73,8 +90,9 @@ export class Router<H> {
    * Adds a route. `methods`: one method (`'GET'`), a list, or `'*'` for any; names are upper-cased.
    * A RegExp pattern is matched (unanchored, as written) against the decoded path: named groups
    * become params, unnamed groups splat entries. Throws a TypeError naming a bad pattern.
+   * `options` are kept for the pipeline and returned with each match.
    */
-  add(methods: string | readonly string[], pattern: string | RegExp, handler: H): void {
+  add(methods: string | readonly string[], pattern: string | RegExp, handler: H, options: RouteOptions = NO_ROUTE_OPTIONS): void {
     const list = typeof methods === 'string' ? [methods] : methods;
     if (list.length === 0 || list.some(m => typeof m !== 'string' || m === '')) {
       throw new TypeError(`Route ${String(pattern)}: methods must be '*', a method name or a non-empty list of them`);
@@ -85,17 +103,17 @@ export class Router<H> {
     if (pattern instanceof RegExp) {
       // g and y make exec() stateful (lastIndex), which would make matches depend on history.
       const regex = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
-      this.#dynamic.push(new Route(index, handler, set, regex, '', captureNames(regex), true));
+      this.#dynamic.push(new Route(index, handler, options, set, regex, '', captureNames(regex), true));
       return;
     }
     const compiled = compile(pattern);
     if (compiled === null) {
       const key = pattern.replaceAll('%', '%25');
       const routes = this.#static.get(key) ?? [];
-      routes.push(new Route(index, handler, set));
+      routes.push(new Route(index, handler, options, set));
       this.#static.set(key, routes);
     } else {
-      this.#dynamic.push(new Route(index, handler, set, compiled.regex, compiled.prefix, compiled.names));
+      this.#dynamic.push(new Route(index, handler, options, set, compiled.regex, compiled.prefix, compiled.names));
     }
   }
 
@@ -130,7 +148,7 @@ export class Router<H> {
       const m = route.regex!.exec(subject);
       if (m !== null) return captures(route, m, encoded && !route.onDecoded);
     }
-    return found && { handler: found.handler, params: Object.create(null), splat: [], index: found.index };
+    return found && { handler: found.handler, options: found.options, params: Object.create(null), splat: [], index: found.index };
   }
 
   /** Methods of the routes matching `path` (for 405 + Allow): sorted, unique, HEAD wherever GET. */
@@ -158,7 +176,7 @@ function captures<H>(route: Route<H>, m: RegExpExecArray, unescape: boolean): Ro
     if (name === null) splat.push(value ?? '');
     else if (value !== undefined) params[name] = value;
   }
-  return { handler: route.handler, params, splat, index: route.index };
+  return { handler: route.handler, options: route.options, params, splat, index: route.index };
 }
 
 // A parameter segment:  ":" name [ "?" ]   with  name = [A-Za-z_] *[A-Za-z0-9_]

@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
 import { MemoryEngine } from '../src/session/engines/memory.ts';
@@ -287,6 +287,32 @@ checking('cookie :: cookie_same_site None without is_secure', () => {
 checking('cookie :: a bad cookie_same_site value', () => {
   const config = { 'config.yml': 'engines:\n  session:\n    Memory: { cookie_same_site: Sometimes }\n' };
   fails(() => load(config), 'config.yml', 'engines.session.Memory.cookie_same_site', '"Strict"', '"Sometimes"');
+});
+
+checking('workers :: default 1; a count, or "auto" for one per core', () => {
+  assert.is(load({ 'config.yml': 'session: Redis\n' }).workers, 1);
+  assert.is(load({ 'config.yml': 'session: Redis\nworkers: 3\n' }).workers, 3);
+  assert.is(load({ 'config.yml': 'session: Redis\nworkers: ${WORKERS:-4}\n' }).workers, 4);
+  assert.is(load({ 'config.yml': 'session: Redis\nworkers: auto\n' }).workers, availableParallelism());
+});
+
+checking('workers :: 0, a negative or a word is named with what is expected', () => {
+  const expected = 'an integer of at least 1, or "auto" (one per core)';
+  fails(() => load({ 'config.yml': 'session: Redis\nworkers: 0\n' }), 'config.yml', 'workers', expected, 'got 0');
+  fails(() => load({ 'config.yml': 'session: Redis\nworkers: -2\n' }), 'config.yml', 'workers', 'got -2');
+  fails(() => load({ 'config.yml': 'session: Redis\nworkers: many\n' }), 'config.yml', 'workers', expected, 'got "many"');
+  fails(() => load({ 'config.yml': 'session: Redis\nworkers: 1.5\n' }), 'config.yml', 'workers', 'got 1.5');
+});
+
+checking('workers :: above 1 (or auto) with Memory says why and what to use instead', () => {
+  for (const workers of ['2', 'auto']) {
+    fails(() => load({ 'config.yml': `workers: ${workers}\n` }), 'config.yml', 'workers', '1 with the Memory session engine', 'each worker would have its own', 'session: Redis');
+  }
+  // The file named is the one that set workers, not the one that chose the engine.
+  const split = { 'config.yml': 'workers: 2\nsession: Redis\n', 'environments/development.yml': 'session: Memory\n' };
+  fails(() => load(split, {}, 'development'), 'config.yml', 'workers', 'Memory');
+  assert.is(load({ 'config.yml': 'workers: 1\n' }).workers, 1);
+  fails(() => readSettings({ workers: 2 }), '(createApp settings)', 'workers', 'Memory');
 });
 
 checking.run();

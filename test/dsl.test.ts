@@ -12,9 +12,13 @@ const root = join(import.meta.dirname, '..');
 
 // A user's whole app, importing the package by name as users do.
 const SCRIPT = `
-import { get, post, body, dance } from 'quickstep';
+import { any, get, post, body, csrfToken, dance } from 'quickstep';
 get('/', () => 'hello from dance');
 post('/echo', () => body());
+get('/token', () => csrfToken());
+post('/form', () => 'posted');
+post('/api', { csrf: false }, () => 'api');
+any(['put'], '/any', { csrf: true }, () => 'any');
 get('/slow', async () => {
   console.log('slow started');
   await new Promise(resolve => setTimeout(resolve, 1000));
@@ -118,6 +122,25 @@ dance('a bad config.yml :: exits non-zero naming the file and key, before listen
     assert.is(app.stderr().trim().split('\n').length, 1, `one line, no stack trace:\n${app.stderr()}`);
     assert.not.match(app.stdout(), /http:\/\//);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+dance('csrf :: csrf: true in config.yml guards the keywords\' routes; csrfToken(); { csrf } options on post() and any()', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quickstep-dance-'));
+  const app = run(dir, 'port: 0\nhost: 127.0.0.1\nlog: none\nengines:\n  session:\n    Memory: { csrf: true }\n');
+  try {
+    const url = await printedUrl(app);
+    const form = { method: 'POST', body: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+    assert.is((await fetch(url + '/form', form)).status, 403);
+    assert.is((await fetch(url + '/any', { method: 'PUT' })).status, 403);
+    assert.is(await (await fetch(url + '/api', form)).text(), 'api', '{ csrf: false } opts out');
+    const page = await fetch(url + '/token');
+    const headers = { cookie: page.headers.getSetCookie()[0]!.split(';')[0]!, 'x-csrf-token': await page.text() };
+    assert.is(await (await fetch(url + '/form', { ...form, headers: { ...form.headers, ...headers } })).text(), 'posted');
+    assert.is(await (await fetch(url + '/any', { method: 'PUT', headers })).text(), 'any');
+  } finally {
+    app.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });

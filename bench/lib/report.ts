@@ -105,7 +105,8 @@ export function cpuOf(rows: Row[], name: string): number {
  * scenario did not run (filtered out, skipped) are left empty or say "skipped".
  */
 export function summary(rows: Row[], label: string): string {
-  const columns: Array<[string, (store: 'Memory' | 'Redis') => string | undefined]> = [
+  type Store = 'Memory' | 'Redis' | 'Cookie';
+  const columns: Array<[string, (store: Store) => string | undefined]> = [
     ['Quickstep', store => `${label} Quickstep ${store}`],
     ['Quickstep, `keywords: false`', store => `${label} Quickstep ${store}, keywords off`],
     ['fastify 5 + @fastify/session', store => (store === 'Redis' ? `${label} fastify+Redis` : undefined)],
@@ -113,12 +114,14 @@ export function summary(rows: Row[], label: string): string {
     ['Hono 4 + hono-sessions', store => (store === 'Redis' ? `${label} Hono+Redis` : undefined)],
     ['Dancer2 + Starman (seed)', store => (store === 'Redis' ? 'Dancer2+Starman+Redis' : undefined)],
   ];
-  const lines: Array<[string, 'Memory' | 'Redis', string]> = [
+  const lines: Array<[string, Store, string]> = [
     ['never touches the session (vs bare node:http hello)', 'Redis', 'untouched'],
     ['Redis session read (vs hand-written node:http + ioredis)', 'Redis', 'read'],
     ['Redis session write (same)', 'Redis', 'write'],
     ['Memory session read (vs hand-written Map)', 'Memory', 'read'],
     ['Memory session write (same)', 'Memory', 'write'],
+    ['Cookie session read (vs hand-written Map)', 'Cookie', 'read'],
+    ['Cookie session write (same)', 'Cookie', 'write'],
   ];
   const cell = (name: string | undefined): string => {
     // Only this runtime's table: the Perl peer is in the first runtime's section alone.
@@ -129,7 +132,7 @@ export function summary(rows: Row[], label: string): string {
     const rps = ratioOf(row, rows, 'rps');
     return Number.isNaN(cpu) ? '—' : `${cpu.toFixed(2)}x (${rps.toFixed(2)}x)`;
   };
-  const nameOf = (column: (store: 'Memory' | 'Redis') => string | undefined, store: 'Memory' | 'Redis', route: string): string | undefined => {
+  const nameOf = (column: (store: Store) => string | undefined, store: Store, route: string): string | undefined => {
     const base = column(store);
     return base === undefined ? undefined : `${base} ${route}`;
   };

@@ -12,9 +12,10 @@ export function redisPort(): number {
   return port;
 }
 
-/** `memory` or `redis`, from `BENCH_STORE` (default `memory`). */
-export function storeKind(): 'memory' | 'redis' {
-  return process.env['BENCH_STORE'] === 'redis' ? 'redis' : 'memory';
+/** `memory`, `redis` or `cookie` (the session sealed in the cookie), from `BENCH_STORE` (default `memory`). */
+export function storeKind(): 'memory' | 'redis' | 'cookie' {
+  const store = process.env['BENCH_STORE'];
+  return store === 'redis' || store === 'cookie' ? store : 'memory';
 }
 
 /** Tells the runner the server is ready: it waits for exactly this line on stdout. */

@@ -1,5 +1,6 @@
 /**
- * Quickstep with the same three routes as its peers, on the engine named by `BENCH_STORE`; with
+ * Quickstep with the same three routes as its peers, on the engine named by `BENCH_STORE`
+ * (`memory`, `redis`, or `cookie`: the Cookie engine, with a fixed bench-only secret); with
  * `BENCH_KEYWORDS=off` the app sets `keywords: false` (the routes use ctx methods either way).
  *
  * Scale scenarios: `BENCH_SESSION_BYTES` makes each session about that long (a `pad` key set by
@@ -22,11 +23,14 @@ async function filledMemoryEngine(count: number): Promise<MemoryEngine> {
   return engine;
 }
 
-const app = storeKind() === 'redis'
+const store = storeKind();
+const app = store === 'redis'
   ? createApp({
     log: 'error', environment: 'production', keywords, session: 'Redis',
     engines: { session: { Redis: { server: `127.0.0.1:${redisPort()}`, database: Number(process.env['BENCH_REDIS_DB'] ?? 0) } } },
   })
+  : store === 'cookie'
+  ? createApp({ log: 'error', environment: 'production', keywords, session: 'Cookie', engines: { session: { Cookie: { secret_key: 'bench-only-secret-of-at-least-32-bytes' } } } })
   : createApp({ log: 'error', environment: 'production', keywords, session: 'Memory' }, prefill > 0 ? { sessionEngine: await filledMemoryEngine(prefill) } : {});
 
 app.get('/hello', () => 'hello');
@@ -35,6 +39,13 @@ app.get('/write', async ctx => {
   const session = await ctx.session();
   session.increment('n');
   if (PAD !== undefined && !session.has('pad')) session.set('pad', PAD);
+  return 'ok';
+});
+
+// A write without a read: `session(key, value)` alone (one round trip on Redis: flushUnread).
+let writes = 0;
+app.get('/set', async ctx => {
+  await ctx.session('last', ++writes);
   return 'ok';
 });
 

@@ -4,6 +4,7 @@
  * registered by importing a module: createApp asks this file, and only createApp builds engines.
  */
 import type { SessionEngineDefinition } from './engine.ts';
+import { cookieEngine } from './engines/cookie.ts';
 import { memoryEngine } from './engines/memory.ts';
 import { redisEngine } from './engines/redis-definition.ts';
 import { NamedRegistry } from '../named-registry.ts';
@@ -12,6 +13,7 @@ import { NamedRegistry } from '../named-registry.ts';
 const engines = new NamedRegistry<SessionEngineDefinition<any>>('session engine', {
   Memory: memoryEngine,
   Redis: redisEngine,
+  Cookie: cookieEngine,
 });
 
 /** Makes an engine available under `name` in config.yml (`session: <name>`). */

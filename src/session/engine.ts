@@ -88,7 +88,19 @@ export interface PushedItems {
  *   of two concurrent takes only one gets the value (a flash message is shown once). Undefined
  *   when the session or the key is not there. The expiry is left as it is. Engines without it
  *   get a read and a delete in the change log (two tabs may then both see a flash).
+ * - `flushUnread`: `flush` for a request that wrote keys without reading the session (optional;
+ *   it saves that request its read). Applies `change` (never new) only if the session exists and
+ *   is within `expiry.absolute` of its `__quickstep.created` (session-meta.ts); the expiry is the
+ *   session's own lifetime (`__quickstep.remember`) or `expiry.idle`, cut to what is left of
+ *   absolute. Answers the session's own lifetime, or undefined, storing nothing, for an unknown,
+ *   expired or past-absolute id: the factory then starts a new session, as a read would have.
+ *   Checks `expiry.maxSize` as `flush` does, and follows changeId's forwards only for a write
+ *   made before the change (`expiry.writtenAt`).
  * - `close`: release connections and timers.
+ * - `openCookie` / `sealCookie`, together: an engine with no server state (Cookie) holds the
+ *   session in the cookie itself. The factory then never calls retrieve/flush/destroy/changeId:
+ *   it opens the request's cookie value with `openCookie` and sends `sealCookie`'s value as the
+ *   cookie of a session the request changed (the cookie is the flush). See SealedSession.
  *
  * The owner index (the `owners` capability, all four or none; the factory refuses `login()`
  * on an engine without `ownedSessions` and `destroyOwned`):
@@ -115,7 +127,51 @@ export interface SessionEngine {
   ownedSessions?(owner: string): Promise<OwnedSession[]>;
   destroyOwned?(owner: string, except?: string): Promise<number>;
   take?(id: string, key: string): Promise<string | undefined>;
+  flushUnread?(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined>;
   close?(): Promise<void>;
+  /** The session sealed in a cookie value; undefined for anything else (never an exception). */
+  openCookie?(value: string): SealedSession | undefined;
+  /**
+   * A cookie value holding session `id` with `json` (its data, meta included, as JSON text),
+   * which opens until `ttlSeconds` from now and no longer.
+   */
+  sealCookie?(id: string, json: string, ttlSeconds: number): string;
+}
+
+/**
+ * What `openCookie` found in a cookie value. Its id is checked by the factory as any other id,
+ * and names the session only (hooks, `session().id`): it is never a store key.
+ */
+export interface SealedSession {
+  id: string;
+  data: SessionValues;
+  /** The sealed JSON's length (as SessionRecord.size). */
+  size: number;
+  /** When it stops opening (ms since epoch): the idle expiry sealed with it. */
+  expiresAt: number;
+}
+
+/** The policy flushUnread applies from the stored meta (the factory's rules, see ttlFor). */
+export interface UnreadExpiry {
+  /** session_duration in seconds: the idle timeout of a session without its own lifetime. */
+  idle: number;
+  /** absolute_duration in seconds; undefined: none. */
+  absolute: number | undefined;
+  /** max_session_size in bytes; Infinity: none. */
+  maxSize: number;
+  /**
+   * When the request made its first write (ms since epoch, the app's clock): a changeId's
+   * forward is followed only for a write made before the id changed. A request that held the old
+   * id then is one a read-then-write request would be; one that writes with the old id after the
+   * change never held the session (a fixed or stolen id) and gets a new session instead.
+   */
+  writtenAt: number;
+}
+
+/** flushUnread's answer for a session it updated. */
+export interface UnreadFlushed {
+  /** The session's own lifetime in seconds (remember()), for its cookie's Expires. */
+  lifetime: number | undefined;
 }
 
 /** Everything an engine needs from its surroundings when it is built. */
@@ -135,5 +191,10 @@ export interface SessionEngineDefinition<Options extends object = Record<string,
    * throws a ConfigError. `where` is the file and key path the options came from.
    */
   validate?(options: Options, where: { file: string; path: string }): void;
+  /**
+   * true when the sessions live inside this one process (Memory): `workers` above 1 is then a
+   * ConfigError, since each worker would have sessions of its own that the others cannot read.
+   */
+  processLocal?: boolean;
   create(options: Options, context: EngineContext): SessionEngine;
 }

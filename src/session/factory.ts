@@ -3,19 +3,26 @@
  * sees them, loads, creates, flushes, destroys and renames sessions through the engine, and
  * renders the session cookie. The per-request rules (laziness, when to flush, which cookie to
  * send) are in RequestSession.
+ *
+ * With a sealing engine (Cookie: openCookie + sealCookie) the cookie value is the session itself:
+ * `retrieve` opens it, `flush` has nothing to store, `changeId` is a new id in the next seal, and
+ * `cookie` seals the session, refusing one that would pass what a browser keeps (4,096 bytes).
  */
 import { randomBytes } from 'node:crypto';
 import { serialize, type SerializeOptions } from 'cookie';
-import { HttpError, SessionStoreError } from '../errors.ts';
-import type { SessionEngine } from './engine.ts';
+import { HttpError, SessionCookieTooLargeError, SessionStoreError } from '../errors.ts';
+import type { SessionChange, SessionEngine, UnreadFlushed } from './engine.ts';
 import { Session } from './session.ts';
-import { extractMeta, type SessionDevice } from './session-meta.ts';
+import { extractMeta, ttlFor, type SessionDevice, type SessionMeta } from './session-meta.ts';
 import type { SessionPolicy } from './settings.ts';
 import { storeKeyFor, type StoreKey } from './store-key.ts';
 import { listUserSessions, type UserSession } from './user-sessions.ts';
 
 /** base64url of 24 random bytes: exactly 32 characters, 192 bits from the OS CSPRNG. */
 const ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;
+
+/** What a browser keeps of one cookie: name, value and attributes together (RFC 6265 §6.1). */
+export const MAX_COOKIE_BYTES = 4096;
 
 export class SessionFactory {
   readonly policy: SessionPolicy;
@@ -27,12 +34,17 @@ export class SessionFactory {
    * sessions in the cookie) has no store keys and replaces this with the identity.
    */
   storeKey: StoreKey;
+  /** The engine seals sessions in the cookie (openCookie + sealCookie). */
+  readonly #sealing: boolean;
+  /** Sealed sessions opened with less than half their idle time left: resealed even if unchanged. */
+  readonly #resealDue = new WeakSet<Session>();
 
   /** `engine` is built by createApp from the same settings; the factory owns it from now on. */
   constructor(policy: SessionPolicy, engine: SessionEngine) {
     this.policy = policy;
     this.engine = engine;
     this.storeKey = storeKeyFor(policy.hash_ids);
+    this.#sealing = typeof engine.openCookie === 'function' && typeof engine.sealCookie === 'function';
     const p = policy;
     this.#cookieBase = {
       path: p.cookie_path,
@@ -60,16 +72,43 @@ export class SessionFactory {
   /**
    * The stored session with this id, or undefined for a malformed, unknown or expired id. Past
    * `absolute_duration` since its creation a session reads as unknown, however recently used.
+   * `id` is the session cookie's value: with a sealing engine, the sealed session itself.
    */
   retrieve(id: string): Promise<Session | undefined> {
+    if (this.#sealing) return guard('read', () => Promise.resolve(this.#open(id)));
     if (!this.validateId(id)) return NOTHING;
     return guard('read', () => this.engine.retrieve(this.storeKey(id))).then(record => {
       if (!record) return undefined;
       const meta = extractMeta(record.data);
-      const absolute = this.policy.absolute_duration;
-      if (meta && absolute !== undefined && meta.created + absolute * 1000 <= Date.now()) return undefined;
+      if (this.#pastAbsolute(meta)) return undefined;
       return new Session(id, record.data, false, this.policy.max_session_size, record.size, meta);
     });
+  }
+
+  /** The session sealed in cookie `value`: its id checked, its absolute expiry too (the idle one is the engine's). */
+  #open(value: string): Session | undefined {
+    const sealed = this.engine.openCookie!(value);
+    if (!sealed || !this.validateId(sealed.id)) return undefined;
+    const meta = extractMeta(sealed.data);
+    if (this.#pastAbsolute(meta)) return undefined;
+    const session = new Session(sealed.id, sealed.data, false, this.policy.max_session_size, sealed.size, meta);
+    // A read-only request reseals only past half the idle window: reads stay cheap, and a session
+    // in use still slides forward before it expires.
+    if (sealed.expiresAt - Date.now() < ((session.lifetime ?? this.policy.session_duration) * 1000) / 2) this.#resealDue.add(session);
+    return session;
+  }
+
+  #pastAbsolute(meta: SessionMeta | undefined): boolean {
+    const absolute = this.policy.absolute_duration;
+    return meta !== undefined && absolute !== undefined && meta.created + absolute * 1000 <= Date.now();
+  }
+
+  /**
+   * Whether the cookie must carry this session again though nothing else asks for it: with a
+   * sealing engine, a changed session (the cookie is its only copy) or one due for a reseal.
+   */
+  mustReseal(session: Session): boolean {
+    return this.#sealing && (session.isDirty || this.#resealDue.has(session));
   }
 
   /**
@@ -79,6 +118,7 @@ export class SessionFactory {
    * (what userSessions shows), in the same flush.
    */
   flush(session: Session, device?: SessionDevice): Promise<void> {
+    if (this.#sealing) return NOTHING; // the Set-Cookie from cookie() is the write
     session.saveMetaIfUnsaved();
     if (device && session.owner !== undefined) session.recordDevice(device);
     return guard('save', () => this.engine.flush(this.storeKey(session.id), session.change, this.ttlSeconds(session), this.policy.max_session_size));
@@ -86,11 +126,24 @@ export class SessionFactory {
 
   /** Seconds the store keeps `session` from now without use. */
   ttlSeconds(session: Session): number {
-    const idle = session.lifetime ?? this.policy.session_duration;
-    const absolute = this.policy.absolute_duration;
-    if (absolute === undefined) return idle;
-    const left = Math.ceil((session.createdAt + absolute * 1000 - Date.now()) / 1000);
-    return Math.max(1, Math.min(idle, left));
+    const meta = { created: session.createdAt, ...(session.lifetime === undefined ? {} : { remember: session.lifetime }) };
+    return Math.max(1, ttlFor(meta, this.policy.session_duration, this.policy.absolute_duration, Date.now()));
+  }
+
+  /** The engine can store a write without a read first (engine.flushUnread). */
+  get writesUnread(): boolean {
+    return this.engine.flushUnread !== undefined;
+  }
+
+  /**
+   * Stores keys a request wrote without reading the session, if the session `id` exists and is
+   * not past absolute_duration (the engine applies the expiry rules from the stored meta): one
+   * round trip instead of a read and a flush. Undefined when it does not exist: nothing stored.
+   * `writtenAt`: when the request first wrote (see UnreadExpiry).
+   */
+  flushUnread(id: string, change: SessionChange, writtenAt: number): Promise<UnreadFlushed | undefined> {
+    const { session_duration: idle, absolute_duration: absolute, max_session_size: maxSize } = this.policy;
+    return guard('save', () => this.engine.flushUnread!(this.storeKey(id), change, { idle, absolute, maxSize, writtenAt }));
   }
 
   /** Whether the session's cookie carries an Expires (so a touch must refresh it). */
@@ -142,7 +195,9 @@ export class SessionFactory {
    */
   async changeId(session: Session): Promise<Session> {
     const newId = this.generateId();
-    if (session.isNew) {
+    if (session.isNew || this.#sealing) {
+      // A sealing engine: the next seal carries the new id (a copy of the old cookie still opens
+      // until it expires: nothing on the server can revoke it).
       session.rename(newId);
       return session;
     }
@@ -165,13 +220,28 @@ export class SessionFactory {
   /**
    * The Set-Cookie value that gives the client this session id: with an Expires of the session's
    * own lifetime (remember()), else of cookie_duration, else none (a browser-session cookie).
+   * With a sealing engine the value is the session sealed; one past MAX_COOKIE_BYTES throws
+   * SessionCookieTooLargeError (413), so the browser keeps the cookie it has.
    */
   cookie(session: Session): string {
-    const seconds = session.lifetime ?? this.policy.cookie_duration;
-    return serialize(this.policy.cookie_name, session.id, {
-      ...this.#cookieBase,
-      ...(seconds === undefined ? {} : { expires: new Date(Date.now() + seconds * 1000) }),
-    });
+    const value = this.#sealing ? this.engine.sealCookie!(session.id, session.storedJson(), this.ttlSeconds(session)) : session.id;
+    const header = serialize(this.policy.cookie_name, value, this.#attributes(session.lifetime));
+    if (this.#sealing && header.length > MAX_COOKIE_BYTES) throw new SessionCookieTooLargeError(header.length, MAX_COOKIE_BYTES);
+    return header;
+  }
+
+  /**
+   * The Set-Cookie value for session `id` with its own lifetime `lifetime`, for a session this
+   * request stored without reading it (flushUnread; engines that seal never get there).
+   */
+  cookieFor(id: string, lifetime: number | undefined): string {
+    return serialize(this.policy.cookie_name, id, this.#attributes(lifetime));
+  }
+
+  /** The cookie's attributes, with an Expires of `lifetime`, else of cookie_duration, else none. */
+  #attributes(lifetime: number | undefined): SerializeOptions {
+    const seconds = lifetime ?? this.policy.cookie_duration;
+    return { ...this.#cookieBase, ...(seconds === undefined ? {} : { expires: new Date(Date.now() + seconds * 1000) }) };
   }
 
   /** The Set-Cookie value that makes the client drop its session cookie. */

@@ -9,10 +9,17 @@
  *   stored session, a changed id, a destroyed session (expired cookie), a touched session when
  *   cookie_duration is set (refreshed Expires), or a stale cookie the route tried to use (so
  *   the browser stops sending it). A route that never touches the session gets no cookie.
+ *   With a sealing engine (Cookie) the cookie is the flush: a changed session is always sent,
+ *   and so is one due for a reseal (SessionFactory.mustReseal).
+ * - A request that only writes keys (`session(key, value)`, `flash(key, value)`) on an engine
+ *   with flushUnread never reads the session: the writes are checked at once and stored in one
+ *   round trip at the commit. Anything that reads the session first loads it and replays them.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { csrfTokenOf, renewCsrfToken } from './csrf-token.ts';
+import type { SessionChange } from './engine.ts';
 import type { SessionFactory } from './factory.ts';
-import type { Session } from './session.ts';
+import { checkedWrite, type Session } from './session.ts';
 import type { SessionDevice } from './session-meta.ts';
 import { checkUserId, type UserSession } from './user-sessions.ts';
 
@@ -44,6 +51,13 @@ export class RequestSession {
   #destroyed = false;
   #idChanged = false;
   #staleCookie = false;
+  /**
+   * key -> [JSON text, private copy] (undefined: deleted): writes made while nothing had read
+   * the session (see write). Replayed onto the session as soon as one is loaded or created.
+   */
+  #unread: Map<string, [string, unknown] | undefined> | undefined;
+  /** When the first of them was made (ms): a read would have been made then. */
+  #unreadSince = 0;
 
   constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents, client?: ClientSource) {
     this.#factory = factory;
@@ -66,7 +80,34 @@ export class RequestSession {
 
   /** The session, created (in memory only) when there is none. */
   get(): Promise<Session> {
-    return this.find().then(found => found ?? (this.#session ??= this.#factory.create()));
+    return this.find().then(found => found ?? this.#adopt(this.#factory.create()));
+  }
+
+  /**
+   * `session(key, value)`: sets `key` (undefined deletes it). Before anything read the session,
+   * on an engine with flushUnread and no session hooks to run, the write is only recorded
+   * (checked now, as Session.set checks) and the session is never read.
+   */
+  write(key: string, value: unknown): Promise<void> {
+    const id = this.#cookieId;
+    if (this.#session === undefined && this.#loading === undefined && id !== undefined && this.#events === undefined && this.#factory.writesUnread && this.#factory.validateId(id)) {
+      let written: [string, unknown] | undefined;
+      if (value !== undefined) {
+        try {
+          const { json, copy } = checkedWrite(key, value, this.#factory.policy.max_session_size);
+          written = [json, copy];
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      if (this.#unread === undefined) {
+        this.#unread = new Map();
+        this.#unreadSince = Date.now();
+      }
+      this.#unread.set(key, written);
+      return DONE;
+    }
+    return (value === undefined ? this.find() : this.get()).then(session => session?.set(key, value));
   }
 
   /** The session if the request has one (loaded or stored), without creating one. */
@@ -83,6 +124,7 @@ export class RequestSession {
       await this.#factory.destroy(session.id, session.owner);
       await this.#events?.('session.destroyed', session.id);
     }
+    this.#unread = undefined;
     this.#session = undefined;
     this.#cookieId = undefined;
     this.#loading = undefined;
@@ -93,10 +135,17 @@ export class RequestSession {
   async changeId(): Promise<string> {
     const session = await this.get();
     const oldId = session.id;
+    const hadToken = session.csrfToken !== undefined;
     this.#session = await this.#factory.changeId(session);
+    renewCsrfToken(this.#session, hadToken);
     this.#idChanged = true;
     if (!session.isNew) await this.#events?.('session.id_changed', this.#session.id, oldId);
     return this.#session.id;
+  }
+
+  /** The session's CSRF token (csrf-token.ts): made, and the session with it, when there is none. */
+  csrfToken(): Promise<string> {
+    return this.get().then(csrfTokenOf);
   }
 
   /**
@@ -172,7 +221,46 @@ export class RequestSession {
       const client = session.owner === undefined ? undefined : this.#client;
       return this.#factory.flush(session, client && writtenBy(client)).then(() => this.#flushed(session));
     }
+    if (session === undefined && this.#unread !== undefined) return this.#flushUnread(this.#cookieId!, this.#unread);
     return this.#cookie(session);
+  }
+
+  /**
+   * The commit of writes nothing read: one engine call. For a session the store does not know
+   * (expired, destroyed, never issued) the writes go to a new session instead, as they would
+   * have after a read that found nothing: the client's id is never adopted.
+   */
+  #flushUnread(id: string, unread: Map<string, [string, unknown] | undefined>): Promise<string | undefined> | string | undefined {
+    const change: SessionChange = { isNew: false, cleared: false, set: new Map(), deleted: new Set(), incremented: new Map(), pushed: new Map() };
+    for (const [key, written] of unread) {
+      if (written === undefined) change.deleted.add(key);
+      else change.set.set(key, written[0]);
+    }
+    return this.#factory.flushUnread(id, change, this.#unreadSince).then(flushed => {
+      const factory = this.#factory;
+      if (flushed) {
+        this.#unread = undefined;
+        const persistent = flushed.lifetime !== undefined || factory.policy.cookie_duration !== undefined;
+        return persistent ? factory.cookieFor(id, flushed.lifetime) : undefined;
+      }
+      this.#cookieId = undefined;
+      this.#staleCookie = true;
+      if (change.set.size > 0) this.#adopt(factory.create());
+      this.#unread = undefined;
+      return this.commit();
+    });
+  }
+
+  /** Makes `session` this request's session, with the writes made before it replayed onto it. */
+  #adopt(session: Session): Session {
+    if (this.#session) return this.#session;
+    this.#session = session;
+    const unread = this.#unread;
+    if (unread !== undefined) {
+      this.#unread = undefined;
+      for (const [key, written] of unread) session.set(key, written?.[1]);
+    }
+    return session;
   }
 
   /** After a flush: the session hooks, then the cookie. */
@@ -189,7 +277,7 @@ export class RequestSession {
     const factory = this.#factory;
     if (session) {
       const stored = !session.isNew || session.isDirty;
-      if (stored && (session.isNew || this.#idChanged || session.lifetimeChanged || factory.persistentCookie(session))) {
+      if (stored && (session.isNew || this.#idChanged || session.lifetimeChanged || factory.persistentCookie(session) || factory.mustReseal(session))) {
         return factory.cookie(session);
       }
     }
@@ -200,17 +288,21 @@ export class RequestSession {
   #load(id: string): Promise<Session | undefined> {
     return this.#factory.retrieve(id).then(session => {
       if (session) {
-        this.#session ??= session;
+        this.#adopt(session);
         const loaded = this.#events?.('session.loaded', id);
         if (loaded) return loaded.then(() => this.#session);
       } else {
         this.#cookieId = undefined;
         this.#staleCookie = true;
+        // Writes made before this read go to a new session (get() would make one anyway).
+        if (this.#unread !== undefined) this.#adopt(this.#factory.create());
       }
       return this.#session;
     });
   }
 }
+
+const DONE: Promise<void> = Promise.resolve();
 
 function ignore(): void {}
 

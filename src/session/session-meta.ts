@@ -2,13 +2,14 @@
  * What the framework keeps about a session beside its data, stored inside it under one reserved
  * key, so that every engine carries it without knowing it is there (and `redis-cli GET` shows it):
  *
- *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds> }
+ *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds>, "csrf": <token> }
  *   "__quickstep_owner": "<user id>"
  *   "__quickstep_device": { "at": <ms since epoch>, "userAgent": "...", "ip": "..." }
  *
  * `created` is when the session was first stored (for `absolute_duration`; `changeSessionId`
  * keeps it). `remember` is the session's own lifetime from `session().remember(seconds)`:
- * a persistent cookie and an idle timeout of that many seconds; absent, the policy's.
+ * a persistent cookie and an idle timeout of that many seconds; absent, the policy's. `csrf` is
+ * the session's CSRF token (csrf-token.ts), made by the first `csrfToken()`, renewed with the id.
  * The owner is the user id given to `login(userId)`: the session is in that user's owner index.
  * The device key is what `userSessions` shows: the client of the session's last write (written
  * with every flush of an owned session, so no extra store command). Each is a key of its own:
@@ -30,6 +31,8 @@ export const FLASH_PREFIX = 'flash.';
 export interface SessionMeta {
   created: number;
   remember?: number;
+  csrf?: string;
+  /** The owner key's value (stored apart from the meta: see above). */
   owner?: string;
 }
 
@@ -47,18 +50,26 @@ export function extractMeta(data: Record<string, unknown>): SessionMeta | undefi
   delete data[OWNER_KEY];
   delete data[DEVICE_KEY];
   if (!Object.hasOwn(data, META_KEY)) return undefined;
-  const raw = data[META_KEY] as Partial<SessionMeta> | null;
+  const meta = readMeta(data);
   delete data[META_KEY];
+  if (meta && owner !== undefined) meta.owner = owner;
+  return meta;
+}
+
+/** The meta in stored `data`, left in place; undefined when absent or malformed. */
+export function readMeta(data: Record<string, unknown>): SessionMeta | undefined {
+  const raw = (Object.hasOwn(data, META_KEY) ? data[META_KEY] : undefined) as Partial<SessionMeta> | null | undefined;
   if (raw === null || typeof raw !== 'object' || typeof raw.created !== 'number') return undefined;
   const meta: SessionMeta = { created: raw.created };
   if (typeof raw.remember === 'number' && raw.remember > 0) meta.remember = raw.remember;
-  if (owner !== undefined) meta.owner = owner;
+  if (typeof raw.csrf === 'string') meta.csrf = raw.csrf;
   return meta;
 }
 
 /** The meta's stored JSON (`owner` has a key of its own). */
 export function metaJson(meta: SessionMeta): string {
-  return JSON.stringify(meta.remember === undefined ? { created: meta.created } : { created: meta.created, remember: meta.remember });
+  const { owner: _, ...stored } = meta;
+  return JSON.stringify(stored);
 }
 
 /** The owner recorded in stored `data` (left in place), for engines checking their index. */
@@ -73,4 +84,16 @@ export function deviceOf(data: Record<string, unknown>): SessionDevice | undefin
   if (raw === null || typeof raw !== 'object' || typeof raw.at !== 'number') return undefined;
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   return { at: raw.at, userAgent: text(raw.userAgent), ip: text(raw.ip) };
+}
+
+/**
+ * Seconds a store keeps a session from `now` without use: its own lifetime or `idle`
+ * (session_duration), cut to what is left of `absolute` (absolute_duration) since `created`;
+ * at least 1. Zero or less when absolute_duration has passed (the session is over).
+ */
+export function ttlFor(meta: SessionMeta | undefined, idle: number, absolute: number | undefined, now: number): number {
+  const own = meta?.remember ?? idle;
+  if (absolute === undefined || meta === undefined) return own;
+  const left = Math.ceil((meta.created + absolute * 1000 - now) / 1000);
+  return left <= 0 ? left : Math.min(own, left);
 }

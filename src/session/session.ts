@@ -97,9 +97,21 @@ export class Session {
 
   /** Back to the policy's lifetime: a browser-session cookie (unless cookie_duration is set). */
   forget(): void {
-    const { created, owner } = this.#meta;
-    this.#meta = owner === undefined ? { created } : { created, owner };
+    const { remember: _, ...kept } = this.#meta;
+    this.#meta = kept;
     this.#saveMeta();
+  }
+
+  /** The session's CSRF token (csrf-token.ts), or undefined before the first csrfToken(). */
+  get csrfToken(): string | undefined {
+    return this.#meta.csrf;
+  }
+
+  /** Keeps `token` as the session's CSRF token; stored with the next flush (no new cookie). */
+  setCsrfToken(token: string): void {
+    this.#meta = { ...this.#meta, csrf: token };
+    this.#metaUnsaved = false;
+    this.change.set.set(META_KEY, metaJson(this.#meta));
   }
 
   /** The user id given to login() (in this request or an earlier one), or undefined. */
@@ -175,8 +187,7 @@ export class Session {
    */
   set<K extends SessionKey>(key: K, value: SessionValue<K> | undefined): void {
     if (value === undefined) return this.delete(key);
-    if (RESERVED_KEYS.has(key)) throw new TypeError(`session key "${key}" is reserved for Quickstep's own bookkeeping`);
-    const { json, copy } = toSessionJson(key, value);
+    const { json, copy } = toWritableJson(key, value);
     if (this.#maxSize !== Infinity) this.#checkSize(key, json, copy);
     defineOwn(this.#data, key, copy);
     const change = this.change;
@@ -274,6 +285,16 @@ export class Session {
     this.#metaUnsaved = true;
   }
 
+  /**
+   * The data with the meta under `__quickstep`, as JSON text: the whole session as a sealing
+   * engine (Cookie) puts it in the cookie.
+   */
+  storedJson(): string {
+    const data = JSON.stringify(this.#data);
+    const meta = `"${META_KEY}":${metaJson(this.#meta)}`;
+    return data === '{}' ? `{${meta}}` : `{${meta},${data.slice(1)}`;
+  }
+
   /** A copy of the data, safe to keep or change. */
   toJSON(): SessionValues {
     return structuredClone(this.#data);
@@ -306,6 +327,24 @@ export class Session {
     this.#size = exact;
     this.#growth = 0;
   }
+}
+
+/** A value as `set` stores it: a TypeError for the reserved key or a value JSON cannot hold. */
+function toWritableJson(key: string, value: unknown): { json: string; copy: unknown } {
+  if (RESERVED_KEYS.has(key)) throw new TypeError(`session key "${key}" is reserved for Quickstep's own bookkeeping`);
+  return toSessionJson(key, value);
+}
+
+/**
+ * The checks `set` makes, for a write recorded before the session is read
+ * (RequestSession.write): toWritableJson's, and a SessionTooLargeError when the key and value
+ * alone pass `maxSize` (the engine checks the merged result at the flush).
+ */
+export function checkedWrite(key: string, value: unknown, maxSize: number): { json: string; copy: unknown } {
+  const written = toWritableJson(key, value);
+  const size = Buffer.byteLength(written.json) + Buffer.byteLength(key) + 6; // {"key":json}
+  if (size > maxSize) throw new SessionTooLargeError(size, maxSize, key);
+  return written;
 }
 
 /** The item type of an array key of SessionData (`recent: string[]` -> string); unknown else. */

@@ -36,6 +36,11 @@ export interface SessionPolicy {
    * replayable id. Default false, so an upgrade logs nobody out; new configs set it to true.
    */
   hash_ids: boolean;
+  /**
+   * Whether routes check a CSRF token on unsafe methods (csrf-check.ts): a POST, PUT, PATCH or
+   * DELETE without the session's token in `_csrf` or `X-CSRF-Token` is a 403 before the route.
+   */
+  csrf: boolean;
 }
 
 export const sessionPolicySpecs: Specs<SessionPolicy> = {
@@ -50,6 +55,7 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   absolute_duration: duration(undefined),
   max_session_size: integer(256 * 1024, 2),
   hash_ids: boolean(false),
+  csrf: boolean(false),
 };
 
 /** The chosen engine, its checked options and the policy, ready for a SessionFactory. */

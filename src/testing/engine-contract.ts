@@ -20,7 +20,8 @@
  *
  * Optional capabilities are declared, not guessed: the tests of a capability the engine does not
  * declare are reported as skipped with the reason (never counted as passed), and a declared one
- * the engine lacks fails.
+ * the engine lacks fails. An engine that seals sessions in cookies (`openCookie` + `sealCookie`,
+ * no server state) is read and written through a jar of its cookies (contract-access.ts).
  */
 // The published .d.ts uses Node's types: load @types/node for consumers with "types": [].
 /// <reference types="node" preserve="true" />
@@ -29,6 +30,8 @@ import { randomBytes } from 'node:crypto';
 import type { SessionEngine } from '../session/engine.ts';
 import { Session } from '../session/session.ts';
 import { ownerContract } from './contract-owners.ts';
+import { unreadContract } from './contract-unread.ts';
+import { engineAccess, type EngineAccess } from './contract-access.ts';
 
 export interface ContractSubject {
   engine: SessionEngine;
@@ -48,8 +51,14 @@ export interface EngineCapabilities {
    * `change.owner`, `destroy` and `changeId` take the owner, `ownedSessions` and `destroyOwned`.
    */
   owners?: boolean;
-  /** Works with the 43-character store keys `hash_ids` gives it (listing included). Default true. */
+  /** Works with the 43-character store keys `hash_ids` gives it (listing included). Default: serverState. */
   hashedKeys?: boolean;
+  /** `flushUnread` stores a write made without a read (contract-unread.ts). */
+  flushUnread?: boolean;
+  /** Concurrent writes to one session merge (the change log applied to what is stored). Default true. */
+  merge?: boolean;
+  /** Sessions live on the server: destroy revokes every copy, a new session claims its id. Default true. */
+  serverState?: boolean;
 }
 
 export interface ContractOptions {
@@ -77,27 +86,24 @@ const TTL = 60;
 /** A fresh, valid session id. */
 const newId = () => randomBytes(24).toString('base64url');
 
-/** Flushes what `edit` does to a session with `id` (new or existing) and returns the session. */
-async function write(engine: SessionEngine, id: string, isNew: boolean, edit: (s: Session) => void, ttl = TTL) {
-  const session = new Session(id, {}, isNew);
-  edit(session);
-  await engine.flush(id, session.change, ttl);
-  return session;
-}
+/** How each engine under test is read and written (directly, or through its cookies). */
+const accesses = new WeakMap<SessionEngine, EngineAccess>();
 
-async function read(engine: SessionEngine, id: string) {
-  return (await engine.retrieve(id))?.data;
-}
+/** Flushes what `edit` does to a session with `id` (new or existing) and returns the session. */
+const write = (engine: SessionEngine, id: string, isNew: boolean, edit: (s: Session) => void, ttl = TTL) => accesses.get(engine)!.write(id, isNew, edit, ttl);
+const read = (engine: SessionEngine, id: string) => accesses.get(engine)!.read(id);
+const destroy = (engine: SessionEngine, id: string) => accesses.get(engine)!.destroy(id);
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 export function engineContract(test: TestFunction, options: ContractOptions): void {
-  const capabilities = { changeId: false, listing: true, take: false, owners: false, hashedKeys: true, ...options.capabilities };
+  const capabilities = { changeId: false, listing: true, take: false, flushUnread: false, merge: true, serverState: true, owners: false, hashedKeys: options.capabilities?.serverState ?? true, ...options.capabilities };
   const prefix = `engine contract :: ${options.name} :: `;
 
   /** Runs `body` on a fresh engine whose sessions live `sessionDuration` without use. */
   async function withEngine(sessionDuration: number, body: (engine: SessionEngine) => Promise<void>): Promise<void> {
     const subject = await options.setup({ sessionDuration });
+    accesses.set(subject.engine, engineAccess(subject.engine, sessionDuration));
     try {
       await body(subject.engine);
     } finally {
@@ -111,7 +117,7 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     const skip = options.skip || (needs && !capabilities[needs] ? `the engine does not declare the ${needs} capability` : false);
     test(prefix + name, { skip }, () =>
       withEngine(sessionDuration, async engine => {
-        if ((needs === 'changeId' || needs === 'take') && typeof engine[needs] !== 'function') {
+        if ((needs === 'changeId' || needs === 'take' || needs === 'flushUnread') && typeof engine[needs] !== 'function') {
           assert.fail(`the engine declares ${needs} but has no ${needs} method`);
         }
         if (needs === 'owners' && (typeof engine.ownedSessions !== 'function' || typeof engine.destroyOwned !== 'function')) {
@@ -122,7 +128,7 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
   }
 
   contract('retrieve :: an unknown id is undefined, not an error', async engine => {
-    assert.equal(await engine.retrieve(newId()), undefined);
+    assert.equal(await read(engine, newId()), undefined);
   });
 
   contract('flush :: JSON values round-trip exactly', async engine => {
@@ -155,7 +161,7 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     await engine.flush(id, first.change, TTL);
     await engine.flush(id, second.change, TTL);
     assert.deepEqual(await read(engine, id), { b: 'from first', c: 'from second' });
-  });
+  }, 'merge');
 
   contract('flush :: concurrent increments all count', async engine => {
     const id = newId();
@@ -163,7 +169,7 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     await Promise.all(Array.from({ length: 50 }, () => write(engine, id, false, s => s.increment('n'))));
     await write(engine, id, false, s => s.increment('missing', 2.5));
     assert.deepEqual(await read(engine, id), { n: 55, missing: 2.5 });
-  });
+  }, 'merge');
 
   contract('flush :: increment of a non-number stored value starts from 0', async engine => {
     const id = newId();
@@ -185,14 +191,14 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     await engine.destroy(id);
     await write(engine, id, false, s => s.set('late', 'write'));
     assert.equal(await engine.retrieve(id), undefined);
-  });
+  }, 'serverState');
 
   contract('flush :: a new session cannot claim an id that is taken', async engine => {
     const id = newId();
     await write(engine, id, true, s => s.set('owner', 'first'));
     await assert.rejects(write(engine, id, true, s => s.set('owner', 'second')), 'claiming a taken id must reject');
     assert.deepEqual(await read(engine, id), { owner: 'first' });
-  });
+  }, 'serverState');
 
   contract('push :: appends to what is stored now; concurrent pushes all survive; max keeps the last', async engine => {
     const id = newId();
@@ -210,7 +216,7 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     assert.deepEqual((data?.log as unknown[]).at(-1), [1, [2]], 'arrays as items');
     assert.equal((data?.log as unknown[]).length, 3);
     assert.deepEqual(data?.text, ['x']);
-  });
+  }, 'merge');
 
   contract('push :: onto a value that is not an array starts a new array', async engine => {
     const id = newId();
@@ -237,16 +243,16 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     await sleep(1300);
     assert.deepEqual(await read(engine, long), { a: 1 }, 'a read after session_duration (1 s) finds a 4 s session');
     await sleep(1300);
-    assert.equal(await engine.retrieve(short), undefined, 'a 1 s session is gone after 2.6 s');
+    assert.equal(await read(engine, short), undefined, 'a 1 s session is gone after 2.6 s');
     assert.deepEqual(await read(engine, long), { a: 1 }, 'the read at 1.3 s did not cut the 4 s ttl to 1 s');
   }, undefined, 1);
 
   contract('destroy :: the session is gone; an unknown id is fine', async engine => {
     const id = newId();
     await write(engine, id, true, s => s.set('a', 1));
-    await engine.destroy(id);
-    assert.equal(await engine.retrieve(id), undefined);
-    await engine.destroy(newId());
+    await destroy(engine, id);
+    assert.equal(await read(engine, id), undefined);
+    await destroy(engine, newId());
   });
 
   contract('changeId :: data moves to the new id, the old id is gone', async engine => {
@@ -280,12 +286,14 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     assert.equal(await engine.retrieve(freshId), undefined);
   }, 'changeId');
 
+  unreadContract(contract);
+
   contract('expiry :: a session expires after session_duration without use', async engine => {
     const id = newId();
     await write(engine, id, true, s => s.set('a', 1), 1);
     assert.deepEqual(await read(engine, id), { a: 1 });
     await sleep(2100);
-    assert.equal(await engine.retrieve(id), undefined);
+    assert.equal(await read(engine, id), undefined);
   }, undefined, 1);
 
   contract('expiry :: reads and writes slide the expiry forward', async engine => {

@@ -74,10 +74,22 @@ export async function storedSessions(ctx: Ctx): Promise<number> {
   return count;
 }
 
-/** A browser that logged in as `user` (and the id of its session). */
+/**
+ * The CSRF token of `client`'s session, as a browser gets it: from the hidden `_csrf` field of
+ * the page at `path` (the home page: the login form, or the logout form once logged in). The
+ * first one stores a session for the client.
+ */
+export async function formToken(client: TestClient, path = '/'): Promise<string> {
+  const page = await client.get(path);
+  const token = /<input type="hidden" name="_csrf" value="([A-Za-z0-9_-]+)">/.exec(page.text)?.[1];
+  if (token === undefined) throw new Error(`GET ${path} answered ${page.status} without a _csrf field: ${page.text}`);
+  return token;
+}
+
+/** A browser that logged in as `user` (and the id of its session), through the login form. */
 export async function loggedIn(ctx: Ctx, user: string): Promise<{ client: TestClient; id: string }> {
   const client = browser(ctx);
-  const res = await client.post('/login', { form: { user } });
+  const res = await client.post('/login', { form: { user, _csrf: await formToken(client) } });
   if (res.status !== 303) throw new Error(`login as ${JSON.stringify(user)} answered ${res.status}: ${res.text}`);
   return { client, id: client.jar.get(COOKIE)!.value };
 }

@@ -4,23 +4,54 @@
  */
 import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { browser, COOKIE, cookieFor, loggedIn, storedSessions, type Ctx } from './harness.ts';
+import { browser, COOKIE, cookieFor, formToken, loggedIn, storedSessions, type Ctx } from './harness.ts';
 
 export function sessionRoutes(test: Test<Ctx>): void {
-  test('GET / :: anonymous gets the login form and no session', async ctx => {
+  test('GET / :: anonymous gets the login form with a CSRF token, and a session holding only that', async ctx => {
     const before = await storedSessions(ctx);
-    const res = await browser(ctx).get('/');
+    const client = browser(ctx);
+    const res = await client.get('/');
     assert.is(res.status, 200);
     assert.match(res.headers.get('content-type')!, /^text\/html/);
     assert.match(res.text, /<form method="post" action="\/login">/);
     assert.match(res.text, /<input name="user"/);
-    assert.equal(res.setCookies, []);
+    assert.match(res.text, /<input type="hidden" name="_csrf" value="[A-Za-z0-9_-]{43}">/);
+    assert.ok(res.setCookie(COOKIE), 'a page with a form has a session (for its token)');
+    assert.is(await storedSessions(ctx), before + 1);
+    assert.equal((await client.get('/whoami')).json(), { user: null }, 'nobody is logged in');
+    assert.is(await formToken(client), await formToken(client), 'the same token on every page of the session');
+  });
+
+  test('CSRF :: POST /login without the token is a 403: nobody logged in, nothing stored', async ctx => {
+    const client = browser(ctx);
+    const token = await formToken(client);
+    const before = await storedSessions(ctx);
+    for (const form of [{ user: 'mallory' }, { user: 'mallory', _csrf: token.replace(/^./, c => (c === 'a' ? 'b' : 'a')) }]) {
+      const res = await client.post('/login', { form });
+      assert.is(res.status, 403);
+      assert.match(res.text, /CSRF token/);
+      assert.equal(res.setCookies, []);
+    }
+    const fresh = await browser(ctx).post('/login', { form: { user: 'mallory', _csrf: token } });
+    assert.is(fresh.status, 403, "another browser cannot use this session's token");
+    assert.equal((await client.get('/whoami')).json(), { user: null });
     assert.is(await storedSessions(ctx), before);
+  });
+
+  test('CSRF :: with the token the login is a 303, and the token changes on login', async ctx => {
+    const client = browser(ctx);
+    const before = await formToken(client);
+    assert.is((await client.post('/login', { form: { user: 'ann', _csrf: before } })).status, 303);
+    const after = await formToken(client);
+    assert.is.not(after, before, 'a new token after login');
+    assert.is((await client.post('/logout', { form: { _csrf: before } })).status, 403, 'the pre-login token is refused');
+    assert.equal((await client.get('/whoami')).json(), { user: 'ann' });
+    assert.is((await client.post('/logout', { form: { _csrf: after } })).status, 303);
   });
 
   test('POST /login :: stores the trimmed name, 303 to / with a session cookie', async ctx => {
     const client = browser(ctx);
-    const res = await client.post('/login', { form: { user: '  Ann Smith  ' } });
+    const res = await client.post('/login', { form: { user: '  Ann Smith  ', _csrf: await formToken(client) } });
     assert.is(res.status, 303);
     assert.is(res.headers.get('location'), '/');
     assert.ok(res.setCookie(COOKIE)?.value);
@@ -46,9 +77,12 @@ export function sessionRoutes(test: Test<Ctx>): void {
   };
   for (const [title, sent] of Object.entries(refused)) {
     test(`POST /login :: ${title}: readable page, no cookie, nothing stored`, async ctx => {
+      const client = browser(ctx);
+      // In the header, so that even a body that cannot be parsed reaches the route.
+      const token = await formToken(client);
       const before = await storedSessions(ctx);
       const type = sent.json === undefined ? 'application/x-www-form-urlencoded' : 'application/json';
-      const res = await browser(ctx).post('/login', { headers: { 'content-type': type }, body: sent.form ?? sent.json ?? '' });
+      const res = await client.post('/login', { headers: { 'content-type': type, 'x-csrf-token': token }, body: sent.form ?? sent.json ?? '' });
       assert.is(res.status, 400);
       assert.match(res.headers.get('content-type')!, /^text\/html/);
       assert.match(res.text, /class="error"/);
@@ -60,7 +94,7 @@ export function sessionRoutes(test: Test<Ctx>): void {
 
   test('POST /login :: a refused login leaves an existing session as it was', async ctx => {
     const { client, id } = await loggedIn(ctx, 'ann');
-    const res = await client.post('/login', { form: { user: ' ' } });
+    const res = await client.post('/login', { form: { user: ' ', _csrf: await formToken(client) } });
     assert.is(res.status, 400);
     assert.equal(res.setCookies, []);
     assert.equal((await client.get('/whoami', { headers: cookieFor(id) })).json(), { user: 'ann' });
@@ -70,7 +104,7 @@ export function sessionRoutes(test: Test<Ctx>): void {
     const client = browser(ctx);
     await client.get('/counter');
     const before = client.jar.get(COOKIE)!.value;
-    await client.post('/login', { form: { user: 'ann' } });
+    await client.post('/login', { form: { user: 'ann', _csrf: await formToken(client) } });
     const after = client.jar.get(COOKIE)!.value;
     assert.is.not(after, before);
     assert.equal((await client.get('/counter')).json(), { count: 2 });
@@ -95,8 +129,7 @@ export function sessionRoutes(test: Test<Ctx>): void {
   });
 
   test('GET / after login :: the "Welcome back" flash shows once; the last 5 visits are listed', async ctx => {
-    const client = browser(ctx);
-    await client.post('/login', { form: { user: 'Ann' } });
+    const { client } = await loggedIn(ctx, 'Ann');
     const first = await client.get('/');
     assert.match(first.text, /<p class="notice" id="notice">Welcome back, Ann!<\/p>/);
     const second = await client.get('/');
@@ -108,8 +141,9 @@ export function sessionRoutes(test: Test<Ctx>): void {
 
   test('POST /logout :: destroys the session, 303 to /; the old cookie is logged out', async ctx => {
     const { client, id } = await loggedIn(ctx, 'ann');
+    const token = await formToken(client);
     const before = await storedSessions(ctx);
-    const res = await client.post('/logout');
+    const res = await client.post('/logout', { form: { _csrf: token } });
     assert.is(res.status, 303);
     assert.is(res.headers.get('location'), '/');
     assert.is(client.jar.get(COOKIE), undefined, 'the cookie is expired');

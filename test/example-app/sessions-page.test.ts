@@ -8,14 +8,22 @@ import * as assert from 'uvu/assert';
 import type { TestClient } from 'quickstep/testing';
 import { browser, engineSuite, ENGINES, type Ctx } from './harness.ts';
 
-/** A browser with its own cookie jar that always sends `userAgent`. */
+/**
+ * A browser with its own cookie jar that always sends `userAgent`. `post` sends the form with the
+ * CSRF token of the page it is on (`from`), read from its hidden `_csrf` field as a browser does.
+ */
 function device(ctx: Ctx, userAgent: string) {
   const client: TestClient = browser(ctx);
   const headers = { 'user-agent': userAgent };
+  const get = (path: string) => client.get(path, { headers });
   return {
     client,
-    get: (path: string) => client.get(path, { headers }),
-    post: (path: string, form?: Record<string, string>) => client.post(path, { headers, form: form ?? {} }),
+    get,
+    post: async (path: string, form: Record<string, string> = {}, from = '/') => {
+      const token = /<input type="hidden" name="_csrf" value="([A-Za-z0-9_-]+)">/.exec((await get(from)).text)?.[1];
+      if (token === undefined) throw new Error(`no _csrf field on ${from}`);
+      return client.post(path, { headers, form: { ...form, _csrf: token } });
+    },
   };
 }
 
@@ -42,11 +50,11 @@ for (const engine of ENGINES) {
     const page = await phone.get('/sessions');
     assert.is(page.status, 200);
     assert.equal(listed(page.text), [['Phone Safari/17', true], ['Laptop Firefox/128', false]]);
-    assert.match(page.text, /<form method="post" action="\/sessions\/others-out"><button type="submit">Sign out everywhere else<\/button><\/form>/);
+    assert.match(page.text, /<form method="post" action="\/sessions\/others-out"><input type="hidden" name="_csrf" value="[^"]+"><button type="submit">Sign out everywhere else<\/button><\/form>/);
     assert.equal(listed((await laptop.get('/sessions')).text), [['Phone Safari/17', false], ['Laptop Firefox/128', true]]);
     assert.equal(listed((await device(ctx, 'x').get('/sessions')).text), [], 'anonymous: no list');
 
-    const out = await phone.post('/sessions/others-out');
+    const out = await phone.post('/sessions/others-out', {}, '/sessions');
     assert.is(out.status, 303);
     assert.is(out.headers.get('location'), '/sessions');
     const after = await phone.get('/sessions');

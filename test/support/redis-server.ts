@@ -177,46 +177,68 @@ async function commandCalls(port: number): Promise<Map<string, number>> {
 }
 
 export interface RedisCluster {
-  /** The masters' client ports. */
+  /** The masters' client ports (as created; a failover changes who is master, not this list). */
   ports: number[];
+  /** The replicas' client ports (empty unless started with `replicas: 1`). */
+  replicaPorts: number[];
   /** `127.0.0.1:port` of every master, for the engine's `cluster` option. */
   nodes: string[];
   cli(port: number, ...args: string[]): Promise<string>;
+  /** Sends `signal` to the node on `port` (SIGKILL: a crash; SIGSTOP / SIGCONT: a hang). */
+  signal(port: number, signal: NodeJS.Signals): void;
   stop(): Promise<void>;
 }
 
-/** Starts a 3-master Redis Cluster (no replicas) on loopback and waits for cluster_state:ok. */
-export async function startCluster(): Promise<RedisCluster> {
+/**
+ * Starts a 3-master Redis Cluster on loopback and waits for cluster_state:ok: no replicas by
+ * default; with `replicas: 1`, one replica per master (6 nodes), which Redis promotes when its
+ * master stays unreachable for `nodeTimeoutMs` (default 2000). `args` go to every node.
+ */
+export async function startCluster(options: { replicas?: 0 | 1; nodeTimeoutMs?: number; args?: string[] } = {}): Promise<RedisCluster> {
   const ports: number[] = [];
   const children: ChildProcess[] = [];
+  const byPort = new Map<number, ChildProcess>();
+  const replicas = options.replicas ?? 0;
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 3 * (1 + replicas); i++) {
       const port = await freePort();
       const busPort = await freePort();
       const dir = tempDir();
       const child = spawnRedis([
         '--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir,
         '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'),
-        '--cluster-port', String(busPort), '--cluster-node-timeout', '2000',
+        '--cluster-port', String(busPort), '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 2000),
+        ...(options.args ?? []),
       ]);
       children.push(child);
+      byPort.set(port, child);
       ports.push(port);
       await waitUntil(`cluster node on port ${port}`, async () => (await ask(port, 'PING')).startsWith('+PONG'), child);
     }
-    const nodes = ports.map(port => `${HOST}:${port}`);
+    const all = ports.map(port => `${HOST}:${port}`);
     await new Promise<void>((resolve, reject) => {
-      execFile('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], (error, stdout, stderr) =>
+      // With replicas, redis-cli makes the first three nodes masters and the others their replicas.
+      execFile('redis-cli', ['--cluster', 'create', ...all, '--cluster-replicas', String(replicas), '--cluster-yes'], (error, stdout, stderr) =>
         error ? reject(new Error(`redis-cli --cluster create: ${stderr || stdout}`)) : resolve(),
       );
     });
     for (const port of ports) {
       await waitUntil(`cluster_state:ok on ${port}`, async () => (await redisCli(port, 'CLUSTER', 'INFO')).includes('cluster_state:ok'));
     }
+    const masterPorts: number[] = [];
+    const replicaPorts: number[] = [];
+    for (const port of ports) ((await replicationInfo(port)).get('role') === 'master' ? masterPorts : replicaPorts).push(port);
+    for (const port of replicaPorts) {
+      await waitUntil(`replica ${port} in sync`, async () => (await replicationInfo(port)).get('master_link_status') === 'up');
+    }
     return {
-      ports,
-      nodes,
+      ports: masterPorts,
+      replicaPorts,
+      nodes: masterPorts.map(port => `${HOST}:${port}`),
       cli: redisCli,
+      signal: (port, signal) => void byPort.get(port)?.kill(signal),
       stop: async () => {
+        for (const child of children) child.kill('SIGCONT');
         await Promise.all(children.map(kill));
       },
     };
@@ -273,11 +295,12 @@ export interface RedisFailoverGroup {
 /**
  * A master, one replica of it and a sentinel watching both, for failover tests: the sentinel
  * calls the master down after `downAfterMs` (default 500) without an answer, promotes the
- * replica, and turns the old master into a replica when it answers again.
+ * replica, and turns the old master into a replica when it answers again. `args` go to both
+ * servers (e.g. AOF).
  */
-export async function startFailoverGroup(name = 'quickstep', downAfterMs = 500): Promise<RedisFailoverGroup> {
-  const master = await startRedis();
-  const replica = await startRedis({ args: ['--replicaof', HOST, String(master.port)] });
+export async function startFailoverGroup(name = 'quickstep', downAfterMs = 500, args: string[] = []): Promise<RedisFailoverGroup> {
+  const master = await startRedis({ args });
+  const replica = await startRedis({ args: [...args, '--replicaof', HOST, String(master.port)] });
   const stopAll = () => Promise.all([replica.stop(), master.stop()]);
   try {
     await waitUntil('replica in sync', async () => (await replicationInfo(replica.port)).get('master_link_status') === 'up');

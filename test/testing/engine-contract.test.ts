@@ -44,13 +44,21 @@ contract('an undeclared changeId :: its tests are skipped with the reason, the r
     'engine contract :: Minimal :: changeId :: data moves to the new id, the old id is gone',
     'engine contract :: Minimal :: changeId :: a write racing it lands under the new id (or rejects), never nowhere; the old id stays unknown',
     'engine contract :: Minimal :: changeId :: an unknown old id creates nothing',
+    ...[
+      'applies the change to what is stored; answers the own lifetime',
+      'an unknown id stores nothing and answers undefined',
+      'a remembered session answers its lifetime',
+      'past absolute_duration since created, the session is unknown and unchanged',
+      'a merged result over maxSize is refused with 413, nothing stored',
+      'after changeId, a write made before it lands under the new id; one made after it does not (fixation)',
+    ].map(name => `engine contract :: Minimal :: flushUnread :: ${name}`),
     'engine contract :: Minimal :: owners :: a login joins its owner\'s list with its data; other owners do not see it',
     'engine contract :: Minimal :: owners :: a login as someone else moves the session to the new owner\'s list',
     'engine contract :: Minimal :: owners :: destroy(id, owner) leaves the list; changeId(old, new, owner) keeps it under the new id',
     'engine contract :: Minimal :: owners :: destroyOwned ends every session of the owner but `except`, and says how many',
     'engine contract :: Minimal :: owners :: an expired session drops out of the list',
   ]);
-  for (const t of skipped) assert.match(String(t.skip), /does not declare the (changeId|take|owners) capability/);
+  for (const t of skipped) assert.match(String(t.skip), /does not declare the (changeId|take|flushUnread|owners) capability/);
   const quick = tests.filter(t => t.skip === false && !t.name.includes('expiry'));
   assert.ok(quick.length >= 8, `${quick.length} tests run`);
   for (const t of quick) await t.run();

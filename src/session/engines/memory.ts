@@ -16,7 +16,8 @@
 import { SessionTooLargeError } from '../../errors.ts';
 import { integer } from '../../schema.ts';
 import { applyChange } from '../apply-change.ts';
-import type { OwnedSession, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord } from '../engine.ts';
+import type { OwnedSession, OwnerChange, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues, UnreadExpiry, UnreadFlushed } from '../engine.ts';
+import { readMeta, ttlFor } from '../session-meta.ts';
 
 const DEFAULT_MAX_BYTES = 64 * 2 ** 20;
 
@@ -52,7 +53,7 @@ export class MemoryEngine implements SessionEngine {
    * its id changed and flushes after must not lose its write (issue 8). Only flush follows it;
    * a read of the old id stays unknown, so fixation stays defeated.
    */
-  readonly #forwards = new Map<string, { to: string; until: number }>();
+  readonly #forwards = new Map<string, { to: string; until: number; at: number }>();
   readonly #maxSessions: number;
   readonly #maxBytes: number;
   #bytes = 0;
@@ -91,13 +92,30 @@ export class MemoryEngine implements SessionEngine {
     if (change.isNew && entry) throw new Error(`session id ${id} is already taken`);
     if (!change.isNew && !entry) return; // destroyed or expired meanwhile: do not bring it back
     const data = applyChange(entry ? JSON.parse(entry.json) : undefined, change);
+    this.#store(id, entry, data, ttlSeconds === undefined ? this.#defaultTtlMs : ttlSeconds * 1000, maxSize, change.owner);
+  }
+
+  /** flush without a read before it: the expiry rules applied here from the stored meta. */
+  async flushUnread(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined> {
+    id = this.#forwarded(id, expiry.writtenAt);
+    const entry = this.#live(id);
+    if (!entry) return undefined;
+    const stored = JSON.parse(entry.json) as SessionValues;
+    const meta = readMeta(stored);
+    const ttl = ttlFor(meta, expiry.idle, expiry.absolute, Date.now());
+    if (ttl <= 0) return undefined; // past absolute_duration: as unknown as a read finds it
+    this.#store(id, entry, applyChange(stored, change), ttl * 1000, expiry.maxSize, change.owner);
+    return { lifetime: meta?.remember };
+  }
+
+  /** Stores `data` as the session `id` (replacing `entry`; a login moves it in the owner index), then evicts past the bounds. */
+  #store(id: string, entry: Entry | undefined, data: SessionValues, ttlMs: number, maxSize: number, ownerChange: OwnerChange | undefined): void {
     const json = JSON.stringify(data);
     const size = Buffer.byteLength(json);
     if (size > maxSize) throw new SessionTooLargeError(size, maxSize);
-    const ttlMs = ttlSeconds === undefined ? this.#defaultTtlMs : ttlSeconds * 1000;
     this.#bytes += size - (entry?.size ?? 0);
-    const owner = change.owner ? change.owner.next : entry?.owner;
-    if (change.owner?.previous !== undefined) this.#leave(change.owner.previous, id);
+    const owner = ownerChange ? ownerChange.next : entry?.owner;
+    if (ownerChange?.previous !== undefined) this.#leave(ownerChange.previous, id);
     if (owner !== undefined) this.#join(owner, id);
     this.#touch(id, { json, size, expiresAt: 0, ttlMs, owner });
     while ((this.#entries.size > this.#maxSessions || this.#bytes > this.#maxBytes) && this.#entries.size > 1) this.#evictOldest();
@@ -127,15 +145,19 @@ export class MemoryEngine implements SessionEngine {
       if (forward.until > now) break;
       this.#forwards.delete(from);
     }
-    this.#forwards.set(oldId, { to: newId, until: now + FORWARD_MS });
+    this.#forwards.set(oldId, { to: newId, until: now + FORWARD_MS, at: now });
   }
 
-  /** Where a flush for `id` goes: along unexpired forwards (a few hops at most), else `id`. */
-  #forwarded(id: string): string {
+  /**
+   * Where a flush for `id` goes: along unexpired forwards (a few hops at most), else `id`. With
+   * `writtenAt` (flushUnread), only along forwards left after it: a write made once the id had
+   * changed is not the session holder's.
+   */
+  #forwarded(id: string, writtenAt = -Infinity): string {
     const now = Date.now();
     for (let hops = 0; hops < 8 && !this.#entries.has(id); hops++) {
       const forward = this.#forwards.get(id);
-      if (!forward || forward.until <= now) break;
+      if (!forward || forward.until <= now || forward.at <= writtenAt) break;
       id = forward.to;
     }
     return id;
@@ -233,5 +255,6 @@ export class MemoryEngine implements SessionEngine {
 /** The Memory engine as config.yml sees it: `session: Memory`, options under `engines.session.Memory`. */
 export const memoryEngine: SessionEngineDefinition<MemoryOptions> = {
   options: { max_sessions: integer(100_000, 1), max_bytes: integer(DEFAULT_MAX_BYTES, 1) },
+  processLocal: true,
   create: (options, context) => new MemoryEngine(options, context.sessionDuration),
 };

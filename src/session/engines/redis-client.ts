@@ -11,13 +11,15 @@ export { ReplyError };
 export interface SessionScripts {
   /** 1, 0 or -1, a forward's key or -2 (changeId), or [-2, size] past max_session_size (redis-scripts.ts). */
   sessionFlush(key: string, ...args: (string | number)[]): Promise<FlushAnswer>;
-  sessionRename(oldKey: string, newKey: string, forwardSeconds: number): Promise<number>;
-  sessionMoveOut(oldKey: string, newKey: string, forwardSeconds: number): Promise<string | null>;
+  /** 0, [1, remember or 0], or what sessionFlush answers past the size or at a forward. */
+  sessionFlushUnread(key: string, ...args: (string | number)[]): Promise<FlushAnswer>;
+  sessionRename(oldKey: string, newKey: string, forwardSeconds: number, now: number): Promise<number>;
+  sessionMoveOut(oldKey: string, newKey: string, forwardSeconds: number, now: number): Promise<string | null>;
   sessionTake(key: string, field: string): Promise<string | null>;
   sessionRead(key: string, sessionDuration: number): Promise<string | null>;
   // The owner index (redis-owners.ts), single node: the same scripts with the index keys.
   sessionFlushOwned(key: string, join: string, leave: string, ...args: (string | number)[]): Promise<FlushAnswer>;
-  sessionRenameOwned(oldKey: string, newKey: string, index: string, forwardSeconds: number): Promise<number>;
+  sessionRenameOwned(oldKey: string, newKey: string, index: string, forwardSeconds: number, now: number): Promise<number>;
   sessionDestroyOwned(key: string, index: string): Promise<number>;
   ownerPrune(index: string, graceMs: number, ...memberScores: string[]): Promise<number>;
   ownerIndexAdd(index: string, key: string): Promise<number>;

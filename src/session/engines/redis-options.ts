@@ -6,7 +6,7 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { ConfigError } from '../../errors.ts';
 import { integer, list, matching, string, type Specs } from '../../schema.ts';
-import { DESTROY_OWNED_SCRIPT, FLUSH_SCRIPT, INDEX_ADD_SCRIPT, MOVE_OUT_SCRIPT, PRUNE_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT } from './redis-scripts.ts';
+import { DESTROY_OWNED_SCRIPT, FLUSH_SCRIPT, INDEX_ADD_SCRIPT, MOVE_OUT_SCRIPT, PRUNE_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT, UNREAD_FLUSH_SCRIPT } from './redis-scripts.ts';
 
 export interface RedisEngineOptions {
   /** `host:port` of a single Redis; the default when no url, sentinels or cluster is given. */
@@ -127,6 +127,7 @@ function connectionOptions(options: RedisEngineOptions) {
 const SCRIPTS = {
   sessionRead: { lua: READ_SCRIPT, numberOfKeys: 1 },
   sessionFlush: { lua: FLUSH_SCRIPT, numberOfKeys: 1 },
+  sessionFlushUnread: { lua: UNREAD_FLUSH_SCRIPT, numberOfKeys: 1 },
   sessionRename: { lua: RENAME_SCRIPT, numberOfKeys: 2 },
   sessionMoveOut: { lua: MOVE_OUT_SCRIPT, numberOfKeys: 1 },
   sessionTake: { lua: TAKE_SCRIPT, numberOfKeys: 1 },

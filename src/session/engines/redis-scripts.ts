@@ -38,41 +38,11 @@ return stored
 `;
 
 /**
- * KEYS[1]: the session key.
- * ARGV: ttl seconds, isNew ("1"/"0"), cleared ("1"/"0"), #deleted, #set, #incremented, #pushed,
- * then the deleted keys, the set key/JSON pairs, the incremented key/amount pairs and, per pushed
- * key, key, max (0: all), item count and the items' JSON texts (keys as JSON text), and last
- * max_session_size in bytes (0: none).
- * Returns 1 when stored, 0 when the session is gone and was left gone, -1 when a new session's
- * id is already taken, {-2, size} when the result would pass max_session_size (nothing stored);
- * for a key that changeId turned into a forward (FORWARD_SECONDS), the key the session moved to
- * (the engine flushes the same change there), or -2 while a Cluster move is still under way (the
- * engine tries again).
- * A login on a single node passes two more keys (the same text, registered with 3 keys): KEYS[2]
- * the owner index the session joins, KEYS[3] the one it leaves ('' for none); both change in the
- * same step as the write, and only when the session is stored. Then 2 instead of 1 says the
- * index has more than PRUNE_ABOVE members: the engine prunes it.
+ * The body both flush scripts share: applies the change in ARGV (from ARGV[4], as FLUSH_SCRIPT
+ * says) to `order` / `values` (the stored object, split), then, unless the result passes
+ * `max_size` (answered {-2, size}, nothing stored), SETs it under `key` with `ttl` seconds.
  */
-export const FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
-local key = KEYS[1]
-local stored = redis.pcall('GET', key)
-if type(stored) == 'table' then
-  -- Not a string: the forward changeId left here, or a key this engine did not write.
-  local forward = redis.call('HMGET', key, 'moved_to', 'pending')
-  if ARGV[2] == '1' then return -1 end
-  if forward[2] then return -2 end
-  if forward[1] then return forward[1] end
-  return redis.error_reply(stored.err)
-end
-if ARGV[2] == '1' then
-  if stored then return -1 end
-elseif not stored then
-  return 0
-end
-
-local order, values = {}, {}
-if stored and ARGV[3] ~= '1' then order, values = split(stored) end
-
+const APPLY_CHANGE = `
 local a = 8
 for _ = 1, tonumber(ARGV[4]) do
   values[ARGV[a]] = nil
@@ -109,12 +79,49 @@ for _ = 1, tonumber(ARGV[7]) do
 end
 
 local json = join(order, values)
-
--- max_session_size, the last argument: a merged result over it is not stored.
-local max_size = tonumber(ARGV[#ARGV])
 if max_size > 0 and #json > max_size then return { -2, #json } end
+redis.call('SET', key, json, 'EX', ttl)
+`;
 
-redis.call('SET', key, json, 'EX', ARGV[1])
+/**
+ * KEYS[1]: the session key.
+ * ARGV: ttl seconds, isNew ("1"/"0"), cleared ("1"/"0"), #deleted, #set, #incremented, #pushed,
+ * then the deleted keys, the set key/JSON pairs, the incremented key/amount pairs and, per pushed
+ * key, key, max (0: all), item count and the items' JSON texts (keys as JSON text), and last
+ * max_session_size in bytes (0: none).
+ * Returns 1 when stored, 0 when the session is gone and was left gone, -1 when a new session's
+ * id is already taken, {-2, size} when the result would pass max_session_size (nothing stored);
+ * for a key that changeId turned into a forward (FORWARD_SECONDS), the key the session moved to
+ * (the engine flushes the same change there), or -2 while a Cluster move is still under way (the
+ * engine tries again).
+ * A login on a single node passes two more keys (the same text, registered with 3 keys): KEYS[2]
+ * the owner index the session joins, KEYS[3] the one it leaves ('' for none); both change in the
+ * same step as the write, and only when the session is stored. Then 2 instead of 1 says the
+ * index has more than PRUNE_ABOVE members: the engine prunes it.
+ */
+export const FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
+local key = KEYS[1]
+local stored = redis.pcall('GET', key)
+if type(stored) == 'table' then
+  -- Not a string: the forward changeId left here, or a key this engine did not write.
+  local forward = redis.call('HMGET', key, 'moved_to', 'pending')
+  if ARGV[2] == '1' then return -1 end
+  if forward[2] then return -2 end
+  if forward[1] then return forward[1] end
+  return redis.error_reply(stored.err)
+end
+if ARGV[2] == '1' then
+  if stored then return -1 end
+elseif not stored then
+  return 0
+end
+
+local order, values = {}, {}
+if stored and ARGV[3] ~= '1' then order, values = split(stored) end
+local ttl = ARGV[1]
+local max_size = tonumber(ARGV[#ARGV])
+
+` + APPLY_CHANGE + `
 if KEYS[2] then
   redis.call('ZADD', KEYS[2], now_ms(), key)
   if KEYS[3] ~= '' then redis.call('ZREM', KEYS[3], key) end
@@ -122,6 +129,47 @@ if KEYS[2] then
 end
 return 1
 `;
+
+/**
+ * The flush of a request that wrote without reading (engine.flushUnread). KEYS and ARGV as
+ * FLUSH_SCRIPT's (ARGV[1]: session_duration, ARGV[2]: "0"), then absolute_duration in seconds
+ * (0: none), the app's clock in ms, and when the request first wrote (ms): a forward is followed
+ * only when its `moved_at` is later (the writer held the id before it changed). The ttl comes from the stored `__quickstep` meta
+ * (session-meta.ts): its own `remember` lifetime or session_duration, cut to what is left of
+ * absolute_duration since `created`, as SessionFactory.ttlSeconds does.
+ * Returns {1, remember or 0} when stored; 0 when the session is unknown or past
+ * absolute_duration (nothing stored: the factory starts a new session); {-2, size}, a forward's
+ * key or -2 as FLUSH_SCRIPT does.
+ */
+export const UNREAD_FLUSH_SCRIPT = JSON_TEXT + `
+local key = KEYS[1]
+local stored = redis.pcall('GET', key)
+if type(stored) == 'table' then
+  -- A forward is followed only by a write made before the id changed (see UnreadExpiry).
+  local forward = redis.call('HMGET', key, 'moved_to', 'pending', 'moved_at')
+  if forward[2] then return -2 end
+  if forward[1] and tonumber(forward[3] or '') and tonumber(forward[3]) > tonumber(ARGV[#ARGV]) then return forward[1] end
+  if forward[1] then return 0 end
+  return redis.error_reply(stored.err)
+end
+if not stored then return 0 end
+
+local order, values = split(stored)
+local meta = values['"__quickstep"']
+local created = meta and tonumber(string.match(meta, '"created":(%d+)'))
+local remember = meta and tonumber(string.match(meta, '"remember":(%d+)'))
+local ttl = remember or tonumber(ARGV[1])
+local absolute, now = tonumber(ARGV[#ARGV - 2]), tonumber(ARGV[#ARGV - 1])
+if absolute > 0 and created then
+  local left = math.ceil((created + absolute * 1000 - now) / 1000)
+  if left <= 0 then return 0 end
+  if left < ttl then ttl = left end
+end
+local max_size = tonumber(ARGV[#ARGV - 3])
+` + APPLY_CHANGE + `
+return { 1, remember or 0 }
+`;
+
 
 /**
  * What changeId leaves at the old key: a hash `moved_to` -> the new key, for FORWARD_SECONDS.
@@ -134,14 +182,14 @@ export const FORWARD_SECONDS = 10;
 
 /**
  * KEYS[1]: the old key, KEYS[2]: the new key (same node: not for a cluster); ARGV[1]: the
- * forward's lifetime in seconds. RENAMENX keeps the TTL. Returns 1 when moved, 0 when the old
+ * forward's lifetime in seconds, ARGV[2]: the app's clock in ms (the forward's `moved_at`). RENAMENX keeps the TTL. Returns 1 when moved, 0 when the old
  * session is unknown, -1 when the new id is taken. An owned session's rename passes KEYS[3], its
  * owner index (the same text, registered with 3 keys): the member moves to the new key with it.
  */
 export const RENAME_SCRIPT = NOW_MS + `
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return 0 end
 if redis.call('RENAMENX', KEYS[1], KEYS[2]) == 0 then return -1 end
-redis.call('HSET', KEYS[1], 'moved_to', KEYS[2])
+redis.call('HSET', KEYS[1], 'moved_to', KEYS[2], 'moved_at', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 if KEYS[3] then
   redis.call('ZREM', KEYS[3], KEYS[1])
@@ -184,20 +232,22 @@ redis.call('ZADD', KEYS[1], now_ms(), ARGV[1])
 return redis.call('ZCARD', KEYS[1])
 `;
 
+
 /**
  * On a Cluster the new key is in another slot, where no script on the old key can write. The
  * move is three commands: this script, on the old key, takes the session out and leaves a
  * forward marked `pending`; the engine stores the JSON under the new key (SET NX) and then
  * removes `pending`. A flush meanwhile answers -2 and is tried again, so no write lands in the
  * old key after its data left, and none is sent to a new key that does not exist yet.
- * KEYS[1]: the old key; ARGV[1]: the new key, ARGV[2]: the forward's lifetime in seconds.
+ * KEYS[1]: the old key; ARGV[1]: the new key, ARGV[2]: the forward's lifetime in seconds,
+ * ARGV[3]: the app's clock in ms (`moved_at`).
  * Returns the session's JSON, or nil when the old session is unknown.
  */
 export const MOVE_OUT_SCRIPT = `
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return false end
 local json = redis.call('GET', KEYS[1])
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'moved_to', ARGV[1], 'pending', '1')
+redis.call('HSET', KEYS[1], 'moved_to', ARGV[1], 'pending', '1', 'moved_at', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return json
 `;

@@ -2,8 +2,10 @@
  * The Redis session engine (ioredis), for sessions shared by several app servers.
  *
  * One JSON string per session at `key_prefix + id`, with the TTL `session_duration`: readable
- * with `redis-cli GET`. A read is one round trip (a script: GET, and the TTL slid to at least session_duration); a flush is
- * one more, a script that applies the change to what is stored now (redis-scripts.ts).
+ * with `redis-cli GET`. A read is one round trip (a script: GET, and the TTL slid to at least
+ * session_duration); a flush is one more, a script that applies the change to what is stored now
+ * (redis-scripts.ts). A request that only writes keys skips the read: flushUnread is one script
+ * that also applies the expiry rules from the stored meta.
  * changeId leaves a forward at the old key for a few seconds, which only flushes follow: a
  * request that read the session before its id changed stores its write under the new id.
  *
@@ -14,7 +16,7 @@
  * The owner index behind login / userSessions is in redis-owners.ts.
  */
 import { SessionStoreError, SessionTooLargeError } from '../../errors.ts';
-import { type EngineContext, type OwnedSession, type SessionChange, type SessionEngine, type SessionRecord } from '../engine.ts';
+import { type EngineContext, type OwnedSession, type SessionChange, type SessionEngine, type SessionRecord, type UnreadExpiry, type UnreadFlushed } from '../engine.ts';
 import type { Cluster } from 'ioredis';
 import type { Client, FlushAnswer } from './redis-client.ts';
 import { describeTarget, type RedisEngineOptions } from './redis-options.ts';
@@ -74,22 +76,14 @@ export class RedisEngine implements SessionEngine {
   }
 
   async flush(id: string, change: SessionChange, ttlSeconds = this.#context.sessionDuration, maxSize = Infinity): Promise<void> {
-    const args: (string | number)[] = [
-      ttlSeconds, change.isNew ? 1 : 0, change.cleared ? 1 : 0,
-      change.deleted.size, change.set.size, change.incremented.size, change.pushed.size,
-    ];
-    for (const key of change.deleted) args.push(JSON.stringify(key));
-    for (const [key, json] of change.set) args.push(JSON.stringify(key), json);
-    for (const [key, by] of change.incremented) args.push(JSON.stringify(key), by);
-    for (const [key, { items, max }] of change.pushed) args.push(JSON.stringify(key), max ?? 0, items.length, ...items);
-    args.push(maxSize === Infinity ? 0 : maxSize);
+    const args = changeArgs(ttlSeconds, change, maxSize);
     const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
     const key = this.#prefix + id;
     const login = change.owner && new LoginFlush(client, this.#prefix, change.owner, this.#isCluster);
     let result: FlushAnswer;
     try {
       result = await (login ? login.send(key, args) : client.sessionFlush(key, ...args));
-      if (result !== 1 && result !== 0 && result !== 2) result = await this.#followForward(client, key, result, args, login);
+      if (result !== 1 && result !== 0 && result !== 2) result = await this.#followForward(client, 'sessionFlush', key, result, args, login);
       if (login) result = await login.finish(result, this.#isReplyError);
     } catch (error) {
       throw this.#failure('save', error);
@@ -100,13 +94,31 @@ export class RedisEngine implements SessionEngine {
     if (result === -1) throw new SessionStoreError('A new session was given an id that is already stored');
   }
 
+  /** One script (UNREAD_FLUSH_SCRIPT): the expiry rules are applied in Redis from the stored meta. */
+  async flushUnread(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined> {
+    const args = changeArgs(expiry.idle, change, expiry.maxSize);
+    args.push(expiry.absolute ?? 0, Date.now(), expiry.writtenAt);
+    const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
+    let result: FlushAnswer;
+    try {
+      result = await client.sessionFlushUnread(this.#prefix + id, ...args);
+      if (typeof result === 'string' || result === -2) result = await this.#followForward(client, 'sessionFlushUnread', this.#prefix + id, result, args);
+    } catch (error) {
+      throw this.#failure('save', error);
+    }
+    if (this.#down) this.#recovered();
+    if (!Array.isArray(result)) return undefined;
+    if (result[0] === -2) throw new SessionTooLargeError(result[1], expiry.maxSize);
+    return { lifetime: result[1] > 0 ? result[1] : undefined };
+  }
+
   /**
    * The id changed after this request read the session (issue 8): the flush script answered
    * with the key the session moved to, or -2 while a Cluster move is under way. Flushes the same
    * change there, so the write lands where the session lives now; fails (503) rather than
    * answering 200 for a write stored nowhere.
    */
-  async #followForward(client: Client, key: string, answer: FlushAnswer, args: (string | number)[], login: LoginFlush | undefined): Promise<FlushAnswer> {
+  async #followForward(client: Client, script: 'sessionFlush' | 'sessionFlushUnread', key: string, answer: FlushAnswer, args: (string | number)[], login?: LoginFlush): Promise<FlushAnswer> {
     const deadline = performance.now() + this.#options.command_timeout;
     let forwards = 0;
     while (typeof answer === 'string' || answer === -2) {
@@ -117,7 +129,7 @@ export class RedisEngine implements SessionEngine {
         if (performance.now() > deadline) throw new SessionStoreError('The session is still moving to its new id (a changeId did not finish)');
         await new Promise(resolve => setTimeout(resolve, PENDING_RETRY_MS));
       }
-      answer = await (login ? login.send(key, args) : client.sessionFlush(key, ...args));
+      answer = await (login ? login.send(key, args) : client[script](key, ...args));
     }
     return answer;
   }
@@ -176,14 +188,14 @@ export class RedisEngine implements SessionEngine {
         // The index first, then the move, then the old member out (redis-owners.ts).
         if (index !== undefined) await client.ownerIndexAdd(index, newKey);
         // The two keys hash to different slots, where no one script can go: see MOVE_OUT_SCRIPT.
-        const json = await client.sessionMoveOut(oldKey, newKey, FORWARD_SECONDS);
+        const json = await client.sessionMoveOut(oldKey, newKey, FORWARD_SECONDS, Date.now());
         result = json === null ? 0 : await client.set(newKey, json, 'EX', this.#context.sessionDuration, 'NX');
         if (result !== 0) await client.hdel(oldKey, 'pending');
         if (index !== undefined && result !== null) await client.zrem(index, oldKey);
       } else {
         result = index === undefined
-          ? await client.sessionRename(oldKey, newKey, FORWARD_SECONDS)
-          : await client.sessionRenameOwned(oldKey, newKey, index, FORWARD_SECONDS);
+          ? await client.sessionRename(oldKey, newKey, FORWARD_SECONDS, Date.now())
+          : await client.sessionRenameOwned(oldKey, newKey, index, FORWARD_SECONDS, Date.now());
       }
     } catch (error) {
       throw this.#failure('rename', error);
@@ -290,4 +302,21 @@ export class RedisEngine implements SessionEngine {
     this.#down = false;
     this.#context.log('info', `session store: ${describeTarget(this.#options)} is reachable again`);
   }
+}
+
+/**
+ * FLUSH_SCRIPT's ARGV for `change` (redis-scripts.ts): counts, then keys and JSON texts, then
+ * max_session_size (0: none).
+ */
+function changeArgs(ttlSeconds: number, change: SessionChange, maxSize: number): (string | number)[] {
+  const args: (string | number)[] = [
+    ttlSeconds, change.isNew ? 1 : 0, change.cleared ? 1 : 0,
+    change.deleted.size, change.set.size, change.incremented.size, change.pushed.size,
+  ];
+  for (const key of change.deleted) args.push(JSON.stringify(key));
+  for (const [key, json] of change.set) args.push(JSON.stringify(key), json);
+  for (const [key, by] of change.incremented) args.push(JSON.stringify(key), by);
+  for (const [key, { items, max }] of change.pushed) args.push(JSON.stringify(key), max ?? 0, items.length, ...items);
+  args.push(maxSize === Infinity ? 0 : maxSize);
+  return args;
 }

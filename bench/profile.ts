@@ -1,0 +1,114 @@
+/**
+ * `npm run bench:profile`: where a Quickstep server's CPU goes, per route, from V8's own sampling
+ * profiler (`node --cpu-prof`) under the bench's load. Writes bench/profile.md: for each of the
+ * Redis read, write and write-only routes and the Memory read and write routes, the busy time
+ * split by who spends it (Quickstep's src/, ioredis, Node's HTTP and sockets, GC, ...) and the
+ * functions with the most self time (and the split as bench/profile.json, which results.md
+ * quotes). It answers "what is left to remove" for the ratios in
+ * results.md; it is not a speed measurement (the profiler itself costs a few percent).
+ *
+ *   tsx bench/profile.ts [--seconds 6] [--node 24|20]
+ *
+ * Same method as the bench: server on core 0, wrk and Redis on core 1, 50 sessions cycled.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { spawnPinned, stop, waitFor } from './lib/processes.ts';
+import { startRedis } from './lib/redis.ts';
+import { runtimes as findRuntimes } from './lib/runtimes.ts';
+import { wrk } from './lib/wrk.ts';
+
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '6' }, node: { type: 'string', default: '24' } } });
+const seconds = Number(args.seconds);
+const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+const runtime = (await findRuntimes(args.node, log))[0];
+if (runtime === undefined || runtime.error !== undefined) throw new Error(`no Node ${args.node}: ${runtime?.error ?? 'not found'}`);
+
+const CASES = [
+  { store: 'redis', path: '/read', label: 'Redis read' },
+  { store: 'redis', path: '/write', label: 'Redis write (read, then increment)' },
+  { store: 'redis', path: '/set', label: 'Redis write-only (session(k, v), no read)' },
+  { store: 'memory', path: '/read', label: 'Memory read' },
+  { store: 'memory', path: '/write', label: 'Memory write' },
+] as const;
+
+/** Who spends a sample's time, from the function's script URL. */
+function owner(url: string, name: string): string {
+  if (name === '(garbage collector)') return 'GC';
+  if (name === '(program)' || name === '(root)') return 'V8 / native, unattributed';
+  if (url.includes('/src/')) return 'Quickstep (src/)';
+  if (/node_modules\/(ioredis|@ioredis|redis-errors|redis-parser|denque|cluster-key-slot|standard-as-callback)\//.test(url)) return 'ioredis';
+  if (/node_modules\/(tsx|esbuild|get-tsconfig)\//.test(url) || url.includes('node:internal/modules')) return 'module loading (start-up)';
+  if (url.startsWith('node:') || url === '') return 'Node: HTTP, sockets, timers, promises (incl. the write syscalls)';
+  return 'other packages';
+}
+
+interface Profile { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[]; samples: number[]; timeDeltas: number[] }
+
+/** One route's busy CPU by owner, in µs per request (what results.md shows from profile.json). */
+interface RouteProfile { label: string; path: string; micros: number; owners: Record<string, number> }
+const measured: RouteProfile[] = [];
+
+function summarize(profile: Profile, requests: number, label: string, path: string): string[] {
+  const byId = new Map(profile.nodes.map(node => [node.id, node]));
+  const self = new Map<number, number>();
+  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const owners = new Map<string, number>();
+  const functions = new Map<string, number>();
+  let busy = 0;
+  for (const [id, micros] of self) {
+    const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+    if (functionName === '(idle)') continue;
+    busy += micros;
+    const who = owner(url, functionName);
+    owners.set(who, (owners.get(who) ?? 0) + micros);
+    const where = url === '' ? '' : ` (${url.replace(/^.*\/(node_modules|src)\//, '$1/').replace(/^file:\/\//, '')}:${lineNumber + 1})`;
+    const key = `${functionName || '(anonymous)'}${where}`;
+    functions.set(key, (functions.get(key) ?? 0) + micros);
+  }
+  measured.push({ label, path, micros: busy / requests, owners: Object.fromEntries([...owners].map(([who, micros]) => [who, micros / requests])) });
+  const share = (micros: number): string => `${((100 * micros) / busy).toFixed(1)}%`;
+  const perRequest = (micros: number): string => (micros / requests).toFixed(1);
+  const lines = [`Busy CPU ${perRequest(busy)} µs per request (profiled, ${requests.toLocaleString('en-US')} requests).`, '',
+    '| who | share of busy CPU | µs / request |', '|---|---:|---:|'];
+  for (const [who, micros] of [...owners].sort((a, b) => b[1] - a[1])) lines.push(`| ${who} | ${share(micros)} | ${perRequest(micros)} |`);
+  lines.push('', '| function (self time) | share |', '|---|---:|');
+  for (const [name, micros] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, 12)) lines.push(`| \`${name.replaceAll('|', '\\|')}\` | ${share(micros)} |`);
+  return lines;
+}
+
+const server = fileURLToPath(new URL('servers/quickstep.ts', import.meta.url));
+const exitOnTerm = fileURLToPath(new URL('lib/exit-on-term.ts', import.meta.url));
+const redis = await startRedis(1);
+const out: string[] = ['# Where a Quickstep server\'s CPU goes', '',
+  `- date: ${new Date().toISOString()}; node ${runtime.version}; \`tsx bench/profile.ts ${process.argv.slice(2).join(' ')}\``.trimEnd(),
+  `- method: bench/servers/quickstep.ts under \`node --cpu-prof\` on core 0, wrk -t1 -c50 for ${seconds} s on core 1 (50 sessions cycled), Redis on core 1. Shares are of the server's busy (non-idle) samples; µs / request divides them by the requests wrk completed.`, ''];
+try {
+  for (const { store, path, label } of CASES) {
+    const dir = mkdtempSync(join(tmpdir(), 'quickstep-profile-'));
+    const pinned = spawnPinned(0, runtime.exec, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', import.meta.resolve('tsx'), '--import', exitOnTerm, server],
+      { NODE_ENV: 'production', BENCH_STORE: store, BENCH_REDIS_PORT: String(redis.port) });
+    const [, port] = await waitFor(pinned, /^PORT (\d+)$/m);
+    const url = `http://127.0.0.1:${port}`;
+    const cookies: string[] = [];
+    for (let i = 0; i < 50; i++) cookies.push((await fetch(`${url}/write`)).headers.getSetCookie()[0]!.split(';')[0]!);
+    // A warm-up second: the JIT settles; it is in the profile too, so its requests are counted.
+    const warm = await wrk(url + path, 1, 1, cookies);
+    const result = await wrk(url + path, seconds, 1, cookies);
+    await stop(pinned);
+    const file = readdirSync(dir).find(name => name.endsWith('.cpuprofile'));
+    if (file === undefined) throw new Error(`no profile written for ${label}: ${pinned.output()}`);
+    const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
+    rmSync(dir, { recursive: true, force: true });
+    out.push(`## ${label}: \`GET ${path}\``, '', ...summarize(profile, warm.requests + result.requests + cookies.length, label, path), '');
+    log(`profiled ${label}: ${Math.round(result.requests / seconds)} req/s`);
+  }
+} finally {
+  await redis.stop();
+}
+writeFileSync(new URL('profile.md', import.meta.url), out.join('\n'));
+writeFileSync(new URL('profile.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), node: runtime.version, routes: measured }, null, 2) + '\n');
+process.stdout.write(out.join('\n'));

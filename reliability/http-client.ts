@@ -1,0 +1,42 @@
+/**
+ * The HTTP requests of the abuse runs (attacker.ts, and the neighbour's login in abuse.ts), on
+ * node:http with keep-alive: cheaper per request than fetch, so a flood costs its process less.
+ * A client with no session sends no cookie.
+ */
+import { Agent, request } from 'node:http';
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+export interface Reply { status: number; cookie: string | undefined; body: string }
+
+/** One request; a failure to connect or a timeout (10 s) is status 0. */
+export function send(port: number, method: string, path: string, options: { cookie?: string; type?: string; body?: string } = {}): Promise<Reply> {
+  return new Promise(resolve => {
+    const headers: Record<string, string> = {};
+    if (options.cookie) headers.cookie = options.cookie;
+    if (options.type) headers['content-type'] = options.type;
+    if (options.body !== undefined) headers['content-length'] = String(Buffer.byteLength(options.body));
+    const req = request({ host: '127.0.0.1', port, method, path, headers, agent, timeout: 10_000 }, res => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', chunk => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: res.headers['set-cookie']?.find(c => c.startsWith('dancer.session='))?.split(';')[0], body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', () => resolve({ status: 0, cookie: undefined, body: '' }));
+    req.end(options.body);
+  });
+}
+
+/**
+ * A login (POST /login) of a fresh client: one new session, 303 on success. Every login of the
+ * abuse runs goes through here. Once the example app requires a CSRF token on POSTs, this is
+ * where it is fetched (GET the login form, then `_csrf` in the body along with its cookie); until
+ * then a 403 here is counted as refused, not as a failure.
+ */
+export const login = (port: number, user: string): Promise<Reply> =>
+  send(port, 'POST', '/login', { type: 'application/x-www-form-urlencoded', body: `user=${encodeURIComponent(user)}` });
+
+/** PUT /prefs/<name> with a JSON value: 204, or 413 past max_session_size (a 403 would be CSRF, see login). */
+export const putPref = (port: number, name: string, value: unknown, cookie?: string): Promise<Reply> =>
+  send(port, 'PUT', `/prefs/${name}`, { type: 'application/json', body: JSON.stringify({ value }), ...(cookie ? { cookie } : {}) });

@@ -1,0 +1,109 @@
+/**
+ * Child processes for `npm run reliability`: app servers (reliability/server.ts) and load
+ * generators (reliability/attacker.ts), so the server's latency and memory are measured apart
+ * from the clients that load it, optionally each on a core of its own (taskset), as the bench
+ * does. RSS and CPU time come from /proc (Linux).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { ROOT } from '../test/example-app/harness.ts';
+
+const NODE_ARGS = ['--conditions=quickstep-source', '--import', 'tsx'];
+const children = new Set<ChildProcess>();
+process.on('exit', () => { for (const child of children) child.kill('SIGKILL'); });
+
+/** Whether processes can be pinned to cores: taskset is there and the machine has two cores or more. */
+export const canPin = cpus().length >= 2 && spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
+
+/** Pins a running process (all its threads) to `cores` ("1", "0-3"); does nothing when it cannot. */
+export function pin(pid: number, cores: string): void {
+  if (canPin) spawnSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
+}
+
+/** A node process for `script`; on `core` when given and pinning works (taskset execs, so the pid is node's). */
+function node(script: string, args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = [], core?: number): ChildProcess {
+  const command = [process.execPath, ...nodeArgs, ...NODE_ARGS, script, ...args];
+  const pinned = core !== undefined && canPin ? ['taskset', '-c', String(core), ...command] : command;
+  const child = spawn(pinned[0]!, pinned.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Bytes of a process's resident memory: now (VmRSS) and its peak so far (VmHWM). */
+export function memoryOf(pid: number): { rss: number; peak: number } {
+  let status = '';
+  try { status = readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { return { rss: NaN, peak: NaN }; }
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (100 ticks a second). */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch { return NaN; }
+}
+
+export interface AppServer {
+  url: string;
+  pid: number;
+  memory(): { rss: number; peak: number };
+  cpuSeconds(): number;
+  /** SIGTERM (requests finish) and wait for the exit; SIGKILL after 10 s. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the example app in its own process; `env` chooses the engine (see server.ts). With
+ * RELIABILITY_PROFILE_DIR set, each server writes a V8 CPU profile there when it stops.
+ */
+export function startAppServer(env: NodeJS.ProcessEnv, core?: number): Promise<AppServer> {
+  const profile = process.env.RELIABILITY_PROFILE_DIR;
+  const child = node('reliability/server.ts', [], env, profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [], core);
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`app server printed no URL within 30 s: ${output}`)), 30_000);
+    child.once('exit', code => { clearTimeout(timer); reject(new Error(`app server exited (${code}) before listening: ${output}`)); });
+    child.stdout!.on('data', chunk => {
+      output += String(chunk);
+      const url = /listening (http:\S+)\n/.exec(output)?.[1];
+      if (!url) return;
+      clearTimeout(timer);
+      resolve({
+        url,
+        pid: child.pid!,
+        memory: () => memoryOf(child.pid!),
+        cpuSeconds: () => cpuSecondsOf(child.pid!),
+        stop: async () => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const exited = new Promise(done => child.once('exit', done));
+          child.kill('SIGTERM');
+          const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          await exited;
+          clearTimeout(hard);
+        },
+      });
+    });
+  });
+}
+
+/** Runs reliability/attacker.ts with `args` and resolves with the JSON it prints last. */
+export function runAttacker<T>(args: string[], core?: number): Promise<T> {
+  const child = node('reliability/attacker.ts', args, {}, [], core);
+  let output = '';
+  child.stdout!.on('data', chunk => (output += String(chunk)));
+  return new Promise((resolve, reject) => {
+    child.once('exit', code => {
+      const last = output.trim().split('\n').pop() ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit code ${code}`);
+        resolve(JSON.parse(last) as T);
+      } catch (error) {
+        reject(new Error(`attacker ${args.join(' ')}: ${(error as Error).message}; output: ${output.slice(-500)}`));
+      }
+    });
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * The example app as a process of its own, for `npm run reliability`: what is measured (latency,
+ * RSS) is then the server's, not the load generator's. Built from config.yml as `npm start`
+ * builds it (SESSION_ENGINE, REDIS_URL); RELIABILITY_REDIS_OPTIONS, a JSON object of
+ * `engines.session.Redis` options ({"sentinels": [...], "name": ...} or {"cluster": [...]}),
+ * replaces the Redis block, checked as config.yml's would be. Listens on a free loopback port,
+ * prints `listening <url>`, and on SIGTERM lets requests finish and exits 0.
+ */
+import { createApp, loadConfig } from 'quickstep';
+import { defineRoutes } from '../example-app/routes.ts';
+import { readSessionSettings } from '../src/session/settings.ts';
+import { ROOT } from '../test/example-app/harness.ts';
+
+const env = { ...process.env, LOG_LEVEL: 'warning' };
+const settings = loadConfig({ dir: ROOT, environment: 'development', env });
+const redisOptions = process.env.RELIABILITY_REDIS_OPTIONS;
+if (redisOptions) {
+  // Checked settings are taken as they are by createApp, so the block is checked here, with
+  // the same rules (and a ConfigError naming the variable) as a Redis block in config.yml.
+  const where = { file: 'RELIABILITY_REDIS_OPTIONS', enginePath: 'session', optionsPath: 'engines.session.Redis' };
+  settings.session = readSessionSettings('Redis', { session_duration: 3600, ...JSON.parse(redisOptions) }, where);
+}
+const app = defineRoutes(createApp(settings));
+const { url } = await app.listen(0, '127.0.0.1');
+process.stdout.write(`listening ${url}\n`);
+process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));

@@ -1,0 +1,72 @@
+/**
+ * The CSRF check: the step before a route, for unsafe methods, when the route asks for it (the
+ * session's `csrf` setting, or the route's own `{ csrf }` option). It passes only when the
+ * request carries the token of its own session (session/csrf-token.ts), in the `X-CSRF-Token`
+ * header or the `_csrf` field of a urlencoded, multipart or JSON body; anything else is a 403
+ * and the route does not run.
+ *
+ * Safe methods (GET, HEAD, OPTIONS) are never checked, so a plain read costs nothing here: no
+ * session read, no body read. An unsafe request is checked against the method the client sent,
+ * once, before the first route that wants it (a `forward()` from a checked request is not
+ * checked again; one from an unchecked route to a checked one is).
+ */
+import type { Context } from './context.ts';
+import { HttpError } from './errors.ts';
+import { isMultipart } from './upload.ts';
+import { sameCsrfToken } from './session/csrf-token.ts';
+
+/** The body field and the request header that carry the token. */
+export const CSRF_FIELD = '_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** The methods that never change anything and are never checked (as csurf's ignoreMethods). */
+export function isSafeMethod(method: string | undefined): boolean {
+  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
+}
+
+/**
+ * Resolves when the request carries its session's token; rejects with a 403 HttpError otherwise
+ * (no token, no session, another session's token). The session is read only when a token came,
+ * so a forged request without one costs no store read.
+ */
+export function verifyCsrf(ctx: Context): Promise<void> {
+  return sentToken(ctx).then(sent => {
+    if (sent === undefined) return refuse(ctx, 'no token in the _csrf field or the X-CSRF-Token header');
+    return ctx.findSession().then(session => {
+      const expected = session?.csrfToken;
+      if (expected === undefined) return refuse(ctx, session === undefined ? 'the request has no session' : 'the session has no token');
+      if (!sameCsrfToken(sent, expected)) return refuse(ctx, "the token is not this session's");
+      return undefined;
+    });
+  });
+}
+
+/** The token the request sent: the header first (no body read), else the body's `_csrf` field. */
+function sentToken(ctx: Context): Promise<string | undefined> {
+  const header = ctx.req.headers[CSRF_HEADER];
+  if (typeof header === 'string' && header !== '') return Promise.resolve(header);
+  // A multipart body is read here (files go to temporary files, as upload() would leave them);
+  // body() and upload() in the route then use this same reading.
+  if (isMultipart(ctx.req)) return ctx.body().then(fieldOf, () => undefined);
+  let fields: Record<string, unknown>;
+  try {
+    // Urlencoded and JSON bodies were read before the hooks (preloadBody); a malformed one
+    // carries no token, and its 400 is for a route that is allowed to run.
+    fields = ctx.bodyParameters();
+  } catch {
+    return Promise.resolve(undefined);
+  }
+  return Promise.resolve(fieldOf(fields));
+}
+
+function fieldOf(fields: unknown): string | undefined {
+  const value = fields !== null && typeof fields === 'object' ? (fields as Record<string, unknown>)[CSRF_FIELD] : undefined;
+  // Sent twice is an array: no single token, so none.
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function refuse(ctx: Context, why: string): never {
+  // Debug only: every stale form and every forged request would otherwise fill the log.
+  ctx.log('debug', `${ctx.req.method} ${ctx.path}: CSRF check failed (${why}): 403`);
+  throw new HttpError(403, 'The CSRF token is missing or wrong: reload the page and submit the form again.');
+}
