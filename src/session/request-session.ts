@@ -15,19 +15,11 @@
  *   with flushUnread never reads the session: the writes are checked at once and stored in one
  *   round trip at the commit. Anything that reads the session first loads it and replays them.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import { csrfTokenOf, renewCsrfToken } from './csrf-token.ts';
 import type { SessionChange } from './engine.ts';
 import type { SessionFactory } from './factory.ts';
 import { checkedWrite, type Session } from './session.ts';
-import type { SessionDevice } from './session-meta.ts';
-import { checkUserId, type UserSession } from './user-sessions.ts';
-
-/** The request, as an owned session's write records its client (the Context: RequestData). */
-export interface ClientSource {
-  readonly headers: IncomingHttpHeaders;
-  clientIp(): string | undefined;
-}
+import { checkUserId, writtenBy, type ClientSource, type UserSession } from './user-sessions.ts';
 
 /** The session hooks (Dancer2's engine.session.* hooks), each given the session id. */
 export type SessionEvent = 'session.created' | 'session.loaded' | 'session.id_changed' | 'session.destroyed' | 'session.flushed';
@@ -306,8 +298,3 @@ const DONE: Promise<void> = Promise.resolve();
 
 function ignore(): void {}
 
-/** The client of this write; the User-Agent cut to 512 characters (a client sends what it likes). */
-function writtenBy(client: ClientSource): SessionDevice {
-  const agent = client.headers['user-agent'];
-  return { at: Date.now(), userAgent: agent === undefined ? undefined : agent.slice(0, 512), ip: client.clientIp() };
-}

@@ -2,8 +2,9 @@
  * What `userSessions(userId)` gives an app: one entry per live session (device) of a user, from
  * the engine's owner index, without any id a client could replay (DESIGN issue 14).
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { OwnedSession } from './engine.ts';
-import { deviceOf, extractMeta } from './session-meta.ts';
+import { deviceOf, extractMeta, type SessionDevice } from './session-meta.ts';
 import { sessionHandle } from './store-key.ts';
 
 /** One live session of a user, as a "Your sessions" page shows it. */
@@ -57,4 +58,16 @@ export function checkUserId(keyword: string, userId: unknown): string {
     throw new TypeError(`${keyword}(userId): expected the user's id as a non-empty string, got ${shown}`);
   }
   return userId;
+}
+
+/** The request, as an owned session's write records its client (the Context: RequestData). */
+export interface ClientSource {
+  readonly headers: IncomingHttpHeaders;
+  clientIp(): string | undefined;
+}
+
+/** The client of this write; the User-Agent cut to 512 characters (a client sends what it likes). */
+export function writtenBy(client: ClientSource): SessionDevice {
+  const agent = client.headers['user-agent'];
+  return { at: Date.now(), userAgent: agent === undefined ? undefined : agent.slice(0, 512), ip: client.clientIp() };
 }
