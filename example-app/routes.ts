@@ -15,8 +15,12 @@
  * from another site and log the victim in as the attacker (login CSRF). The preference API is a
  * JSON PUT, which no cross-site form can send and which needs a CORS preflight this app never
  * grants: it opts out with `{ csrf: false }`.
+ *
+ * GET /sessions ("Your sessions", issue 14) lists the devices logged in as the user, from the
+ * owner index login() keeps; POST /sessions/others-out ("Sign out everywhere else") ends all of
+ * them but this one. The name typed at login is the user id (the example has no user database).
  */
-import { body, changeSessionId, csrfToken, destroySession, flash, header, HttpError, param, redirect, sendError, session, status, template, type App } from 'quickstep';
+import { body, csrfToken, destroyUserSessions, flash, header, HttpError, login, logout, param, redirect, sendError, session, status, template, userSessions, type App } from 'quickstep';
 
 /** Preference names: what fits in a URL segment and a session key without escaping. */
 const PREF_NAME = /^[a-z0-9_-]{1,32}$/;
@@ -30,8 +34,10 @@ const JSON_API = { csrf: false } as const;
 export function defineRoutes(app: App): App {
   return app
     .get('/', home)
-    .post('/login', login)
-    .post('/logout', logout)
+    .post('/login', logIn)
+    .post('/logout', logOut)
+    .get('/sessions', yourSessions)
+    .post('/sessions/others-out', signOutOthers)
     .get('/counter', counter)
     .get('/whoami', whoami)
     .put('/prefs/:name', JSON_API, putPref)
@@ -60,7 +66,7 @@ async function loginPage(error?: string): Promise<string> {
   return template('login', { title: error === undefined ? 'Welcome' : 'Login failed', error, csrf: await csrfToken() });
 }
 
-async function login(): Promise<string> {
+async function logIn(): Promise<string> {
   const read = await readLoginName();
   if ('error' in read) {
     // Nothing touched the session: no store write and no cookie for a failed login.
@@ -68,9 +74,10 @@ async function login(): Promise<string> {
     return loginPage(read.error);
   }
   await session('user', read.name);
-  // A new id after login, so an id planted in the browser beforehand (fixation) is worthless;
-  // the CSRF token changes with it, so a token seen before login is worthless too.
-  await changeSessionId();
+  // Records the owner (for "Your sessions") and gives the session a new id, so an id planted in
+  // the browser beforehand (fixation) is worthless; the CSRF token changes with it, so a token
+  // seen before login is worthless too.
+  await login(read.name);
   await flash('notice', `Welcome back, ${read.name}!`);
   return redirect('/', 303);
 }
@@ -97,9 +104,28 @@ async function readLoginName(): Promise<{ name: string } | { error: string }> {
   return { name };
 }
 
-async function logout(): Promise<never> {
-  await destroySession();
+async function logOut(): Promise<never> {
+  // destroySession() that also takes this device out of "Your sessions".
+  await logout();
   return redirect('/', 303);
+}
+
+/** "Your sessions": every device logged in as this user, this one marked. */
+async function yourSessions(): Promise<string> {
+  const user = await session('user');
+  if (typeof user !== 'string') return redirect('/');
+  const devices = await userSessions(user);
+  const notice = await flash('notice');
+  return template('sessions', { title: 'Your sessions', user, devices, notice, csrf: await csrfToken() });
+}
+
+/** "Sign out everywhere else": ends every session of this user but the current one. */
+async function signOutOthers(): Promise<never> {
+  const user = await session('user');
+  if (typeof user !== 'string') return redirect('/', 303);
+  const ended = await destroyUserSessions(user, { except: (await session()).id });
+  await flash('notice', ended === 1 ? 'Signed out 1 other session.' : `Signed out ${ended} other sessions.`);
+  return redirect('/sessions', 303);
 }
 
 async function counter(): Promise<{ count: number }> {

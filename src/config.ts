@@ -40,6 +40,8 @@ export interface Settings {
   static_handler: boolean; // whether public_dir is served; default true
   max_file_size: number; // bytes per uploaded file, default: max_body_size; a larger file is a 413
   max_files: number; // files in one multipart body, default 10; more is a 413
+  /** Whether the client IP is taken from X-Forwarded-For (behind a proxy that sets it); default false. */
+  trust_proxy: boolean;
   /**
    * How many processes `dance()` serves with (node:cluster, sharing the port); default 1: no
    * cluster, one process. `auto` in config.yml is os.availableParallelism() when the config is
@@ -54,7 +56,7 @@ export interface SettingsInput {
   show_errors?: boolean | string; keywords?: boolean | string; access_log?: boolean | string; session?: string;
   engines?: { session?: Record<string, Record<string, unknown>>; template?: Record<string, Record<string, unknown>> };
   views?: string; template?: string; layout?: string | false; public_dir?: string; static_handler?: boolean | string;
-  max_file_size?: number | string; max_files?: number | string; workers?: number | string;
+  max_file_size?: number | string; max_files?: number | string; trust_proxy?: boolean | string; workers?: number | string;
 }
 
 /** The top level as read, before the defaults that depend on other keys are filled in. */
@@ -97,6 +99,7 @@ const topLevelSpecs: Specs<TopLevel> = {
   static_handler: boolean(true),
   max_file_size: integer(undefined, 0),
   max_files: integer(10, 0),
+  trust_proxy: boolean(false),
   workers: workersSpec,
 };
 
@@ -207,13 +210,14 @@ function check(input: unknown, file: string, environmentInUse: string, root: str
     throw new ConfigError(file, 'workers', `1 with the ${session.engineName} session engine, which keeps sessions inside one process (each worker would have its own, and a session made through one would be unknown to the others); to run several workers choose a session engine they share: session: Redis, or session: Cookie (the session sealed in the cookie)`, top.workers);
   }
   const environment = top.environment ?? environmentInUse;
-  const { port, host, log, max_body_size, keywords, layout, static_handler, max_files } = top;
+  const { port, host, log, max_body_size, keywords, layout, static_handler, max_files, trust_proxy } = top;
   const development = environment === 'development';
   const settings: Settings = {
     port, host, log, max_body_size, keywords, environment, session,
     show_errors: top.show_errors ?? development, access_log: top.access_log ?? development,
     views: resolve(root, top.views), template: readTemplateSettings(top.template, templateBlocks, file), layout,
     public_dir: resolve(root, top.public_dir), static_handler, max_file_size: top.max_file_size ?? max_body_size, max_files,
+    trust_proxy,
     workers: top.workers === 'auto' ? availableParallelism() : top.workers,
   };
   checkedSettings.add(settings);

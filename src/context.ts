@@ -20,6 +20,7 @@ import type { SessionFactory } from './session/factory.ts';
 import { RequestSession, type SessionEvent } from './session/request-session.ts';
 import type { FlashKey, FlashValue, PushItem, Session, SessionKey, SessionValue } from './session/session.ts';
 import { FLASH_PREFIX } from './session/session-meta.ts';
+import type { UserSession } from './session/user-sessions.ts';
 import { fileBody, type FileBody, type SendFileOptions } from './send-file.ts';
 import type { TemplateOptions, Views } from './views/views.ts';
 
@@ -211,6 +212,36 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
   }
 
   /**
+   * Logs `userId` in on this session: records the owner (so userSessions lists it) and changes
+   * the session id, as a login must. Returns the new id.
+   */
+  login(userId: string): Promise<string> {
+    const sessions = this.#requestSession();
+    return sessions.track(sessions.login(userId));
+  }
+
+  /** destroySession(): the session is deleted and leaves its owner's list. */
+  logout(): Promise<void> {
+    return this.destroySession();
+  }
+
+  /** The live sessions (devices) of `userId`, newest activity first; this request's is `current`. */
+  userSessions(userId: string): Promise<UserSession[]> {
+    // Not tracked: a read, which a route may catch and answer as it likes.
+    return this.#requestSession().userSessions(userId);
+  }
+
+  /**
+   * Ends every session of `userId` ("log out everywhere"), or every one but `except` (pass the
+   * current session's id: "sign out everywhere else"); returns how many it ended. If this
+   * request's session was among them, it goes as with destroySession.
+   */
+  destroyUserSessions(userId: string, options: { except?: string | undefined } = {}): Promise<number> {
+    const sessions = this.#requestSession();
+    return sessions.track(sessions.destroyUserSessions(userId, options.except));
+  }
+
+  /**
    * The CSRF token of this request's session, for a hidden `_csrf` form field or an
    * `X-CSRF-Token` header. The first call makes the token and with it the session (stored at the
    * end of the request, with its cookie): a page with a form has a session. A new token after
@@ -278,7 +309,7 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     if (this.#session) return this.#session;
     const { sessions: factory, hooks } = this.#services;
     const events = hooks.hasSessionHooks ? (event: SessionEvent, id: string, previousId?: string) => hooks.runSessionHooks(event, this as Context, id, previousId, this.#services.log) : undefined;
-    return (this.#session = new RequestSession(factory, this.cookies[factory.policy.cookie_name], events));
+    return (this.#session = new RequestSession(factory, this.cookies[factory.policy.cookie_name], events, this));
   }
 }
 

@@ -13,6 +13,7 @@ import type { LogEvent } from './logger.ts';
 import type { FileBody, SendFileOptions } from './send-file.ts';
 import type { FlashKey, FlashValue, PushItem, Session, SessionKey, SessionValue } from './session/session.ts';
 import type { Upload } from './upload.ts';
+import type { UserSession } from './session/user-sessions.ts';
 import type { TemplateOptions } from './views/views.ts';
 import { createApp } from './create-app.ts';
 import { exitOnStartupError, serveUntilSignalled } from './startup.ts';
@@ -112,6 +113,15 @@ export function flash(...args: [string, unknown?]): Promise<unknown> {
   return args.length === 1 ? ctx.flash(args[0]) : ctx.flash(args[0], args[1]);
 }
 export const changeSessionId = (): Promise<string> => current('changeSessionId').changeSessionId();
+/** Logs `userId` in: records the session's owner and changes its id (see Context.login). */
+export const login = (userId: string): Promise<string> => current('login').login(userId);
+/** destroySession(), which also takes the session out of its owner's list. */
+export const logout = (): Promise<void> => current('logout').logout();
+/** The live sessions (devices) of `userId`, this request's marked `current`. */
+export const userSessions = (userId: string): Promise<UserSession[]> => current('userSessions').userSessions(userId);
+/** Ends the sessions of `userId` but `except` ("sign out everywhere else"); how many it ended. */
+export const destroyUserSessions = (userId: string, options?: { except?: string | undefined }): Promise<number> =>
+  current('destroyUserSessions').destroyUserSessions(userId, options);
 /** The CSRF token of the current session (made, with the session, on first use); see Context.csrfToken. */
 export const csrfToken = (): Promise<string> => current('csrfToken').csrfToken();
 

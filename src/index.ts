@@ -12,7 +12,9 @@ export {
   destroySession, forward, get, halt, header, hook, options, param, params, pass, patch, post, prefix, put,
   queryParameters, redirect, request, responseHeader, routeParameters, sendError, session, setting, splat,
   status, uriFor, vars, debug, info, warning, error, increment, push, flash, template, sendFile, upload, csrfToken,
+  login, logout, userSessions, destroyUserSessions,
 } from './dsl.ts';
+export type { UserSession } from './session/user-sessions.ts';
 export type { FileBody, SendFileOptions } from './send-file.ts';
 export type { Upload } from './upload.ts';
 export { TemplateError, type TemplateOptions } from './views/views.ts';
@@ -34,7 +36,8 @@ export type { SessionFactory } from './session/factory.ts';
 export type { SessionPolicy, SessionSettings } from './session/settings.ts';
 // For session engine authors.
 export { registerSessionEngine } from './session/engine-registry.ts';
-export type { EngineContext, PushedItems, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues, SealedSession } from './session/engine.ts';
+export type { EngineContext, OwnedSession, OwnerChange, PushedItems, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues, SealedSession } from './session/engine.ts';
+export { ownerOf } from './session/session-meta.ts';
 export { applyChange } from './session/apply-change.ts';
 export { MemoryEngine } from './session/engines/memory.ts';
 export { CookieEngine } from './session/engines/cookie.ts';

@@ -52,6 +52,20 @@ export class RequestData<Params extends object = AnyParams> {
     return this.req.headers;
   }
 
+  /**
+   * The client's address: the socket's peer, or with the `trust_proxy` setting the first address
+   * of X-Forwarded-For (what the proxy says the client was; without trust_proxy any client could
+   * write that header).
+   */
+  clientIp(): string | undefined {
+    if (this.settings.trust_proxy) {
+      const forwarded = this.req.headers['x-forwarded-for'];
+      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',', 1)[0]!.trim();
+      if (first) return first;
+    }
+    return this.req.socket.remoteAddress;
+  }
+
   /** The query string; a key given twice is an array. Malformed encoding is a 400. */
   get query(): UrlencodedValues {
     return (this.#query ??= parseUrlencoded(this.#search, 'query string'));

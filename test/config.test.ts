@@ -352,6 +352,15 @@ code('values :: no ${VAR} interpolation in code', () => {
   assert.is(readSettings({ host: '${HOST:-x}' }).host, '${HOST:-x}');
 });
 
+code('hash_ids and trust_proxy :: default false (an upgrade logs nobody out), booleans only', () => {
+  const settings = readSettings({});
+  assert.equal([settings.session.policy.hash_ids, settings.trust_proxy], [false, false]);
+  const on = readSettings({ trust_proxy: 'true', engines: { session: { Memory: { hash_ids: true } } } });
+  assert.equal([on.session.policy.hash_ids, on.trust_proxy], [true, true]);
+  fails(() => readSettings({ engines: { session: { Redis: { hash_ids: 'sha256' } } } }), '(createApp settings)', 'engines.session.Redis.hash_ids', 'sha256');
+  fails(() => readSettings({ trust_proxy: 'yes please' }), '(createApp settings)', 'trust_proxy');
+});
+
 code('registerSessionEngine :: a built-in name (any case) cannot be taken over; a new name is chosen by config', () => {
   const definition = { options: {}, create: () => new MemoryEngine({ max_sessions: 10 }, 60) };
   assert.throws(() => registerSessionEngine('redis', definition), (e: Error) => e instanceof TypeError && /Redis is a built-in session engine/.test(e.message));

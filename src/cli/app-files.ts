@@ -34,6 +34,8 @@ engines:
   session:
     Memory:
       session_duration: 3600
+      # The store keeps SHA-256 of each session id, never the id a cookie carries.
+      hash_ids: true
 `,
     'environments/development.yml': `# npm start (DANCER_ENVIRONMENT unset): errors shown in the page, one log line per request.
 log: info

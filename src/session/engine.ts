@@ -40,6 +40,25 @@ export interface SessionChange {
   incremented: Map<string, number>;
   /** key -> items to append to the stored array (each as JSON text), and how many to keep. */
   pushed: Map<string, PushedItems>;
+  /**
+   * The session changed owner in this request (`login(userId)`): an engine with the `owners`
+   * capability removes it from `previous`'s index (if any) and adds it to `next`'s, in the same
+   * atomic step as the write where it can. Absent on every other flush.
+   */
+  owner?: OwnerChange;
+}
+
+/** A login: the owner a session leaves (undefined: it had none) and the one it joins. */
+export interface OwnerChange {
+  previous: string | undefined;
+  next: string;
+}
+
+/** A live session of one owner, as `ownedSessions` gives it. */
+export interface OwnedSession {
+  /** The id the engine stores it under (the store key the factory gave it). */
+  id: string;
+  record: SessionRecord;
 }
 
 /** Items a request appended to one array key. */
@@ -82,13 +101,31 @@ export interface PushedItems {
  *   session in the cookie itself. The factory then never calls retrieve/flush/destroy/changeId:
  *   it opens the request's cookie value with `openCookie` and sends `sealCookie`'s value as the
  *   cookie of a session the request changed (the cookie is the flush). See SealedSession.
+ *
+ * The owner index (the `owners` capability, all four or none; the factory refuses `login()`
+ * on an engine without `ownedSessions` and `destroyOwned`):
+ * - `flush` applies `change.owner` (see SessionChange); `destroy(id, owner)` also leaves the
+ *   owner's index; `changeId(oldId, newId, owner)` keeps the session in its owner's index under
+ *   the new id.
+ * - `ownedSessions(owner)`: every live session in the owner's index whose stored meta still
+ *   names that owner (session-meta.ts `ownerOf`); members whose session is gone are pruned here.
+ *   Never slides an expiry. The index may hold stale members (pruned lazily), never miss a live
+ *   session of its owner.
+ * - `destroyOwned(owner, except)`: ends every live session of `owner` but `except` (an id) and
+ *   returns how many it ended.
+ *
+ * Ids are opaque to an engine: with `hash_ids` the factory hands it store keys (43 characters,
+ * SHA-256 of the id, store-key.ts) instead of ids, and it must treat them alike (the
+ * `hashedKeys` capability of the contract).
  */
 export interface SessionEngine {
   retrieve(id: string): Promise<SessionRecord | undefined>;
   flush(id: string, change: SessionChange, ttlSeconds?: number, maxSize?: number): Promise<void>;
-  destroy(id: string): Promise<void>;
+  destroy(id: string, owner?: string): Promise<void>;
   sessions(): AsyncIterable<string>;
-  changeId?(oldId: string, newId: string): Promise<void>;
+  changeId?(oldId: string, newId: string, owner?: string): Promise<void>;
+  ownedSessions?(owner: string): Promise<OwnedSession[]>;
+  destroyOwned?(owner: string, except?: string): Promise<number>;
   take?(id: string, key: string): Promise<string | undefined>;
   flushUnread?(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined>;
   close?(): Promise<void>;

@@ -13,8 +13,10 @@ import { serialize, type SerializeOptions } from 'cookie';
 import { HttpError, SessionCookieTooLargeError, SessionStoreError } from '../errors.ts';
 import type { SessionChange, SessionEngine, UnreadFlushed } from './engine.ts';
 import { Session } from './session.ts';
-import { extractMeta, ttlFor, type SessionMeta } from './session-meta.ts';
+import { extractMeta, ttlFor, type SessionDevice, type SessionMeta } from './session-meta.ts';
 import type { SessionPolicy } from './settings.ts';
+import { storeKeyFor, type StoreKey } from './store-key.ts';
+import { listUserSessions, type UserSession } from './user-sessions.ts';
 
 /** base64url of 24 random bytes: exactly 32 characters, 192 bits from the OS CSPRNG. */
 const ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;
@@ -26,6 +28,12 @@ export class SessionFactory {
   readonly policy: SessionPolicy;
   readonly engine: SessionEngine;
   readonly #cookieBase: SerializeOptions;
+  /**
+   * id -> the key the engine stores it under (store-key.ts), applied before every engine call:
+   * the engine never sees an id when `hash_ids` is on. An engine without server state (its
+   * sessions in the cookie) has no store keys and replaces this with the identity.
+   */
+  storeKey: StoreKey;
   /** The engine seals sessions in the cookie (openCookie + sealCookie). */
   readonly #sealing: boolean;
   /** Sealed sessions opened with less than half their idle time left: resealed even if unchanged. */
@@ -35,6 +43,7 @@ export class SessionFactory {
   constructor(policy: SessionPolicy, engine: SessionEngine) {
     this.policy = policy;
     this.engine = engine;
+    this.storeKey = storeKeyFor(policy.hash_ids);
     this.#sealing = typeof engine.openCookie === 'function' && typeof engine.sealCookie === 'function';
     const p = policy;
     this.#cookieBase = {
@@ -68,7 +77,7 @@ export class SessionFactory {
   retrieve(id: string): Promise<Session | undefined> {
     if (this.#sealing) return guard('read', () => Promise.resolve(this.#open(id)));
     if (!this.validateId(id)) return NOTHING;
-    return guard('read', () => this.engine.retrieve(id)).then(record => {
+    return guard('read', () => this.engine.retrieve(this.storeKey(id))).then(record => {
       if (!record) return undefined;
       const meta = extractMeta(record.data);
       if (this.#pastAbsolute(meta)) return undefined;
@@ -105,12 +114,14 @@ export class SessionFactory {
   /**
    * Stores what this request changed. Only call it for a dirty session. The store's expiry is the
    * session's idle timeout (its own lifetime, or session_duration), cut to what is left of
-   * absolute_duration.
+   * absolute_duration. An owned session's write also records `device`, the client that made it
+   * (what userSessions shows), in the same flush.
    */
-  flush(session: Session): Promise<void> {
+  flush(session: Session, device?: SessionDevice): Promise<void> {
     if (this.#sealing) return NOTHING; // the Set-Cookie from cookie() is the write
     session.saveMetaIfUnsaved();
-    return guard('save', () => this.engine.flush(session.id, session.change, this.ttlSeconds(session), this.policy.max_session_size));
+    if (device && session.owner !== undefined) session.recordDevice(device);
+    return guard('save', () => this.engine.flush(this.storeKey(session.id), session.change, this.ttlSeconds(session), this.policy.max_session_size));
   }
 
   /** Seconds the store keeps `session` from now without use. */
@@ -132,7 +143,7 @@ export class SessionFactory {
    */
   flushUnread(id: string, change: SessionChange, writtenAt: number): Promise<UnreadFlushed | undefined> {
     const { session_duration: idle, absolute_duration: absolute, max_session_size: maxSize } = this.policy;
-    return guard('save', () => this.engine.flushUnread!(id, change, { idle, absolute, maxSize, writtenAt }));
+    return guard('save', () => this.engine.flushUnread!(this.storeKey(id), change, { idle, absolute, maxSize, writtenAt }));
   }
 
   /** Whether the session's cookie carries an Expires (so a touch must refresh it). */
@@ -142,11 +153,39 @@ export class SessionFactory {
 
   /** engine.take (the engine has it: see RequestSession.take). */
   take(id: string, key: string): Promise<string | undefined> {
-    return guard('read', () => this.engine.take!(id, key));
+    return guard('read', () => this.engine.take!(this.storeKey(id), key));
   }
 
-  destroy(id: string): Promise<void> {
-    return guard('delete', () => this.engine.destroy(id));
+  /** Deletes the session; `owner` (the session's, if any) also takes it out of the owner's index. */
+  destroy(id: string, owner?: string): Promise<void> {
+    const key = this.storeKey(id);
+    return guard('delete', () => (owner === undefined ? this.engine.destroy(key) : this.engine.destroy(key, owner)));
+  }
+
+  /**
+   * The engine's owner index, or a TypeError naming `keyword` when the engine has none: a login
+   * that could not be listed or logged out everywhere must fail loudly, not be a silent no-op.
+   */
+  requireOwners(keyword: string): Required<Pick<SessionEngine, 'ownedSessions' | 'destroyOwned'>> {
+    const { ownedSessions, destroyOwned } = this.engine;
+    if (typeof ownedSessions !== 'function' || typeof destroyOwned !== 'function') {
+      throw new TypeError(`${keyword}(): the session engine (${this.engine.constructor.name}) keeps no owner index (the "owners" capability: ownedSessions and destroyOwned); Memory and Redis do`);
+    }
+    return { ownedSessions: ownedSessions.bind(this.engine), destroyOwned: destroyOwned.bind(this.engine) };
+  }
+
+  /** The live sessions of `owner`, newest activity first; `currentId`'s is marked `current`. */
+  userSessions(owner: string, currentId: string | undefined): Promise<UserSession[]> {
+    const { ownedSessions } = this.requireOwners('userSessions');
+    const current = currentId === undefined ? undefined : this.storeKey(currentId);
+    return guard('list', () => ownedSessions(owner)).then(owned => listUserSessions(owned, current, this.policy.absolute_duration));
+  }
+
+  /** Ends every live session of `owner` but `exceptId`'s; how many it ended. */
+  destroyUserSessions(owner: string, exceptId: string | undefined): Promise<number> {
+    const { destroyOwned } = this.requireOwners('destroyUserSessions');
+    const except = exceptId === undefined ? undefined : this.storeKey(exceptId);
+    return guard('delete', () => destroyOwned(owner, except));
   }
 
   /**
@@ -163,14 +202,18 @@ export class SessionFactory {
       return session;
     }
     const oldId = session.id;
+    const owner = session.owner;
     if (this.engine.changeId) {
-      await guard('rename', () => this.engine.changeId!(oldId, newId));
+      const [oldKey, newKey] = [this.storeKey(oldId), this.storeKey(newId)];
+      await guard('rename', () => (owner === undefined ? this.engine.changeId!(oldKey, newKey) : this.engine.changeId!(oldKey, newKey, owner)));
       session.rename(newId);
       return session;
     }
     const moved = new Session(newId, {}, true, this.policy.max_session_size, undefined, { created: session.createdAt, ...(session.lifetime === undefined ? {} : { remember: session.lifetime }) });
     for (const [key, value] of Object.entries(session.toJSON())) moved.set(key, value);
-    await this.destroy(oldId);
+    await this.destroy(oldId, owner);
+    // Out of the index with the old id, back in with the new one, at the new session's flush.
+    if (owner !== undefined) moved.setOwner(owner);
     return moved;
   }
 

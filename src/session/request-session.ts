@@ -19,6 +19,7 @@ import { csrfTokenOf, renewCsrfToken } from './csrf-token.ts';
 import type { SessionChange } from './engine.ts';
 import type { SessionFactory } from './factory.ts';
 import { checkedWrite, type Session } from './session.ts';
+import { checkUserId, writtenBy, type ClientSource, type UserSession } from './user-sessions.ts';
 
 /** The session hooks (Dancer2's engine.session.* hooks), each given the session id. */
 export type SessionEvent = 'session.created' | 'session.loaded' | 'session.id_changed' | 'session.destroyed' | 'session.flushed';
@@ -32,6 +33,7 @@ export type SessionEvents = (event: SessionEvent, id: string, previousId?: strin
 export class RequestSession {
   readonly #factory: SessionFactory;
   readonly #events: SessionEvents | undefined;
+  readonly #client: ClientSource | undefined;
   /** Session operations this request started and did not await yet (see track). */
   #pending: Promise<unknown>[] | undefined;
   /** The id from the request's cookie, until it is used or found stale. */
@@ -49,10 +51,11 @@ export class RequestSession {
   /** When the first of them was made (ms): a read would have been made then. */
   #unreadSince = 0;
 
-  constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents) {
+  constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents, client?: ClientSource) {
     this.#factory = factory;
     this.#cookieId = cookieId;
     this.#events = events;
+    this.#client = client;
   }
 
   /**
@@ -110,7 +113,7 @@ export class RequestSession {
   async destroy(): Promise<void> {
     const session = await this.find();
     if (session && !session.isNew) {
-      await this.#factory.destroy(session.id);
+      await this.#factory.destroy(session.id, session.owner);
       await this.#events?.('session.destroyed', session.id);
     }
     this.#unread = undefined;
@@ -135,6 +138,45 @@ export class RequestSession {
   /** The session's CSRF token (csrf-token.ts): made, and the session with it, when there is none. */
   csrfToken(): Promise<string> {
     return this.get().then(csrfTokenOf);
+  }
+
+  /**
+   * Records `userId` as the session's owner and gives it a new id (a login must: fixation). The
+   * session joins the owner's index with its flush at the end of the request, in the same step
+   * of the store where the engine can. A TypeError for a bad userId or an engine without an
+   * owner index, before anything changes. Returns the new id.
+   */
+  async login(userId: unknown): Promise<string> {
+    const owner = checkUserId('login', userId);
+    this.#factory.requireOwners('login');
+    const id = await this.changeId();
+    this.#session!.setOwner(owner);
+    return id;
+  }
+
+  /** The live sessions of `userId` (see Context.userSessions); this request's is `current`. */
+  async userSessions(userId: unknown): Promise<UserSession[]> {
+    const owner = checkUserId('userSessions', userId);
+    this.#factory.requireOwners('userSessions');
+    return this.#factory.userSessions(owner, (await this.find())?.id);
+  }
+
+  /**
+   * Ends `userId`'s sessions but `exceptId`'s; how many. If this request's session was one of
+   * them, the request goes on without it, as after destroy() (its cookie is expired).
+   */
+  async destroyUserSessions(userId: unknown, exceptId: string | undefined): Promise<number> {
+    const owner = checkUserId('destroyUserSessions', userId);
+    // Loaded first, so that if it is among the ended ones its cookie is expired in this response.
+    const session = await this.find();
+    const ended = await this.#factory.destroyUserSessions(owner, exceptId);
+    if (session && !session.isNew && session.owner === owner && session.id !== exceptId) {
+      this.#session = undefined;
+      this.#cookieId = undefined;
+      this.#loading = undefined;
+      this.#destroyed = true;
+    }
+    return ended;
   }
 
   /**
@@ -167,7 +209,10 @@ export class RequestSession {
       return Promise.all(pending).then(() => this.commit());
     }
     const session = this.#session;
-    if (session?.isDirty) return this.#factory.flush(session).then(() => this.#flushed(session));
+    if (session?.isDirty) {
+      const client = session.owner === undefined ? undefined : this.#client;
+      return this.#factory.flush(session, client && writtenBy(client)).then(() => this.#flushed(session));
+    }
     if (session === undefined && this.#unread !== undefined) return this.#flushUnread(this.#cookieId!, this.#unread);
     return this.#cookie(session);
   }
@@ -252,3 +297,4 @@ export class RequestSession {
 const DONE: Promise<void> = Promise.resolve();
 
 function ignore(): void {}
+

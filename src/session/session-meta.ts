@@ -3,14 +3,27 @@
  * key, so that every engine carries it without knowing it is there (and `redis-cli GET` shows it):
  *
  *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds>, "csrf": <token> }
+ *   "__quickstep_owner": "<user id>"
+ *   "__quickstep_device": { "at": <ms since epoch>, "userAgent": "...", "ip": "..." }
  *
  * `created` is when the session was first stored (for `absolute_duration`; `changeSessionId`
  * keeps it). `remember` is the session's own lifetime from `session().remember(seconds)`:
  * a persistent cookie and an idle timeout of that many seconds; absent, the policy's. `csrf` is
  * the session's CSRF token (csrf-token.ts), made by the first `csrfToken()`, renewed with the id.
- * The key is taken out of the data on load, so the app never sees it.
+ * The owner is the user id given to `login(userId)`: the session is in that user's owner index.
+ * The device key is what `userSessions` shows: the client of the session's last write (written
+ * with every flush of an owned session, so no extra store command). Each is a key of its own:
+ * flushes merge key by key, so a remember() or a device write in one request never overwrites a
+ * login made meanwhile by another. All three keys are taken out of the data on load, so the app
+ * never sees them; `SessionMeta.owner` is the owner key's value.
  */
 export const META_KEY = '__quickstep';
+/** Where the owner (login) is kept (see above). */
+export const OWNER_KEY = '__quickstep_owner';
+/** Where the client of an owned session's last write is kept (see above). */
+export const DEVICE_KEY = '__quickstep_device';
+/** The keys an app can never set: the framework's own. */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set([META_KEY, OWNER_KEY, DEVICE_KEY]);
 
 /** Flash messages are session keys with this prefix: `flash('notice', ...)` is `flash.notice`. */
 export const FLASH_PREFIX = 'flash.';
@@ -19,13 +32,27 @@ export interface SessionMeta {
   created: number;
   remember?: number;
   csrf?: string;
+  /** The owner key's value (stored apart from the meta: see above). */
+  owner?: string;
+}
+
+/** The client of an owned session's last write. */
+export interface SessionDevice {
+  /** ms since epoch. */
+  at: number;
+  userAgent: string | undefined;
+  ip: string | undefined;
 }
 
 /** Takes the meta out of loaded `data` (deleting the key); undefined when absent or malformed. */
 export function extractMeta(data: Record<string, unknown>): SessionMeta | undefined {
+  const owner = ownerOf(data);
+  delete data[OWNER_KEY];
+  delete data[DEVICE_KEY];
   if (!Object.hasOwn(data, META_KEY)) return undefined;
   const meta = readMeta(data);
   delete data[META_KEY];
+  if (meta && owner !== undefined) meta.owner = owner;
   return meta;
 }
 
@@ -37,6 +64,26 @@ export function readMeta(data: Record<string, unknown>): SessionMeta | undefined
   if (typeof raw.remember === 'number' && raw.remember > 0) meta.remember = raw.remember;
   if (typeof raw.csrf === 'string') meta.csrf = raw.csrf;
   return meta;
+}
+
+/** The meta's stored JSON (`owner` has a key of its own). */
+export function metaJson(meta: SessionMeta): string {
+  const { owner: _, ...stored } = meta;
+  return JSON.stringify(stored);
+}
+
+/** The owner recorded in stored `data` (left in place), for engines checking their index. */
+export function ownerOf(data: Record<string, unknown>): string | undefined {
+  const owner = Object.hasOwn(data, OWNER_KEY) ? data[OWNER_KEY] : undefined;
+  return typeof owner === 'string' && owner !== '' ? owner : undefined;
+}
+
+/** The device recorded in stored `data` (left in place); undefined when there is none. */
+export function deviceOf(data: Record<string, unknown>): SessionDevice | undefined {
+  const raw = Object.hasOwn(data, DEVICE_KEY) ? (data[DEVICE_KEY] as Partial<SessionDevice> | null) : undefined;
+  if (raw === null || typeof raw !== 'object' || typeof raw.at !== 'number') return undefined;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return { at: raw.at, userAgent: text(raw.userAgent), ip: text(raw.ip) };
 }
 
 /**

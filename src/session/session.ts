@@ -10,7 +10,7 @@
 import { SessionTooLargeError } from '../errors.ts';
 import type { SessionChange, SessionValues } from './engine.ts';
 import { defineOwn, toSessionJson } from './session-json.ts';
-import { META_KEY, type SessionMeta } from './session-meta.ts';
+import { DEVICE_KEY, META_KEY, metaJson, OWNER_KEY, RESERVED_KEYS, type SessionDevice, type SessionMeta } from './session-meta.ts';
 
 /**
  * The shape of session data. Empty and open: an app declares its keys by declaration merging,
@@ -111,18 +111,45 @@ export class Session {
   setCsrfToken(token: string): void {
     this.#meta = { ...this.#meta, csrf: token };
     this.#metaUnsaved = false;
-    this.change.set.set(META_KEY, JSON.stringify(this.#meta));
+    this.change.set.set(META_KEY, metaJson(this.#meta));
+  }
+
+  /** The user id given to login() (in this request or an earlier one), or undefined. */
+  get owner(): string | undefined {
+    return this.#meta.owner;
+  }
+
+  /**
+   * Records `owner` in the meta and, in the change, that the session leaves its previous owner's
+   * index and joins this one's (the engine does both with the flush). Use RequestSession.login.
+   */
+  setOwner(owner: string): void {
+    const previous = this.#meta.owner;
+    this.#meta = { ...this.#meta, owner };
+    const change = this.change;
+    change.set.set(OWNER_KEY, JSON.stringify(owner));
+    // Two logins in one request: the index still holds the session under the owner before both.
+    change.owner = { previous: change.owner ? change.owner.previous : previous, next: owner };
+  }
+
+  /** Writes the client of this write (an owned session's flush does: userSessions shows it). */
+  recordDevice(device: SessionDevice): void {
+    this.change.set.set(DEVICE_KEY, JSON.stringify(device));
   }
 
   /** Puts the meta in this request's change (done at the first flush of a session, too). */
   saveMetaIfUnsaved(): void {
-    if (this.#metaUnsaved) this.change.set.set(META_KEY, JSON.stringify(this.#meta));
+    if (!this.#metaUnsaved) return;
+    this.change.set.set(META_KEY, metaJson(this.#meta));
+    // After clear(): the owner goes back with the meta, so the session stays its owner's.
+    const owner = this.#meta.owner;
+    if (owner !== undefined && !this.change.set.has(OWNER_KEY)) this.change.set.set(OWNER_KEY, JSON.stringify(owner));
   }
 
   #saveMeta(): void {
     this.#lifetimeChanged = true;
     this.#metaUnsaved = false;
-    this.change.set.set(META_KEY, JSON.stringify(this.#meta));
+    this.change.set.set(META_KEY, metaJson(this.#meta));
   }
 
   get id(): string {
@@ -250,7 +277,10 @@ export class Session {
     for (const key of Object.keys(this.#data)) delete this.#data[key];
     this.#size = 2;
     this.#growth = 0;
+    const owner = this.#change?.owner;
     this.#change = emptyChange(this.#isNew, true);
+    // A login earlier in this request still joins its owner's index.
+    if (owner) this.#change.owner = owner;
     // The meta is not data: it stays, written again over the cleared session at the flush.
     this.#metaUnsaved = true;
   }
@@ -261,7 +291,7 @@ export class Session {
    */
   storedJson(): string {
     const data = JSON.stringify(this.#data);
-    const meta = `"${META_KEY}":${JSON.stringify(this.#meta)}`;
+    const meta = `"${META_KEY}":${metaJson(this.#meta)}`;
     return data === '{}' ? `{${meta}}` : `{${meta},${data.slice(1)}`;
   }
 
@@ -301,7 +331,7 @@ export class Session {
 
 /** A value as `set` stores it: a TypeError for the reserved key or a value JSON cannot hold. */
 function toWritableJson(key: string, value: unknown): { json: string; copy: unknown } {
-  if (key === META_KEY) throw new TypeError(`session key "${META_KEY}" is reserved for Quickstep's own bookkeeping`);
+  if (RESERVED_KEYS.has(key)) throw new TypeError(`session key "${key}" is reserved for Quickstep's own bookkeeping`);
   return toSessionJson(key, value);
 }
 

@@ -32,6 +32,11 @@ export interface SessionPolicy {
    */
   max_session_size: number;
   /**
+   * Whether the store key is the SHA-256 of the id (store-key.ts), so the store holds no
+   * replayable id. Default false, so an upgrade logs nobody out; new configs set it to true.
+   */
+  hash_ids: boolean;
+  /**
    * Whether routes check a CSRF token on unsafe methods (csrf-check.ts): a POST, PUT, PATCH or
    * DELETE without the session's token in `_csrf` or `X-CSRF-Token` is a 403 before the route.
    */
@@ -49,6 +54,7 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   session_duration: duration(86400),
   absolute_duration: duration(undefined),
   max_session_size: integer(256 * 1024, 2),
+  hash_ids: boolean(false),
   csrf: boolean(false),
 };
 

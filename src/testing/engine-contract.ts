@@ -29,6 +29,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { SessionEngine } from '../session/engine.ts';
 import { Session } from '../session/session.ts';
+import { ownerContract } from './contract-owners.ts';
 import { unreadContract } from './contract-unread.ts';
 import { engineAccess, type EngineAccess } from './contract-access.ts';
 
@@ -45,6 +46,13 @@ export interface EngineCapabilities {
   listing?: boolean;
   /** `take(id, key)` removes one key and returns it atomically (flash messages shown once). */
   take?: boolean;
+  /**
+   * The owner index behind login / userSessions / destroyUserSessions: flush applies
+   * `change.owner`, `destroy` and `changeId` take the owner, `ownedSessions` and `destroyOwned`.
+   */
+  owners?: boolean;
+  /** Works with the 43-character store keys `hash_ids` gives it (listing included). Default: serverState. */
+  hashedKeys?: boolean;
   /** `flushUnread` stores a write made without a read (contract-unread.ts). */
   flushUnread?: boolean;
   /** Concurrent writes to one session merge (the change log applied to what is stored). Default true. */
@@ -89,7 +97,7 @@ const destroy = (engine: SessionEngine, id: string) => accesses.get(engine)!.des
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 export function engineContract(test: TestFunction, options: ContractOptions): void {
-  const capabilities = { changeId: false, listing: true, take: false, flushUnread: false, merge: true, serverState: true, ...options.capabilities };
+  const capabilities = { changeId: false, listing: true, take: false, flushUnread: false, merge: true, serverState: true, owners: false, hashedKeys: options.capabilities?.serverState ?? true, ...options.capabilities };
   const prefix = `engine contract :: ${options.name} :: `;
 
   /** Runs `body` on a fresh engine whose sessions live `sessionDuration` without use. */
@@ -111,6 +119,9 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
       withEngine(sessionDuration, async engine => {
         if ((needs === 'changeId' || needs === 'take' || needs === 'flushUnread') && typeof engine[needs] !== 'function') {
           assert.fail(`the engine declares ${needs} but has no ${needs} method`);
+        }
+        if (needs === 'owners' && (typeof engine.ownedSessions !== 'function' || typeof engine.destroyOwned !== 'function')) {
+          assert.fail('the engine declares owners but has no ownedSessions and destroyOwned methods');
         }
         await body(engine);
       }));
@@ -304,4 +315,6 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     for await (const id of engine.sessions()) listed.push(id);
     assert.deepEqual(listed.sort(), ids.slice(1).sort());
   }, 'listing');
+
+  ownerContract(contract);
 }

@@ -52,8 +52,13 @@ contract('an undeclared changeId :: its tests are skipped with the reason, the r
       'a merged result over maxSize is refused with 413, nothing stored',
       'after changeId, a write made before it lands under the new id; one made after it does not (fixation)',
     ].map(name => `engine contract :: Minimal :: flushUnread :: ${name}`),
+    'engine contract :: Minimal :: owners :: a login joins its owner\'s list with its data; other owners do not see it',
+    'engine contract :: Minimal :: owners :: a login as someone else moves the session to the new owner\'s list',
+    'engine contract :: Minimal :: owners :: destroy(id, owner) leaves the list; changeId(old, new, owner) keeps it under the new id',
+    'engine contract :: Minimal :: owners :: destroyOwned ends every session of the owner but `except`, and says how many',
+    'engine contract :: Minimal :: owners :: an expired session drops out of the list',
   ]);
-  for (const t of skipped) assert.match(String(t.skip), /does not declare the (changeId|take|flushUnread) capability/);
+  for (const t of skipped) assert.match(String(t.skip), /does not declare the (changeId|take|flushUnread|owners) capability/);
   const quick = tests.filter(t => t.skip === false && !t.name.includes('expiry'));
   assert.ok(quick.length >= 8, `${quick.length} tests run`);
   for (const t of quick) await t.run();
@@ -69,6 +74,23 @@ contract('a declared changeId the engine lacks :: those tests fail', async () =>
     await t.run().catch(error => (failure = error));
     assert.match(String(failure), /declares changeId but has no changeId method/);
   }
+});
+
+contract('a declared owners capability the engine lacks :: those tests fail, naming the missing methods', async () => {
+  const tests = registered({ name: 'Liar', setup: () => ({ engine: withoutChangeId() }), capabilities: { owners: true } });
+  const ownerTests = tests.filter(t => t.name.includes(':: owners ::') && !t.name.includes('expired'));
+  assert.is(ownerTests.length, 4);
+  for (const t of ownerTests) {
+    let failure: unknown;
+    await t.run().catch(error => (failure = error));
+    assert.match(String(failure), /declares owners but has no ownedSessions and destroyOwned methods/);
+  }
+});
+
+contract('hashedKeys :: runs by default, and passes on an engine that treats ids as opaque strings', async () => {
+  const test = registered({ name: 'Minimal', setup: () => ({ engine: withoutChangeId() }) }).find(t => t.name.includes(':: hashedKeys ::'))!;
+  assert.is(test.skip, false);
+  await test.run();
 });
 
 contract('skip :: every test is reported skipped with the given reason', () => {

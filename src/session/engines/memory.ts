@@ -8,11 +8,15 @@
  * sweep finds them. With max_session_size checked at every flush, no sequence of requests can
  * hold more than max_bytes (plus one session) or make one session slow for its neighbours.
  * For one process only: several app servers need a shared engine such as Redis.
+ *
+ * The owner index (login / userSessions) is a Set of ids per owner, next to the Map; an entry
+ * knows its owner, so every way out of the Map (destroy, expiry, eviction, changeId) keeps the
+ * index exact.
  */
 import { SessionTooLargeError } from '../../errors.ts';
 import { integer } from '../../schema.ts';
 import { applyChange } from '../apply-change.ts';
-import type { SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues, UnreadExpiry, UnreadFlushed } from '../engine.ts';
+import type { OwnedSession, OwnerChange, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues, UnreadExpiry, UnreadFlushed } from '../engine.ts';
 import { readMeta, ttlFor } from '../session-meta.ts';
 
 const DEFAULT_MAX_BYTES = 64 * 2 ** 20;
@@ -23,6 +27,8 @@ interface Entry {
   size: number;
   expiresAt: number;
   ttlMs: number;
+  /** The owner from login(), whose index holds this id. */
+  owner: string | undefined;
 }
 
 export interface MemoryOptions {
@@ -40,6 +46,8 @@ const FORWARD_MS = 10_000;
 
 export class MemoryEngine implements SessionEngine {
   readonly #entries = new Map<string, Entry>();
+  /** owner -> the ids of its sessions (the owner index; an owner with none has no Set). */
+  readonly #owners = new Map<string, Set<string>>();
   /**
    * old id -> new id and until when, left by changeId: a request that read the session before
    * its id changed and flushes after must not lose its write (issue 8). Only flush follows it;
@@ -84,7 +92,7 @@ export class MemoryEngine implements SessionEngine {
     if (change.isNew && entry) throw new Error(`session id ${id} is already taken`);
     if (!change.isNew && !entry) return; // destroyed or expired meanwhile: do not bring it back
     const data = applyChange(entry ? JSON.parse(entry.json) : undefined, change);
-    this.#store(id, entry, data, ttlSeconds === undefined ? this.#defaultTtlMs : ttlSeconds * 1000, maxSize);
+    this.#store(id, entry, data, ttlSeconds === undefined ? this.#defaultTtlMs : ttlSeconds * 1000, maxSize, change.owner);
   }
 
   /** flush without a read before it: the expiry rules applied here from the stored meta. */
@@ -96,17 +104,20 @@ export class MemoryEngine implements SessionEngine {
     const meta = readMeta(stored);
     const ttl = ttlFor(meta, expiry.idle, expiry.absolute, Date.now());
     if (ttl <= 0) return undefined; // past absolute_duration: as unknown as a read finds it
-    this.#store(id, entry, applyChange(stored, change), ttl * 1000, expiry.maxSize);
+    this.#store(id, entry, applyChange(stored, change), ttl * 1000, expiry.maxSize, change.owner);
     return { lifetime: meta?.remember };
   }
 
-  /** Stores `data` as the session `id` (replacing `entry`), then evicts past the bounds. */
-  #store(id: string, entry: Entry | undefined, data: SessionValues, ttlMs: number, maxSize: number): void {
+  /** Stores `data` as the session `id` (replacing `entry`; a login moves it in the owner index), then evicts past the bounds. */
+  #store(id: string, entry: Entry | undefined, data: SessionValues, ttlMs: number, maxSize: number, ownerChange: OwnerChange | undefined): void {
     const json = JSON.stringify(data);
     const size = Buffer.byteLength(json);
     if (size > maxSize) throw new SessionTooLargeError(size, maxSize);
     this.#bytes += size - (entry?.size ?? 0);
-    this.#touch(id, { json, size, expiresAt: 0, ttlMs });
+    const owner = ownerChange ? ownerChange.next : entry?.owner;
+    if (ownerChange?.previous !== undefined) this.#leave(ownerChange.previous, id);
+    if (owner !== undefined) this.#join(owner, id);
+    this.#touch(id, { json, size, expiresAt: 0, ttlMs, owner });
     while ((this.#entries.size > this.#maxSessions || this.#bytes > this.#maxBytes) && this.#entries.size > 1) this.#evictOldest();
   }
 
@@ -124,6 +135,10 @@ export class MemoryEngine implements SessionEngine {
     if (!entry) return;
     this.#entries.delete(oldId);
     this.#touch(newId, entry);
+    if (entry.owner !== undefined) {
+      this.#leave(entry.owner, oldId);
+      this.#join(entry.owner, newId);
+    }
     const now = Date.now();
     // Expired forwards go as new ones come: the map stays as small as the recent logins.
     for (const [from, forward] of this.#forwards) {
@@ -146,6 +161,38 @@ export class MemoryEngine implements SessionEngine {
       id = forward.to;
     }
     return id;
+  }
+
+  /** The live sessions in `owner`'s index; expired ones are removed on the way (no expiry slides). */
+  async ownedSessions(owner: string): Promise<OwnedSession[]> {
+    const owned: OwnedSession[] = [];
+    for (const id of this.#owners.get(owner) ?? []) {
+      const entry = this.#live(id);
+      if (entry) owned.push({ id, record: { data: JSON.parse(entry.json), size: entry.size } });
+    }
+    return owned;
+  }
+
+  async destroyOwned(owner: string, except?: string): Promise<number> {
+    let ended = 0;
+    for (const id of [...(this.#owners.get(owner) ?? [])]) {
+      if (id === except) continue;
+      if (this.#live(id)) ended++;
+      this.#remove(id);
+    }
+    return ended;
+  }
+
+  #join(owner: string, id: string): void {
+    let ids = this.#owners.get(owner);
+    if (!ids) this.#owners.set(owner, (ids = new Set()));
+    ids.add(id);
+  }
+
+  #leave(owner: string, id: string): void {
+    const ids = this.#owners.get(owner);
+    if (!ids?.delete(id)) return;
+    if (ids.size === 0) this.#owners.delete(owner);
   }
 
   async take(id: string, key: string): Promise<string | undefined> {
@@ -201,6 +248,7 @@ export class MemoryEngine implements SessionEngine {
     if (!entry) return;
     this.#bytes -= entry.size;
     this.#entries.delete(id);
+    if (entry.owner !== undefined) this.#leave(entry.owner, id);
   }
 }
 

@@ -6,7 +6,7 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { ConfigError } from '../../errors.ts';
 import { integer, list, matching, string, type Specs } from '../../schema.ts';
-import { FLUSH_SCRIPT, MOVE_OUT_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT, UNREAD_FLUSH_SCRIPT } from './redis-scripts.ts';
+import { DESTROY_OWNED_SCRIPT, FLUSH_SCRIPT, INDEX_ADD_SCRIPT, MOVE_OUT_SCRIPT, PRUNE_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT, UNREAD_FLUSH_SCRIPT } from './redis-scripts.ts';
 
 export interface RedisEngineOptions {
   /** `host:port` of a single Redis; the default when no url, sentinels or cluster is given. */
@@ -141,6 +141,12 @@ const SCRIPTS = {
   sessionRename: { lua: RENAME_SCRIPT, numberOfKeys: 2 },
   sessionMoveOut: { lua: MOVE_OUT_SCRIPT, numberOfKeys: 1 },
   sessionTake: { lua: TAKE_SCRIPT, numberOfKeys: 1 },
+  // The owner index (redis-owners.ts): the same flush and rename texts with the index keys.
+  sessionFlushOwned: { lua: FLUSH_SCRIPT, numberOfKeys: 3 },
+  sessionRenameOwned: { lua: RENAME_SCRIPT, numberOfKeys: 3 },
+  sessionDestroyOwned: { lua: DESTROY_OWNED_SCRIPT, numberOfKeys: 2 },
+  ownerPrune: { lua: PRUNE_SCRIPT, numberOfKeys: 1 },
+  ownerIndexAdd: { lua: INDEX_ADD_SCRIPT, numberOfKeys: 1 },
 };
 
 /**

@@ -14,6 +14,17 @@
 import type { SessionChange } from '../engine.ts';
 import { JSON_TEXT } from './redis-json-text.ts';
 
+/** Past this many members a login prunes its owner's index (the expired sessions of a user who never lists). */
+export const PRUNE_ABOVE = 32;
+
+/** Lua: the server's clock in ms, the score of an owner index member (when it was added). */
+const NOW_MS = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
 /**
  * KEYS[1]: the session key; ARGV[1]: session_duration in seconds. The stored JSON, with its TTL
  * slid to at least session_duration (EXPIRE GT: never shortened, so a remembered session's longer
@@ -84,8 +95,12 @@ redis.call('SET', key, json, 'EX', ttl)
  * for a key that changeId turned into a forward (FORWARD_SECONDS), the key the session moved to
  * (the engine flushes the same change there), or -2 while a Cluster move is still under way (the
  * engine tries again).
+ * A login on a single node passes two more keys (the same text, registered with 3 keys): KEYS[2]
+ * the owner index the session joins, KEYS[3] the one it leaves ('' for none); both change in the
+ * same step as the write, and only when the session is stored. Then 2 instead of 1 says the
+ * index has more than PRUNE_ABOVE members: the engine prunes it.
  */
-export const FLUSH_SCRIPT = JSON_TEXT + `
+export const FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
 local key = KEYS[1]
 local stored = redis.pcall('GET', key)
 if type(stored) == 'table' then
@@ -108,6 +123,11 @@ local ttl = ARGV[1]
 local max_size = tonumber(ARGV[#ARGV])
 
 ` + APPLY_CHANGE + `
+if KEYS[2] then
+  redis.call('ZADD', KEYS[2], now_ms(), key)
+  if KEYS[3] ~= '' then redis.call('ZREM', KEYS[3], key) end
+  if redis.call('ZCARD', KEYS[2]) > ${PRUNE_ABOVE} then return 2 end
+end
 return 1
 `;
 
@@ -164,15 +184,55 @@ export const FORWARD_SECONDS = 10;
 /**
  * KEYS[1]: the old key, KEYS[2]: the new key (same node: not for a cluster); ARGV[1]: the
  * forward's lifetime in seconds, ARGV[2]: the app's clock in ms (the forward's `moved_at`). RENAMENX keeps the TTL. Returns 1 when moved, 0 when the old
- * session is unknown, -1 when the new id is taken.
+ * session is unknown, -1 when the new id is taken. An owned session's rename passes KEYS[3], its
+ * owner index (the same text, registered with 3 keys): the member moves to the new key with it.
  */
-export const RENAME_SCRIPT = `
+export const RENAME_SCRIPT = NOW_MS + `
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return 0 end
 if redis.call('RENAMENX', KEYS[1], KEYS[2]) == 0 then return -1 end
 redis.call('HSET', KEYS[1], 'moved_to', KEYS[2], 'moved_at', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
+if KEYS[3] then
+  redis.call('ZREM', KEYS[3], KEYS[1])
+  redis.call('ZADD', KEYS[3], now_ms(), KEYS[2])
+end
 return 1
 `;
+
+/** KEYS[1]: an owned session's key, KEYS[2]: its owner index. Deletes it and its member at once (single node). */
+export const DESTROY_OWNED_SCRIPT = `
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], KEYS[1])
+return 1
+`;
+
+/**
+ * KEYS[1]: an owner index; ARGV[1]: the age in ms below which a member is kept (STALE_AFTER_MS),
+ * then member, score pairs the engine found stale (session missing or foreign). Removes each one
+ * whose score is still the one read (a member a login added again meanwhile stays) and that is
+ * old enough, by this server's clock, which also gave the score: no clock of an app server is
+ * compared with another. Returns how many it removed.
+ */
+export const PRUNE_SCRIPT = NOW_MS + `
+local removed, oldest = 0, now_ms() - tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) == tonumber(ARGV[i + 1]) and tonumber(score) < oldest then
+    removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+return removed
+`;
+
+/**
+ * KEYS[1]: an owner index, ARGV[1]: a session key. Adds it, scored by this server's clock (the
+ * Cluster's first step of a login or an owned changeId: redis-owners.ts). Returns the count.
+ */
+export const INDEX_ADD_SCRIPT = NOW_MS + `
+redis.call('ZADD', KEYS[1], now_ms(), ARGV[1])
+return redis.call('ZCARD', KEYS[1])
+`;
+
 
 /**
  * On a Cluster the new key is in another slot, where no script on the old key can write. The

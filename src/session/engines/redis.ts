@@ -13,33 +13,22 @@
  * answers every route that does not touch the session. While Redis is down, a request that needs
  * the session fails with SessionStoreError (503) within `command_timeout`, nothing is queued for
  * later, one line is logged per outage, and sessions work again as soon as Redis is back.
+ * The owner index behind login / userSessions is in redis-owners.ts.
  */
-import type { Cluster, Redis } from 'ioredis';
 import { SessionStoreError, SessionTooLargeError } from '../../errors.ts';
-import { type EngineContext, type SessionChange, type SessionEngine, type SessionRecord, type UnreadExpiry, type UnreadFlushed } from '../engine.ts';
+import { type EngineContext, type OwnedSession, type SessionChange, type SessionEngine, type SessionRecord, type UnreadExpiry, type UnreadFlushed } from '../engine.ts';
+import type { Cluster } from 'ioredis';
+import type { Client, FlushAnswer } from './redis-client.ts';
 import { describeTarget, type RedisEngineOptions } from './redis-options.ts';
+import { destroyOwned, LoginFlush, ownedSessions, ownerIndexKey } from './redis-owners.ts';
 import { replicaAck, withinDeadline, wrapOperations } from './redis-safety.ts';
 import { changeArgs, FORWARD_SECONDS } from './redis-scripts.ts';
 
-/** The scripts registered on the client (redis-options.ts), as ioredis exposes them. */
-interface SessionScripts {
-  /** 1, 0 or -1, a forward's key or -2 (changeId), or [-2, size] past max_session_size (redis-scripts.ts). */
-  sessionFlush(key: string, ...args: (string | number)[]): Promise<FlushAnswer>;
-  /** 0, [1, remember or 0], or what sessionFlush answers past the size or at a forward. */
-  sessionFlushUnread(key: string, ...args: (string | number)[]): Promise<FlushAnswer>;
-  sessionRename(oldKey: string, newKey: string, forwardSeconds: number, now: number): Promise<number>;
-  sessionMoveOut(oldKey: string, newKey: string, forwardSeconds: number, now: number): Promise<string | null>;
-  sessionTake(key: string, field: string): Promise<string | null>;
-  sessionRead(key: string, sessionDuration: number): Promise<string | null>;
-}
-type Client = (Redis | Cluster) & SessionScripts;
 /** redis-client.ts, the one module that loads ioredis: imported on the first connection. */
 type ClientModule = typeof import('./redis-client.ts');
-/** What the flush script answers (see FLUSH_SCRIPT). */
-type FlushAnswer = number | string | [number, number];
 
 /** The engine's operations (the Cluster's deadline is put around each: redis-safety.ts). */
-const OPERATIONS = ['retrieve', 'flush', 'flushUnread', 'take', 'destroy', 'changeId'] as const;
+const OPERATIONS = ['retrieve', 'flush', 'flushUnread', 'take', 'destroy', 'changeId', 'ownedSessions', 'destroyOwned'] as const;
 
 /** How many forwards one flush follows: a session whose id changed this often meanwhile is odd. */
 const MAX_FORWARDS = 8;
@@ -102,12 +91,14 @@ export class RedisEngine implements SessionEngine {
     const args = changeArgs(ttlSeconds, change, maxSize);
     const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
     const key = this.#prefix + id;
+    const login = change.owner && new LoginFlush(client, this.#prefix, change.owner, this.#isCluster);
     let result: FlushAnswer;
     try {
-      const sent = client.sessionFlush(key, ...args);
+      const sent = login ? login.send(key, args) : client.sessionFlush(key, ...args);
       const replicated = this.#replicated(client);
       result = await sent;
-      if (result !== 1 && result !== 0) result = await this.#followForward(client, 'sessionFlush', key, result, args);
+      if (result !== 1 && result !== 0 && result !== 2) result = await this.#followForward(client, 'sessionFlush', key, result, args, login);
+      if (login) result = await login.finish(result, this.#isReplyError);
       await replicated;
     } catch (error) {
       throw this.#failure('save', error);
@@ -145,7 +136,7 @@ export class RedisEngine implements SessionEngine {
    * change there, so the write lands where the session lives now; fails (503) rather than
    * answering 200 for a write stored nowhere.
    */
-  async #followForward(client: Client, script: 'sessionFlush' | 'sessionFlushUnread', key: string, answer: FlushAnswer, args: (string | number)[]): Promise<FlushAnswer> {
+  async #followForward(client: Client, script: 'sessionFlush' | 'sessionFlushUnread', key: string, answer: FlushAnswer, args: (string | number)[], login?: LoginFlush): Promise<FlushAnswer> {
     const deadline = performance.now() + this.#options.command_timeout;
     let forwards = 0;
     while (typeof answer === 'string' || answer === -2) {
@@ -156,7 +147,7 @@ export class RedisEngine implements SessionEngine {
         if (performance.now() > deadline) throw new SessionStoreError('The session is still moving to its new id (a changeId did not finish)');
         await new Promise(resolve => setTimeout(resolve, PENDING_RETRY_MS));
       }
-      const sent = client[script](key, ...args);
+      const sent = login ? login.send(key, args) : client[script](key, ...args);
       const replicated = this.#replicated(client);
       answer = await sent;
       await replicated;
@@ -179,31 +170,63 @@ export class RedisEngine implements SessionEngine {
     return value ?? undefined;
   }
 
-  async destroy(id: string): Promise<void> {
-    const client = await this.#connect();
-    try {
-      const sent = client.del(this.#prefix + id);
+  /** Deletes the session; an owned one leaves its owner's index (after it, on a Cluster). */
+  destroy(id: string, owner?: string): Promise<void> {
+    const key = this.#prefix + id;
+    return this.#run('delete', async client => {
+      const sent = owner === undefined ? client.del(key)
+        : !this.#isCluster ? client.sessionDestroyOwned(key, ownerIndexKey(this.#prefix, owner))
+        : client.del(key).then(() => client.zrem(ownerIndexKey(this.#prefix, owner), key));
       const replicated = this.#replicated(client);
       await sent;
       await replicated;
+    });
+  }
+
+  /** The owner index: see redis-owners.ts. */
+  ownedSessions(owner: string): Promise<OwnedSession[]> {
+    return this.#run('list', client => ownedSessions(client, this.#prefix, owner, this.#isReplyError));
+  }
+
+  destroyOwned(owner: string, except?: string): Promise<number> {
+    return this.#run('delete', async client => {
+      const ended = await destroyOwned(client, this.#prefix, owner, except, this.#isReplyError);
+      await this.#replicated(client);
+      return ended;
+    });
+  }
+
+  /** `command` on the connected client; its failure a SessionStoreError (an outage if it is one). */
+  async #run<T>(action: string, command: (client: Client) => Promise<T>): Promise<T> {
+    const client = await this.#connect();
+    try {
+      return await command(client);
     } catch (error) {
-      throw this.#failure('delete', error);
+      throw this.#failure(action, error);
     }
   }
 
-  async changeId(oldId: string, newId: string): Promise<void> {
+  readonly #isReplyError = (error: unknown): boolean => this.#clientModule !== undefined && error instanceof this.#clientModule.ReplyError;
+
+  async changeId(oldId: string, newId: string, owner?: string): Promise<void> {
     const client = await this.#connect();
     const oldKey = this.#prefix + oldId;
     const newKey = this.#prefix + newId;
+    const index = owner === undefined ? undefined : ownerIndexKey(this.#prefix, owner);
     let result: number | string | null;
     try {
       if (this.#isCluster) {
+        // The index first, then the move, then the old member out (redis-owners.ts).
+        if (index !== undefined) await client.ownerIndexAdd(index, newKey);
         // The two keys hash to different slots, where no one script can go: see MOVE_OUT_SCRIPT.
         const json = await client.sessionMoveOut(oldKey, newKey, FORWARD_SECONDS, Date.now());
         result = json === null ? 0 : await client.set(newKey, json, 'EX', this.#context.sessionDuration, 'NX');
         if (result !== 0) await client.hdel(oldKey, 'pending');
+        if (index !== undefined && result !== null) await client.zrem(index, oldKey);
       } else {
-        const sent = client.sessionRename(oldKey, newKey, FORWARD_SECONDS, Date.now());
+        const sent = index === undefined
+          ? client.sessionRename(oldKey, newKey, FORWARD_SECONDS, Date.now())
+          : client.sessionRenameOwned(oldKey, newKey, index, FORWARD_SECONDS, Date.now());
         const replicated = this.#replicated(client);
         result = await sent;
         await replicated;

@@ -17,7 +17,7 @@ const contract = redisSuite('engine contract :: Redis Cluster');
 engineContract(uvuTest(contract), {
   name: 'Redis Cluster',
   setup: async ({ sessionDuration }) => ({ engine: await engineOn({}, sessionDuration) }),
-  capabilities: { changeId: true, take: true, flushUnread: true },
+  capabilities: { changeId: true, take: true, flushUnread: true, owners: true, hashedKeys: true },
 });
 contract.run();
 

@@ -22,7 +22,7 @@ const contract = redisSuite('engine contract :: Redis');
 engineContract(uvuTest(contract), {
   name: 'Redis',
   setup: async ({ sessionDuration }) => ({ engine: await engineOn({}, sessionDuration) }),
-  capabilities: { changeId: true, take: true, flushUnread: true },
+  capabilities: { changeId: true, take: true, flushUnread: true, owners: true, hashedKeys: true },
 });
 contract.run();
 
