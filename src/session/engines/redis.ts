@@ -19,13 +19,11 @@ import { SessionStoreError, SessionTooLargeError } from '../../errors.ts';
 import { type EngineContext, type OwnedSession, type SessionChange, type SessionEngine, type SessionRecord, type UnreadExpiry, type UnreadFlushed } from '../engine.ts';
 import type { Cluster } from 'ioredis';
 import type { Client, FlushAnswer } from './redis-client.ts';
+import { RedisConnection } from './redis-connection.ts';
 import { describeTarget, type RedisEngineOptions } from './redis-options.ts';
 import { destroyOwned, LoginFlush, ownedSessions, ownerIndexKey } from './redis-owners.ts';
 import { replicaAck, withinDeadline, wrapOperations } from './redis-safety.ts';
 import { changeArgs, FORWARD_SECONDS } from './redis-scripts.ts';
-
-/** redis-client.ts, the one module that loads ioredis: imported on the first connection. */
-type ClientModule = typeof import('./redis-client.ts');
 
 /** The engine's operations (the Cluster's deadline is put around each: redis-safety.ts). */
 const OPERATIONS = ['retrieve', 'flush', 'flushUnread', 'take', 'destroy', 'changeId', 'ownedSessions', 'destroyOwned'] as const;
@@ -39,17 +37,9 @@ export class RedisEngine implements SessionEngine {
   readonly #options: RedisEngineOptions;
   readonly #context: EngineContext;
   readonly #prefix: string;
-  #client: Client | undefined;
-  /** ioredis, through redis-client.ts, once the first session use loaded it. */
-  #clientModule: ClientModule | undefined;
-  #loadingClient: Promise<Client> | undefined;
+  /** The one connection, opened on the first session use (redis-connection.ts). */
+  readonly #redis: RedisConnection;
   readonly #isCluster: boolean;
-  /** The wait for 'ready' that concurrent requests share while (re)connecting. */
-  #connecting: Promise<Client> | undefined;
-  /** Redis is known to be unreachable: fail at once instead of waiting, log once. */
-  #down = false;
-  #lastError: unknown;
-  #closed = false;
   /** wait_replicas (redis-safety.ts): replicas a write must reach before it is acknowledged. */
   readonly #waitReplicas: number;
 
@@ -58,6 +48,7 @@ export class RedisEngine implements SessionEngine {
     this.#options = options;
     this.#context = context;
     this.#prefix = options.key_prefix;
+    this.#redis = new RedisConnection(options, context);
     this.#isCluster = options.cluster !== undefined;
     this.#waitReplicas = options.wait_replicas ?? (options.sentinels ? 1 : 0);
     if (this.#isCluster) {
@@ -68,15 +59,15 @@ export class RedisEngine implements SessionEngine {
   }
 
   async retrieve(id: string): Promise<SessionRecord | undefined> {
-    const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
+    const client = this.#redis.ready ?? await this.#redis.client();
     let text: string | null;
     try {
       // One script (redis-scripts.ts): GET, and the TTL slid to at least session_duration.
       text = await client.sessionRead(this.#prefix + id, this.#context.sessionDuration);
     } catch (error) {
-      throw this.#failure('read', error);
+      throw this.#redis.failure('read', error);
     }
-    if (this.#down) this.#recovered();
+    this.#redis.answered();
     if (text === null) return undefined;
     try {
       return { data: JSON.parse(text), size: text.length };
@@ -89,7 +80,7 @@ export class RedisEngine implements SessionEngine {
 
   async flush(id: string, change: SessionChange, ttlSeconds = this.#context.sessionDuration, maxSize = Infinity): Promise<void> {
     const args = changeArgs(ttlSeconds, change, maxSize);
-    const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
+    const client = this.#redis.ready ?? await this.#redis.client();
     const key = this.#prefix + id;
     const login = change.owner && new LoginFlush(client, this.#prefix, change.owner, this.#isCluster);
     let result: FlushAnswer;
@@ -98,12 +89,12 @@ export class RedisEngine implements SessionEngine {
       const replicated = this.#replicated(client);
       result = await sent;
       if (result !== 1 && result !== 0 && result !== 2) result = await this.#followForward(client, 'sessionFlush', key, result, args, login);
-      if (login) result = await login.finish(result, this.#isReplyError);
+      if (login) result = await login.finish(result, this.#redis.isReplyError);
       await replicated;
     } catch (error) {
-      throw this.#failure('save', error);
+      throw this.#redis.failure('save', error);
     }
-    if (this.#down) this.#recovered();
+    this.#redis.answered();
     if (Array.isArray(result)) throw new SessionTooLargeError(result[1], maxSize);
     // 192-bit random ids make this a broken id generator, not bad luck.
     if (result === -1) throw new SessionStoreError('A new session was given an id that is already stored');
@@ -113,7 +104,7 @@ export class RedisEngine implements SessionEngine {
   async flushUnread(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined> {
     const args = changeArgs(expiry.idle, change, expiry.maxSize);
     args.push(expiry.absolute ?? 0, Date.now(), expiry.writtenAt);
-    const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
+    const client = this.#redis.ready ?? await this.#redis.client();
     let result: FlushAnswer;
     try {
       const sent = client.sessionFlushUnread(this.#prefix + id, ...args);
@@ -122,9 +113,9 @@ export class RedisEngine implements SessionEngine {
       if (typeof result === 'string' || result === -2) result = await this.#followForward(client, 'sessionFlushUnread', this.#prefix + id, result, args);
       await replicated;
     } catch (error) {
-      throw this.#failure('save', error);
+      throw this.#redis.failure('save', error);
     }
-    if (this.#down) this.#recovered();
+    this.#redis.answered();
     if (!Array.isArray(result)) return undefined;
     if (result[0] === -2) throw new SessionTooLargeError(result[1], expiry.maxSize);
     return { lifetime: result[1] > 0 ? result[1] : undefined };
@@ -157,7 +148,7 @@ export class RedisEngine implements SessionEngine {
 
   /** Removes one key of the session and returns its JSON text, in one script (a flash is shown once). */
   async take(id: string, key: string): Promise<string | undefined> {
-    const client = this.#client?.status === 'ready' ? this.#client : await this.#connect();
+    const client = this.#redis.ready ?? await this.#redis.client();
     let value: string | null;
     try {
       const sent = client.sessionTake(this.#prefix + id, JSON.stringify(key));
@@ -165,7 +156,7 @@ export class RedisEngine implements SessionEngine {
       value = await sent;
       await replicated;
     } catch (error) {
-      throw this.#failure('read', error);
+      throw this.#redis.failure('read', error);
     }
     return value ?? undefined;
   }
@@ -185,12 +176,12 @@ export class RedisEngine implements SessionEngine {
 
   /** The owner index: see redis-owners.ts. */
   ownedSessions(owner: string): Promise<OwnedSession[]> {
-    return this.#run('list', client => ownedSessions(client, this.#prefix, owner, this.#isReplyError));
+    return this.#run('list', client => ownedSessions(client, this.#prefix, owner, this.#redis.isReplyError));
   }
 
   destroyOwned(owner: string, except?: string): Promise<number> {
     return this.#run('delete', async client => {
-      const ended = await destroyOwned(client, this.#prefix, owner, except, this.#isReplyError);
+      const ended = await destroyOwned(client, this.#prefix, owner, except, this.#redis.isReplyError);
       await this.#replicated(client);
       return ended;
     });
@@ -198,18 +189,16 @@ export class RedisEngine implements SessionEngine {
 
   /** `command` on the connected client; its failure a SessionStoreError (an outage if it is one). */
   async #run<T>(action: string, command: (client: Client) => Promise<T>): Promise<T> {
-    const client = await this.#connect();
+    const client = await this.#redis.client();
     try {
       return await command(client);
     } catch (error) {
-      throw this.#failure(action, error);
+      throw this.#redis.failure(action, error);
     }
   }
 
-  readonly #isReplyError = (error: unknown): boolean => this.#clientModule !== undefined && error instanceof this.#clientModule.ReplyError;
-
   async changeId(oldId: string, newId: string, owner?: string): Promise<void> {
-    const client = await this.#connect();
+    const client = await this.#redis.client();
     const oldKey = this.#prefix + oldId;
     const newKey = this.#prefix + newId;
     const index = owner === undefined ? undefined : ownerIndexKey(this.#prefix, owner);
@@ -232,14 +221,14 @@ export class RedisEngine implements SessionEngine {
         await replicated;
       }
     } catch (error) {
-      throw this.#failure('rename', error);
+      throw this.#redis.failure('rename', error);
     }
     if (result === -1 || result === null) throw new SessionStoreError('The new session id is already stored');
   }
 
   /** Every stored id, by SCAN over every master (never KEYS, which blocks Redis). */
   async *sessions(): AsyncIterable<string> {
-    const client = await this.#connect();
+    const client = await this.#redis.client();
     const pattern = this.#prefix.replace(/[*?[\]\\]/g, '\\$&') + '*';
     const nodes = this.#isCluster ? (client as Cluster).nodes('master') : [client];
     for (const node of nodes) {
@@ -250,96 +239,20 @@ export class RedisEngine implements SessionEngine {
           // TYPE string: the forwards changeId leaves are hashes, not sessions.
           [cursor, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000, 'TYPE', 'string');
         } catch (error) {
-          throw this.#failure('list', error);
+          throw this.#redis.failure('list', error);
         }
         for (const key of keys) yield key.slice(this.#prefix.length);
       } while (cursor !== '0');
     }
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
-    const client = this.#client;
-    if (!client) return;
-    if (client.status === 'ready') await client.quit().catch(() => {});
-    // Also after QUIT: only disconnect() closes the sentinel connections of the failover
-    // detector, which would otherwise stay open and report errors once the sentinels go.
-    client.disconnect();
+  close(): Promise<void> {
+    return this.#redis.close();
   }
 
   /** With wait_replicas, the WAIT confirming the write just sent on `client` (same tick). */
   #replicated(client: Client): Promise<void> | undefined {
     if (this.#waitReplicas === 0) return undefined;
     return replicaAck(client, this.#waitReplicas, Math.max(1, Math.floor(this.#options.command_timeout / 2)));
-  }
-
-  /** The client once it is ready: opened on first use, waited for within command_timeout. */
-  #connect(): Promise<Client> {
-    if (this.#closed) return Promise.reject(new SessionStoreError('The Redis session engine is closed'));
-    if (this.#client === undefined) return (this.#loadingClient ??= this.#loadClient());
-    const client = this.#client;
-    if (client.status === 'ready') return Promise.resolve(client);
-    if (this.#down && client.status !== 'wait') {
-      return Promise.reject(new SessionStoreError(`${describeTarget(this.#options)} is unreachable`, { cause: this.#lastError }));
-    }
-    return (this.#connecting ??= new Promise<Client>((resolve, reject) => {
-      const ms = this.#options.command_timeout;
-      const onReady = () => finish();
-      const onEnd = () => finish(new Error('connection closed'));
-      const timer = setTimeout(() => finish(new Error(`no connection within command_timeout (${ms} ms)`)), ms);
-      const finish = (error?: unknown) => {
-        clearTimeout(timer);
-        client.off('ready', onReady).off('error', finish).off('end', onEnd);
-        this.#connecting = undefined;
-        if (error === undefined) return resolve(client);
-        this.#outage(error);
-        reject(new SessionStoreError(`${describeTarget(this.#options)} is unreachable`, { cause: error }));
-      };
-      client.once('ready', onReady).once('error', finish).once('end', onEnd);
-      // Failures arrive as 'error' events, handled above and by the listener in #open.
-      if (client.status === 'wait') client.connect().catch(() => {});
-    }));
-  }
-
-  /** Loads ioredis (the first session use only), makes the client, then connects as usual. */
-  async #loadClient(): Promise<Client> {
-    try {
-      this.#clientModule ??= await import('./redis-client.ts');
-    } catch (error) {
-      this.#loadingClient = undefined;
-      throw new SessionStoreError('The Redis client (ioredis) could not be loaded', { cause: error });
-    }
-    this.#client ??= this.#open(this.#clientModule);
-    this.#loadingClient = undefined;
-    return this.#connect();
-  }
-
-  #open(module: ClientModule): Client {
-    const client = module.createClient(this.#options) as Client;
-    // Without a listener ioredis would print every reconnect failure; the outage is logged once.
-    client.on('error', error => this.#outage(error));
-    client.on('ready', () => this.#recovered());
-    return client;
-  }
-
-  /** Wraps a command failure; a failure of the connection (not a Redis error reply) is an outage. */
-  #failure(action: string, error: unknown): SessionStoreError {
-    if (error instanceof SessionStoreError) return error;
-    if (!(this.#clientModule && error instanceof this.#clientModule.ReplyError)) this.#outage(error);
-    return new SessionStoreError(`The Redis session store could not ${action} the session`, { cause: error });
-  }
-
-  #outage(error: unknown): void {
-    this.#lastError = error;
-    if (this.#down || this.#closed) return;
-    this.#down = true;
-    const reason = error instanceof Error ? error.message : String(error);
-    this.#context.log('error', `session store: ${describeTarget(this.#options)} is unreachable (${reason}); requests that need the session answer 503 until it is back`);
-  }
-
-  #recovered(): void {
-    if (!this.#down) return;
-    this.#down = false;
-    this.#context.log('info', `session store: ${describeTarget(this.#options)} is reachable again`);
   }
 }
