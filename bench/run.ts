@@ -171,8 +171,9 @@ function version(pkg: string): string {
   try { return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version; } catch { return '?'; }
 }
 
+// From /: Dancer2 reads config.yml in the directory it starts in, and this repository's is Quickstep's.
 function perlVersion(module: string): string {
-  try { return execFileSync('perl', [`-M${module}`, '-e', `print $${module}::VERSION`], { stdio: ['ignore', 'pipe', 'ignore'] }).toString(); } catch { return 'not installed'; }
+  try { return execFileSync('perl', [`-M${module}`, '-e', `print $${module}::VERSION`], { cwd: '/', stdio: ['ignore', 'pipe', 'ignore'] }).toString(); } catch { return 'not installed'; }
 }
 
 function commit(): string {

@@ -32,7 +32,7 @@ export async function abuse(env: NodeJS.ProcessEnv, name: string, seconds: numbe
   const server = await startAppServer(env, SERVER_CORE);
   try {
     const port = Number(new URL(server.url).port);
-    // Refused (403, a CSRF token needed: see http-client.ts), the neighbour reads anonymously.
+    // Logged in through the form (with its CSRF token, http-client.ts); if that fails, it reads anonymously.
     const { cookie = '' } = await login(port, 'neighbour');
     const expected = cookie ? '"neighbour"' : 'null';
     // Warm up (JIT, connections) before anything is measured.

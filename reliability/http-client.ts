@@ -29,14 +29,18 @@ export function send(port: number, method: string, path: string, options: { cook
 }
 
 /**
- * A login (POST /login) of a fresh client: one new session, 303 on success. Every login of the
- * abuse runs goes through here. Once the example app requires a CSRF token on POSTs, this is
- * where it is fetched (GET the login form, then `_csrf` in the body along with its cookie); until
- * then a 403 here is counted as refused, not as a failure.
+ * A login of a fresh client, as a browser does it: GET / (the login form: it stores a session
+ * for the CSRF token and sends its cookie), then POST /login with that cookie and the form's
+ * `_csrf` field; 303 on success, the login's Set-Cookie in the reply. Every login of the abuse
+ * runs goes through here. A form without a token is answered as status 0.
  */
-export const login = (port: number, user: string): Promise<Reply> =>
-  send(port, 'POST', '/login', { type: 'application/x-www-form-urlencoded', body: `user=${encodeURIComponent(user)}` });
+export async function login(port: number, user: string): Promise<Reply> {
+  const form = await send(port, 'GET', '/');
+  const token = /<input type="hidden" name="_csrf" value="([A-Za-z0-9_-]+)">/.exec(form.body)?.[1];
+  if (token === undefined || form.cookie === undefined) return { status: 0, cookie: undefined, body: form.body };
+  return send(port, 'POST', '/login', { cookie: form.cookie, type: 'application/x-www-form-urlencoded', body: `user=${encodeURIComponent(user)}&_csrf=${token}` });
+}
 
-/** PUT /prefs/<name> with a JSON value: 204, or 413 past max_session_size (a 403 would be CSRF, see login). */
+/** PUT /prefs/<name> with a JSON value: 204, or 413 past max_session_size (the JSON API opts out of CSRF). */
 export const putPref = (port: number, name: string, value: unknown, cookie?: string): Promise<Reply> =>
   send(port, 'PUT', `/prefs/${name}`, { type: 'application/json', body: JSON.stringify({ value }), ...(cookie ? { cookie } : {}) });

@@ -45,7 +45,8 @@ async function fuzzEngine(engine: Engine): Promise<FuzzResult & { readOnlyWrites
       await redis.cli('CONFIG', 'RESETSTAT');
       const cookies = ['AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'x', '../../a', 'A'.repeat(40), '%00', ''];
       for (let i = 0; i < n(2_000); i++) {
-        const path = ['/', '/whoami', '/prefs', '/health'][i % 4]!;
+        // Not `/`: its login form stores a session for the CSRF token, a write by design.
+        const path = ['/whoami', '/prefs', '/health'][i % 3]!;
         await fetch(url + path, { headers: { cookie: `dancer.session=${cookies[i % cookies.length]}` } }).then(r => r.arrayBuffer());
       }
       readOnlyWrites = writeCalls(await redis.commandCalls());
