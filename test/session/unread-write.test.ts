@@ -9,8 +9,8 @@ import { suite, type Test } from 'uvu';
 import type { App } from '../../src/app.ts';
 import { createApp } from '../../src/create-app.ts';
 import type { SettingsInput } from '../../src/config.ts';
-import { testClient, type TestClient } from '../../src/testing/client.ts';
 import { redisSuite, startRedis, type RedisServer } from '../support/redis-server.ts';
+import { withClient as withApp } from '../support/serve.ts';
 
 const COOKIE = 'dancer.session';
 
@@ -50,15 +50,6 @@ function appOn(engine: () => SettingsInput, policy: Record<string, unknown> = {}
   app.get('/all', async ctx => (await ctx.session()).toJSON());
   define?.(app);
   return app;
-}
-
-async function withApp(app: App, run: (client: TestClient) => Promise<void>): Promise<void> {
-  const client = await testClient(app);
-  try {
-    await run(client);
-  } finally {
-    await client.close();
-  }
 }
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
