@@ -7,10 +7,12 @@
  *   resync after its demotion drops what it took meanwhile: without WAIT those writes were
  *   answered 200 and lost. With it, a master whose replicas left it answers 503 (outcome unknown)
  *   instead.
- * - On a Cluster every operation settles within command_timeout. Its node connections keep
- *   ioredis's offline queue, and ioredis starts a command's timeout only once the command is
- *   written, so an operation queued for a dead master waited until the Cluster dropped the node
- *   (seconds). Single and Sentinel connections have no offline queue and need no timer of ours.
+ * - On a Cluster and with Sentinel every operation settles within command_timeout. The
+ *   Cluster's node connections keep ioredis's offline queue, and ioredis starts a command's
+ *   timeout only once the command is written, so an operation queued for a dead master waited
+ *   until the Cluster dropped the node (seconds). Through a Sentinel failover an operation could
+ *   wait for the new master (up to command_timeout) and then for its command (as long again).
+ *   A single Redis has neither, and pays no timer of ours.
  */
 import { SessionStoreError } from '../../errors.ts';
 

@@ -51,8 +51,9 @@ export class RedisEngine implements SessionEngine {
     this.#redis = new RedisConnection(options, context);
     this.#isCluster = options.cluster !== undefined;
     this.#waitReplicas = options.wait_replicas ?? (options.sentinels ? 1 : 0);
-    if (this.#isCluster) {
-      // redis-safety.ts: on a Cluster, ioredis alone does not keep an operation within command_timeout.
+    if (this.#isCluster || options.sentinels) {
+      // redis-safety.ts: on a Cluster, and through a Sentinel failover (a wait for the new
+      // master, then a command on it), ioredis alone does not keep an operation within command_timeout.
       const target = describeTarget(options);
       wrapOperations(this, OPERATIONS, operation => withinDeadline(operation(), options.command_timeout, target));
     }
