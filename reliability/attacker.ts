@@ -18,31 +18,33 @@ function open(port: number): Socket {
   return socket;
 }
 
-/** `count` connections each sending one header byte every 500 ms. */
-async function slowloris(port: number, until: number, count: number): Promise<string> {
+/**
+ * `count` connections that send `opening`, then `byte` every 500 ms until `until`; returns how
+ * many the server closed before the end.
+ */
+async function trickle(port: number, until: number, count: number, opening: string, byte: string): Promise<number> {
   const sockets = Array.from({ length: count }, () => open(port));
   let closedByServer = 0;
   for (const s of sockets) s.on('close', () => closedByServer++);
-  for (const s of sockets) s.write('GET / HTTP/1.1\r\nHost: x\r\n');
+  for (const s of sockets) s.write(opening);
   while (Date.now() < until) {
-    for (const s of sockets) if (!s.destroyed) s.write('X');
+    for (const s of sockets) if (!s.destroyed) s.write(byte);
     await sleep(500);
   }
   for (const s of sockets) s.destroy();
+  return closedByServer;
+}
+
+/** `count` connections each sending one header byte every 500 ms. */
+async function slowloris(port: number, until: number, count: number): Promise<string> {
+  const closedByServer = await trickle(port, until, count, 'GET / HTTP/1.1\r\nHost: x\r\n', 'X');
   return `${count} slowloris connections, ${closedByServer} closed by the server before the end`;
 }
 
 /** `count` POSTs announcing 1 MiB and sending a byte every 500 ms. */
 async function slowBodies(port: number, until: number, count: number): Promise<string> {
-  const sockets = Array.from({ length: count }, () => open(port));
-  let closedByServer = 0;
-  for (const s of sockets) s.on('close', () => closedByServer++);
-  for (const s of sockets) s.write('POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1048576\r\n\r\nuser=');
-  while (Date.now() < until) {
-    for (const s of sockets) if (!s.destroyed) s.write('a');
-    await sleep(500);
-  }
-  for (const s of sockets) s.destroy();
+  const opening = 'POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1048576\r\n\r\nuser=';
+  const closedByServer = await trickle(port, until, count, opening, 'a');
   return `${count} slow bodies, ${closedByServer} closed by the server before the end`;
 }
 
