@@ -148,7 +148,12 @@ export class SessionFactory {
 
   /** Whether the session's cookie carries an Expires (so a touch must refresh it). */
   persistentCookie(session: Session): boolean {
-    return session.lifetime !== undefined || this.policy.cookie_duration !== undefined;
+    return this.persistentFor(session.lifetime);
+  }
+
+  /** Whether a session with own lifetime `lifetime` has a cookie with an Expires. */
+  persistentFor(lifetime: number | undefined): boolean {
+    return lifetime !== undefined || this.policy.cookie_duration !== undefined;
   }
 
   /** engine.take (the engine has it: see RequestSession.take). */

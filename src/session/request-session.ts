@@ -232,8 +232,7 @@ export class RequestSession {
       const factory = this.#factory;
       if (flushed) {
         this.#unread = undefined;
-        const persistent = flushed.lifetime !== undefined || factory.policy.cookie_duration !== undefined;
-        return persistent ? factory.cookieFor(id, flushed.lifetime) : undefined;
+        return factory.persistentFor(flushed.lifetime) ? factory.cookieFor(id, flushed.lifetime) : undefined;
       }
       this.#cookieId = undefined;
       this.#staleCookie = true;
