@@ -2,10 +2,10 @@
  * The in-process session engine, and the default. Sessions live in one Map per engine as JSON
  * text, so what a request does to its objects after the flush is never stored by accident.
  *
- * The Map is kept in least-recently-used order (a touched entry is moved to the end), which gives
- * the bounds cheaply: past `max_sessions` sessions or `max_bytes` of JSON in all, front entries
- * are evicted, and since the expiry is sliding, expired entries gather at the front where the
- * sweep finds them. With max_session_size checked at every flush, no sequence of requests can
+ * The entries are also linked in least-recently-used order (recency-list.ts: a touch moves one to
+ * the newest end), which gives the bounds cheaply: past `max_sessions` sessions or `max_bytes` of
+ * JSON in all, the oldest are evicted, and since the expiry is sliding, expired entries gather at
+ * the oldest end where the sweep finds them. The Map is only the index by id. With max_session_size checked at every flush, no sequence of requests can
  * hold more than max_bytes (plus one session) or make one session slow for its neighbours.
  * For one process only: several app servers need a shared engine such as Redis.
  *
@@ -18,10 +18,13 @@ import { integer } from '../../schema.ts';
 import { applyChange } from '../apply-change.ts';
 import type { OwnedSession, OwnerChange, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues, UnreadExpiry, UnreadFlushed } from '../engine.ts';
 import { readMeta, ttlFor } from '../session-meta.ts';
+import { RecencyList, type Linked } from './recency-list.ts';
 
 const DEFAULT_MAX_BYTES = 64 * 2 ** 20;
 
-interface Entry {
+interface Entry extends Linked<Entry> {
+  /** The key of this entry in the Map (changeId changes it). */
+  id: string;
   json: string;
   /** Bytes of `json` in UTF-8. */
   size: number;
@@ -46,6 +49,7 @@ const FORWARD_MS = 10_000;
 
 export class MemoryEngine implements SessionEngine {
   readonly #entries = new Map<string, Entry>();
+  readonly #order = new RecencyList<Entry>();
   /** owner -> the ids of its sessions (the owner index; an owner with none has no Set). */
   readonly #owners = new Map<string, Set<string>>();
   /**
@@ -82,7 +86,7 @@ export class MemoryEngine implements SessionEngine {
   async retrieve(id: string): Promise<SessionRecord | undefined> {
     const entry = this.#live(id);
     if (!entry) return undefined;
-    this.#touch(id, entry);
+    this.#touch(entry);
     return { data: JSON.parse(entry.json), size: entry.size };
   }
 
@@ -117,7 +121,15 @@ export class MemoryEngine implements SessionEngine {
     const owner = ownerChange ? ownerChange.next : entry?.owner;
     if (ownerChange?.previous !== undefined) this.#leave(ownerChange.previous, id);
     if (owner !== undefined) this.#join(owner, id);
-    this.#touch(id, { json, size, expiresAt: 0, ttlMs, owner });
+    if (entry) {
+      entry.json = json;
+      entry.size = size;
+      entry.ttlMs = ttlMs;
+      entry.owner = owner;
+      this.#touch(entry);
+    } else {
+      this.#add({ id, json, size, expiresAt: 0, ttlMs, owner, older: undefined, newer: undefined });
+    }
     while ((this.#entries.size > this.#maxSessions || this.#bytes > this.#maxBytes) && this.#entries.size > 1) this.#evictOldest();
   }
 
@@ -133,8 +145,11 @@ export class MemoryEngine implements SessionEngine {
   async changeId(oldId: string, newId: string): Promise<void> {
     const entry = this.#live(oldId);
     if (!entry) return;
+    this.#remove(newId); // a random id is never taken; if it were, its entry must leave the bounds too
     this.#entries.delete(oldId);
-    this.#touch(newId, entry);
+    entry.id = newId;
+    this.#entries.set(newId, entry);
+    this.#touch(entry);
     if (entry.owner !== undefined) {
       this.#leave(entry.owner, oldId);
       this.#join(entry.owner, newId);
@@ -216,9 +231,8 @@ export class MemoryEngine implements SessionEngine {
 
   /** Drops expired sessions; called by the timer. Stops at the first live one (LRU order). */
   sweep(now = Date.now()): void {
-    for (const [id, entry] of this.#entries) {
-      if (entry.expiresAt > now) break;
-      this.#remove(id);
+    for (let entry = this.#order.oldest; entry !== undefined && entry.expiresAt <= now; entry = this.#order.oldest) {
+      this.#remove(entry.id);
     }
   }
 
@@ -232,15 +246,20 @@ export class MemoryEngine implements SessionEngine {
   }
 
   /** Slides the expiry and moves the entry to the most-recently-used end. */
-  #touch(id: string, entry: Entry): void {
+  #touch(entry: Entry): void {
     entry.expiresAt = Date.now() + entry.ttlMs;
-    this.#entries.delete(id);
-    this.#entries.set(id, entry);
+    this.#order.touch(entry);
+  }
+
+  #add(entry: Entry): void {
+    entry.expiresAt = Date.now() + entry.ttlMs;
+    this.#entries.set(entry.id, entry);
+    this.#order.append(entry);
   }
 
   #evictOldest(): void {
-    const oldest = this.#entries.keys().next();
-    if (!oldest.done) this.#remove(oldest.value);
+    const oldest = this.#order.oldest;
+    if (oldest) this.#remove(oldest.id);
   }
 
   #remove(id: string): void {
@@ -248,6 +267,7 @@ export class MemoryEngine implements SessionEngine {
     if (!entry) return;
     this.#bytes -= entry.size;
     this.#entries.delete(id);
+    this.#order.remove(entry);
     if (entry.owner !== undefined) this.#leave(entry.owner, id);
   }
 }

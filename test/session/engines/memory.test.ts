@@ -51,6 +51,41 @@ memory('max_sessions :: a flood of 1,000,000 new sessions stays within the bound
   await engine.close();
 });
 
+memory('LRU order :: retrieve, rewrite and changeId make a session the most recent; the oldest goes first', async () => {
+  const engine = new MemoryEngine({ max_sessions: 3 }, 3600);
+  const [a, b, c, d, e] = [newSession(), newSession(), newSession(), newSession(), newSession()];
+  for (const s of [a, b, c]) await engine.flush(s.id, s.change, 3600);
+  await engine.retrieve(a.id); // order now b, c, a
+  const renamed = randomBytes(24).toString('base64url');
+  await engine.changeId(b.id, renamed); // c, a, renamed
+  await engine.flush(d.id, d.change, 3600); // evicts c
+  assert.is(await engine.retrieve(c.id), undefined, 'c was the least recently used');
+  const rewrite = new Session(a.id, {}, false);
+  rewrite.set('v', 2);
+  await engine.flush(a.id, rewrite.change, 3600); // renamed, d, a
+  await engine.flush(e.id, e.change, 3600); // evicts renamed
+  assert.is(await engine.retrieve(renamed), undefined, 'the renamed session was next');
+  assert.equal((await engine.retrieve(a.id))?.data, { v: 2 });
+  assert.ok(await engine.retrieve(d.id));
+  assert.ok(await engine.retrieve(e.id));
+  assert.is(engine.size, 3);
+  await engine.close();
+});
+
+memory('sweep :: stops at the first live session and drops every expired one before it, in recency order', async () => {
+  const engine = new MemoryEngine({ max_sessions: 100 }, 60);
+  const short = [newSession(), newSession(), newSession()];
+  for (const s of short) await engine.flush(s.id, s.change, 1);
+  const live = newSession();
+  await engine.flush(live.id, live.change, 60);
+  await engine.retrieve(short[1]!.id); // touched: now after the live one, and still short-lived
+  engine.sweep(Date.now() + 5000);
+  assert.is(engine.size, 2, 'the two expired before the live one are gone; the one touched after it waits for its read or a later sweep');
+  engine.sweep(Date.now() + 5000);
+  assert.is(engine.size, 2, 'a sweep does not look past a live session');
+  await engine.close();
+});
+
 memory('sweep :: expired sessions are dropped from memory, live ones kept', async () => {
   const engine = new MemoryEngine({ max_sessions: 100 }, 60);
   const old = newSession();
