@@ -3,8 +3,9 @@
  * RSS) is then the server's, not the load generator's. Built from config.yml as `npm start`
  * builds it (SESSION_ENGINE, REDIS_URL); RELIABILITY_REDIS_OPTIONS, a JSON object of
  * `engines.session.Redis` options ({"sentinels": [...], "name": ...} or {"cluster": [...]}),
- * replaces the Redis block, checked as config.yml's would be. Listens on a free loopback port,
- * prints `listening <url>`, and on SIGTERM lets requests finish and exits 0.
+ * replaces the Redis block, checked as config.yml's would be. Runs in the production
+ * environment; listens on a free loopback port, prints `listening <url>`, and on SIGTERM lets
+ * requests finish and exits 0.
  */
 import { createApp, loadConfig } from 'quickstep';
 import { defineRoutes } from '../example-app/routes.ts';
@@ -12,7 +13,9 @@ import { readSessionSettings } from '../src/session/settings.ts';
 import { ROOT } from '../test/example-app/harness.ts';
 
 const env = { ...process.env, LOG_LEVEL: 'warning' };
-const settings = loadConfig({ dir: ROOT, environment: 'development', env });
+// As deployed: production keeps compiled templates (development reads and compiles each on
+// every render, a cost no deployed app pays) and shows no error details.
+const settings = loadConfig({ dir: ROOT, environment: 'production', env });
 const redisOptions = process.env.RELIABILITY_REDIS_OPTIONS;
 if (redisOptions) {
   // Checked settings are taken as they are by createApp, so the block is checked here, with

@@ -129,6 +129,13 @@ export interface SessionEngine {
   take?(id: string, key: string): Promise<string | undefined>;
   flushUnread?(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined>;
   close?(): Promise<void>;
+  /**
+   * When set, all the operations of one request together settle within this many ms: past it,
+   * the request's pending or next operation fails with SessionStoreError (a 503; RequestSession
+   * holds the request to it), so a route that reads and then writes cannot take twice as long.
+   * Redis on a Cluster or with Sentinel: command_timeout.
+   */
+  readonly requestDeadlineMs?: number | undefined;
   /** The session sealed in a cookie value; undefined for anything else (never an exception). */
   openCookie?(value: string): SealedSession | undefined;
   /**

@@ -16,6 +16,7 @@
  *   round trip at the commit. Anything that reads the session first loads it and replays them.
  */
 import { csrfTokenOf, renewCsrfToken } from './csrf-token.ts';
+import { StoreTimeBudget } from './deadline.ts';
 import type { SessionChange } from './engine.ts';
 import type { SessionFactory } from './factory.ts';
 import { checkedWrite, type Session } from './session.ts';
@@ -34,6 +35,8 @@ export class RequestSession {
   readonly #factory: SessionFactory;
   readonly #events: SessionEvents | undefined;
   readonly #client: ClientSource | undefined;
+  /** The engine's requestDeadlineMs for this request's operations (deadline.ts); most engines have none. */
+  readonly #budget: StoreTimeBudget | undefined;
   /** Session operations this request started and did not await yet (see track). */
   #pending: Promise<unknown>[] | undefined;
   /** The id from the request's cookie, until it is used or found stale. */
@@ -56,6 +59,13 @@ export class RequestSession {
     this.#cookieId = cookieId;
     this.#events = events;
     this.#client = client;
+    const deadline = factory.engine.requestDeadlineMs;
+    if (deadline !== undefined) this.#budget = new StoreTimeBudget(deadline);
+  }
+
+  /** A store operation of this request, held to the request's budget where the engine sets one. */
+  #store<T>(start: () => Promise<T>): Promise<T> {
+    return this.#budget === undefined ? start() : this.#budget.hold(start);
   }
 
   /**
@@ -113,7 +123,7 @@ export class RequestSession {
   async destroy(): Promise<void> {
     const session = await this.find();
     if (session && !session.isNew) {
-      await this.#factory.destroy(session.id, session.owner);
+      await this.#store(() => this.#factory.destroy(session.id, session.owner));
       await this.#events?.('session.destroyed', session.id);
     }
     this.#unread = undefined;
@@ -128,7 +138,7 @@ export class RequestSession {
     const session = await this.get();
     const oldId = session.id;
     const hadToken = session.csrfToken !== undefined;
-    this.#session = await this.#factory.changeId(session);
+    this.#session = await this.#store(() => this.#factory.changeId(session));
     renewCsrfToken(this.#session, hadToken);
     this.#idChanged = true;
     if (!session.isNew) await this.#events?.('session.id_changed', this.#session.id, oldId);
@@ -158,7 +168,8 @@ export class RequestSession {
   async userSessions(userId: unknown): Promise<UserSession[]> {
     const owner = checkUserId('userSessions', userId);
     this.#factory.requireOwners('userSessions');
-    return this.#factory.userSessions(owner, (await this.find())?.id);
+    const current = (await this.find())?.id;
+    return this.#store(() => this.#factory.userSessions(owner, current));
   }
 
   /**
@@ -169,7 +180,7 @@ export class RequestSession {
     const owner = checkUserId('destroyUserSessions', userId);
     // Loaded first, so that if it is among the ended ones its cookie is expired in this response.
     const session = await this.find();
-    const ended = await this.#factory.destroyUserSessions(owner, exceptId);
+    const ended = await this.#store(() => this.#factory.destroyUserSessions(owner, exceptId));
     if (session && !session.isNew && session.owner === owner && session.id !== exceptId) {
       this.#session = undefined;
       this.#cookieId = undefined;
@@ -191,7 +202,7 @@ export class RequestSession {
       session.delete(key);
       return value;
     }
-    const json = await this.#factory.take(session.id, key);
+    const json = await this.#store(() => this.#factory.take(session.id, key));
     session.dropTaken(key);
     return json === undefined ? undefined : JSON.parse(json);
   }
@@ -211,7 +222,7 @@ export class RequestSession {
     const session = this.#session;
     if (session?.isDirty) {
       const client = session.owner === undefined ? undefined : this.#client;
-      return this.#factory.flush(session, client && writtenBy(client)).then(() => this.#flushed(session));
+      return this.#store(() => this.#factory.flush(session, client && writtenBy(client))).then(() => this.#flushed(session));
     }
     if (session === undefined && this.#unread !== undefined) return this.#flushUnread(this.#cookieId!, this.#unread);
     return this.#cookie(session);
@@ -228,7 +239,7 @@ export class RequestSession {
       if (written === undefined) change.deleted.add(key);
       else change.set.set(key, written[0]);
     }
-    return this.#factory.flushUnread(id, change, this.#unreadSince).then(flushed => {
+    return this.#store(() => this.#factory.flushUnread(id, change, this.#unreadSince)).then(flushed => {
       const factory = this.#factory;
       if (flushed) {
         this.#unread = undefined;
@@ -277,7 +288,7 @@ export class RequestSession {
   }
 
   #load(id: string): Promise<Session | undefined> {
-    return this.#factory.retrieve(id).then(session => {
+    return this.#store(() => this.#factory.retrieve(id)).then(session => {
       if (session) {
         this.#adopt(session);
         const loaded = this.#events?.('session.loaded', id);

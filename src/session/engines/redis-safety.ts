@@ -48,17 +48,4 @@ export function wrapOperations<E extends object>(engine: E, names: readonly (key
   }
 }
 
-/**
- * `operation`, or a SessionStoreError once `ms` have passed without it settling. The operation
- * itself goes on (its outcome is unknown, as a 503 on a write says); its late failure is handled.
- */
-export function withinDeadline<T>(operation: Promise<T>, ms: number, target: string): Promise<T> {
-  operation.then(undefined, ignore);
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new SessionStoreError(`${target} did not answer within command_timeout (${ms} ms)`)), ms);
-  });
-  return Promise.race([operation, late]).finally(() => clearTimeout(timer));
-}
-
 function ignore(): void {}

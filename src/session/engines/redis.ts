@@ -22,7 +22,8 @@ import type { Client, FlushAnswer } from './redis-client.ts';
 import { RedisConnection } from './redis-connection.ts';
 import { describeTarget, type RedisEngineOptions } from './redis-options.ts';
 import { destroyOwned, LoginFlush, ownedSessions, ownerIndexKey } from './redis-owners.ts';
-import { replicaAck, withinDeadline, wrapOperations } from './redis-safety.ts';
+import { withinDeadline } from '../deadline.ts';
+import { replicaAck, wrapOperations } from './redis-safety.ts';
 import { changeArgs, FORWARD_SECONDS } from './redis-scripts.ts';
 
 /** The engine's operations (the Cluster's deadline is put around each: redis-safety.ts). */
@@ -42,6 +43,8 @@ export class RedisEngine implements SessionEngine {
   readonly #isCluster: boolean;
   /** wait_replicas (redis-safety.ts): replicas a write must reach before it is acknowledged. */
   readonly #waitReplicas: number;
+  /** command_timeout on a Cluster or with Sentinel (SessionEngine.requestDeadlineMs); else none. */
+  readonly requestDeadlineMs: number | undefined;
 
   /** Opens no connection: that happens on the first session use. */
   constructor(options: RedisEngineOptions, context: EngineContext) {
@@ -54,8 +57,9 @@ export class RedisEngine implements SessionEngine {
     if (this.#isCluster || options.sentinels) {
       // redis-safety.ts: on a Cluster, and through a Sentinel failover (a wait for the new
       // master, then a command on it), ioredis alone does not keep an operation within command_timeout.
-      const target = describeTarget(options);
-      wrapOperations(this, OPERATIONS, operation => withinDeadline(operation(), options.command_timeout, target));
+      const late = `${describeTarget(options)} did not answer within command_timeout (${options.command_timeout} ms)`;
+      wrapOperations(this, OPERATIONS, operation => withinDeadline(operation(), options.command_timeout, late));
+      this.requestDeadlineMs = options.command_timeout;
     }
   }
 
