@@ -20,9 +20,10 @@ import { SessionStoreError } from '../../errors.ts';
 interface Waiting { wait(replicas: number, timeoutMs: number): Promise<number> }
 
 /**
- * WAIT for `replicas` replicas, at most `timeoutMs`. Call it in the same tick as the write it
- * confirms: auto-pipelining then sends it right behind the write on the same connection (WAIT
- * covers the earlier writes of its own connection; after a reconnect it would cover none).
+ * WAIT for `replicas` replicas, at most `timeoutMs`. Call it right after the write it confirms,
+ * before any await: ioredis writes commands in call order on its one connection, so it goes
+ * right behind the write (WAIT covers the earlier writes of its own connection; after a
+ * reconnect it would cover none).
  * Rejects with SessionStoreError when fewer replicas have it; already handled, so a write that
  * failed first (and is never followed by an await of this) leaves no unhandled rejection.
  */
