@@ -146,11 +146,12 @@ let redisMicrosPerCommand: number | undefined;
   abused.push(await abuse(onRedis, 'clients that never read', secs(20, 5), 'never-reads', n(100)));
   await redis.cli('CONFIG', 'RESETSTAT');
   const before = await redisCpu(redis.cli);
-  abused.push(await abuse(onRedis, '50,000 new sessions a minute', secs(60, 6), 'login-flood', 50_000));
+  abused.push(await abuse(onRedis, '50,000 new sessions a minute, Redis', secs(60, 6), 'login-flood', 50_000));
   const after = await redisCpu(redis.cli);
   if (after.commands > 1000) redisMicrosPerCommand = ((after.cpu - before.cpu) * 1e6) / (after.commands - before.commands);
   abused.push(await abuse(onRedis, 'largest sessions the limits allow, Redis', secs(30, 5), 'large-sessions', 8));
   abused.push(await abuse(onMemory, 'none (baseline), Memory', secs(10, 3), 'none', 0));
+  abused.push(await abuse(onMemory, '50,000 new sessions a minute, Memory', secs(60, 6), 'login-flood', 50_000));
   abused.push(await abuse(onMemory, 'largest sessions the limits allow, Memory (max_bytes 64 MiB)', secs(30, 5), 'large-sessions', 8));
   await redis.stop();
 }
@@ -177,8 +178,11 @@ out();
 out(`Run time: ${((Date.now() - t0) / 60_000).toFixed(1)} min.`);
 
 // The issue's bar, next to this run's figures, at the top of the file.
-const flood = abused.find(r => r.name.startsWith('50,000'))!;
-const [, logins = '0', floodSeconds = '0', notOk = '1'] = /^(\d+) logins in ([\d.]+) s .*?, (\d+) not 303/.exec(flood.attack) ?? [];
+const floods = abused.filter(r => r.name.startsWith('50,000'));
+const floodMet = (flood: AbuseResult) => {
+  const [, logins = '0', floodSeconds = '0', notOk = '1'] = /^(\d+) logins in ([\d.]+) s .*?, (\d+) not 303/.exec(flood.attack) ?? [];
+  return Number(logins) >= 50_000 && Number(floodSeconds) <= 61 && Number(notOk) === 0 && flood.p99 < 9;
+};
 const kills = faults[0]!;
 const yes = (ok: boolean) => (ok ? 'yes' : '**no**');
 const bar = [
@@ -187,7 +191,7 @@ const bar = [
   ...fuzzed.map((r, i) => `| 12,000 hostile requests on ${i ? 'Redis' : 'Memory'}: 0 crashes, 0 leaks, 0 adopted ids | ${int(r.requests)} requests: ${r.crashes} crashes, ${r.leaks} leaks, ${r.adoptedIds} adopted ids, ${r.serverErrors} 5xx | ${yes(r.requests >= 12_000 && r.crashes + r.leaks + r.adoptedIds === 0)} |`),
   `| 183,255 requests over three Redis kills on two instances with AOF: 0 acknowledged writes lost | ${int(kills.requests)} requests, ${int(kills.acked)} acknowledged writes, ${kills.lost} lost | ${yes(kills.requests >= 183_255 && kills.lost === 0)} |`,
   `| every fault (issue 17's list): 0 acknowledged writes lost, 0 over command_timeout, 0 non-2xx other than 503 | ${faults.map(f => `${f.name}: ${f.lost} / ${f.overTimeout} / ${f.non2xxNot503}`).join('; ')} | ${yes(faults.every(f => f.lost + f.sessionsLost + f.overTimeout + f.non2xxNot503 === 0))} |`,
-  `| 50,000 logins in a minute, a neighbour's p99 under 9 ms | ${flood.attack}; p99 ${flood.p99.toFixed(2)} ms | ${yes(Number(logins) >= 50_000 && Number(floodSeconds) <= 61 && Number(notOk) === 0 && flood.p99 < 9)} |`,
+  ...floods.map(flood => `| 50,000 logins in a minute, a neighbour's p99 under 9 ms (${flood.name.split(', ').pop()}) | ${flood.attack}; p99 ${flood.p99.toFixed(2)} ms | ${yes(floodMet(flood))} |`),
   `| 4,000,000 ids: no duplicate, uniform positions | ${int(ids.count)} ids: ${ids.duplicates} duplicates, ${ids.outside} of 32 positions outside the band, p = ${ids.totalP.toFixed(3)} overall | ${yes(ids.count >= 4_000_000 && ids.duplicates === 0 && ids.totalP > 0.001 && ids.totalP < 0.999)} |`,
   '',
 ];
