@@ -5,12 +5,13 @@
  * one), renewed whenever the session id changes (OWASP: rotate on login), and compared in
  * constant time. The check of a request is in csrf-check.ts.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { randomToken } from './random-token.ts';
 import type { Session } from './session.ts';
 
 /** base64url of 32 random bytes: 43 characters, 256 bits from the OS CSPRNG. */
 export function newCsrfToken(): string {
-  return randomBytes(32).toString('base64url');
+  return randomToken(32);
 }
 
 /** The session's token, made (and written with the session's next flush) when it has none. */
