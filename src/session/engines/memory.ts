@@ -5,8 +5,9 @@
  * The entries are also linked in least-recently-used order (recency-list.ts: a touch moves one to
  * the newest end), which gives the bounds cheaply: past `max_sessions` sessions or `max_bytes` of
  * JSON in all, the oldest are evicted, and since the expiry is sliding, expired entries gather at
- * the oldest end where the sweep finds them. The Map is only the index by id. With max_session_size checked at every flush, no sequence of requests can
- * hold more than max_bytes (plus one session) or make one session slow for its neighbours.
+ * the oldest end where the sweep finds them. The Map is only the index by id. With
+ * max_session_size checked at every flush, no sequence of requests can hold more than max_bytes
+ * (plus one session) or make one session slow for its neighbours.
  * For one process only: several app servers need a shared engine such as Redis.
  *
  * The owner index (login / userSessions) is a Set of ids per owner, next to the Map; an entry

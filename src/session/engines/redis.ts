@@ -17,12 +17,12 @@
  */
 import { SessionStoreError, SessionTooLargeError } from '../../errors.ts';
 import { type EngineContext, type OwnedSession, type SessionChange, type SessionEngine, type SessionRecord, type UnreadExpiry, type UnreadFlushed } from '../engine.ts';
+import { withinDeadline } from '../deadline.ts';
 import type { Cluster } from 'ioredis';
 import type { Client, FlushAnswer } from './redis-client.ts';
 import { RedisConnection } from './redis-connection.ts';
 import { describeTarget, type RedisEngineOptions } from './redis-options.ts';
 import { destroyOwned, LoginFlush, ownedSessions, ownerIndexKey } from './redis-owners.ts';
-import { withinDeadline } from '../deadline.ts';
 import { replicaAck, wrapOperations } from './redis-safety.ts';
 import { changeArgs, FORWARD_SECONDS } from './redis-scripts.ts';
 
