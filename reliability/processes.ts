@@ -107,3 +107,24 @@ export function runAttacker<T>(args: string[], core?: number): Promise<T> {
     });
   });
 }
+
+/**
+ * The machine's CPU time so far (/proc/stat, all cores, in clock ticks) and the part of it the
+ * hypervisor gave to other guests (steal): on a VM, a tail latency is only as good as that share.
+ * Undefined where /proc/stat is not there.
+ */
+export function machineCpu(): { total: number; steal: number } | undefined {
+  try {
+    const fields = /^cpu\s+(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]!.trim().split(/\s+/).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+    return { total: fields.slice(0, 8).reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The share of the machine's CPU time that was stolen between two machineCpu() readings, as "4.2%". */
+export function stealBetween(before: ReturnType<typeof machineCpu>, after: ReturnType<typeof machineCpu>): string {
+  if (!before || !after || after.total <= before.total) return 'unknown';
+  return `${((100 * (after.steal - before.steal)) / (after.total - before.total)).toFixed(1)}%`;
+}
