@@ -26,6 +26,18 @@ function quantile(sorted: number[], q: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
 }
 
+/**
+ * Starts `attack` in a process of its own, to begin 4 s from now (so its start-up is not
+ * measured) and run `seconds`; resolves when it begins, with when it ends and its summary.
+ */
+async function launch(attack: string, port: number, seconds: number, count: number): Promise<{ until: number; finished: Promise<{ summary: string }> }> {
+  const start = Date.now() + 4000;
+  const until = start + seconds * 1000;
+  const finished = runAttacker<{ summary: string }>([attack, String(port), String(start), String(until), String(count)], LOAD_CORE);
+  await sleep(start - Date.now());
+  return { until, finished };
+}
+
 /** The neighbour's requests from now until `until`: each one's time, and how many failed. */
 async function neighbour(port: number, cookie: string, expected: string, until: number): Promise<{ latencies: number[]; errors: number }> {
   const latencies: number[] = [];
@@ -61,17 +73,11 @@ export async function abuse(env: NodeJS.ProcessEnv, name: string, seconds: numbe
     for (let i = 0; i < 200; i++) await send(port, 'GET', '/whoami', { cookie });
     let warmP99: number | undefined;
     if (warmSeconds > 0) {
-      const warmStart = Date.now() + 4000;
-      const warming = runAttacker<{ summary: string }>([attack, String(port), String(warmStart), String(warmStart + warmSeconds * 1000), String(count)], LOAD_CORE);
-      await sleep(warmStart - Date.now());
-      warmP99 = quantile((await neighbour(port, cookie, expected, warmStart + warmSeconds * 1000)).latencies, 0.99);
-      await warming;
+      const warming = await launch(attack, port, warmSeconds, count);
+      warmP99 = quantile((await neighbour(port, cookie, expected, warming.until)).latencies, 0.99);
+      await warming.finished;
     }
-    // The attacker process starts now and begins at `start`, so its start-up is not measured.
-    const start = Date.now() + 4000;
-    const until = start + seconds * 1000;
-    const attacker = runAttacker<{ summary: string }>([attack, String(port), String(start), String(until), String(count)], LOAD_CORE);
-    await sleep(start - Date.now());
+    const { until, finished: attacker } = await launch(attack, port, seconds, count);
     let peakRss = server.memory().rss;
     const cpuBefore = server.cpuSeconds();
     const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, server.memory().rss)), 50);
