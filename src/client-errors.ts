@@ -6,6 +6,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { statusText } from './errors.ts';
+import { ignore } from './handled.ts';
 
 /** Node's error codes for a client error, and the status each gets (as node's own handler). */
 const STATUS_FOR_CODE: Record<string, number> = {
@@ -43,5 +44,3 @@ function onConnect(_req: IncomingMessage, socket: Duplex): void {
     () => socket.destroy(),
   );
 }
-
-function ignore(): void {}

@@ -6,10 +6,11 @@
  * (SessionEngine.requestDeadlineMs).
  */
 import { SessionStoreError } from '../errors.ts';
+import { handled } from '../handled.ts';
 
 /** `operation`, or a SessionStoreError with `message` once `ms` have passed without it settling. */
 export function withinDeadline<T>(operation: Promise<T>, ms: number, message: string): Promise<T> {
-  operation.then(undefined, ignore);
+  handled(operation);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new SessionStoreError(message)), ms);
@@ -39,5 +40,3 @@ export class StoreTimeBudget {
     });
   }
 }
-
-function ignore(): void {}

@@ -15,6 +15,7 @@
  *   with flushUnread never reads the session: the writes are checked at once and stored in one
  *   round trip at the commit. Anything that reads the session first loads it and replays them.
  */
+import { handled } from '../handled.ts';
 import { csrfTokenOf, renewCsrfToken } from './csrf-token.ts';
 import { StoreTimeBudget } from './deadline.ts';
 import type { SessionChange } from './engine.ts';
@@ -76,8 +77,7 @@ export class RequestSession {
   track<T>(operation: Promise<T>): Promise<T> {
     (this.#pending ??= []).push(operation);
     // Handled here, so an operation nobody awaited does not become an unhandled rejection.
-    operation.then(undefined, ignore);
-    return operation;
+    return handled(operation);
   }
 
   /** The session, created (in memory only) when there is none. */
@@ -305,6 +305,3 @@ export class RequestSession {
 }
 
 const DONE: Promise<void> = Promise.resolve();
-
-function ignore(): void {}
-

@@ -15,6 +15,7 @@
  *   A single Redis has neither, and pays no timer of ours.
  */
 import { SessionStoreError } from '../../errors.ts';
+import { handled } from '../../handled.ts';
 
 /** The one command replicaAck sends (ioredis's `wait`). */
 interface Waiting { wait(replicas: number, timeoutMs: number): Promise<number> }
@@ -33,8 +34,7 @@ export function replicaAck(client: Waiting, replicas: number, timeoutMs: number)
       throw new SessionStoreError(`The write reached ${count} of the ${replicas} replica(s) wait_replicas asks for within ${timeoutMs} ms: its outcome is unknown (a failover may drop it)`);
     }
   });
-  acknowledged.then(undefined, ignore);
-  return acknowledged;
+  return handled(acknowledged);
 }
 
 /**
@@ -48,5 +48,3 @@ export function wrapOperations<E extends object>(engine: E, names: readonly (key
     Object.defineProperty(engine, name, { value: (...args: unknown[]) => wrap(() => method.apply(engine, args)), writable: true, configurable: true });
   }
 }
-
-function ignore(): void {}
