@@ -18,9 +18,9 @@
 import { handled } from '../handled.ts';
 import { csrfTokenOf, renewCsrfToken } from './csrf-token.ts';
 import { StoreTimeBudget } from './deadline.ts';
-import type { SessionChange } from './engine.ts';
 import type { SessionFactory } from './factory.ts';
-import { checkedWrite, type Session } from './session.ts';
+import type { Session } from './session.ts';
+import { checkedUnreadWrite, UnreadWrites } from './unread-writes.ts';
 import { checkUserId, writtenBy, type ClientSource, type UserSession } from './user-sessions.ts';
 
 /** The session hooks (Dancer2's engine.session.* hooks), each given the session id. */
@@ -48,12 +48,10 @@ export class RequestSession {
   #idChanged = false;
   #staleCookie = false;
   /**
-   * key -> [JSON text, private copy] (undefined: deleted): writes made while nothing had read
-   * the session (see write). Replayed onto the session as soon as one is loaded or created.
+   * Writes made while nothing had read the session (see write). Replayed onto the session as
+   * soon as one is loaded or created.
    */
-  #unread: Map<string, [string, unknown] | undefined> | undefined;
-  /** When the first of them was made (ms): a read would have been made then. */
-  #unreadSince = 0;
+  #unread: UnreadWrites | undefined;
 
   constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents, client?: ClientSource) {
     this.#factory = factory;
@@ -93,20 +91,13 @@ export class RequestSession {
   write(key: string, value: unknown): Promise<void> {
     const id = this.#cookieId;
     if (this.#session === undefined && this.#loading === undefined && id !== undefined && this.#events === undefined && this.#factory.writesUnread && this.#factory.validateId(id)) {
-      let written: [string, unknown] | undefined;
-      if (value !== undefined) {
-        try {
-          const { json, copy } = checkedWrite(key, value, this.#factory.policy.max_session_size);
-          written = [json, copy];
-        } catch (error) {
-          return Promise.reject(error);
-        }
+      try {
+        const written = checkedUnreadWrite(key, value, this.#factory.policy.max_session_size);
+        // Made only once a write passed its check: a refused one leaves nothing to flush.
+        (this.#unread ??= new UnreadWrites()).set(key, written);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      if (this.#unread === undefined) {
-        this.#unread = new Map();
-        this.#unreadSince = Date.now();
-      }
-      this.#unread.set(key, written);
       return DONE;
     }
     return (value === undefined ? this.find() : this.get()).then(session => session?.set(key, value));
@@ -233,13 +224,9 @@ export class RequestSession {
    * (expired, destroyed, never issued) the writes go to a new session instead, as they would
    * have after a read that found nothing: the client's id is never adopted.
    */
-  #flushUnread(id: string, unread: Map<string, [string, unknown] | undefined>): Promise<string | undefined> | string | undefined {
-    const change: SessionChange = { isNew: false, cleared: false, set: new Map(), deleted: new Set(), incremented: new Map(), pushed: new Map() };
-    for (const [key, written] of unread) {
-      if (written === undefined) change.deleted.add(key);
-      else change.set.set(key, written[0]);
-    }
-    return this.#store(() => this.#factory.flushUnread(id, change, this.#unreadSince)).then(flushed => {
+  #flushUnread(id: string, unread: UnreadWrites): Promise<string | undefined> | string | undefined {
+    const change = unread.change();
+    return this.#store(() => this.#factory.flushUnread(id, change, unread.since)).then(flushed => {
       const factory = this.#factory;
       if (flushed) {
         this.#unread = undefined;
@@ -260,7 +247,7 @@ export class RequestSession {
     const unread = this.#unread;
     if (unread !== undefined) {
       this.#unread = undefined;
-      for (const [key, written] of unread) session.set(key, written?.[1]);
+      unread.replayOnto(session);
     }
     return session;
   }
