@@ -7,6 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { processCpuSeconds, snapshot, type CpuSnapshot } from '../bench/lib/cpu.ts';
 import { ROOT } from '../test/example-app/harness.ts';
 
 const NODE_ARGS = ['--conditions=quickstep-source', '--import', 'tsx'];
@@ -39,14 +40,6 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat (100 ticks a second). */
-export function cpuSecondsOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch { return NaN; }
-}
-
 export interface AppServer {
   url: string;
   pid: number;
@@ -76,7 +69,7 @@ export function startAppServer(env: NodeJS.ProcessEnv, core?: number): Promise<A
         url,
         pid: child.pid!,
         memory: () => memoryOf(child.pid!),
-        cpuSeconds: () => cpuSecondsOf(child.pid!),
+        cpuSeconds: () => processCpuSeconds(child.pid!),
         stop: async () => {
           if (child.exitCode !== null || child.signalCode !== null) return;
           const exited = new Promise(done => child.once('exit', done));
@@ -108,23 +101,11 @@ export function runAttacker<T>(args: string[], core?: number): Promise<T> {
   });
 }
 
-/**
- * The machine's CPU time so far (/proc/stat, all cores, in clock ticks) and the part of it the
- * hypervisor gave to other guests (steal): on a VM, a tail latency is only as good as that share.
- * Undefined where /proc/stat is not there.
- */
-export function machineCpu(): { total: number; steal: number } | undefined {
+/** The machine's per-core CPU time so far (bench/lib/cpu.ts), for stealBetween; undefined without /proc/stat. */
+export function machineCpu(): CpuSnapshot | undefined {
   try {
-    const fields = /^cpu\s+(.*)$/m.exec(readFileSync('/proc/stat', 'utf8'))![1]!.trim().split(/\s+/).map(Number);
-    // user nice system idle iowait irq softirq steal (guest time is already counted in user).
-    return { total: fields.slice(0, 8).reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+    return snapshot();
   } catch {
     return undefined;
   }
-}
-
-/** The share of the machine's CPU time that was stolen between two machineCpu() readings, as "4.2%". */
-export function stealBetween(before: ReturnType<typeof machineCpu>, after: ReturnType<typeof machineCpu>): string {
-  if (!before || !after || after.total <= before.total) return 'unknown';
-  return `${((100 * (after.steal - before.steal)) / (after.total - before.total)).toFixed(1)}%`;
 }

@@ -7,8 +7,11 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** Busy and total jiffies for each core, by core number. */
-export type CpuSnapshot = Map<number, { busy: number; total: number }>;
+/**
+ * Busy, stolen and total jiffies for each core, by core number. `steal` is time the hypervisor
+ * gave to other guests: on a VM, a tail latency is only as good as that share.
+ */
+export type CpuSnapshot = Map<number, { busy: number; steal: number; total: number }>;
 
 /** Reads /proc/stat now. */
 export function snapshot(): CpuSnapshot {
@@ -16,10 +19,22 @@ export function snapshot(): CpuSnapshot {
   for (const [, core, rest] of readFileSync('/proc/stat', 'utf8').matchAll(/^cpu(\d+) (.*)$/gm)) {
     const ticks = (rest ?? '').trim().split(/\s+/).map(Number);
     const total = ticks.reduce((sum, t) => sum + t, 0);
-    // Fields 4 and 5 are idle and iowait; everything else is time the core was working.
-    cores.set(Number(core), { busy: total - (ticks[3] ?? 0) - (ticks[4] ?? 0), total });
+    // Fields 4 and 5 are idle and iowait; everything else is time the core was working. Field 8 is steal.
+    cores.set(Number(core), { busy: total - (ticks[3] ?? 0) - (ticks[4] ?? 0), steal: ticks[7] ?? 0, total });
   }
   return cores;
+}
+
+/** The share of all cores' time that was stolen between two snapshots, as "4.2%". */
+export function stealBetween(before: CpuSnapshot | undefined, after: CpuSnapshot | undefined): string {
+  let steal = 0, total = 0;
+  for (const [core, b] of after ?? []) {
+    const a = before?.get(core);
+    if (a === undefined) continue;
+    steal += b.steal - a.steal;
+    total += b.total - a.total;
+  }
+  return total > 0 ? `${((100 * steal) / total).toFixed(1)}%` : 'unknown';
 }
 
 /** Fraction of time `core` was busy between two snapshots (0..1). */
