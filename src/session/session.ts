@@ -350,7 +350,8 @@ export function checkedWrite(key: string, value: unknown, maxSize: number): { js
 /** The item type of an array key of SessionData (`recent: string[]` -> string); unknown else. */
 export type PushItem<K extends string> = SessionValue<K> extends readonly (infer Item)[] ? Item : unknown;
 
-function emptyChange(isNew: boolean, cleared: boolean): SessionChange {
+/** A SessionChange that changes nothing yet: the start of every change log. */
+export function emptyChange(isNew: boolean, cleared: boolean): SessionChange {
   return { isNew, cleared, set: new Map(), deleted: new Set(), incremented: new Map(), pushed: new Map() };
 }
 

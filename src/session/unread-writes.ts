@@ -5,7 +5,7 @@
  * If anything reads the session first, they are replayed onto it instead (replayOnto).
  */
 import type { SessionChange } from './engine.ts';
-import { checkedWrite, type Session } from './session.ts';
+import { checkedWrite, emptyChange, type Session } from './session.ts';
 
 /** One write: [JSON text, private copy of the value], or undefined for a delete. */
 type UnreadWrite = [string, unknown] | undefined;
@@ -29,7 +29,7 @@ export class UnreadWrites {
 
   /** The writes as the SessionChange engine.flushUnread applies to what is stored. */
   change(): SessionChange {
-    const change: SessionChange = { isNew: false, cleared: false, set: new Map(), deleted: new Set(), incremented: new Map(), pushed: new Map() };
+    const change = emptyChange(false, false);
     for (const [key, write] of this.#writes) {
       if (write === undefined) change.deleted.add(key);
       else change.set.set(key, write[0]);
