@@ -31,7 +31,8 @@ export type { LogEvent } from './logger.ts';
 export { ConfigError, HttpError, OutsideRequestError, SessionCookieTooLargeError, SessionStoreError, SessionTooLargeError } from './errors.ts';
 export type { ErrorHook, Hook, HookName, SessionHook, SessionHookName } from './hooks.ts';
 export type { AnyParams, RouteParams } from './route-params.ts';
-export type { FlashData, FlashKey, FlashValue, PushItem, Session, SessionData, SessionKey, SessionValue } from './session/session.ts';
+export type { FlashData, FlashKey, FlashValue, PushItem, SessionData, SessionKey, SessionValue } from './session/session-data.ts';
+export type { Session } from './session/session.ts';
 export type { SessionFactory } from './session/factory.ts';
 export type { SessionPolicy, SessionSettings } from './session/settings.ts';
 // For session engine authors.

@@ -10,31 +10,8 @@
 import { SessionTooLargeError } from '../errors.ts';
 import type { SessionChange, SessionValues } from './engine.ts';
 import { defineOwn, toSessionJson } from './session-json.ts';
+import type { PushItem, SessionKey, SessionValue } from './session-data.ts';
 import { DEVICE_KEY, META_KEY, metaJson, OWNER_KEY, RESERVED_KEYS, type SessionDevice, type SessionMeta } from './session-meta.ts';
-
-/**
- * The shape of session data. Empty and open: an app declares its keys by declaration merging,
- * and `session('user')` is then typed:
- * ```ts
- * declare module 'quickstep' { interface SessionData { user: string; count: number } }
- * ```
- */
-export interface SessionData {}
-
-/**
- * The shape of flash messages, open like SessionData: `flash('notice')` is then typed.
- * ```ts
- * declare module 'quickstep' { interface FlashData { notice: string } }
- * ```
- */
-export interface FlashData {}
-export type FlashKey = (keyof FlashData & string) | (string & {});
-export type FlashValue<K extends string> = K extends keyof FlashData ? FlashData[K] : unknown;
-
-/** A key of the session: the declared keys of SessionData are typed, any other string is allowed. */
-export type SessionKey = (keyof SessionData & string) | (string & {});
-/** The value type of a session key. */
-export type SessionValue<K extends string> = K extends keyof SessionData ? SessionData[K] : unknown;
 
 export class Session {
   #id: string;
@@ -346,9 +323,6 @@ export function checkedWrite(key: string, value: unknown, maxSize: number): { js
   if (size > maxSize) throw new SessionTooLargeError(size, maxSize, key);
   return written;
 }
-
-/** The item type of an array key of SessionData (`recent: string[]` -> string); unknown else. */
-export type PushItem<K extends string> = SessionValue<K> extends readonly (infer Item)[] ? Item : unknown;
 
 /** A SessionChange that changes nothing yet: the start of every change log. */
 export function emptyChange(isNew: boolean, cleared: boolean): SessionChange {

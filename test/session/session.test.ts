@@ -5,7 +5,7 @@ import { Session } from '../../src/session/session.ts';
 import { serve } from '../support/serve.ts';
 
 // Declaration merging types session values for the whole app (checked by `npm run typecheck`).
-declare module '../../src/session/session.ts' {
+declare module '../../src/session/session-data.ts' {
   interface SessionData {
     typed_user: string;
   }
