@@ -9,10 +9,11 @@
  * GET / counts visits: each view of the home page by a logged-in user increments `visits`
  * (the view right after logging in is the first). Anonymous views count nothing.
  *
- * CSRF (config.yml turns `csrf` on): every form carries the session's token in a hidden `_csrf`
- * field, so the POST routes pass the check. The login page is a form too, so an anonymous view of
- * it stores a session that holds only the token: a login form without one could be submitted
- * from another site and log the victim in as the attacker (login CSRF). The preference API is a
+ * CSRF (config.yml turns `csrf` on): every form carries the token `csrfToken()` gives in a hidden
+ * `_csrf` field, so the POST routes pass the check. The login page is a form too (a login form
+ * without a token could be submitted from another site and log the victim in as the attacker:
+ * login CSRF); an anonymous view of it stores no session: its token is the browser's, in a
+ * cookie of its own, so bots fetching the page cost the store nothing. The preference API is a
  * JSON PUT, which no cross-site form can send and which needs a CORS preflight this app never
  * grants: it opts out with `{ csrf: false }`.
  *

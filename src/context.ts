@@ -20,7 +20,9 @@ import type { SessionFactory } from './session/factory.ts';
 import { RequestSession, type SessionEvent } from './session/request-session.ts';
 import type { FlashKey, FlashValue, PushItem, SessionKey, SessionValue } from './session/session-data.ts';
 import type { Session } from './session/session.ts';
+import { newCsrfToken } from './session/csrf-token.ts';
 import { FLASH_PREFIX } from './session/session-meta.ts';
+import { callSite, type CallSite } from './session/session-read.ts';
 import type { UserSession } from './session/user-sessions.ts';
 import { fileBody, type FileBody, type SendFileOptions } from './send-file.ts';
 import type { TemplateOptions, Views } from './views/views.ts';
@@ -87,7 +89,8 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
 
   /** The session if the request has one (a cookie the store knows), without creating one. */
   findSession(): Promise<Session | undefined> {
-    return this.#requestSession().find();
+    const sessions = this.#requestSession();
+    return sessions.read(sessions.find(), this.#site(this.findSession), 'findSession()');
   }
 
   /**
@@ -193,9 +196,9 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
   session(...args: [key?: string, value?: unknown]): Promise<unknown> {
     // Plain Promise chains rather than async/await: this is on every session request's path.
     const sessions = this.#requestSession();
-    if (args.length === 0) return sessions.track(sessions.get());
+    if (args.length === 0) return sessions.read(sessions.track(sessions.get()), this.#site(this.session), 'session()');
     const key = args[0]!;
-    if (args.length === 1) return sessions.find().then(session => session?.get(key));
+    if (args.length === 1) return sessions.read(sessions.find().then(session => session?.get(key)), this.#site(this.session), 'session', key);
     const value = args[1];
     return sessions.track(sessions.write(key, value));
   }
@@ -228,8 +231,9 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
 
   /** The live sessions (devices) of `userId`, newest activity first; this request's is `current`. */
   userSessions(userId: string): Promise<UserSession[]> {
-    // Not tracked: a read, which a route may catch and answer as it likes.
-    return this.#requestSession().userSessions(userId);
+    // Not tracked for the commit: a read, which a route may catch and answer as it likes.
+    const sessions = this.#requestSession();
+    return sessions.read(sessions.userSessions(userId), this.#site(this.userSessions), 'userSessions(userId)');
   }
 
   /**
@@ -243,14 +247,34 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
   }
 
   /**
-   * The CSRF token of this request's session, for a hidden `_csrf` form field or an
-   * `X-CSRF-Token` header. The first call makes the token and with it the session (stored at the
-   * end of the request, with its cookie): a page with a form has a session. A new token after
-   * changeSessionId().
+   * The CSRF token for this request's forms, for a hidden `_csrf` field or an `X-CSRF-Token`
+   * header (session/csrf-token.ts). With a session, the session's (made on first use, new after
+   * login or changeSessionId()). Without one, the browser's, in a cookie of its own: an
+   * anonymous login form stores no session and costs the store nothing.
    */
   csrfToken(): Promise<string> {
     const sessions = this.#requestSession();
-    return sessions.track(sessions.csrfToken());
+    return sessions.read(sessions.track(sessions.csrfToken(() => this.#issueCsrfCookie())), this.#site(this.csrfToken), 'csrfToken()');
+  }
+
+  /**
+   * The token the CSRF check (csrf-check.ts) compares with the one sent: the session's, else the
+   * browser's CSRF cookie's; undefined when there is neither. No store read without a session cookie.
+   */
+  expectedCsrfToken(): Promise<string | undefined> {
+    return this.#requestSession().expectedCsrfToken();
+  }
+
+  /** Where a session read starts, for the error if it is never awaited (session/session-read.ts). */
+  #site(keyword: Function): CallSite | undefined {
+    return this.settings.show_errors ? callSite(keyword) : undefined;
+  }
+
+  /** A new browser CSRF token, sent in its cookie with this response. */
+  #issueCsrfCookie(): string {
+    const token = newCsrfToken();
+    this.appendSetCookie(this.#services.sessions.csrfCookie(token));
+    return token;
   }
 
   /** Adds `by` to the number at `key` (concurrent increments add up); the new value. */
@@ -275,7 +299,7 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
   flash(...args: [key: string, value?: unknown]): Promise<unknown> {
     const sessions = this.#requestSession();
     const stored = FLASH_PREFIX + args[0];
-    if (args.length === 1) return sessions.track(sessions.take(stored));
+    if (args.length === 1) return sessions.read(sessions.track(sessions.take(stored)), this.#site(this.flash), 'flash', args[0]);
     return sessions.track(sessions.write(stored, args[1]));
   }
 
@@ -310,7 +334,8 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     if (this.#session) return this.#session;
     const { sessions: factory, hooks } = this.#services;
     const events = hooks.hasSessionHooks ? (event: SessionEvent, id: string, previousId?: string) => hooks.runSessionHooks(event, this as Context, id, previousId, this.#services.log) : undefined;
-    return (this.#session = new RequestSession(factory, this.cookies[factory.policy.cookie_name], events, this));
+    const cookies = this.cookies;
+    return (this.#session = new RequestSession(factory, cookies[factory.policy.cookie_name], events, this, cookies[factory.csrfCookieName]));
   }
 }
 

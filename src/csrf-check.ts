@@ -1,9 +1,9 @@
 /**
  * The CSRF check: the step before a route, for unsafe methods, when the route asks for it (the
  * session's `csrf` setting, or the route's own `{ csrf }` option). It passes only when the
- * request carries the token of its own session (session/csrf-token.ts), in the `X-CSRF-Token`
- * header or the `_csrf` field of a urlencoded, multipart or JSON body; anything else is a 403
- * and the route does not run.
+ * request carries the token it was given (session/csrf-token.ts: its session's, or its
+ * browser's before it has a session), in the `X-CSRF-Token` header or the `_csrf` field of a
+ * urlencoded, multipart or JSON body; anything else is a 403 and the route does not run.
  *
  * Safe methods (GET, HEAD, OPTIONS) are never checked, so a plain read costs nothing here: no
  * session read, no body read. An unsafe request is checked against the method the client sent,
@@ -25,17 +25,18 @@ export function isSafeMethod(method: string | undefined): boolean {
 }
 
 /**
- * Resolves when the request carries its session's token; rejects with a 403 HttpError otherwise
- * (no token, no session, another session's token). The session is read only when a token came,
- * so a forged request without one costs no store read.
+ * Resolves when the request carries the token it was given (session/csrf-token.ts): its
+ * session's, or without a session its browser's CSRF cookie's; rejects with a 403 HttpError
+ * otherwise (no token, neither of those, another session's or browser's token). The session is
+ * read only when a token came and a session cookie with it, so a forged request costs no store
+ * read, and neither does an anonymous form's POST.
  */
 export function verifyCsrf(ctx: Context): Promise<void> {
   return sentToken(ctx).then(sent => {
     if (sent === undefined) return refuse(ctx, 'no token in the _csrf field or the X-CSRF-Token header');
-    return ctx.findSession().then(session => {
-      const expected = session?.csrfToken;
-      if (expected === undefined) return refuse(ctx, session === undefined ? 'the request has no session' : 'the session has no token');
-      if (!sameCsrfToken(sent, expected)) return refuse(ctx, "the token is not this session's");
+    return ctx.expectedCsrfToken().then(expected => {
+      if (expected === undefined) return refuse(ctx, 'the request has neither a session with a token nor a CSRF cookie');
+      if (!sameCsrfToken(sent, expected)) return refuse(ctx, "the token is not this session's or this browser's");
       return undefined;
     });
   });

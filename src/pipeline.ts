@@ -25,6 +25,7 @@
  * | `sendError()` / HttpError    | anywhere             | all that follows; its error response    | yes           |
  * | CSRF check fails (403)       | before the route     | the route, the after hooks              | yes           |
  * | anything else                | anywhere             | all that follows; a 500                 | no            |
+ * | a session read not awaited   | anywhere             | the response decided without it; a 500  | no            |
  *
  * An uncaught exception saves nothing, so a failed request leaves the stored session as it was;
  * a 404, 405 or 4xx still saves it (a flash written before a redirect must survive).
@@ -41,6 +42,7 @@ import { writeLastResort500, writeResponse } from './respond.ts';
 import type { PublicFiles } from './public-files.ts';
 import type { RouteMatch, Router } from './router.ts';
 import { isThenable, runHooks, sequence, type Step } from './steps.ts';
+import { UnawaitedSessionReadError } from './session/session-read.ts';
 
 /**
  * A route handler. Its return value becomes the body (DESIGN §2); a Promise is awaited.
@@ -188,6 +190,13 @@ export class Pipeline {
 
   /** Error response (if any, through the error hooks), then the session commit, then the bytes. */
   #finish(ctx: Context, outcome: unknown): void {
+    // A session read nobody awaited (session/session-read.ts): whatever the route decided was
+    // decided without its value, so its response is not sent and nothing is saved.
+    const unawaited = ctx.sessionState?.unawaitedRead();
+    if (unawaited !== undefined && (outcome === OK || outcome instanceof HttpError)) {
+      ctx.pendingSignal = undefined;
+      outcome = new UnawaitedSessionReadError(unawaited);
+    }
     if (outcome === OK && ctx.pendingSignal === undefined) return this.#commit(ctx);
     const error = outcome === OK ? ctx.pendingSignal : outcome;
     ctx.pendingSignal = undefined;

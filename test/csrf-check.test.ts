@@ -50,12 +50,16 @@ function csrfApp(engine: Engine, options: Record<string, unknown> = {}): App {
   return app;
 }
 
-/** A browser that loaded a page with a form: its session and the token in the page. */
+/**
+ * A new browser that loaded a page with a form: the token in the page. Without a session, the
+ * page stores none: the token is the browser's, in a cookie of its own.
+ */
 async function withForm(client: TestClient): Promise<{ browser: TestClient; token: string }> {
   const browser = client.fork();
   const res = await browser.get('/form');
   assert.is(res.status, 200);
-  assert.ok(res.setCookie('dancer.session'), 'the page with a form stored a session');
+  assert.is(res.setCookie('dancer.session'), undefined, 'a page with a form stores no session');
+  assert.is(res.setCookie('dancer.session.csrf')?.value, res.text, "the browser's token, in its cookie");
   return { browser, token: res.text };
 }
 
@@ -144,15 +148,54 @@ function csrfTests(test: Test<{ client: TestClient }>): void {
 
   test('rotation :: the token changes with changeSessionId (login); the old one is refused after', async ({ client }) => {
     const { browser, token } = await withForm(client);
-    const oldId = browser.jar.get('dancer.session')!.value;
     const login = await browser.post('/login', { form: { _csrf: token } });
     assert.is(login.status, 200);
     const fresh = login.text;
-    assert.is.not(browser.jar.get('dancer.session')!.value, oldId, 'a new session id');
-    assert.is.not(fresh, token, 'a new token');
+    const firstId = browser.jar.get('dancer.session')!.value;
+    assert.is.not(fresh, token, 'a new token with the session');
     assert.is((await browser.get('/form')).text, fresh, 'later pages carry the new token');
     assert.is((await browser.post('/note', { form: { note: 'x', _csrf: token } })).status, 403, 'the token from before login');
     assert.is((await browser.post('/note', { form: { note: 'y', _csrf: fresh } })).status, 200);
+    // A second login (an existing session) changes the id and the token again.
+    const again = await browser.post('/login', { form: { _csrf: fresh } });
+    assert.is.not(browser.jar.get('dancer.session')!.value, firstId, 'a new session id');
+    assert.is.not(again.text, fresh, 'a new token');
+    assert.is((await browser.post('/note', { form: { note: 'z', _csrf: fresh } })).status, 403, 'the token from before the second login');
+  });
+
+  test('anonymous form :: its POST passes with the browser\'s token and no session read; another browser\'s token, or the token without its cookie, is a 403', async ({ client }) => {
+    const { browser, token } = await withForm(client);
+    const other = await withForm(client);
+    assert.is.not(other.token, token, 'each browser has a token of its own');
+    const before = ran;
+    assert.is((await other.browser.post('/note', { form: { note: 'x', _csrf: token } })).status, 403, "another browser's token");
+    assert.is((await client.fork().post('/note', { form: { note: 'x', _csrf: token } })).status, 403, 'the token without its cookie');
+    const planted = await client.fork().post('/note', { form: { note: 'x', _csrf: token }, headers: { cookie: `dancer.session.csrf=${other.token}` } });
+    assert.is(planted.status, 403, "a cookie that is not this token's");
+    assert.is(ran, before);
+    assert.is((await browser.post('/note', { form: { note: 'first', _csrf: token } })).status, 200);
+    assert.is((await browser.get('/note')).text, '"POST first"', 'the session the POST made');
+    // The session made from an anonymous form keeps the browser's token: other forms rendered before it still pass.
+    assert.is((await browser.post('/note', { form: { note: 'second', _csrf: token } })).status, 200);
+    assert.is((await browser.get('/form')).text, token);
+  });
+
+  test('two tabs :: a form rendered before another tab made the session still passes', async ({ client }) => {
+    const { browser, token } = await withForm(client);
+    assert.is((await browser.post('/api/notes', { json: { note: 'from the other tab' } })).status, 200);
+    assert.ok(browser.jar.get('dancer.session'), 'the other tab made a session');
+    assert.is((await browser.post('/note', { form: { note: 'tab one', _csrf: token } })).status, 200);
+  });
+
+  test('bad CSRF cookie :: a malformed one is ignored: the page gets a new token, and the bad value is no token', async ({ client }) => {
+    const browser = client.fork();
+    const bad = 'not-a-token';
+    const page = await browser.get('/form', { headers: { cookie: `dancer.session.csrf=${bad}` } });
+    assert.is(page.status, 200);
+    assert.match(page.text, /^[A-Za-z0-9_-]{43}$/);
+    assert.is(page.setCookie('dancer.session.csrf')?.value, page.text, 'a new cookie');
+    const res = await client.fork().post('/note', { form: { note: 'x', _csrf: bad }, headers: { cookie: `dancer.session.csrf=${bad}` } });
+    assert.is(res.status, 403);
   });
 
   test('multipart :: a multipart form with the _csrf field is accepted; the route still reads its fields and file', async ({ client }) => {
@@ -201,6 +244,7 @@ const commands = async (server: RedisServer) => [...(await server.commandCalls()
 
 redis('commandstats :: with csrf on, a plain read sends Redis nothing more; a refused POST without a token reads nothing', async ({ client, redis }) => {
   const { browser, token } = await withForm(client);
+  assert.is((await browser.post('/note', { form: { note: 'first', _csrf: token } })).status, 200, 'stores the session');
   await browser.get('/note'); // loads the read script
   await redis.cli('CONFIG', 'RESETSTAT');
   await browser.get('/plain');
@@ -237,6 +281,21 @@ settings('default :: csrf is off: an unsafe request runs without a token', async
   const client = await testClient(app);
   try {
     assert.is((await client.post('/x', { form: { a: '1' } })).text, 'ran');
+  } finally {
+    await client.close();
+  }
+});
+
+settings('CSRF cookie :: HttpOnly always, with the session cookie\'s SameSite, Secure and Path', async () => {
+  const app = createApp({ log: 'none', engines: { session: { Memory: { csrf: true, cookie_same_site: 'Strict', is_secure: true, is_http_only: false, cookie_path: '/app' } } } });
+  app.get('/app/form', ctx => ctx.csrfToken());
+  const client = await testClient(app);
+  try {
+    const res = await client.get('/app/form');
+    const header = res.headers.get('set-cookie')!;
+    assert.match(header, /^dancer\.session\.csrf=[A-Za-z0-9_-]{43}; /);
+    for (const attribute of [/; Path=\/app/, /; HttpOnly/, /; Secure/, /; SameSite=Strict/]) assert.match(header, attribute);
+    assert.not.match(header, /Expires/, 'a browser-session cookie, as the session cookie without cookie_duration');
   } finally {
     await client.close();
   }

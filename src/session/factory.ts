@@ -40,6 +40,8 @@ export class SessionFactory {
    * sessions in the cookie) has no store keys and replaces this with the identity.
    */
   storeKey: StoreKey;
+  /** The browser's CSRF cookie (csrf-token.ts): the session cookie's name with `.csrf` after it. */
+  readonly csrfCookieName: string;
   /** The engine seals sessions in the cookie (openCookie + sealCookie). */
   readonly #sealing: boolean;
   /** Sealed sessions opened with less than half their idle time left: resealed even if unchanged. */
@@ -50,6 +52,7 @@ export class SessionFactory {
     this.policy = policy;
     this.engine = engine;
     this.storeKey = storeKeyFor(policy.hash_ids);
+    this.csrfCookieName = `${policy.cookie_name}.csrf`;
     this.#sealing = typeof engine.openCookie === 'function' && typeof engine.sealCookie === 'function';
     const p = policy;
     this.#cookieBase = {
@@ -256,6 +259,16 @@ export class SessionFactory {
   #attributes(lifetime: number | undefined): SerializeOptions {
     const seconds = lifetime ?? this.policy.cookie_duration;
     return { ...this.#cookieBase, ...(seconds === undefined ? {} : { expires: new Date(Date.now() + seconds * 1000) }) };
+  }
+
+  /**
+   * The Set-Cookie value of the browser's CSRF token (csrf-token.ts), for a visitor without a
+   * session: the session cookie's attributes (SameSite, Secure, Path, Domain, and the Expires of
+   * cookie_duration if set), so it lives as long and travels as narrowly.
+   */
+  csrfCookie(token: string): string {
+    // Always HttpOnly, even where the session cookie is not: pages carry the token in the form.
+    return serialize(this.csrfCookieName, token, { ...this.#attributes(undefined), httpOnly: true });
   }
 
   /** The Set-Cookie value that makes the client drop its session cookie. */

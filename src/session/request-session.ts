@@ -16,10 +16,11 @@
  *   round trip at the commit. Anything that reads the session first loads it and replays them.
  */
 import { handled } from '../handled.ts';
-import { csrfTokenOf, renewCsrfToken } from './csrf-token.ts';
+import { csrfTokenOf, renewCsrfToken, wellFormedCsrfToken } from './csrf-token.ts';
 import { StoreTimeBudget } from './deadline.ts';
 import type { SessionFactory } from './factory.ts';
 import type { Session } from './session.ts';
+import { SessionRead, type CallSite } from './session-read.ts';
 import { checkedUnreadWrite, UnreadWrites } from './unread-writes.ts';
 import { checkUserId, writtenBy, type ClientSource, type UserSession } from './user-sessions.ts';
 
@@ -52,10 +53,19 @@ export class RequestSession {
    * soon as one is loaded or created.
    */
   #unread: UnreadWrites | undefined;
+  /** The reads the route started through the keywords (see read). */
+  #reads: SessionRead<unknown>[] | undefined;
+  /**
+   * The browser's CSRF token (csrf-token.ts): from the request's CSRF cookie, or made by this
+   * request's csrfToken() while it had no session. A session stored for the first time in this
+   * request takes it as its own, so a form rendered before the session existed still passes.
+   */
+  #browserToken: string | undefined;
 
-  constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents, client?: ClientSource) {
+  constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents, client?: ClientSource, csrfCookie?: string) {
     this.#factory = factory;
     this.#cookieId = cookieId;
+    this.#browserToken = wellFormedCsrfToken(csrfCookie);
     this.#events = events;
     this.#client = client;
     const deadline = factory.engine.requestDeadlineMs;
@@ -76,6 +86,24 @@ export class RequestSession {
     (this.#pending ??= []).push(operation);
     // Handled here, so an operation nobody awaited does not become an unhandled rejection.
     return handled(operation);
+  }
+
+  /**
+   * A read the route started through keyword `name` (session-read.ts): returned as a SessionRead,
+   * and kept, so that the pipeline can fail a request that never awaited it.
+   */
+  read<T>(operation: Promise<T>, site: CallSite | undefined, name: string, argument?: string): Promise<T> {
+    const read = SessionRead.of(operation, site, name, argument);
+    (this.#reads ??= []).push(read);
+    return read;
+  }
+
+  /** The first read of this request that nothing awaited, if any. */
+  unawaitedRead(): SessionRead<unknown> | undefined {
+    const reads = this.#reads;
+    if (reads === undefined) return undefined;
+    for (const read of reads) if (!read.subscribed) return read;
+    return undefined;
   }
 
   /** The session, created (in memory only) when there is none. */
@@ -128,7 +156,8 @@ export class RequestSession {
   async changeId(): Promise<string> {
     const session = await this.get();
     const oldId = session.id;
-    const hadToken = session.csrfToken !== undefined;
+    // A browser that was shown a token before (its CSRF cookie) gets a new one for the session too.
+    const hadToken = session.csrfToken !== undefined || this.#browserToken !== undefined;
     this.#session = await this.#store(() => this.#factory.changeId(session));
     renewCsrfToken(this.#session, hadToken);
     this.#idChanged = true;
@@ -136,9 +165,21 @@ export class RequestSession {
     return this.#session.id;
   }
 
-  /** The session's CSRF token (csrf-token.ts): made, and the session with it, when there is none. */
-  csrfToken(): Promise<string> {
-    return this.get().then(csrfTokenOf);
+  /**
+   * The CSRF token for this request's forms (csrf-token.ts): the session's, made when it has
+   * none; without a session, the browser's, which stores nothing: the one in the request's CSRF
+   * cookie, else one from `issue` (which sends the cookie).
+   */
+  csrfToken(issue: () => string): Promise<string> {
+    return this.find().then(session => (session === undefined ? (this.#browserToken ??= issue()) : csrfTokenOf(session)));
+  }
+
+  /**
+   * The tokens a CSRF check of this request accepts (csrf-check.ts): the session's when it has
+   * one, else the browser's. A request with no session cookie is decided without the store.
+   */
+  expectedCsrfToken(): Promise<string | undefined> {
+    return this.find().then(session => session?.csrfToken ?? this.#browserToken);
   }
 
   /**
@@ -212,6 +253,7 @@ export class RequestSession {
     }
     const session = this.#session;
     if (session?.isDirty) {
+      if (session.isNew && session.csrfToken === undefined && this.#browserToken !== undefined) session.setCsrfToken(this.#browserToken);
       const client = session.owner === undefined ? undefined : this.#client;
       return this.#store(() => this.#factory.flush(session, client && writtenBy(client))).then(() => this.#flushed(session));
     }

@@ -13,6 +13,8 @@ import { redisSuite, startRedis, type RedisServer } from '../support/redis-serve
 export type Engine = 'Memory' | 'Redis';
 export const ENGINES: readonly Engine[] = ['Memory', 'Redis'];
 export const COOKIE = 'dancer.session';
+/** The browser's CSRF cookie, for the login form of a visitor without a session. */
+export const CSRF_COOKIE = `${COOKIE}.csrf`;
 
 /** The repository root, where config.yml is. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -42,6 +44,8 @@ export async function serve(engine: Engine): Promise<Served> {
 export interface Ctx {
   app: App;
   client: TestClient;
+  /** The suite's redis-server on the Redis engine (for commandstats), else undefined. */
+  redis: RedisServer | undefined;
 }
 
 /**
@@ -54,6 +58,7 @@ export function engineSuite(engine: Engine, topic = ''): Test<Ctx> {
   let redis: RedisServer | undefined;
   test.before(async ctx => {
     redis = engine === 'Redis' ? await startRedis() : undefined;
+    ctx.redis = redis;
     ctx.app = exampleApp(engine, redis?.url);
     ctx.client = await testClient(ctx.app);
   });
@@ -76,8 +81,8 @@ export async function storedSessions(ctx: Ctx): Promise<number> {
 
 /**
  * The CSRF token of `client`'s session, as a browser gets it: from the hidden `_csrf` field of
- * the page at `path` (the home page: the login form, or the logout form once logged in). The
- * first one stores a session for the client.
+ * the page at `path` (the home page: the login form, or the logout form once logged in). Before
+ * login it is the browser's token (in its CSRF cookie), and no session is stored.
  */
 export async function formToken(client: TestClient, path = '/'): Promise<string> {
   const page = await client.get(path);

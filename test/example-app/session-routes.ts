@@ -4,22 +4,47 @@
  */
 import type { Test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { browser, COOKIE, cookieFor, formToken, loggedIn, storedSessions, type Ctx } from './harness.ts';
+import { browser, COOKIE, cookieFor, CSRF_COOKIE, formToken, loggedIn, storedSessions, type Ctx } from './harness.ts';
 
 export function sessionRoutes(test: Test<Ctx>): void {
-  test('GET / :: anonymous gets the login form with a CSRF token, and a session holding only that', async ctx => {
+  test('GET / :: anonymous gets the login form with a CSRF token, and no session: nothing stored, no session cookie', async ctx => {
     const before = await storedSessions(ctx);
     const client = browser(ctx);
+    await ctx.redis?.cli('CONFIG', 'RESETSTAT');
     const res = await client.get('/');
+    // Redis: not one command, read or write (no session cookie came, so nothing to read).
+    if (ctx.redis) assert.equal([...(await ctx.redis.commandCalls())].filter(([name]) => !/^(config|info)/.test(name)), []);
     assert.is(res.status, 200);
     assert.match(res.headers.get('content-type')!, /^text\/html/);
     assert.match(res.text, /<form method="post" action="\/login">/);
     assert.match(res.text, /<input name="user"/);
-    assert.match(res.text, /<input type="hidden" name="_csrf" value="[A-Za-z0-9_-]{43}">/);
-    assert.ok(res.setCookie(COOKIE), 'a page with a form has a session (for its token)');
-    assert.is(await storedSessions(ctx), before + 1);
+    const token = /<input type="hidden" name="_csrf" value="([A-Za-z0-9_-]{43})">/.exec(res.text)?.[1];
+    assert.ok(token, 'the form carries a token');
+    assert.is(res.setCookie(COOKIE), undefined, 'no session cookie');
+    const csrf = res.setCookie(CSRF_COOKIE);
+    assert.is(csrf?.value, token, "the browser's token, in its own cookie");
+    assert.match(res.headers.get('set-cookie')!, /HttpOnly/i);
+    assert.match(res.headers.get('set-cookie')!, /SameSite=Lax/i);
+    assert.is(await storedSessions(ctx), before, 'nothing stored');
     assert.equal((await client.get('/whoami')).json(), { user: null }, 'nobody is logged in');
-    assert.is(await formToken(client), await formToken(client), 'the same token on every page of the session');
+    assert.is(await formToken(client), token, 'the same token on every page for this browser');
+    assert.is(await storedSessions(ctx), before, 'still nothing stored');
+  });
+
+  test('login CSRF :: logging in from the anonymous form works; the token then changes with the session', async ctx => {
+    const client = browser(ctx);
+    const token = await formToken(client);
+    const res = await client.post('/login', { form: { user: 'ann', _csrf: token } });
+    assert.is(res.status, 303);
+    assert.equal((await client.get('/whoami')).json(), { user: 'ann' });
+    const fresh = await formToken(client);
+    assert.is.not(fresh, token, 'a new token at login');
+    assert.is((await client.post('/logout', { form: { _csrf: token } })).status, 403, 'the token from before login is refused');
+    assert.is((await client.post('/logout', { form: { _csrf: fresh } })).status, 303);
+    assert.equal((await client.get('/whoami')).json(), { user: null });
+    assert.is(client.jar.get(COOKIE), undefined, 'after logout the browser holds no session cookie');
+    await formToken(client);
+    assert.is(client.jar.get(COOKIE), undefined, 'and the login page it lands on gives it none');
   });
 
   test('CSRF :: POST /login without the token is a 403: nobody logged in, nothing stored', async ctx => {
@@ -33,7 +58,11 @@ export function sessionRoutes(test: Test<Ctx>): void {
       assert.equal(res.setCookies, []);
     }
     const fresh = await browser(ctx).post('/login', { form: { user: 'mallory', _csrf: token } });
-    assert.is(fresh.status, 403, "another browser cannot use this session's token");
+    assert.is(fresh.status, 403, "another browser (no CSRF cookie) cannot use this browser's token");
+    const other = browser(ctx);
+    await formToken(other);
+    const forged = await other.post('/login', { form: { user: 'mallory', _csrf: token } });
+    assert.is(forged.status, 403, "another browser with a token of its own cannot use this browser's");
     assert.equal((await client.get('/whoami')).json(), { user: null });
     assert.is(await storedSessions(ctx), before);
   });
