@@ -22,7 +22,12 @@ export interface Settings {
   log: LogLevel; // default 'info'
   max_body_size: number; // bytes, default 1048576; a larger request body is a 413
   environment: string; // default: the environment in use (DANCER_ENVIRONMENT, else 'development')
-  show_errors: boolean; // whether 500 bodies show the error + stack; default: environment === 'development'
+  /**
+   * Whether error responses show the error (message, file:line, stack) instead of the status alone
+   * and public/<status>.html. Default: environment === 'development'; true elsewhere is a
+   * ConfigError, so no setting in config.yml can show a stack in production.
+   */
+  show_errors: boolean;
   /**
    * Whether request keywords (session(), params(), ...) work, through AsyncLocalStorage (default
    * true). false: only the ctx methods work, and Node 20 pays no AsyncLocalStorage hooks on any
@@ -212,6 +217,10 @@ function check(input: unknown, file: string, environmentInUse: string, root: str
   const environment = top.environment ?? environmentInUse;
   const { port, host, log, max_body_size, keywords, layout, static_handler, max_files, trust_proxy } = top;
   const development = environment === 'development';
+  if (top.show_errors === true && !development) {
+    // A Dancer2 config often sets show_errors in config.yml, which every environment reads.
+    throw new ConfigError(file, 'show_errors', `false outside the development environment (the environment is "${environment}", whose clients must never see an error's stack or message); set show_errors in environments/development.yml`, true);
+  }
   const settings: Settings = {
     port, host, log, max_body_size, keywords, environment, session,
     show_errors: top.show_errors ?? development, access_log: top.access_log ?? development,

@@ -20,7 +20,8 @@ export type SessionHookName = (typeof SESSION_HOOKS)[number];
 
 export const HOOK_NAMES = ['before', 'after', 'before_error', 'on_route_exception', ...SESSION_HOOKS] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
-type ErrorHookName = 'before_error' | 'on_route_exception';
+/** The hooks on the way to an error response (error-response.ts runs them). */
+export type ErrorHookName = 'before_error' | 'on_route_exception';
 
 /** Aliases Dancer2 users know. */
 const ALIASES: Record<string, HookName> = { before_request: 'before', after_request: 'after' };

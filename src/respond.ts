@@ -1,10 +1,13 @@
 /**
  * Turns what a request produced into bytes on the wire (DESIGN §2): a route's return value into
  * a body with its content type, and any error into a response, in this one place (as Koa's
- * ctx.onerror). Details of a 5xx never reach the client unless `show_errors` is on.
+ * ctx.onerror). Details of a 5xx never reach the client unless `show_errors` is on, which only
+ * the development environment allows (config.ts); then a browser gets error-details-page.ts.
  */
 import type { ServerResponse } from 'node:http';
 import type { Context } from './context.ts';
+import type { Settings } from './config.ts';
+import { errorDetailsPage } from './error-details-page.ts';
 import { HttpError, statusText } from './errors.ts';
 import type { Log } from './logger.ts';
 import { FileBody, writeFile } from './send-file.ts';
@@ -71,7 +74,8 @@ export function writeLastResort500(res: ServerResponse): void {
  * Replaces the Context's response with the error's default response. An HttpError gives its
  * status and headers (and its message when `expose`); anything else is a 500, logged once with
  * its stack. Headers set by before hooks survive (ctx.keptHeaders); others are dropped. A client
- * that prefers JSON (Accept) gets `{"status": 404, "message": "..."}`, others plain text.
+ * that prefers JSON (Accept) gets `{"status": 404, "message": "..."}`, others plain text, or,
+ * when `showsDetails`, the HTML page of error-details-page.ts (message, file:line, stack).
  */
 export function setErrorResponse(ctx: Context, error: unknown, log: Log): void {
   const headers = ctx.responseHeaders;
@@ -79,26 +83,38 @@ export function setErrorResponse(ctx: Context, error: unknown, log: Log): void {
   const kept = ctx.keptHeaders === headers ? { ...headers } : ctx.keptHeaders;
   for (const name of Object.keys(headers)) delete headers[name];
   if (kept !== undefined) Object.assign(headers, kept);
-  const showErrors = ctx.settings.show_errors;
+  const details = showsDetails(ctx.settings, error);
   let message: string;
   if (error instanceof HttpError) {
     Object.assign(headers, error.headers);
     ctx.responseStatus = error.status;
     if (error.status >= 500) log('debug', `${ctx.method} ${ctx.path}: ${error.status} ${error.message}${causeText(error)}`);
-    message = error.expose || showErrors ? error.message : statusText(error.status);
+    message = error.expose || details ? error.message : statusText(error.status);
   } else {
     ctx.responseStatus = 500;
     const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
     log('error', `${ctx.method} ${ctx.path}: uncaught ${stack}`);
-    message = showErrors ? stack : statusText(500);
+    message = details ? stack : statusText(500);
   }
   if (prefersJson(ctx.headers.accept)) {
     ctx.responseBody = { status: ctx.responseStatus, message };
     headers['content-type'] = JSON_TYPE;
+  } else if (details) {
+    ctx.responseBody = errorDetailsPage(ctx.responseStatus, error);
+    headers['content-type'] = HTML;
   } else {
     ctx.responseBody = message;
     headers['content-type'] = TEXT;
   }
+}
+
+/**
+ * Whether the response to `error` shows what the client is otherwise never told: true with
+ * `show_errors` (development only) for an uncaught exception or an HttpError whose message is not
+ * exposed (a 5xx, a SessionStoreError). Such a response is never replaced by public/<status>.html.
+ */
+export function showsDetails(settings: Settings, error: unknown): boolean {
+  return settings.show_errors && !(error instanceof HttpError && error.expose);
 }
 
 /**

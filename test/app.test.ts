@@ -213,7 +213,8 @@ errors('uncaught throw :: development shows the error and stack', () =>
   serve(app => app.get('/', async () => Promise.reject(new RangeError('bad index 9'))), async client => {
     const res = await client.get('/');
     assert.is(res.status, 500);
-    assert.match(res.text, /^RangeError: bad index 9\n\s+at /);
+    assert.is(res.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.match(res.text, /<h2>RangeError<\/h2>\n<pre>bad index 9<\/pre>\n<p>Thrown at <code>[^<]*test\/app\.test\.ts:\d+<\/code><\/p>\n<pre>\s+at /);
   }, { environment: 'development' }));
 
 errors('unwritable responses :: non-Error throws, a bad header, a BigInt body are 500s; serving goes on', () =>

@@ -73,6 +73,14 @@ files('defaults :: production hides errors', () => {
   assert.is(settings.show_errors, false);
 });
 
+files('show_errors :: true in config.yml is refused outside development, naming the file and where to move it', () => {
+  const files = { 'config.yml': 'show_errors: true\n', 'environments/production.yml': 'log: warning\n' };
+  fails(() => load(files, { DANCER_ENVIRONMENT: 'production' }), 'config.yml', 'show_errors', '"production"', 'environments/development.yml', 'got true');
+  assert.is(load(files).show_errors, true, 'development reads the same file');
+  assert.is(load({ ...files, 'environments/production.yml': 'show_errors: false\n' }, { DANCER_ENVIRONMENT: 'production' }).show_errors, false);
+  fails(() => load({ 'environments/staging.yml': 'show_errors: ${SHOW:-true}\n' }, { DANCER_ENVIRONMENT: 'staging' }), 'environments/staging.yml', 'show_errors');
+});
+
 files('dir :: DANCER_CONFDIR is used when no dir is given', () => {
   const dir = confdir({ 'config.yml': 'port: 4000\n' });
   assert.is(loadConfig({ env: { DANCER_CONFDIR: dir } }).port, 4000);

@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { HttpError, SessionStoreError } from '../src/errors.ts';
+import { ConfigError, HttpError, SessionStoreError } from '../src/errors.ts';
 import * as dsl from '../src/dsl.ts';
 import { FailingFlushEngine } from './support/engine-calls.ts';
 import { serve, withClient } from './support/serve.ts';
+import { removeDir, siteDir } from './support/site-dir.ts';
 import { createApp } from '../src/create-app.ts';
 
 const errors = suite('error responses');
@@ -200,6 +201,164 @@ errors('public/<status>.html :: the body of that error for a browser; JSON clien
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** An app on a folder with views/ and public/ (a 500.html and a 503.html, as a scaffolded app has). */
+function siteApp(environment: string, files: Record<string, string> = {}): { app: ReturnType<typeof createApp>; root: string } {
+  const root = siteDir({
+    'views/broken.eta': 'line 1\nline 2\n<%= it.missing.deep %>\n',
+    'public/500.html': '<h1>Our fault</h1>',
+    'public/503.html': '<h1>Back soon</h1>',
+    'public/404.html': '<h1>Lost?</h1>',
+    ...files,
+  });
+  const app = createApp({ log: 'none', environment, views: join(root, 'views'), public_dir: join(root, 'public'), layout: false });
+  app.get('/broken', () => dsl.template('broken'));
+  app.get('/boom', () => { throw new Error('kaput <script>alert(1)</script>'); });
+  app.get('/thrown-string', () => { throw 'not an Error'; });
+  app.get('/store', () => { throw new SessionStoreError('Redis did not answer', { cause: new Error('ECONNREFUSED 127.0.0.1:6379') }); });
+  app.get('/teapot', () => { throw new HttpError(418, 'short and stout'); });
+  return { app, root };
+}
+
+errors('development :: a template error shows its message and the view file:line, though public/500.html exists', async () => {
+  const { app, root } = siteApp('development');
+  try {
+    await withClient(app, async client => {
+      const res = await client.get('/broken');
+      assert.is(res.status, 500);
+      assert.is(res.headers.get('content-type'), 'text/html; charset=utf-8');
+      assert.not.match(res.text, /Our fault/);
+      assert.match(res.text, /TemplateError/);
+      assert.match(res.text, /Cannot read properties of undefined \(reading &#39;deep&#39;\)/);
+      assert.match(res.text, /views\/broken\.eta:3/);
+      assert.match(res.text, /views\.ts:\d+/, 'the stack');
+    });
+  } finally {
+    removeDir(root);
+  }
+});
+
+errors('development :: an uncaught exception shows message, where it was thrown and the stack, escaped', async () => {
+  const { app, root } = siteApp('development');
+  try {
+    await withClient(app, async client => {
+      const res = await client.get('/boom');
+      assert.is(res.status, 500);
+      assert.match(res.text, /kaput &lt;script&gt;alert\(1\)&lt;\/script&gt;/);
+      assert.not.match(res.text, /<script>/);
+      assert.match(res.text, /test\/error-hooks\.test\.ts:\d+/, 'the file and line of the throw');
+      const thrown = await client.get('/thrown-string');
+      assert.is(thrown.status, 500);
+      assert.match(thrown.text, /not an Error/);
+      const api = await client.get('/boom', { headers: { accept: 'application/json' } });
+      assert.is(api.json().status, 500);
+      assert.match(api.json().message, /kaput <script>alert\(1\)<\/script>\n\s+at /, 'JSON clients get the stack in the message');
+    });
+  } finally {
+    removeDir(root);
+  }
+});
+
+errors('development :: a 503 from the store shows its cause over public/503.html; an exposed 4xx and 404.html stay as they are', async () => {
+  const { app, root } = siteApp('development');
+  try {
+    await withClient(app, async client => {
+      const store = await client.get('/store');
+      assert.is(store.status, 503);
+      assert.match(store.text, /SessionStoreError/);
+      assert.match(store.text, /Redis did not answer/);
+      assert.match(store.text, /ECONNREFUSED 127\.0\.0\.1:6379/);
+      assert.equal([(await client.get('/teapot')).text], ['short and stout']);
+      assert.equal([(await client.get('/nowhere')).text], ['<h1>Lost?</h1>']);
+    });
+  } finally {
+    removeDir(root);
+  }
+});
+
+errors('production :: the same errors show public/<status>.html and nothing internal', async () => {
+  const { app, root } = siteApp('production');
+  try {
+    await withClient(app, async client => {
+      for (const path of ['/broken', '/boom', '/thrown-string']) {
+        const res = await client.get(path);
+        assert.equal([res.status, res.text], [500, '<h1>Our fault</h1>'], path);
+        const api = await client.get(path, { headers: { accept: 'application/json' } });
+        assert.equal(api.json(), { status: 500, message: 'Internal Server Error' }, path);
+      }
+      assert.equal([(await client.get('/store')).text], ['<h1>Back soon</h1>']);
+      assert.equal([(await client.get('/teapot')).text], ['short and stout']);
+    });
+  } finally {
+    removeDir(root);
+  }
+  const { app: bare, root: bareRoot } = siteApp('production', {});
+  removeDir(join(bareRoot, 'public'));
+  try {
+    await withClient(bare, async client => {
+      const res = await client.get('/broken');
+      assert.equal([res.status, res.text], [500, 'Internal Server Error'], 'no 500.html: the reason phrase');
+    });
+  } finally {
+    removeDir(bareRoot);
+  }
+});
+
+errors('show_errors :: cannot be turned on outside development, in createApp or setting()', () => {
+  for (const environment of ['production', 'test']) {
+    assert.throws(() => createApp({ environment, show_errors: true }), (e: unknown) => e instanceof ConfigError && e.key === 'show_errors' && e.message.includes(environment));
+    const app = createApp({ log: 'none', environment });
+    assert.throws(() => app.setting('show_errors', true), (e: unknown) => e instanceof ConfigError && e.key === 'show_errors');
+    assert.is(app.settings.show_errors, false);
+  }
+  assert.is(createApp({ environment: 'development', show_errors: false }).settings.show_errors, false);
+});
+
+errors('development :: show_errors: false hides the details there too (public/500.html, or the reason phrase)', async () => {
+  const { app, root } = siteApp('development');
+  app.setting('show_errors', false);
+  try {
+    await withClient(app, async client => {
+      assert.equal([(await client.get('/broken')).text], ['<h1>Our fault</h1>']);
+    });
+  } finally {
+    removeDir(root);
+  }
+});
+
+errors('before_error :: a value it returns is the body, as a route\'s is (a page rendered with template)', async () => {
+  const { app, root } = siteApp('production', { 'views/oops.eta': '<h1>Oops: <%= it.status %></h1>' });
+  app.hook('before_error', ctx => (ctx.responseStatus === 418 ? dsl.template('oops', { status: ctx.responseStatus }) : undefined));
+  app.hook('before_error', ctx => (ctx.path === '/boom' ? { error: 'json please' } : undefined));
+  app.hook('before_error', ctx => void ctx.responseHeader('x-last-hook', 'ran'));
+  app.hook('before_error', ctx => (ctx.responseStatus === 503 ? ctx.halt('<p>halted page</p>') : undefined));
+  try {
+    await withClient(app, async client => {
+      const teapot = await client.get('/teapot');
+      assert.equal([teapot.status, teapot.headers.get('content-type'), teapot.text], [418, 'text/html; charset=utf-8', '<h1>Oops: 418</h1>']);
+      assert.is(teapot.headers.get('x-last-hook'), 'ran', 'the hooks after it still run');
+      const boom = await client.get('/boom');
+      assert.equal([boom.status, boom.headers.get('content-type'), boom.json()], [500, 'application/json; charset=utf-8', { error: 'json please' }]);
+      const missing = await client.get('/nowhere');
+      assert.equal([missing.status, missing.text], [404, '<h1>Lost?</h1>'], 'undefined changes nothing');
+      const halted = await client.get('/store');
+      assert.equal([halted.status, halted.headers.get('content-type'), halted.text], [503, 'text/html; charset=utf-8', '<p>halted page</p>'], 'halt(page) is HTML too');
+    });
+  } finally {
+    removeDir(root);
+  }
+});
+
+errors('before_error :: a returned value keeps a Content-Type the hook set', () =>
+  serve(app => {
+    app.hook('before_error', ctx => {
+      ctx.contentType('text');
+      return `plain ${ctx.responseStatus} <b>`;
+    });
+  }, async client => {
+    const res = await client.get('/nowhere');
+    assert.equal([res.status, res.headers.get('content-type'), res.text], [404, 'text/plain; charset=utf-8', 'plain 404 <b>']);
+  }));
 
 errors.run();
 signals.run();

@@ -25,7 +25,7 @@ plain('login and userSessions :: a 500 that names the missing capability; nothin
     for (const [method, path] of [['POST', '/login/ann'], ['GET', '/sessions/ann'], ['POST', '/everywhere-out/ann']] as const) {
       const res = await client.request(method, path);
       assert.is(res.status, 500, path);
-      assert.match(res.text, /keeps no owner index \(the "owners" capability: ownedSessions and destroyOwned\); Memory and Redis do/);
+      assert.match(res.text, /keeps no owner index \(the &quot;owners&quot; capability: ownedSessions and destroyOwned\); Memory and Redis do/);
       assert.is(res.setCookie('dancer.session'), undefined, `${path} stored nothing`);
     }
   });

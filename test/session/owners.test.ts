@@ -7,7 +7,7 @@
  */
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
-import { createApp, type App, type SettingsInput, type UserSession } from '../../src/index.ts';
+import { createApp, escapeHtml, type App, type SettingsInput, type UserSession } from '../../src/index.ts';
 import { testClient, type TestClient } from '../../src/testing.ts';
 import { redisSuite, startCluster, startRedis, type RedisCluster, type RedisServer } from '../support/redis-server.ts';
 import { uniquePrefix } from './engines/redis-helpers.ts';
@@ -246,14 +246,14 @@ function engineSuite(store: Store): void {
     withApp(store, {}, async ctx => {
       const browser = ctx.browser('x');
       const expected = {
-        login: 'TypeError: login(userId): expected the user\'s id as a non-empty string, got number 42',
-        userSessions: 'TypeError: userSessions(userId): expected the user\'s id as a non-empty string, got ""',
-        destroyUserSessions: 'TypeError: destroyUserSessions(userId): expected the user\'s id as a non-empty string, got undefined undefined',
+        login: 'login(userId): expected the user\'s id as a non-empty string, got number 42',
+        userSessions: 'userSessions(userId): expected the user\'s id as a non-empty string, got ""',
+        destroyUserSessions: 'destroyUserSessions(userId): expected the user\'s id as a non-empty string, got undefined undefined',
       };
       for (const [keyword, message] of Object.entries(expected)) {
         const res = await browser.request('POST', `/bad/${keyword}`);
         assert.is(res.status, 500, keyword);
-        assert.ok(res.text.includes(message), res.text);
+        assert.ok(res.text.includes(`<h2>TypeError</h2>\n<pre>${escapeHtml(message)}`), res.text);
         assert.is(res.setCookie(COOKIE), undefined, 'no session stored');
       }
     }));

@@ -12,8 +12,8 @@ import { FailingFlushEngine } from '../support/engine-calls.ts';
 
 const hook = suite('session hook');
 
-function sessionApp(engine?: SessionEngine): App {
-  const app = createApp({ log: 'none' }, engine ? { sessionEngine: engine } : {});
+function sessionApp(engine?: SessionEngine, environment?: string): App {
+  const app = createApp({ log: 'none', ...(environment === undefined ? {} : { environment }) }, engine ? { sessionEngine: engine } : {});
   app.get('/all', async ctx => (await ctx.session()).toJSON());
   return app;
 }
@@ -91,7 +91,7 @@ hook('500 :: a request that ends in an uncaught exception saves nothing', async 
 });
 
 hook('503 :: a failed flush answers 503, never a 200 that lost the data', async () => {
-  const app = sessionApp(new FailingFlushEngine(new Error('disk on fire')));
+  const app = sessionApp(new FailingFlushEngine(new Error('disk on fire')), 'production');
   app.get('/write', async () => {
     await session('x', 1);
     return 'saved?';

@@ -62,7 +62,7 @@ test('read then write through a store slower than the deadline: a 503 within the
     const took = performance.now() - started;
     assert.is(res.status, 503);
     assert.ok(took < 300 + 80, `answered after ${took.toFixed(0)} ms, deadline 300 ms`);
-    assert.match(res.text, /command_timeout \(300 ms, this request's operations together\)/);
+    assert.match(res.text, /command_timeout \(300 ms, this request&#39;s operations together\)/);
   });
 });
 

@@ -46,7 +46,7 @@ views('layout :: views/layouts/main wraps the view; layout:false and another lay
     assert.is((await client.get('/bare')).text, '[<p>page</p>]');
     const missing = await client.get('/missing');
     assert.is(missing.status, 500);
-    assert.match(missing.text, /layout "nope": there is no .*layouts\/nope\.eta/);
+    assert.match(missing.text, /layout &quot;nope&quot;: there is no .*layouts\/nope\.eta/, 'the development page, escaped');
   });
   removeDir(root);
 });
@@ -148,7 +148,7 @@ views('errors :: an unknown template is a 500 naming it; production shows nothin
     await withClient(app, async client => {
       const res = await client.get('/');
       assert.is(res.status, 500);
-      if (environment === 'development') assert.match(res.text, /template\("nowhere"\): there is no .*views\/nowhere\.eta/);
+      if (environment === 'development') assert.match(res.text, /template\(&quot;nowhere&quot;\): there is no .*views\/nowhere\.eta/);
       else assert.is(res.text, 'Internal Server Error');
       assert.is((await client.get('/escape')).status, 500);
     });
