@@ -167,6 +167,13 @@ function csrfTests(test: Test<{ client: TestClient }>): void {
     assert.is((await browser.post('/upload', await multipart({ title: 'Mine' }, 'x'))).status, 403);
   });
 
+  test('multipart param :: the check read the multipart body, so param() in the route sees its text fields', async ({ client }) => {
+    const { browser, token } = await withForm(client);
+    const res = await browser.post('/note', await multipart({ note: 'from a form with a file', _csrf: token }, 'x'));
+    assert.is(res.status, 200);
+    assert.is((await browser.get('/note')).text, '"POST from a form with a file"');
+  });
+
   test('body over max_body_size :: a multipart, form or JSON body over it is its 413 naming the setting, not a 403; the route did not run, no cookie, nothing stored', async ({ client }) => {
     const { browser, token } = await withForm(client);
     const fresh = client.fork();
