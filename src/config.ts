@@ -43,7 +43,7 @@ export interface Settings {
   layout: string | false | undefined; // views/layouts/<layout>; false = none; default: layouts/main when it exists
   public_dir: string; // served before the routes, absolute; default <root>/public
   static_handler: boolean; // whether public_dir is served; default true
-  max_file_size: number; // bytes per uploaded file, default: max_body_size; a larger file is a 413
+  max_file_size: number; // bytes per uploaded file, at most max_body_size (its default); a larger file is a 413
   max_files: number; // files in one multipart body, default 10; more is a 413
   /** Whether the client IP is taken from X-Forwarded-For (behind a proxy that sets it); default false. */
   trust_proxy: boolean;
@@ -213,6 +213,11 @@ function check(input: unknown, file: string, environmentInUse: string, root: str
   // Checked on the value as written, so that a config valid on one machine is valid on all.
   if (top.workers !== 1 && session.engine.processLocal) {
     throw new ConfigError(file, 'workers', `1 with the ${session.engineName} session engine, which keeps sessions inside one process (each worker would have its own, and a session made through one would be unknown to the others); to run several workers choose a session engine they share: session: Redis, or session: Cookie (the session sealed in the cookie)`, top.workers);
+  }
+  // A file is part of the body, so the body's limit stops it first: a larger max_file_size
+  // would be accepted and never apply.
+  if (top.max_file_size !== undefined && top.max_file_size > top.max_body_size) {
+    throw new ConfigError(file, 'max_file_size', `at most max_body_size (${top.max_body_size} bytes), which caps the whole body and so every file in it; raise max_body_size too, or lower max_file_size`, top.max_file_size);
   }
   const environment = top.environment ?? environmentInUse;
   const { port, host, log, max_body_size, keywords, layout, static_handler, max_files, trust_proxy } = top;

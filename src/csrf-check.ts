@@ -3,7 +3,8 @@
  * session's `csrf` setting, or the route's own `{ csrf }` option). It passes only when the
  * request carries the token it was given (session/csrf-token.ts: its session's, or its
  * browser's before it has a session), in the `X-CSRF-Token` header or the `_csrf` field of a
- * urlencoded, multipart or JSON body; anything else is a 403 and the route does not run.
+ * urlencoded, multipart or JSON body; anything else is a 403 and the route does not run. A body
+ * the check cannot read is answered with its own error (413 naming max_body_size, 400).
  *
  * Safe methods (GET, HEAD, OPTIONS) are never checked, so a plain read costs nothing here: no
  * session read, no body read. An unsafe request is checked against the method the client sent,
@@ -47,17 +48,17 @@ function sentToken(ctx: Context): Promise<string | undefined> {
   const header = ctx.req.headers[CSRF_HEADER];
   if (typeof header === 'string' && header !== '') return Promise.resolve(header);
   // A multipart body is read here (files go to temporary files, as upload() would leave them);
-  // body() and upload() in the route then use this same reading.
-  if (isMultipart(ctx.req)) return ctx.body().then(fieldOf, () => undefined);
-  let fields: Record<string, unknown>;
+  // body(), upload() and param() in the route then use this same reading. A body that cannot be
+  // read is answered with its own error (413 naming max_body_size, 400 malformed): a 403 would
+  // send the user after a token that was never the problem.
+  if (isMultipart(ctx.req)) return ctx.body().then(fieldOf);
   try {
-    // Urlencoded and JSON bodies were read before the hooks (preloadBody); a malformed one
-    // carries no token, and its 400 is for a route that is allowed to run.
-    fields = ctx.bodyParameters();
-  } catch {
-    return Promise.resolve(undefined);
+    // Urlencoded and JSON bodies were read before the hooks (preloadBody); bodyParameters()
+    // throws the error of one that could not be, answered as a multipart body's is.
+    return Promise.resolve(fieldOf(ctx.bodyParameters()));
+  } catch (error) {
+    return Promise.reject(error);
   }
-  return Promise.resolve(fieldOf(fields));
 }
 
 function fieldOf(fields: unknown): string | undefined {

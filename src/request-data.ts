@@ -1,6 +1,7 @@
 /**
  * What came in, for one request: method, path, the route's params, query, headers, cookies, the
- * body (read once, lazily, or before the route for param()), uploads, the per-request stash.
+ * body (read once: lazily, or before the route for param(); a multipart one only on first use),
+ * uploads, the per-request stash.
  * Everything that costs work is built on first use only. Context (context.ts) extends this
  * with the response, the session and the control-flow keywords.
  */
@@ -90,9 +91,25 @@ export class RequestData<Params extends object = AnyParams> {
     });
   }
 
+  /**
+   * The multipart body, read on the first upload() or body() (or by the CSRF check), never before
+   * the route as preloadBody reads a form: that would write the files of every multipart request
+   * to disk before the hooks and the match have had their say. Once read, its fields (or its
+   * error) are what the synchronous param() and bodyParameters() see.
+   */
   #multipart(): Promise<MultipartForm> {
+    if (this.#form !== undefined) return this.#form;
     const { max_body_size, max_file_size, max_files } = this.settings;
-    return (this.#form ??= readMultipart(this.req, this.res, { maxBodySize: max_body_size, maxFileSize: max_file_size, maxFiles: max_files }));
+    return (this.#form = readMultipart(this.req, this.res, { maxBodySize: max_body_size, maxFileSize: max_file_size, maxFiles: max_files }).then(
+      form => {
+        this.#settledBody = { value: form.fields };
+        return form;
+      },
+      error => {
+        this.#settledBody = { error };
+        throw error;
+      },
+    ));
   }
 
   /**
@@ -108,7 +125,11 @@ export class RequestData<Params extends object = AnyParams> {
     );
   }
 
-  /** One parameter, as Dancer2's `param`: route params first, then the body, then the query. */
+  /**
+   * One parameter, as Dancer2's `param`: route params first, then the body, then the query.
+   * Synchronous: a form or JSON body was read before the route; a multipart body's text fields
+   * count once it has been read (`await upload()`, `await body()`, or the CSRF check).
+   */
   param(name: string): string | string[] | undefined {
     const fromRoute = (this.params as AnyParams)[name];
     if (fromRoute !== undefined) return fromRoute;
@@ -133,8 +154,9 @@ export class RequestData<Params extends object = AnyParams> {
   }
 
   /**
-   * The form or JSON object body's params only (read before the route); `{}` for no body or a
-   * body of another type. A body that could not be parsed throws its 400 here.
+   * The form or JSON object body's params only (read before the route), or a multipart body's
+   * text fields once it has been read; `{}` for no body, a body of another type or a multipart
+   * body not read yet. A body that could not be read throws its error here (400, 413).
    */
   bodyParameters(): Record<string, unknown> {
     const settled = this.#settledBody;

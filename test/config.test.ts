@@ -240,6 +240,16 @@ checking('types :: max_body_size must not be negative', () => {
   fails(() => load({ 'config.yml': 'max_body_size: -1\n' }), 'config.yml', 'max_body_size', 'got -1');
 });
 
+checking('limits :: max_file_size above max_body_size names both keys (a file is part of the body, so it could never apply)', () => {
+  fails(() => load({ 'config.yml': 'max_body_size: 1000\nmax_file_size: 5000\n' }), 'config.yml', 'max_file_size', 'max_body_size', '1000', 'got 5000');
+  // The file named is the one that set max_file_size, here under an environment's smaller body.
+  const split = { 'config.yml': 'max_file_size: 2000000\n', 'environments/production.yml': 'max_body_size: 1000000\n' };
+  fails(() => load(split, {}, 'production'), 'config.yml', 'max_file_size', 'max_body_size', '1000000');
+  fails(() => readSettings({ max_file_size: 1048577 }), '(createApp settings)', 'max_file_size', 'max_body_size', '1048576');
+  assert.is(load({ 'config.yml': 'max_body_size: 1000\nmax_file_size: 1000\n' }).max_file_size, 1000, 'equal is fine');
+  assert.is(load({ 'config.yml': 'max_body_size: 1000\nmax_file_size: 10\n' }).max_file_size, 10);
+});
+
 checking('types :: log must be a known level', () => {
   fails(() => load({ 'config.yml': 'log: verbose\n' }), 'config.yml', 'log', '"warning"', '"verbose"');
 });

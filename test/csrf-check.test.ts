@@ -10,17 +10,21 @@ import { suite, type Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, createApp, loadConfig, type App, type Upload } from '../src/index.ts';
 import { testClient, type TestClient } from '../src/testing.ts';
+import { CountingEngine } from './support/engine-calls.ts';
 import { redisSuite, startRedis, type RedisServer } from './support/redis-server.ts';
 import { removeDir, siteDir } from './support/site-dir.ts';
 import { stderrOf } from './support/stderr.ts';
 
 type Engine = 'Memory' | 'Redis' | 'Cookie';
 
+/** The apps' max_body_size: small, so that a body over it is cheap to send. */
+const LIMIT = 10_000;
+
 /** Times each route body ran, so a test can tell that a 403 came before the route. */
 let ran = 0;
 
 function csrfApp(engine: Engine, options: Record<string, unknown> = {}): App {
-  const app = createApp({ log: 'none', session: engine, engines: { session: { [engine]: { csrf: true, ...options } } } });
+  const app = createApp({ log: 'none', max_body_size: LIMIT, session: engine, engines: { session: { [engine]: { csrf: true, ...options } } } });
   app.before(ctx => void ctx.header('x-frame-options', 'DENY'));
   app.get('/form', ctx => ctx.csrfToken());
   app.get('/plain', () => 'ok');
@@ -205,6 +209,52 @@ function csrfTests(test: Test<{ client: TestClient }>): void {
     assert.equal(ok.json(), { size: 12, title: 'Mine' });
     assert.is((await browser.post('/upload', await multipart({ title: 'Mine' }, 'x'))).status, 403);
   });
+
+  test('multipart param :: the check read the multipart body, so param() in the route sees its text fields', async ({ client }) => {
+    const { browser, token } = await withForm(client);
+    const res = await browser.post('/note', await multipart({ note: 'from a form with a file', _csrf: token }, 'x'));
+    assert.is(res.status, 200);
+    assert.is((await browser.get('/note')).text, '"POST from a form with a file"');
+  });
+
+  test('body over max_body_size :: a multipart, form or JSON body over it is its 413 naming the setting, not a 403; the route did not run, no cookie, nothing stored', async ({ client }) => {
+    const { browser, token } = await withForm(client);
+    const fresh = client.fork();
+    const before = ran;
+    const big = 'x'.repeat(LIMIT + 1);
+    for (const who of [browser, fresh]) {
+      const bodies = [
+        ['multipart', await multipart({ note: 'too big', _csrf: token }, big)],
+        ['form', { form: { note: big, _csrf: token } }],
+        ['JSON', { json: { note: big, _csrf: token } }],
+      ] as const;
+      for (const [kind, options] of bodies) {
+        const res = await who.post('/note', options);
+        assert.is(res.status, 413, kind);
+        assert.match(res.text, /max_body_size/, kind);
+        assert.equal(res.setCookies, [], `${kind}: no cookie`);
+      }
+    }
+    assert.is(ran, before, 'the route did not run');
+    assert.is((await browser.get('/note')).text, 'null', 'nothing stored');
+    assert.is(fresh.jar.get('dancer.session'), undefined, 'no session for a client without one');
+  });
+
+  test('malformed body :: a multipart or JSON body that does not parse is its 400, not a 403', async ({ client }) => {
+    const { browser, token } = await withForm(client);
+    const before = ran;
+    const noBoundary = await browser.post('/note', { headers: { 'content-type': 'multipart/form-data' }, body: `_csrf=${token}` });
+    assert.is(noBoundary.status, 400);
+    assert.match(noBoundary.text, /boundary/);
+    const cut = await browser.post('/note', { headers: { 'content-type': 'multipart/form-data; boundary=XyZ' }, body: `--XyZ\r\ncontent-disposition: form-data; name="_csrf"\r\n\r\n${token}` });
+    assert.is(cut.status, 400);
+    assert.match(cut.text, /malformed/);
+    const json = await browser.post('/note', { headers: { 'content-type': 'application/json' }, body: `{"_csrf": "${token}"` });
+    assert.is(json.status, 400);
+    assert.match(json.text, /JSON/);
+    assert.equal([...noBoundary.setCookies, ...cut.setCookies, ...json.setCookies], []);
+    assert.is(ran, before, 'the route did not run');
+  });
 }
 
 const memory = suite<{ client: TestClient }>('csrf :: Memory over HTTP', {} as never);
@@ -258,6 +308,17 @@ redis('commandstats :: with csrf on, a plain read sends Redis nothing more; a re
   assert.is((await browser.post('/note', { form: { note: 'x', _csrf: token } })).status, 200);
   const calls = new Map(await commands(redis));
   assert.equal([calls.get('evalsha'), calls.get('expire')], [2, 1], 'one read script (GET + EXPIRE), shared by the check and the route, and one flush script');
+});
+redis('commandstats :: a body over max_body_size with csrf on is a 413 that sends Redis nothing: no read, no write', async ({ client, redis }) => {
+  const { browser, token } = await withForm(client);
+  const keys = await redis.cli('DBSIZE');
+  await redis.cli('CONFIG', 'RESETSTAT');
+  for (const who of [browser, client.fork()]) {
+    assert.is((await who.post('/note', await multipart({ note: 'x', _csrf: token }, 'x'.repeat(LIMIT)))).status, 413);
+    assert.is((await who.post('/note', { form: { note: 'x'.repeat(LIMIT), _csrf: token } })).status, 413);
+  }
+  assert.equal(await commands(redis), []);
+  assert.is(await redis.cli('DBSIZE'), keys, 'no session stored');
 });
 redis.run();
 
@@ -332,6 +393,26 @@ settings('pass and forward :: an opted-out route that passes or forwards to a ch
     const headers = { 'x-csrf-token': (await client.get('/form')).text };
     assert.is((await client.post('/a', { headers })).text, 'second route');
     assert.is((await client.post('/c', { headers })).text, 'target 1');
+  } finally {
+    await client.close();
+  }
+});
+
+settings('body over max_body_size :: a 413 that never reaches the Memory engine: no read, no write', async () => {
+  const engine = new CountingEngine();
+  const app = createApp({ log: 'none', max_body_size: LIMIT, engines: { session: { Memory: { csrf: true } } } }, { sessionEngine: engine });
+  app.get('/form', ctx => ctx.csrfToken());
+  app.post('/x', () => 'ran');
+  const client = await testClient(app);
+  try {
+    const token = (await client.get('/form')).text;
+    const stored = engine.calls.flush.length;
+    for (const who of [client, client.fork()]) {
+      const res = await who.post('/x', await multipart({ _csrf: token }, 'x'.repeat(LIMIT)));
+      assert.is(res.status, 413);
+      assert.equal(res.setCookies, []);
+    }
+    assert.equal([engine.calls.retrieve, engine.calls.flush.length], [[], stored]);
   } finally {
     await client.close();
   }

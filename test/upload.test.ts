@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp } from '../src/create-app.ts';
-import { body, upload } from '../src/dsl.ts';
+import { body, bodyParameters, param, params, upload } from '../src/dsl.ts';
 import type { Upload } from '../src/upload.ts';
 import { serve } from './support/serve.ts';
 
@@ -74,7 +74,7 @@ uploads('limits :: max_body_size, max_file_size and max_files are 413s; no tempo
     const whole = await fetch(client.url + '/up', { method: 'POST', body: form([['f', 'big.txt', 'x'.repeat(5000)]]) });
     assert.is(whole.status, 413);
     assert.match(await whole.text(), /max_body_size/);
-  }, { max_body_size: 4000, max_file_size: 100_000 });
+  }, { max_body_size: 4000 });
   await serve(route, async client => {
     const file = await fetch(client.url + '/up', { method: 'POST', body: form([['f', 'big.txt', 'x'.repeat(2000)]]) });
     assert.is(file.status, 413);
@@ -140,5 +140,45 @@ uploads('malformed :: a multipart body without a boundary is a 400', () =>
     const res = await client.post('/up', { headers: { 'content-type': 'multipart/form-data' }, body: 'x' });
     assert.is(res.status, 400);
   }));
+
+uploads('param :: once upload() or body() read the form, param(), params() and bodyParameters() see its text fields; before, route and query only', () =>
+  serve(app => {
+    app.post('/docs/:id', async () => {
+      const before = { title: param('title') ?? null, q: param('q'), body: bodyParameters() };
+      const doc = (await upload('doc')) as Upload;
+      return { before, title: param('title'), tag: param('tag'), id: param('id'), q: param('q'), params: params(), body: bodyParameters(), file: doc.filename };
+    });
+    app.post('/fields', async () => {
+      await body();
+      return String(param('title'));
+    });
+  }, async client => {
+    const data = form([['doc', 'notes.txt', 'hello']], { title: 'Mine', tag: 'x', id: 'from the form', q: 'from the form' });
+    data.append('tag', 'y');
+    const res = await fetch(client.url + '/docs/7?q=query', { method: 'POST', body: data });
+    assert.is(res.status, 200);
+    assert.equal(await res.json(), {
+      before: { title: null, q: 'query', body: {} },
+      title: 'Mine',
+      tag: ['x', 'y'],
+      id: '7',
+      q: 'from the form',
+      params: { q: 'from the form', title: 'Mine', tag: ['x', 'y'], id: '7' },
+      body: { title: 'Mine', tag: ['x', 'y'], id: 'from the form', q: 'from the form' },
+      file: 'notes.txt',
+    });
+    const fields = await fetch(client.url + '/fields', { method: 'POST', body: form([['doc', 'a.txt', 'a']], { title: 'Via body()' }) });
+    assert.is(await fields.text(), 'Via body()');
+  }));
+
+uploads('param :: after a read that failed, param() throws its error, as for a form body that does not parse', () =>
+  serve(app => app.post('/up', async () => {
+    await upload('doc').catch(() => undefined);
+    return String(param('title'));
+  }), async client => {
+    const res = await fetch(client.url + '/up', { method: 'POST', body: form([['doc', 'big.txt', 'x'.repeat(5000)]], { title: 'Mine' }) });
+    assert.is(res.status, 413);
+    assert.match(await res.text(), /max_body_size/);
+  }, { max_body_size: 4000 }));
 
 uploads.run();
