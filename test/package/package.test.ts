@@ -7,7 +7,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, sep } from 'node:path';
+import { delimiter, dirname, join, posix, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -95,10 +95,30 @@ test('npm pack ships only dist/, README.md, LICENSE and package.json, with JavaS
   const paths = ctx.packed.files.map(file => file.path);
   const stray = paths.filter(path => !['package.json', 'README.md', 'LICENSE'].includes(path) && !path.startsWith('dist/'));
   assert.equal(stray, []);
-  for (const path of ['README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/testing.js', 'dist/testing.d.ts']) {
+  for (const path of ['README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/testing.js', 'dist/testing.d.ts']) {
     assert.ok(paths.includes(path), `${path} is in the tarball`);
   }
   assert.equal(paths.filter(path => path.endsWith('.ts') && !path.endsWith('.d.ts')), [], 'no TypeScript sources');
+});
+
+test('no source map names a file the tarball lacks, and no file points at a map it lacks', ctx => {
+  // The installed copy is what a debugger (or node --enable-source-maps) reads.
+  const installed = join(ctx.project, 'node_modules', 'quickstep');
+  const paths = new Set(ctx.packed.files.map(file => file.path));
+  const missing: string[] = [];
+  for (const path of paths) {
+    const text = readFileSync(join(installed, path), 'utf8');
+    if (path.endsWith('.map')) {
+      const map = JSON.parse(text) as { sources: string[]; sourceRoot?: string };
+      for (const source of map.sources) {
+        const named = posix.join(posix.dirname(path), map.sourceRoot ?? '', source);
+        if (!paths.has(named)) missing.push(`${path} names ${source}`);
+      }
+    }
+    const url = /^\/\/# sourceMappingURL=(\S+)\s*$/m.exec(text)?.[1];
+    if (url !== undefined && !url.startsWith('data:') && !paths.has(posix.join(posix.dirname(path), url))) missing.push(`${path} points at ${url}`);
+  }
+  assert.equal(missing.slice(0, 5), [], `${missing.length} references to files the tarball lacks`);
 });
 
 test('npm pack --dry-run --json lists the same files', async ctx => {
