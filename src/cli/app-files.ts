@@ -1,16 +1,36 @@
 /**
  * The files `quickstep new` writes: a runnable app as `dancer2 gen` makes one (app.ts, routes,
- * config.yml, environments/, views/, public/, a node:test test and a package.json). Kept as
- * text here rather than as a folder in the package, so it ships in dist/ like the rest and the
- * build needs no copy step. `${name}` is the app's name, `${version}` Quickstep's.
+ * config.yml, environments/, views/, public/, a node:test test, a package.json and the
+ * tsconfig.json `npm run typecheck` uses). Kept as text here rather than as a folder in the
+ * package, so it ships in dist/ like the rest and the build needs no copy step. `${name}` is the
+ * app's name, `${version}` Quickstep's.
  */
+
+/**
+ * The TypeScript the new app checks itself with: the range Quickstep is built and tested with
+ * (its package.json's devDependencies; test/cli/app-files.test.ts keeps the two equal), so the
+ * options below are known to exist in it (erasableSyntaxOnly needs 5.8 or later).
+ */
+export const TYPESCRIPT_RANGE = '^7.0.2';
+
 export function appFiles(name: string, version: string): Record<string, string> {
   return {
     'package.json': `${JSON.stringify({
       name, version: '0.1.0', private: true, type: 'module',
       // tsx runs app.ts on every supported Node (20 cannot strip types; 22.18+ and 24 could run it with plain node).
-      scripts: { start: 'tsx app.ts', test: 'node --import tsx --test test/*.test.ts' },
+      scripts: { start: 'tsx app.ts', test: 'node --import tsx --test test/*.test.ts', typecheck: 'tsc --noEmit' },
       dependencies: { quickstep: `^${version}`, tsx: '^4.20.0' },
+      devDependencies: { typescript: TYPESCRIPT_RANGE },
+    }, null, 2)}\n`,
+    // tsx runs the app and tsc only checks it: the files import each other as './routes.ts', which
+    // tsc accepts only with allowImportingTsExtensions, and that only with noEmit. erasableSyntaxOnly
+    // keeps the code runnable by Node's own type stripping (no enums, namespaces, parameter
+    // properties); types: node, as TypeScript 6 and later load no @types by default.
+    'tsconfig.json': `${JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022', module: 'nodenext', strict: true, noEmit: true, allowImportingTsExtensions: true,
+        erasableSyntaxOnly: true, verbatimModuleSyntax: true, skipLibCheck: true, types: ['node'],
+      },
     }, null, 2)}\n`,
     '.gitignore': 'node_modules/\n',
     'app.ts': `// ${name}: \`npm start\` serves it on http://127.0.0.1:3000 (PORT and config.yml change that).
@@ -27,14 +47,22 @@ export function routes(app: App): App {
   return app.get('/', () => template('index', { title: '${name}' }));
 }
 `,
+    // The engine from the environment, as the example app's config.yml does: the README's
+    // `SESSION_ENGINE=Redis REDIS_URL=... npm start` then works in a new app as printed.
     'config.yml': `# ${name}'s settings; environments/<DANCER_ENVIRONMENT>.yml goes over them.
+# \${NAME:-default} is read from the environment: SESSION_ENGINE=Redis REDIS_URL=redis://127.0.0.1:6379 npm start
+# keeps the sessions in that Redis; without them they live in this process (Memory).
 port: \${PORT:-3000}
-session: Memory
+session: \${SESSION_ENGINE:-Memory}
 engines:
   session:
+    # hash_ids: the store keeps SHA-256 of each session id, never the id a cookie carries.
     Memory:
       session_duration: 3600
-      # The store keeps SHA-256 of each session id, never the id a cookie carries.
+      hash_ids: true
+    Redis:
+      url: "\${REDIS_URL:-redis://127.0.0.1:6379}"
+      session_duration: 3600
       hash_ids: true
 `,
     'environments/development.yml': `# npm start (DANCER_ENVIRONMENT unset): errors shown in the page, one log line per request.
@@ -70,6 +98,11 @@ h1 { font-weight: 600; }
     'public/500.html': `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Something went wrong</title><link rel="stylesheet" href="/css/style.css"></head>
 <body><main><h1>Something went wrong</h1><p>It was our fault, not yours. Please try again.</p></main></body></html>
+`,
+    // Served for any 503: the session store down or too slow, or the app's own status(503).
+    'public/503.html': `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Back in a moment</title><link rel="stylesheet" href="/css/style.css"></head>
+<body><main><h1>Back in a moment</h1><p>Something we depend on is not answering right now. Please try again in a minute.</p></main></body></html>
 `,
     'test/app.test.ts': `// npm test: the app through real HTTP (quickstep/testing), with node:test.
 import assert from 'node:assert/strict';

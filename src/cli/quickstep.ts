@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `quickstep` command (the package's bin): `quickstep new <dir>` makes a runnable app there,
- * as `dancer2 gen` does. Usage errors exit 2, a refused folder exits 1.
+ * as `dancer2 gen` does; `quickstep --version` prints the package's version. Usage errors exit 2,
+ * a refused folder exits 1.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { appFiles } from './app-files.ts';
 
 const USAGE = `Usage: quickstep new <dir>    make a new app in <dir> (new, or empty)
+       quickstep --version       the version of Quickstep
        quickstep --help          this text`;
 
 function main(args: string[]): number {
@@ -16,8 +18,22 @@ function main(args: string[]): number {
     console.log(USAGE);
     return 0;
   }
-  if (args[0] !== 'new' || args.length !== 2) {
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    console.log(ownVersion());
+    return 0;
+  }
+  if (args[0] !== 'new') {
     console.error(args.length === 0 ? USAGE : `quickstep: unknown command "${args.join(' ')}"\n${USAGE}`);
+    return 2;
+  }
+  if (args.length === 1) {
+    console.error(`quickstep new: name the folder to make the app in, e.g. quickstep new my-app\n${USAGE}`);
+    return 2;
+  }
+  if (args.length > 2) {
+    // Most often a name with spaces the shell split: say how to keep it one word.
+    const rest = args.slice(1);
+    console.error(`quickstep new takes one folder, got ${rest.length}: ${rest.join(' ')} (quote a name with spaces: quickstep new ${shellWord(rest.join(' '))})\n${USAGE}`);
     return 2;
   }
   const dir = resolve(args[1]!);
@@ -32,7 +48,7 @@ function main(args: string[]): number {
     writeFileSync(file, text);
   }
   const shown = relative(process.cwd(), dir) || '.';
-  console.log(`Made ${name} in ${shown}. Next:\n  cd ${shown}\n  npm install\n  npm start     # http://127.0.0.1:3000\n  npm test`);
+  console.log(`Made ${name} in ${shown}. Next:\n  cd ${shellWord(shown)}\n  npm install\n  npm start     # http://127.0.0.1:3000\n  npm test`);
   return 0;
 }
 
@@ -42,7 +58,17 @@ export function packageName(folder: string): string {
   return name || 'my-app';
 }
 
-/** Quickstep's own version, for the new app's dependency. */
+/**
+ * `text` as one word of a POSIX shell, for the lines a user pastes: as it is when it holds only
+ * characters no shell treats specially, else in single quotes (inside which only `'` itself needs
+ * care: it closes the quotes, is escaped, and they reopen: `'\''`).
+ */
+export function shellWord(text: string): string {
+  if (/^[A-Za-z0-9_./@%+=:,-]+$/.test(text)) return text;
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/** Quickstep's own version, for `--version` and the new app's dependency. */
 function ownVersion(): string {
   const manifest = new URL('../../package.json', import.meta.url);
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;

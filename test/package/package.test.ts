@@ -7,11 +7,11 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, sep } from 'node:path';
+import { delimiter, dirname, join, posix, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { freePort } from '../support/redis-server.ts';
+import { freePort, redisAvailable, startRedis } from '../support/redis-server.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURE = join(import.meta.dirname, 'fixture');
@@ -55,6 +55,9 @@ function assertRan(ran: Ran, what: string): void {
   assert.ok(ran.code === 0, `${what} exited with ${ran.code}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`);
 }
 
+/** `text` without terminal colours (tsc colours its errors even when not on a terminal). */
+const plain = (text: string): string => text.replace(/\x1b\[[0-9;]*m/g, '');
+
 /** The JSON npm prints after the lifecycle scripts' own output (prepack's build writes to stdout too). */
 function npmJson<T>(stdout: string): T {
   return JSON.parse(stdout.slice(stdout.search(/^[[{]/m)));
@@ -95,10 +98,30 @@ test('npm pack ships only dist/, README.md, LICENSE and package.json, with JavaS
   const paths = ctx.packed.files.map(file => file.path);
   const stray = paths.filter(path => !['package.json', 'README.md', 'LICENSE'].includes(path) && !path.startsWith('dist/'));
   assert.equal(stray, []);
-  for (const path of ['README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map', 'dist/testing.js', 'dist/testing.d.ts']) {
+  for (const path of ['README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/testing.js', 'dist/testing.d.ts']) {
     assert.ok(paths.includes(path), `${path} is in the tarball`);
   }
   assert.equal(paths.filter(path => path.endsWith('.ts') && !path.endsWith('.d.ts')), [], 'no TypeScript sources');
+});
+
+test('no source map names a file the tarball lacks, and no file points at a map it lacks', ctx => {
+  // The installed copy is what a debugger (or node --enable-source-maps) reads.
+  const installed = join(ctx.project, 'node_modules', 'quickstep');
+  const paths = new Set(ctx.packed.files.map(file => file.path));
+  const missing: string[] = [];
+  for (const path of paths) {
+    const text = readFileSync(join(installed, path), 'utf8');
+    if (path.endsWith('.map')) {
+      const map = JSON.parse(text) as { sources: string[]; sourceRoot?: string };
+      for (const source of map.sources) {
+        const named = posix.join(posix.dirname(path), map.sourceRoot ?? '', source);
+        if (!paths.has(named)) missing.push(`${path} names ${source}`);
+      }
+    }
+    const url = /^\/\/# sourceMappingURL=(\S+)\s*$/m.exec(text)?.[1];
+    if (url !== undefined && !url.startsWith('data:') && !paths.has(posix.join(posix.dirname(path), url))) missing.push(`${path} points at ${url}`);
+  }
+  assert.equal(missing.slice(0, 5), [], `${missing.length} references to files the tarball lacks`);
 });
 
 test('npm pack --dry-run --json lists the same files', async ctx => {
@@ -221,10 +244,10 @@ test('quickstep new :: from the packed tarball, a new app that npm install && np
   const bin = join(ctx.project, 'node_modules', '.bin', 'quickstep');
   const made = await run(bin, ['new', 'Shop App'], ctx.project);
   assertRan(made, 'quickstep new');
-  assert.match(made.stdout, /cd Shop App\n {2}npm install\n {2}npm start/);
+  assert.match(made.stdout, /cd 'Shop App'\n {2}npm install\n {2}npm start/);
   const app = join(ctx.project, 'Shop App');
   for (const file of ['app.ts', 'routes.ts', 'config.yml', 'environments/development.yml', 'environments/production.yml', 'views/index.eta',
-    'views/layouts/main.eta', 'public/css/style.css', 'public/404.html', 'public/500.html', 'test/app.test.ts', 'package.json']) {
+    'views/layouts/main.eta', 'public/css/style.css', 'public/404.html', 'public/500.html', 'public/503.html', 'test/app.test.ts', 'package.json', 'tsconfig.json']) {
     assert.ok(existsSync(join(app, file)), `${file} is made`);
   }
   const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
@@ -236,7 +259,11 @@ test('quickstep new :: from the packed tarball, a new app that npm install && np
 
   const port = await freePort();
   // Its own process group, so that npm, tsx and the app all stop at the end.
-  const child = spawn('npm', ['start'], { cwd: app, env: userEnv({ PORT: String(port) }), detached: true });
+  // On the scaffold's default engine, whatever the shell running the suite has set.
+  const env = userEnv({ PORT: String(port) });
+  delete env.SESSION_ENGINE;
+  delete env.REDIS_URL;
+  const child = spawn('npm', ['start'], { cwd: app, env, detached: true });
   let output = '';
   child.stdout!.on('data', chunk => (output += chunk));
   child.stderr!.on('data', chunk => (output += chunk));
@@ -263,12 +290,89 @@ test('quickstep new :: from the packed tarball, a new app that npm install && np
   // node:test's reporter: TAP on Node 20 without a terminal, spec on Node 24.
   assert.match(tested.stdout, /(# |ℹ )pass 1\b/);
 
+  const typecheck = await run('npm', ['run', 'typecheck'], app, 60_000);
+  assertRan(typecheck, 'npm run typecheck in the new app');
+  assert.not.match(plain(typecheck.stdout + typecheck.stderr), /error TS/);
+
   const again = await run(bin, ['new', 'Shop App'], ctx.project);
   assert.is(again.code, 1, 'a folder that is not empty is refused');
   assert.match(again.stderr, /is not empty; choose a new folder \(nothing was written\)/);
   const usage = await run(bin, ['make'], ctx.project);
   assert.is(usage.code, 2);
   assert.match(usage.stderr, /Usage: quickstep new <dir>/);
+});
+
+test("quickstep new :: npm run typecheck reports a type error in the app's own .ts files", async ctx => {
+  const app = join(ctx.project, 'Shop App');
+  const routes = readFileSync(join(app, 'routes.ts'), 'utf8');
+  try {
+    writeFileSync(join(app, 'routes.ts'), `${routes}\nexport const port: number = 'three thousand';\n`);
+    const typecheck = await run('npm', ['run', 'typecheck'], app, 60_000);
+    assert.is.not(typecheck.code, 0, 'npm run typecheck fails');
+    assert.match(plain(typecheck.stdout + typecheck.stderr), /routes\.ts:\d+:\d+ - error TS2322: Type 'string' is not assignable to type 'number'/);
+  } finally {
+    writeFileSync(join(app, 'routes.ts'), routes);
+  }
+});
+
+/** A fenced `sh` line of the README's "Running on Redis" section that starts with `start`. */
+function readmeLine(start: string): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Running on Redis'), readme.indexOf('\n## ', readme.indexOf('## Running on Redis') + 1));
+  const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap(block => block[1]!.split('\n'));
+  const line = blocks.find(text => text.startsWith(start));
+  assert.ok(line, `README's "Running on Redis" has a line starting with ${start}`);
+  return line;
+}
+
+/** The README's lines name the Redis a user runs; the test's own runs on a free port. */
+const README_REDIS = 'redis://127.0.0.1:6379';
+
+// As redisSuite does: skipped without redis-server, except under CI=true, where startRedis fails it.
+const withRedis = redisAvailable() || process.env.CI === 'true' ? test : test.skip;
+withRedis(`quickstep new :: the README's \`SESSION_ENGINE=Redis REDIS_URL=... npm start\` keeps the sessions in that Redis, and its redis-cli line finds one${redisAvailable() ? '' : ' (skipped: no redis-server)'}`, async ctx => {
+  const app = join(ctx.project, 'Shop App');
+  // What a user adds: a route that writes the session.
+  writeFileSync(join(app, 'routes.ts'), `import { increment, template, type App } from 'quickstep';
+
+export function routes(app: App): App {
+  return app.get('/', () => template('index', { title: 'shop-app' })).get('/visits', async () => String(await increment('visits')));
+}
+`);
+  const start = readmeLine('SESSION_ENGINE=Redis ');
+  const show = readmeLine('redis-cli ');
+  assert.ok(start.includes(README_REDIS) && show.includes(README_REDIS), `both lines name ${README_REDIS}`);
+  const redis = await startRedis();
+  const port = await freePort();
+  const env = userEnv({ PORT: String(port) });
+  delete env.SESSION_ENGINE;
+  delete env.REDIS_URL;
+  const child = spawn('sh', ['-c', start.replaceAll(README_REDIS, redis.url)], { cwd: app, env, detached: true });
+  let output = '';
+  child.stdout!.on('data', chunk => (output += chunk));
+  child.stderr!.on('data', chunk => (output += chunk));
+  try {
+    const first = await fetchWhenUp(`http://127.0.0.1:${port}/visits`, child, () => output);
+    assert.is(await first.text(), '1', output);
+    const cookie = first.headers.getSetCookie().find(header => header.startsWith('dancer.session='))!.split(';', 1)[0]!;
+    const second = await fetch(`http://127.0.0.1:${port}/visits`, { headers: { cookie } });
+    assert.is(await second.text(), '2');
+    assert.match(output, /Quickstep \(development, Redis\)/, 'the start line names Redis');
+
+    const id = cookie.slice('dancer.session='.length);
+    const shown = await run('sh', ['-c', show.replaceAll(README_REDIS, redis.url)], app, 10_000, userEnv({ ID: id }));
+    assertRan(shown, show);
+    assert.is((JSON.parse(shown.stdout) as { visits: number }).visits, 2, 'the session as JSON, under the key the README computes');
+    assert.is(await redis.cli('GET', `dancer.session:${id}`), '', 'with hash_ids no key holds the id itself');
+    assert.is(await redis.cli('DBSIZE'), '1', 'one session, in this Redis');
+  } finally {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      // Already gone (fetchWhenUp failed the test with its output).
+    }
+    await redis.stop();
+  }
 });
 
 test.run();

@@ -1,0 +1,89 @@
+/**
+ * What `quickstep new` writes, read as the app reads it: its config.yml through loadConfig with a
+ * user's environment, its public/503.html on a store that is down, its package.json's scripts.
+ * test/package/package.test.ts installs a scaffold from the tarball and runs, tests and
+ * type-checks it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { appFiles } from '../../src/cli/app-files.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createApp } from '../../src/create-app.ts';
+import { session } from '../../src/dsl.ts';
+import { freePort } from '../support/redis-server.ts';
+import { withClient } from '../support/serve.ts';
+import { removeDir, siteDir } from '../support/site-dir.ts';
+import { stderrOf } from '../support/stderr.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const repoManifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+
+const test = suite<{ dir: string }>('cli :: the files quickstep new writes', { dir: '' });
+
+test.before(ctx => {
+  ctx.dir = siteDir(appFiles('shop-app', '1.2.3'));
+});
+test.after(ctx => {
+  removeDir(ctx.dir);
+});
+
+test('config.yml runs on Memory (ids hashed) when the environment names no engine', ctx => {
+  const settings = loadConfig({ dir: ctx.dir, environment: 'production', env: {} });
+  assert.is(settings.session.engineName, 'Memory');
+  assert.is(settings.session.policy.hash_ids, true);
+});
+
+test('config.yml: SESSION_ENGINE=Redis REDIS_URL=... choose Redis at that URL, ids hashed', ctx => {
+  const env = { SESSION_ENGINE: 'Redis', REDIS_URL: 'redis://10.0.0.7:6380/2' };
+  const settings = loadConfig({ dir: ctx.dir, environment: 'production', env });
+  assert.is(settings.session.engineName, 'Redis');
+  assert.is(settings.session.engineOptions.url, 'redis://10.0.0.7:6380/2');
+  assert.is(settings.session.policy.hash_ids, true);
+});
+
+test('config.yml: SESSION_ENGINE=Redis alone is the Redis on 127.0.0.1:6379', ctx => {
+  const settings = loadConfig({ dir: ctx.dir, environment: 'production', env: { SESSION_ENGINE: 'Redis' } });
+  assert.is(settings.session.engineOptions.url, 'redis://127.0.0.1:6379');
+});
+
+test('config.yml: a mistyped SESSION_ENGINE is a start-up error naming the engine', ctx => {
+  assert.throws(() => loadConfig({ dir: ctx.dir, environment: 'production', env: { SESSION_ENGINE: 'Reddis' } }), /Reddis/);
+});
+
+test('public/503.html is the page a visitor gets while the session store is down', async ctx => {
+  const down = await freePort(); // nothing listens there
+  const settings = loadConfig({ dir: ctx.dir, environment: 'production', env: { SESSION_ENGINE: 'Redis', REDIS_URL: `redis://127.0.0.1:${down}` } });
+  const app = createApp(settings);
+  // A write: a request without a cookie reads nothing from the store.
+  app.get('/visit', async () => {
+    await session('visited', true);
+    return 'stored';
+  });
+  // production.yml logs warnings: the outage's one line is kept out of the test's output.
+  await stderrOf(() => withClient(app, async client => {
+    const res = await client.get('/visit');
+    assert.is(res.status, 503);
+    assert.is(res.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.match(res.text, /<h1>Back in a moment<\/h1>/);
+    assert.match(res.text, /<link rel="stylesheet" href="\/css\/style.css">/, 'styled as 404.html and 500.html are');
+  }));
+});
+
+test('package.json: npm run typecheck runs tsc, with typescript the version Quickstep is built with', ctx => {
+  const manifest = JSON.parse(readFileSync(join(ctx.dir, 'package.json'), 'utf8'));
+  assert.is(manifest.scripts.typecheck, 'tsc --noEmit');
+  assert.is(manifest.devDependencies.typescript, repoManifest.devDependencies.typescript);
+  assert.is(manifest.dependencies.quickstep, '^1.2.3');
+});
+
+test('tsconfig.json: the app imports its own files as .ts, so the checker must allow that and emit nothing', ctx => {
+  const options = JSON.parse(readFileSync(join(ctx.dir, 'tsconfig.json'), 'utf8')).compilerOptions;
+  assert.equal(
+    [options.allowImportingTsExtensions, options.noEmit, options.strict, options.erasableSyntaxOnly, options.module],
+    [true, true, true, true, 'nodenext'],
+  );
+});
+
+test.run();
