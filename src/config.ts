@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { parse, YAMLError } from 'yaml';
 import { ConfigError } from './errors.ts';
 import { boolean, integer, mapping, readOptions, string, type OptionSpec, type Specs } from './schema.ts';
+import { shownInError } from './secret-settings.ts';
 import { readSessionSettings, type SessionSettings } from './session/settings.ts';
 import type { TemplateSettings } from './views/engine.ts';
 import { readTemplateSettings } from './views/engine-registry.ts';
@@ -261,7 +262,7 @@ function interpolate(value: unknown, file: string, path: string, env: Env): unkn
   if (typeof value === 'string') {
     return value.replace(REFERENCE, (match, name: string | undefined, fallback: string | undefined) => {
       if (match === '$${') return '${';
-      if (name === undefined) throw new ConfigError(file, path, '${NAME} or ${NAME:-default} (write $${ for a literal ${)', value);
+      if (name === undefined) throw new ConfigError(file, path, '${NAME} or ${NAME:-default} (write $${ for a literal ${)', shownInError(path, value));
       const set = env[name];
       // Like the shell: ":-" also replaces a variable that is set but empty.
       if (fallback !== undefined && !set) return fallback;

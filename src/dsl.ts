@@ -17,6 +17,7 @@ import type { Upload } from './upload.ts';
 import type { UserSession } from './session/user-sessions.ts';
 import type { TemplateOptions } from './views/views.ts';
 import { createApp } from './create-app.ts';
+import { publicSettings, type PublicSettings } from './secret-settings.ts';
 import { exitOnStartupError, serveUntilSignalled } from './startup.ts';
 
 let defaultApp: App | undefined;
@@ -70,16 +71,18 @@ export const before = (fn: Hook) => void app().before(fn);
 export const after = (fn: Hook) => void app().after(fn);
 /**
  * `setting(name)` reads a setting: of the current request's app inside a request, else of the
- * default app. `setting(name, value)` changes one on the default app (Dancer2's `set`).
+ * default app; as config.yml writes it, with secrets hidden (secret-settings.ts): `setting('session')`
+ * is the engine's name. `setting(name, value)` changes one on the default app (Dancer2's `set`).
  */
-export function setting<K extends keyof Settings>(name: K): Settings[K];
+export function setting<K extends keyof PublicSettings>(name: K): PublicSettings[K];
 export function setting(name: Parameters<App['setting']>[0], value: unknown): void;
-export function setting(name: keyof Settings, ...value: [unknown?]): unknown {
-  if (value.length === 0) return settingsInScope()[name];
+export function setting(name: keyof PublicSettings, ...value: [unknown?]): unknown {
+  if (value.length === 0) return config()[name];
   app().setting(name as Parameters<App['setting']>[0], value[0]);
   return undefined;
 }
-export const config = (): Settings => settingsInScope();
+/** Every setting, as `setting(name)` shows each. */
+export const config = (): Readonly<PublicSettings> => publicSettings(settingsInScope());
 const settingsInScope = (): Settings => currentContext.getStore()?.settings ?? app().settings;
 
 /**

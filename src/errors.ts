@@ -3,6 +3,7 @@
  *
  * Code branches on `instanceof` and on `status` / `code`, never on message text.
  */
+import { NotShown } from './secret-settings.ts';
 
 /**
  * An error with an HTTP status. Throw one from a route or hook to answer with that status;
@@ -187,6 +188,7 @@ const STATUS_TEXT: Record<number, string> = {
 
 function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
+  if (value instanceof NotShown) return String(value);
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return 'a list';
   if (value !== null && typeof value === 'object') return 'a mapping';

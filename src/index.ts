@@ -28,6 +28,7 @@ export type { Context, CookieOptions } from './context.ts';
 export type { UrlencodedValues } from './urlencoded.ts';
 export { loadConfig, type LoadOptions, type LogLevel, type Settings, type SettingsInput } from './config.ts';
 export type { LogEvent } from './logger.ts';
+export type { PublicSettings } from './secret-settings.ts';
 export { ConfigError, HttpError, OutsideRequestError, SessionCookieTooLargeError, SessionStoreError, SessionTooLargeError } from './errors.ts';
 export type { ErrorHook, Hook, HookName, SessionHook, SessionHookName } from './hooks.ts';
 export type { AnyParams, RouteParams } from './route-params.ts';

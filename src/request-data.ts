@@ -10,6 +10,7 @@ import { parse as parseCookies } from 'cookie';
 import { readBody } from './body.ts';
 import type { Settings } from './config.ts';
 import type { AnyParams } from './route-params.ts';
+import { publicSettings, type PublicSettings } from './secret-settings.ts';
 import { parseUrlencoded, type UrlencodedValues } from './urlencoded.ts';
 import { isMultipart, readMultipart, type MultipartForm, type Upload } from './upload.ts';
 
@@ -186,14 +187,14 @@ export class RequestData<Params extends object = AnyParams> {
     return this;
   }
 
-  /** One setting of the app: `setting('environment')`. */
-  setting<K extends keyof Settings>(name: K): Settings[K] {
-    return this.settings[name];
+  /** One setting of the app, secrets hidden: `setting('environment')`, `setting('session')` (the engine's name). */
+  setting<K extends keyof PublicSettings>(name: K): PublicSettings[K] {
+    return publicSettings(this.settings)[name];
   }
 
-  /** All settings of the app. */
-  config(): Settings {
-    return this.settings;
+  /** All settings of the app as `setting(name)` shows each (secret-settings.ts). */
+  config(): Readonly<PublicSettings> {
+    return publicSettings(this.settings);
   }
 
   /**

@@ -7,6 +7,7 @@
  * the string forms ("3000", "true"): `port: ${PORT:-3000}` is the number 3000.
  */
 import { ConfigError } from './errors.ts';
+import { shownInError } from './secret-settings.ts';
 
 const INVALID: unique symbol = Symbol('invalid');
 
@@ -30,7 +31,7 @@ export function readOptions<T>(specs: Specs<T>, input: unknown, where: { file: s
   const at = (key: string) => (where.path ? `${where.path}.${key}` : key);
   if (input === undefined || input === null) input = {};
   if (typeof input !== 'object' || Array.isArray(input)) {
-    throw new ConfigError(where.file, where.path, 'a mapping of settings', input);
+    throw new ConfigError(where.file, where.path, 'a mapping of settings', shownInError(where.path, input));
   }
   const known = Object.keys(specs);
   for (const key of Object.keys(input as object)) {
@@ -47,7 +48,8 @@ export function readOptions<T>(specs: Specs<T>, input: unknown, where: { file: s
       continue;
     }
     const value = spec.parse(raw);
-    if (value === INVALID) throw new ConfigError(where.file, at(key), spec.expected, raw);
+    // A secret given wrong is still a secret: the message says what kind of value it was only.
+    if (value === INVALID) throw new ConfigError(where.file, at(key), spec.expected, shownInError(key, raw));
     result[key] = value;
   }
   return result as T;

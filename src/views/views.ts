@@ -4,9 +4,9 @@
  * the result inside the layout (`views/layouts/<layout>`) as `content`.
  *
  * Tokens, under the user's own (which win on a clash): `request` (the Context), `params`
- * (route params over the query string), `vars` (the request's stash, `ctx.vars()`), `settings`,
- * and `session` (the session's data, or undefined: only a request that has a session cookie
- * reads the store, and none is created).
+ * (route params over the query string), `vars` (the request's stash, `ctx.vars()`), `settings`
+ * (as `setting()` shows them: secrets hidden), and `session` (the session's data, or undefined:
+ * only a request that has a session cookie reads the store, and none is created).
  *
  * Outside development a template's file is looked up once and the engine keeps the compiled
  * function; in development both are redone on every render, so an edit shows on the next request.
@@ -14,6 +14,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Context } from '../context.ts';
+import { publicSettings } from '../secret-settings.ts';
 import type { TemplateEngine } from './engine.ts';
 
 /** The third argument of `template()`. */
@@ -55,7 +56,8 @@ export class Views {
       request: ctx,
       params: templateParams(ctx),
       vars: ctx.vars(),
-      settings: ctx.settings,
+      // As setting() shows them: a page that dumps its settings must not print a secret.
+      settings: publicSettings(ctx.settings),
       session: session?.toJSON(),
       ...tokens,
     };

@@ -6,6 +6,7 @@
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { ConfigError } from '../../errors.ts';
 import { integer, list, matching, string, type Specs } from '../../schema.ts';
+import { withoutUrlPassword } from '../../secret-settings.ts';
 import { DESTROY_OWNED_SCRIPT, FLUSH_SCRIPT, INDEX_ADD_SCRIPT, MOVE_OUT_SCRIPT, PRUNE_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT, UNREAD_FLUSH_SCRIPT } from './redis-scripts.ts';
 
 export interface RedisEngineOptions {
@@ -73,7 +74,7 @@ export function validateRedisOptions(options: RedisEngineOptions, where: { file:
   if (options.url !== undefined) {
     const db = URL.canParse(options.url) ? new URL(options.url).pathname.replace(/^\//, '') : undefined;
     if (db === undefined || !/^(?:[0-9]|1[0-5])?$/.test(db)) {
-      throw new ConfigError(where.file, at('url'), 'a URL like redis://[:password@]host[:port][/database 0-15]', options.url);
+      throw new ConfigError(where.file, at('url'), 'a URL like redis://[:password@]host[:port][/database 0-15]', withoutUrlPassword(options.url));
     }
   }
   if (options.sentinels !== undefined && options.sentinels.length === 0) {
@@ -107,7 +108,7 @@ export function parseAddress(address: string): { host: string; port: number } {
 export function describeTarget(options: RedisEngineOptions): string {
   if (options.cluster) return `Redis Cluster ${options.cluster.join(',')}`;
   if (options.sentinels) return `Redis master "${options.name}" via sentinels ${options.sentinels.join(',')}`;
-  if (options.url) return `Redis ${options.url.replace(/\/\/[^@/]*@/, '//')}`;
+  if (options.url) return `Redis ${withoutUrlPassword(options.url)}`;
   return `Redis ${options.server ?? DEFAULT_SERVER}`;
 }
 
