@@ -47,11 +47,13 @@ function readmeBlocks(): Block[] {
   const blocks: Block[] = [];
   let heading = '';
   for (let i = 0; i < lines.length; i++) {
-    const fence = /^```(\S*)\s*$/.exec(lines[i]!);
+    // Indented too (a block inside a list item), so that no block escapes the checks.
+    const fence = /^( *)```(\S*)\s*$/.exec(lines[i]!);
     if (fence) {
-      const end = lines.indexOf('```', i + 1);
+      const end = lines.findIndex((line, j) => j > i && line.trim() === '```');
       assert.ok(end > i, `README.md line ${i + 1}: a fence that never closes`);
-      blocks.push({ lang: fence[1]!, heading, line: i + 2, text: lines.slice(i + 1, end).join('\n') });
+      const text = lines.slice(i + 1, end).map(line => line.slice(fence[1]!.length)).join('\n');
+      blocks.push({ lang: fence[2]!, heading, line: i + 2, text });
       i = end;
     } else if (/^#+ /.test(lines[i]!)) {
       heading = lines[i]!.replace(/^#+ /, '');
@@ -114,11 +116,14 @@ const YAML_CHECKS: Record<string, (load: (env: Record<string, string>) => Settin
     const redis = load({ PORT: '4000', SESSION_ENGINE: 'Redis', REDIS_URL: 'redis://10.0.0.5:6380' });
     assert.equal([redis.port, redis.session.engineName], [4000, 'Redis']);
     assert.is(redis.session.engineOptions.url, 'redis://10.0.0.5:6380');
+    for (const { session } of [plain, redis]) assert.equal([session.policy.session_duration, session.policy.hash_ids], [3600, true]);
   },
   'Running on the Cookie engine': load => {
     assert.is(load({ SESSION_SECRET: 'x'.repeat(32) }).session.engineName, 'Cookie');
-    // "the process will not start without it"
-    assert.throws(() => load({}), (error: unknown) => error instanceof ConfigError && /secret_key/.test(error.message));
+    // "at least 32 bytes; the process will not start without it"
+    for (const env of [{}, { SESSION_SECRET: 'x'.repeat(31) }]) {
+      assert.throws(() => load(env), (error: unknown) => error instanceof ConfigError && /secret_key/.test(error.message), JSON.stringify(env));
+    }
   },
 };
 
