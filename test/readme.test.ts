@@ -1,26 +1,273 @@
 /**
- * The README's "Ten lines" example, run exactly as printed (a user copies it first): it echoes
- * the user name escaped, and answers bad input with a 400, not a 500.
+ * README.md's fenced blocks, every one of them, as printed: a user copies them first. A block
+ * that no check below covers fails the first test, so the README cannot drift from the code.
+ *
+ * - ```ts and ```js blocks are files of one TypeScript program (the repository's own tsc, its
+ *   strict options), where `quickstep` is this repository's src/ through the `quickstep-source`
+ *   condition. What is checked is the README's text; the only changes, all made by `program()`:
+ *   - a line that is only `...` becomes the comment `// ...`;
+ *   - a block with no `import` of its own (a fragment) gets one line importing every value
+ *     `quickstep` exports (the keywords), and, when a line starts with `await` (code that runs
+ *     inside a request), its lines become the body of `get('/readme-N', async () => { ... })`;
+ *   - the names the prose around a block implies are declared before it (FREE_NAMES, by the
+ *     block's heading): `page` in "Sessions", `MyEngine` in "Writing a session engine", ...
+ *   The blocks share one program, as an app's files would: "Sessions"'s `declare module` applies
+ *   to all of them. A block with its own imports and no FREE_NAMES is a whole program, and must
+ *   also run: PROGRAMS names the test of this file that runs it.
+ * - ```yaml blocks are config.yml in a folder of their own, loaded by `loadConfig` with the
+ *   environment variables they name, and checked for what they promise (YAML_CHECKS).
+ * - ```sh blocks: each command line is run here where that is cheap (RUN_HERE), or names the test
+ *   file that runs it (COVERED_BY).
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as quickstep from '../src/index.ts';
+import { ConfigError, loadConfig, type Settings } from '../src/index.ts';
 import { TestClient } from '../src/testing/client.ts';
 
-const root = join(import.meta.dirname, '..');
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const example = /## Ten lines\n\n```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+const ROOT = join(import.meta.dirname, '..');
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const THIS_FILE = 'test/readme.test.ts';
 
-const tenLines = suite('README :: Ten lines');
+interface Block {
+  lang: string;
+  /** The nearest heading above the block, without its #s. */
+  heading: string;
+  /** README.md line of the block's first line of code (1-based). */
+  line: number;
+  text: string;
+}
 
-tenLines('runs as printed: a login echoed escaped, a logout, bad input a 400', async () => {
+function readmeBlocks(): Block[] {
+  const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n');
+  const blocks: Block[] = [];
+  let heading = '';
+  for (let i = 0; i < lines.length; i++) {
+    // Indented too (a block inside a list item), so that no block escapes the checks.
+    const fence = /^( *)```(\S*)\s*$/.exec(lines[i]!);
+    if (fence) {
+      const end = lines.findIndex((line, j) => j > i && line.trim() === '```');
+      assert.ok(end > i, `README.md line ${i + 1}: a fence that never closes`);
+      const text = lines.slice(i + 1, end).map(line => line.slice(fence[1]!.length)).join('\n');
+      blocks.push({ lang: fence[2]!, heading, line: i + 2, text });
+      i = end;
+    } else if (/^#+ /.test(lines[i]!)) {
+      heading = lines[i]!.replace(/^#+ /, '');
+    }
+  }
+  return blocks;
+}
+
+const blocks = readmeBlocks();
+const sources = blocks.filter(block => block.lang === 'ts' || block.lang === 'js');
+
+/** Free names the prose implies, declared before each ts/js block under that heading. */
+const FREE_NAMES: Record<string, string> = {
+  'Views and files': "import { Readable } from 'node:stream';\ndeclare function rows(): Iterable<string>;",
+  Sessions: 'declare const page: string;',
+  'Users and their devices': 'declare const user: { id: string };',
+  CSRF: 'declare const handler: () => string;',
+  // "new MyEngine(...)": the reader's own class implementing SessionEngine (the block imports the type).
+  'Writing a session engine': [
+    "import { tmpdir } from 'node:os';",
+    'interface MyEngine extends SessionEngine {}',
+    'declare class MyEngine { constructor(path: string, sessionDuration: number) }',
+  ].join('\n'),
+};
+
+/** Whole programs (own imports, no free names), by heading: the title of the test below that runs each. */
+const PROGRAMS: Record<string, string> = {
+  'Ten lines': 'the Ten lines run as printed: a login echoed escaped, a logout, bad input a 400',
+  Install: 'the node:test example passes under node --test',
+};
+
+const isProgram = (block: Block) => /^import .* from 'quickstep/m.test(block.text) && !(block.heading in FREE_NAMES);
+
+/** sh command lines this file runs itself, by `<heading>: <command>` (its comment left out). */
+const RUN_HERE: Record<string, () => Promise<void>> = {
+  // The whole suite is what runs this file: here the runner on one small file, for its last line.
+  'Quickstep: npm test': async () => {
+    const ran = await run('npm', ['test', '--', 'test/architecture.test.ts'], ROOT);
+    const last = ran.stdout.trim().split('\n').at(-1);
+    assert.ok(ran.code === 0, `npm test exited with ${ran.code}\n${ran.stdout}\n${ran.stderr}`);
+    assert.match(last ?? '', /^[1-9]\d* passed, 0 failed$/);
+  },
+};
+
+/** sh command lines another test file runs, by `<heading>: <command>`. */
+const COVERED_BY: Record<string, string> = {
+  'Quickstep: npm install && npm start': 'test/example-app/start.test.ts',
+  'Install: npm install quickstep': 'test/package/package.test.ts',
+  'Install: npx quickstep new my-app': 'test/package/package.test.ts',
+  'Install: cd my-app && npm install && npm start': 'test/package/package.test.ts',
+  'Install: npm test': 'test/package/package.test.ts',
+  'Running on Redis: SESSION_ENGINE=Redis REDIS_URL=redis://127.0.0.1:6379 npm start': 'test/package/package.test.ts',
+};
+
+/** What each ```yaml block promises, by heading: the environment it names, and a check of the settings. */
+const YAML_CHECKS: Record<string, (load: (env: Record<string, string>) => Settings) => void> = {
+  'config.yml': load => {
+    const plain = load({});
+    assert.equal([plain.port, plain.session.engineName], [3000, 'Memory']);
+    const redis = load({ PORT: '4000', SESSION_ENGINE: 'Redis', REDIS_URL: 'redis://10.0.0.5:6380' });
+    assert.equal([redis.port, redis.session.engineName], [4000, 'Redis']);
+    assert.is(redis.session.engineOptions.url, 'redis://10.0.0.5:6380');
+    for (const { session } of [plain, redis]) assert.equal([session.policy.session_duration, session.policy.hash_ids], [3600, true]);
+  },
+  'Running on the Cookie engine': load => {
+    assert.is(load({ SESSION_SECRET: 'x'.repeat(32) }).session.engineName, 'Cookie');
+    // "at least 32 bytes; the process will not start without it"
+    for (const env of [{}, { SESSION_SECRET: 'x'.repeat(31) }]) {
+      assert.throws(() => load(env), (error: unknown) => error instanceof ConfigError && /secret_key/.test(error.message), JSON.stringify(env));
+    }
+  },
+};
+
+const shCommands = blocks
+  .filter(block => block.lang === 'sh')
+  .flatMap(block => block.text.replace(/\\\n/g, ' ').split('\n').map(line => line.replace(/\s+#.*$/, '').trim()).filter(Boolean).map(line => `${block.heading}: ${line}`));
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: string[], cwd: string, timeout = 60_000): Promise<Ran> {
+  return new Promise(resolve => {
+    execFile(command, args, { cwd, timeout, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+const readme = suite('README');
+
+readme('every fenced block is covered: a new one fails here until a check covers it', () => {
+  const known = ['ts', 'js', 'yaml', 'sh'];
+  const problems: string[] = [];
+  for (const block of blocks) {
+    const where = `README.md line ${block.line} (under "${block.heading}")`;
+    if (!known.includes(block.lang)) problems.push(`${where}: a \`\`\`${block.lang} block; make it one of ${known.join(', ')}, or teach ${THIS_FILE} to check it`);
+    if (block.lang === 'yaml' && !(block.heading in YAML_CHECKS)) problems.push(`${where}: add what this YAML promises to YAML_CHECKS`);
+    if (sources.includes(block) && isProgram(block) && !(block.heading in PROGRAMS)) {
+      problems.push(`${where}: a whole program; run it in a test of ${THIS_FILE} and name that test in PROGRAMS (or its free names in FREE_NAMES)`);
+    }
+  }
+  for (const command of shCommands.filter(command => !(command in RUN_HERE) && !(command in COVERED_BY))) {
+    problems.push(`README.md runs \`${command}\`: cover it, here (RUN_HERE) or by a test file (COVERED_BY)`);
+  }
+  for (const file of Object.values(COVERED_BY).filter(file => !existsSync(join(ROOT, file)))) problems.push(`COVERED_BY names ${file}, which does not exist`);
+  // The tables name only what the README still has, so that they cannot drift either.
+  const stale = [
+    ...[...Object.keys(RUN_HERE), ...Object.keys(COVERED_BY)].filter(command => !shCommands.includes(command)),
+    ...[...Object.keys(FREE_NAMES), ...Object.keys(PROGRAMS)].filter(heading => !sources.some(block => block.heading === heading)),
+    ...Object.keys(YAML_CHECKS).filter(heading => !blocks.some(block => block.lang === 'yaml' && block.heading === heading)),
+  ];
+  for (const key of stale) problems.push(`${THIS_FILE} has an entry for "${key}", which README.md no longer has`);
+  assert.ok(problems.length === 0, problems.join('\n'));
+});
+
+/**
+ * A folder where `quickstep` is this repository (node_modules/quickstep a link to it), with
+ * @types/node from the repository: what an app's folder looks like after `npm install quickstep`.
+ */
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'quickstep-readme-'));
+  mkdirSync(join(dir, 'node_modules'));
+  symlinkSync(ROOT, join(dir, 'node_modules', 'quickstep'), 'dir');
+  symlinkSync(join(ROOT, 'node_modules', '@types'), join(dir, 'node_modules', '@types'), 'dir');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'readme', private: true, type: 'module' }));
+  return dir;
+}
+
+interface File {
+  name: string;
+  text: string;
+  /** Lines added before the block's first line: tsc's line L is README.md's block.line + L - 1 - added. */
+  added: number;
+  block: Block;
+}
+
+/** The block as a file of the program: the changes listed at the top of this file, no others. */
+function program(block: Block, index: number): File {
+  const text = block.text.replace(/^(\s*)\.\.\.$/gm, '$1// ...');
+  const fragment = !/^import /m.test(text);
+  const before = fragment ? [`import { ${Object.keys(quickstep).join(', ')} } from 'quickstep';`] : [];
+  before.push(...(FREE_NAMES[block.heading]?.split('\n') ?? []));
+  let after = '';
+  if (fragment && /^await /m.test(text)) {
+    before.push(`get('/readme-${index}', async () => {`);
+    after = '\n});';
+  }
+  const name = `block-${index}-line-${block.line}.${block.lang === 'js' ? 'mjs' : 'ts'}`;
+  return { name, text: [...before, text].join('\n') + after + '\n', added: before.length, block };
+}
+
+readme('every ts and js block type-checks against quickstep (the repository\'s tsc, strict)', async () => {
+  const dir = project();
+  try {
+    const files = sources.map(program);
+    for (const file of files) writeFileSync(join(dir, file.name), file.text);
+    const repo = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8').replace(/^\s*\/\/.*$/gm, ''));
+    const compilerOptions = { ...repo.compilerOptions, allowJs: true, checkJs: true };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: files.map(file => file.name) }, null, 2));
+    const checked = await run(process.execPath, [TSC, '-p', 'tsconfig.json', '--pretty', 'false'], dir, 120_000);
+    // tsc's file(line,col) as the README's line, so the message points at what to fix.
+    const output = (checked.stdout + checked.stderr).replace(/^(block-\S+)\((\d+),(\d+)\)/gm, (whole, name: string, line: string, col: string) => {
+      const file = files.find(f => f.name === name);
+      const at = file ? file.block.line + Number(line) - 1 - file.added : NaN;
+      return file && Number(line) > file.added ? `README.md:${at}:${col} (${name})` : whole;
+    });
+    assert.ok(checked.code === 0 && output.trim() === '', `tsc on README.md's blocks:\n${output}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+readme(PROGRAMS.Install!, async () => {
+  const block = sources.find(b => b.heading === 'Install' && /from 'node:test'/.test(b.text));
+  assert.ok(block, 'the node:test example under "Install"');
+  const dir = project();
+  try {
+    writeFileSync(join(dir, 'session.test.mjs'), block.text);
+    // tsx for quickstep's own .ts sources (Node 20 cannot strip types); the file is the README's.
+    const args = ['--import', import.meta.resolve('tsx'), '--conditions=quickstep-source', '--test', '--test-reporter=tap', 'session.test.mjs'];
+    const tested = await run(process.execPath, args, dir);
+    assert.ok(tested.code === 0, `node --test exited with ${tested.code}\n${tested.stdout}\n${tested.stderr}`);
+    assert.match(tested.stdout, /^# pass 1$/m);
+    assert.match(tested.stdout, /^# fail 0$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+readme('every yaml block loads through loadConfig and gives what it promises', () => {
+  for (const block of blocks.filter(b => b.lang === 'yaml')) {
+    const dir = mkdtempSync(join(tmpdir(), 'quickstep-readme-'));
+    try {
+      writeFileSync(join(dir, 'config.yml'), block.text);
+      YAML_CHECKS[block.heading]!(env => loadConfig({ dir, env }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+readme('the sh command lines run here run as printed', async () => {
+  for (const command of shCommands) await RUN_HERE[command]?.();
+});
+
+readme(PROGRAMS['Ten lines']!, async () => {
+  const example = blocks.find(block => block.heading === 'Ten lines')!.text;
   const dir = mkdtempSync(join(tmpdir(), 'quickstep-readme-'));
   writeFileSync(join(dir, 'config.yml'), 'port: 0\nhost: 127.0.0.1\nlog: none\n');
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', example], {
-    cwd: root, env: { ...process.env, DANCER_CONFDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT, env: { ...process.env, DANCER_CONFDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
     let out = '';
@@ -53,4 +300,4 @@ tenLines('runs as printed: a login echoed escaped, a logout, bad input a 400', a
   }
 });
 
-tenLines.run();
+readme.run();
