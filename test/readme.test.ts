@@ -105,7 +105,10 @@ const COVERED_BY: Record<string, string> = {
   'Install: npx quickstep new my-app': 'test/package/package.test.ts',
   'Install: cd my-app && npm install && npm start': 'test/package/package.test.ts',
   'Install: npm test': 'test/package/package.test.ts',
+  'Install: npm run typecheck': 'test/package/package.test.ts',
+  // The scaffolded app run as printed, and the key formula's line, against a real redis-server.
   'Running on Redis: SESSION_ENGINE=Redis REDIS_URL=redis://127.0.0.1:6379 npm start': 'test/package/package.test.ts',
+  [`Running on Redis: redis-cli -u redis://127.0.0.1:6379 GET "dancer.session:$(node -p "require('node:crypto').createHash('sha256').update(process.argv[1]).digest('base64url')" "$ID")"`]: 'test/package/package.test.ts',
 };
 
 /** What each ```yaml block promises, by heading: the environment it names, and a check of the settings. */
