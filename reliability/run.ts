@@ -125,7 +125,7 @@ for (const f of faults) {
 for (const f of faults) if (f.lostDetail.length) out(`\n${f.name}, where writes were lost: ${f.lostDetail.slice(0, 12).join('; ')}${f.lostDetail.length > 12 ? '; …' : ''}.`);
 for (const f of faults) if (f.slow.length) out(`\n${f.name}, the requests over command_timeout: ${f.slow.slice(0, 40).join(', ')}${f.slow.length > 40 ? ', …' : ''}.`);
 // The defects these runs found are caught by tests skipped until the fix (see each file's head).
-const knownDefects = ['test/session/engines/redis-cluster-failover.test.ts', 'test/session/engines/redis-sentinel-resume.test.ts']
+const knownDefects = ['test/session/engines/redis/cluster-failover.test.ts', 'test/session/engines/redis/sentinel-resume.test.ts']
   .filter(file => existsSync(join(ROOT, file)) && /^\w+\.skip\(/m.test(readFileSync(join(ROOT, file), 'utf8')));
 if (knownDefects.length) out(`\nKnown defects behind the non-zero figures above, each caught by a test skipped until it is fixed: ${knownDefects.map(f => `\`${f}\``).join(', ')}.`);
 out();

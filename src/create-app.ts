@@ -3,10 +3,10 @@
  * settings, looks the session engine up by name (engine-registry.ts), builds it, hands it to a
  * SessionFactory and that to the App. The DSL's default app is built here too, from config.yml.
  */
-import { App } from './app.ts';
-import { isCheckedSettings, readSettings, type Settings, type SettingsInput } from './config.ts';
+import { App } from './server/app.ts';
+import { isCheckedSettings, readSettings, type Settings, type SettingsInput } from './config/config.ts';
 import type { SessionEngine } from './session/engine.ts';
-import { PublicFiles } from './public-files.ts';
+import { PublicFiles } from './response/public-files.ts';
 import { SessionFactory } from './session/factory.ts';
 import { Views } from './views/views.ts';
 

@@ -4,21 +4,21 @@
  * so `get('/', () => session('user'))` works as written. Called outside a request they throw an
  * OutsideRequestError naming the keyword.
  */
-import type { App, Listening, Pattern, RouteArgs } from './app.ts';
-import { loadConfig, type Settings } from './config.ts';
-import { current, currentContext, type CookieOptions } from './context.ts';
+import type { App, Listening, Pattern, RouteArgs } from './server/app.ts';
+import { loadConfig, type Settings } from './config/config.ts';
+import { current, currentContext, type CookieOptions } from './request/context.ts';
 import { format } from 'node:util';
-import type { ErrorHook, Hook, SessionHook, SessionHookName } from './hooks.ts';
-import type { LogEvent } from './logger.ts';
-import type { FileBody, SendFileOptions } from './send-file.ts';
+import type { ErrorHook, Hook, SessionHook, SessionHookName } from './request/hooks.ts';
+import type { LogEvent } from './base/logger.ts';
+import type { FileBody, SendFileOptions } from './response/send-file.ts';
 import type { FlashKey, FlashValue, PushItem, SessionKey, SessionValue } from './session/session-data.ts';
 import type { Session } from './session/session.ts';
-import type { Upload } from './upload.ts';
+import type { Upload } from './request/upload.ts';
 import type { UserSession } from './session/user-sessions.ts';
 import type { TemplateOptions } from './views/views.ts';
 import { createApp } from './create-app.ts';
-import { publicSettings, type PublicSettings } from './secret-settings.ts';
-import { exitOnStartupError, serveUntilSignalled } from './startup.ts';
+import { publicSettings, type PublicSettings } from './config/secret-settings.ts';
+import { exitOnStartupError, serveUntilSignalled } from './process/startup.ts';
 
 let defaultApp: App | undefined;
 

@@ -2,11 +2,11 @@
  * Deadlines put around store operations that cannot be cancelled: the caller gets a
  * SessionStoreError (a 503) once the time is up, while the operation itself goes on (its outcome
  * is unknown, as a 503 on a write says) and its late failure is handled. Per operation, the
- * Redis engine on a Cluster and with Sentinel (redis-safety.ts); per request, RequestSession
+ * Redis engine on a Cluster and with Sentinel (redis/safety.ts); per request, RequestSession
  * (SessionEngine.requestDeadlineMs).
  */
-import { SessionStoreError } from '../errors.ts';
-import { handled } from '../handled.ts';
+import { SessionStoreError } from '../base/errors.ts';
+import { handled } from '../base/handled.ts';
 
 /** `operation`, or a SessionStoreError with `message` once `ms` have passed without it settling. */
 export function withinDeadline<T>(operation: Promise<T>, ms: number, message: string): Promise<T> {

@@ -4,10 +4,10 @@
  * registered by importing a module: createApp asks this file, and only createApp builds engines.
  */
 import type { SessionEngineDefinition } from './engine.ts';
-import { cookieEngine } from './engines/cookie.ts';
-import { memoryEngine } from './engines/memory.ts';
-import { redisEngine } from './engines/redis-definition.ts';
-import { NamedRegistry } from '../named-registry.ts';
+import { cookieEngine } from './engines/cookie/cookie.ts';
+import { memoryEngine } from './engines/memory/memory.ts';
+import { redisEngine } from './engines/redis/definition.ts';
+import { NamedRegistry } from '../base/named-registry.ts';
 
 /** The engines that ship with Quickstep; `registerSessionEngine` adds others. */
 const engines = new NamedRegistry<SessionEngineDefinition<any>>('session engine', {

@@ -9,7 +9,7 @@
  * `cookie` seals the session, refusing one that would pass what a browser keeps (4,096 bytes).
  */
 import { serialize, type SerializeOptions } from 'cookie';
-import { HttpError, SessionCookieTooLargeError, SessionStoreError } from '../errors.ts';
+import { HttpError, SessionCookieTooLargeError, SessionStoreError } from '../base/errors.ts';
 import type { SessionChange, SessionEngine, UnreadFlushed } from './engine.ts';
 import { randomToken } from './random-token.ts';
 import { Session } from './session.ts';

@@ -15,7 +15,7 @@
  *   with flushUnread never reads the session: the writes are checked at once and stored in one
  *   round trip at the commit. Anything that reads the session first loads it and replays them.
  */
-import { handled } from '../handled.ts';
+import { handled } from '../base/handled.ts';
 import { csrfTokenOf, renewCsrfToken, wellFormedCsrfToken } from './csrf-token.ts';
 import { StoreTimeBudget } from './deadline.ts';
 import type { SessionFactory } from './factory.ts';

@@ -14,7 +14,7 @@
  * subscription is seen. `Symbol.species` is Promise, so what `then` returns is a plain Promise.
  */
 import { fileURLToPath } from 'node:url';
-import { ignore } from '../handled.ts';
+import { ignore } from '../base/handled.ts';
 
 const nativeThen = Promise.prototype.then;
 

@@ -7,7 +7,7 @@
  * that costs no serializing. Only when that bound passes the limit is the data measured exactly
  * (then the bound restarts from the exact size). The engine checks the merged result at flush.
  */
-import { SessionTooLargeError } from '../errors.ts';
+import { SessionTooLargeError } from '../base/errors.ts';
 import type { SessionChange, SessionValues } from './engine.ts';
 import { defineOwn, toSessionJson } from './session-json.ts';
 import type { PushItem, SessionKey, SessionValue } from './session-data.ts';

@@ -3,8 +3,8 @@
  * `session_duration`, which belong to the SessionFactory, and the engine's own keys. Both are
  * read here in one pass so an unknown key is reported once, with the full list of known keys.
  */
-import { ConfigError } from '../errors.ts';
-import { boolean, duration, integer, readOptions, string, type Specs } from '../schema.ts';
+import { ConfigError } from '../base/errors.ts';
+import { boolean, duration, integer, readOptions, string, type Specs } from '../config/schema.ts';
 import type { SessionEngineDefinition } from './engine.ts';
 import { findSessionEngine, sessionEngineNames } from './engine-registry.ts';
 

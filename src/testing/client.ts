@@ -11,7 +11,7 @@
  * ```
  */
 import { parseSetCookie, type SetCookie } from 'cookie';
-import type { App } from '../app.ts';
+import type { App } from '../server/app.ts';
 
 export interface RequestOptions {
   headers?: Record<string, string>;

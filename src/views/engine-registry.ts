@@ -3,11 +3,11 @@
  * engines that ship with Quickstep, plus those added by `registerTemplateEngine`. Nothing is
  * registered by importing a module (as for session engines, session/engine-registry.ts).
  */
-import { ConfigError } from '../errors.ts';
-import { readOptions } from '../schema.ts';
+import { ConfigError } from '../base/errors.ts';
+import { readOptions } from '../config/schema.ts';
 import type { TemplateEngineDefinition, TemplateSettings } from './engine.ts';
 import { etaEngine } from './eta.ts';
-import { NamedRegistry } from '../named-registry.ts';
+import { NamedRegistry } from '../base/named-registry.ts';
 
 /** The template engines that ship with Quickstep; `registerTemplateEngine` adds others. */
 const engines = new NamedRegistry<TemplateEngineDefinition<any>>('template engine', { Eta: etaEngine });

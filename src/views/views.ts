@@ -13,8 +13,8 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { Context } from '../context.ts';
-import { publicSettings } from '../secret-settings.ts';
+import type { Context } from '../request/context.ts';
+import { publicSettings } from '../config/secret-settings.ts';
 import type { TemplateEngine } from './engine.ts';
 
 /** The third argument of `template()`. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { appFiles } from '../../src/cli/app-files.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/config.ts';
 import { createApp } from '../../src/create-app.ts';
 import { session } from '../../src/dsl.ts';
 import { freePort } from '../support/redis-server.ts';

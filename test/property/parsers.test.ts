@@ -11,10 +11,10 @@ import { parse as parseCookies } from 'cookie';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, HttpError, loadConfig } from 'quickstep';
-import { parseUrlencoded } from '../../src/urlencoded.ts';
-import { parseJsonBody } from '../../src/body-json.ts';
+import { parseUrlencoded } from '../../src/request/urlencoded.ts';
+import { parseJsonBody } from '../../src/request/body-json.ts';
 import { toSessionJson } from '../../src/session/session-json.ts';
-import { Router } from '../../src/router.ts';
+import { Router } from '../../src/request/router.ts';
 import { SessionFactory } from '../../src/session/factory.ts';
 
 const RUNS = { numRuns: 300, interruptAfterTimeLimit: 5_000 } as const;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, createApp, loadConfig, SessionTooLargeError, type App } from '../../src/index.ts';
-import { CookieEngine } from '../../src/session/engines/cookie.ts';
+import { CookieEngine } from '../../src/session/engines/cookie/cookie.ts';
 import { testClient, type TestClient, type TestResponse } from '../../src/testing.ts';
 import { stderrOf } from '../support/stderr.ts';
 

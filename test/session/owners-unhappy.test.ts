@@ -7,13 +7,13 @@
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
 import { createApp } from '../../src/index.ts';
-import { STALE_AFTER_MS } from '../../src/session/engines/redis-owners.ts';
-import { PRUNE_ABOVE } from '../../src/session/engines/redis-scripts.ts';
+import { STALE_AFTER_MS } from '../../src/session/engines/redis/owners.ts';
+import { PRUNE_ABOVE } from '../../src/session/engines/redis/scripts.ts';
 import { Session } from '../../src/session/session.ts';
 import { WrappedEngine } from '../support/engine-calls.ts';
 import { redisSuite, startCluster, startRedis, type RedisCluster, type RedisServer } from '../support/redis-server.ts';
 import { withClient } from '../support/serve.ts';
-import { makeEngine, newId, uniquePrefix } from './engines/redis-helpers.ts';
+import { makeEngine, newId, uniquePrefix } from './engines/redis/helpers.ts';
 import { ownerRoutes } from './owner-routes.ts';
 
 const plain = suite('owners :: an engine without the owner index');

@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import { createApp, escapeHtml, type App, type SettingsInput, type UserSession } from '../../src/index.ts';
 import { testClient, type TestClient } from '../../src/testing.ts';
 import { redisSuite, startCluster, startRedis, type RedisCluster, type RedisServer } from '../support/redis-server.ts';
-import { uniquePrefix } from './engines/redis-helpers.ts';
+import { uniquePrefix } from './engines/redis/helpers.ts';
 import { ownerRoutes } from './owner-routes.ts';
 
 const COOKIE = 'dancer.session';

@@ -6,12 +6,12 @@
 import { suite, type Test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp, HttpError, SessionTooLargeError, type App } from '../../src/index.ts';
-import { MemoryEngine } from '../../src/session/engines/memory.ts';
+import { MemoryEngine } from '../../src/session/engines/memory/memory.ts';
 import { Session } from '../../src/session/session.ts';
 import { readSessionSettings } from '../../src/session/settings.ts';
 import { testClient, type TestClient } from '../../src/testing.ts';
 import { redisSuite, startRedis, type RedisServer } from '../support/redis-server.ts';
-import { newId } from './engines/redis-helpers.ts';
+import { newId } from './engines/redis/helpers.ts';
 
 const LIMIT = 10_000;
 const KiB = 1024;

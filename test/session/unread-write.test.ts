@@ -6,9 +6,9 @@
  */
 import * as assert from 'uvu/assert';
 import { suite, type Test } from 'uvu';
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/server/app.ts';
 import { createApp } from '../../src/create-app.ts';
-import type { SettingsInput } from '../../src/config.ts';
+import type { SettingsInput } from '../../src/config/config.ts';
 import { redisSuite, startRedis, type RedisServer } from '../support/redis-server.ts';
 import { withClient as withApp } from '../support/serve.ts';
 

@@ -5,7 +5,7 @@
  * makes chosen operations fail as a store that cannot answer would.
  */
 import type { SessionChange, SessionEngine, SessionRecord } from '../../src/session/engine.ts';
-import { MemoryEngine } from '../../src/session/engines/memory.ts';
+import { MemoryEngine } from '../../src/session/engines/memory/memory.ts';
 
 export type EngineCalls = Record<'retrieve' | 'flush' | 'destroy' | 'changeId', string[]>;
 

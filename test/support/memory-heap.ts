@@ -6,7 +6,7 @@
  * GC can be forced and the figures are not those of the test runner.
  */
 import { randomBytes } from 'node:crypto';
-import { MemoryEngine } from '../../src/session/engines/memory.ts';
+import { MemoryEngine } from '../../src/session/engines/memory/memory.ts';
 import { Session } from '../../src/session/session.ts';
 
 const [count = 4000, kib = 200, maxBytes = 64 * 2 ** 20] = process.argv.slice(2).map(Number);

@@ -1,7 +1,7 @@
 /** How the HTTP tests serve an app: on a loopback port for the length of one test. */
-import type { App } from '../../src/app.ts';
+import type { App } from '../../src/server/app.ts';
 import { createApp } from '../../src/create-app.ts';
-import type { SettingsInput } from '../../src/config.ts';
+import type { SettingsInput } from '../../src/config/config.ts';
 import { testClient, type TestClient } from '../../src/testing/client.ts';
 
 /** Serves `app` for `run` and closes it afterwards, whatever happens. */

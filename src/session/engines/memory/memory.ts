@@ -1,0 +1,281 @@
+/**
+ * The in-process session engine, and the default. Sessions live in one Map per engine as JSON
+ * text, so what a request does to its objects after the flush is never stored by accident.
+ *
+ * The entries are also linked in least-recently-used order (recency-list.ts: a touch moves one to
+ * the newest end), which gives the bounds cheaply: past `max_sessions` sessions or `max_bytes` of
+ * JSON in all, the oldest are evicted, and since the expiry is sliding, expired entries gather at
+ * the oldest end where the sweep finds them. The Map is only the index by id. With
+ * max_session_size checked at every flush, no sequence of requests can hold more than max_bytes
+ * (plus one session) or make one session slow for its neighbours.
+ * For one process only: several app servers need a shared engine such as Redis.
+ *
+ * The owner index (login / userSessions) is a Set of ids per owner, next to the Map; an entry
+ * knows its owner, so every way out of the Map (destroy, expiry, eviction, changeId) keeps the
+ * index exact.
+ */
+import { SessionTooLargeError } from '../../../base/errors.ts';
+import { integer } from '../../../config/schema.ts';
+import { applyChange } from '../../apply-change.ts';
+import type { OwnedSession, OwnerChange, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues, UnreadExpiry, UnreadFlushed } from '../../engine.ts';
+import { readMeta, ttlFor } from '../../session-meta.ts';
+import { RecencyList, type Linked } from './recency-list.ts';
+
+const DEFAULT_MAX_BYTES = 64 * 2 ** 20;
+
+interface Entry extends Linked<Entry> {
+  /** The key of this entry in the Map (changeId changes it). */
+  id: string;
+  json: string;
+  /** Bytes of `json` in UTF-8. */
+  size: number;
+  expiresAt: number;
+  ttlMs: number;
+  /** The owner from login(), whose index holds this id. */
+  owner: string | undefined;
+}
+
+export interface MemoryOptions {
+  /** Most sessions kept at once; the least recently used is evicted past it (default 100,000). */
+  max_sessions: number;
+  /**
+   * Most bytes of session JSON (UTF-8) kept at once, all sessions together; the least recently
+   * used are evicted past it, the one just written excepted (default 64 MiB).
+   */
+  max_bytes: number;
+}
+
+/** How long a changed id forwards flushes to the new one (as the Redis engine's FORWARD_SECONDS). */
+const FORWARD_MS = 10_000;
+
+export class MemoryEngine implements SessionEngine {
+  readonly #entries = new Map<string, Entry>();
+  readonly #order = new RecencyList<Entry>();
+  /** owner -> the ids of its sessions (the owner index; an owner with none has no Set). */
+  readonly #owners = new Map<string, Set<string>>();
+  /**
+   * old id -> new id and until when, left by changeId: a request that read the session before
+   * its id changed and flushes after must not lose its write (issue 8). Only flush follows it;
+   * a read of the old id stays unknown, so fixation stays defeated.
+   */
+  readonly #forwards = new Map<string, { to: string; until: number; at: number }>();
+  readonly #maxSessions: number;
+  readonly #maxBytes: number;
+  #bytes = 0;
+  readonly #defaultTtlMs: number;
+  readonly #sweep: NodeJS.Timeout;
+
+  /** `max_bytes` may be left out (for code that builds the engine itself): 64 MiB. */
+  constructor(options: Omit<MemoryOptions, 'max_bytes'> & { max_bytes?: number }, sessionDurationSeconds: number) {
+    this.#maxSessions = options.max_sessions;
+    this.#maxBytes = options.max_bytes ?? DEFAULT_MAX_BYTES;
+    this.#defaultTtlMs = sessionDurationSeconds * 1000;
+    const every = Math.min(60_000, Math.max(1000, this.#defaultTtlMs / 2));
+    this.#sweep = setInterval(() => this.sweep(), every).unref();
+  }
+
+  /** How many sessions are held (expired ones not yet swept included). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Bytes of JSON held, all sessions together (what max_bytes bounds). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  async retrieve(id: string): Promise<SessionRecord | undefined> {
+    const entry = this.#live(id);
+    if (!entry) return undefined;
+    this.#touch(entry);
+    return { data: JSON.parse(entry.json), size: entry.size };
+  }
+
+  async flush(id: string, change: SessionChange, ttlSeconds?: number, maxSize = Infinity): Promise<void> {
+    if (!change.isNew) id = this.#forwarded(id);
+    const entry = this.#live(id);
+    if (change.isNew && entry) throw new Error(`session id ${id} is already taken`);
+    if (!change.isNew && !entry) return; // destroyed or expired meanwhile: do not bring it back
+    const data = applyChange(entry ? JSON.parse(entry.json) : undefined, change);
+    this.#store(id, entry, data, ttlSeconds === undefined ? this.#defaultTtlMs : ttlSeconds * 1000, maxSize, change.owner);
+  }
+
+  /** flush without a read before it: the expiry rules applied here from the stored meta. */
+  async flushUnread(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined> {
+    id = this.#forwarded(id, expiry.writtenAt);
+    const entry = this.#live(id);
+    if (!entry) return undefined;
+    const stored = JSON.parse(entry.json) as SessionValues;
+    const meta = readMeta(stored);
+    const ttl = ttlFor(meta, expiry.idle, expiry.absolute, Date.now());
+    if (ttl <= 0) return undefined; // past absolute_duration: as unknown as a read finds it
+    this.#store(id, entry, applyChange(stored, change), ttl * 1000, expiry.maxSize, change.owner);
+    return { lifetime: meta?.remember };
+  }
+
+  /** Stores `data` as the session `id` (replacing `entry`; a login moves it in the owner index), then evicts past the bounds. */
+  #store(id: string, entry: Entry | undefined, data: SessionValues, ttlMs: number, maxSize: number, ownerChange: OwnerChange | undefined): void {
+    const json = JSON.stringify(data);
+    const size = Buffer.byteLength(json);
+    if (size > maxSize) throw new SessionTooLargeError(size, maxSize);
+    this.#bytes += size - (entry?.size ?? 0);
+    const owner = ownerChange ? ownerChange.next : entry?.owner;
+    if (ownerChange?.previous !== undefined) this.#leave(ownerChange.previous, id);
+    if (owner !== undefined) this.#join(owner, id);
+    if (entry) {
+      entry.json = json;
+      entry.size = size;
+      entry.ttlMs = ttlMs;
+      entry.owner = owner;
+      this.#touch(entry);
+    } else {
+      this.#add({ id, json, size, expiresAt: 0, ttlMs, owner, older: undefined, newer: undefined });
+    }
+    while ((this.#entries.size > this.#maxSessions || this.#bytes > this.#maxBytes) && this.#entries.size > 1) this.#evictOldest();
+  }
+
+  async destroy(id: string): Promise<void> {
+    this.#remove(id);
+  }
+
+  async *sessions(): AsyncIterable<string> {
+    const now = Date.now();
+    for (const [id, entry] of this.#entries) if (entry.expiresAt > now) yield id;
+  }
+
+  async changeId(oldId: string, newId: string): Promise<void> {
+    const entry = this.#live(oldId);
+    if (!entry) return;
+    this.#remove(newId); // a random id is never taken; if it were, its entry must leave the bounds too
+    this.#entries.delete(oldId);
+    entry.id = newId;
+    this.#entries.set(newId, entry);
+    this.#touch(entry);
+    if (entry.owner !== undefined) {
+      this.#leave(entry.owner, oldId);
+      this.#join(entry.owner, newId);
+    }
+    const now = Date.now();
+    // Expired forwards go as new ones come: the map stays as small as the recent logins.
+    for (const [from, forward] of this.#forwards) {
+      if (forward.until > now) break;
+      this.#forwards.delete(from);
+    }
+    this.#forwards.set(oldId, { to: newId, until: now + FORWARD_MS, at: now });
+  }
+
+  /**
+   * Where a flush for `id` goes: along unexpired forwards (a few hops at most), else `id`. With
+   * `writtenAt` (flushUnread), only along forwards left after it: a write made once the id had
+   * changed is not the session holder's.
+   */
+  #forwarded(id: string, writtenAt = -Infinity): string {
+    const now = Date.now();
+    for (let hops = 0; hops < 8 && !this.#entries.has(id); hops++) {
+      const forward = this.#forwards.get(id);
+      if (!forward || forward.until <= now || forward.at <= writtenAt) break;
+      id = forward.to;
+    }
+    return id;
+  }
+
+  /** The live sessions in `owner`'s index; expired ones are removed on the way (no expiry slides). */
+  async ownedSessions(owner: string): Promise<OwnedSession[]> {
+    const owned: OwnedSession[] = [];
+    for (const id of this.#owners.get(owner) ?? []) {
+      const entry = this.#live(id);
+      if (entry) owned.push({ id, record: { data: JSON.parse(entry.json), size: entry.size } });
+    }
+    return owned;
+  }
+
+  async destroyOwned(owner: string, except?: string): Promise<number> {
+    let ended = 0;
+    for (const id of [...(this.#owners.get(owner) ?? [])]) {
+      if (id === except) continue;
+      if (this.#live(id)) ended++;
+      this.#remove(id);
+    }
+    return ended;
+  }
+
+  #join(owner: string, id: string): void {
+    let ids = this.#owners.get(owner);
+    if (!ids) this.#owners.set(owner, (ids = new Set()));
+    ids.add(id);
+  }
+
+  #leave(owner: string, id: string): void {
+    const ids = this.#owners.get(owner);
+    if (!ids?.delete(id)) return;
+    if (ids.size === 0) this.#owners.delete(owner);
+  }
+
+  async take(id: string, key: string): Promise<string | undefined> {
+    const entry = this.#live(id);
+    if (!entry) return undefined;
+    const data = JSON.parse(entry.json) as Record<string, unknown>;
+    if (!Object.hasOwn(data, key)) return undefined;
+    const value = JSON.stringify(data[key]);
+    delete data[key];
+    const json = JSON.stringify(data);
+    const size = Buffer.byteLength(json);
+    this.#bytes += size - entry.size;
+    entry.json = json;
+    entry.size = size;
+    return value;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweep);
+  }
+
+  /** Drops expired sessions; called by the timer. Stops at the first live one (LRU order). */
+  sweep(now = Date.now()): void {
+    for (let entry = this.#order.oldest; entry !== undefined && entry.expiresAt <= now; entry = this.#order.oldest) {
+      this.#remove(entry.id);
+    }
+  }
+
+  #live(id: string): Entry | undefined {
+    const entry = this.#entries.get(id);
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.#remove(id);
+      return undefined;
+    }
+    return entry;
+  }
+
+  /** Slides the expiry and moves the entry to the most-recently-used end. */
+  #touch(entry: Entry): void {
+    entry.expiresAt = Date.now() + entry.ttlMs;
+    this.#order.touch(entry);
+  }
+
+  #add(entry: Entry): void {
+    entry.expiresAt = Date.now() + entry.ttlMs;
+    this.#entries.set(entry.id, entry);
+    this.#order.append(entry);
+  }
+
+  #evictOldest(): void {
+    const oldest = this.#order.oldest;
+    if (oldest) this.#remove(oldest.id);
+  }
+
+  #remove(id: string): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    this.#bytes -= entry.size;
+    this.#entries.delete(id);
+    this.#order.remove(entry);
+    if (entry.owner !== undefined) this.#leave(entry.owner, id);
+  }
+}
+
+/** The Memory engine as config.yml sees it: `session: Memory`, options under `engines.session.Memory`. */
+export const memoryEngine: SessionEngineDefinition<MemoryOptions> = {
+  options: { max_sessions: integer(100_000, 1), max_bytes: integer(DEFAULT_MAX_BYTES, 1) },
+  processLocal: true,
+  create: (options, context) => new MemoryEngine(options, context.sessionDuration),
+};

@@ -1,0 +1,213 @@
+/**
+ * The Redis engine's settings under `engines.session.Redis`, their cross-key rules, and the
+ * ioredis options they describe (the client itself is made in redis/client.ts, which alone loads
+ * ioredis). Nothing here loads ioredis: config.yml's Redis block is checked on every start.
+ */
+import type { ClusterOptions, RedisOptions } from 'ioredis';
+import { ConfigError } from '../../../base/errors.ts';
+import { integer, list, matching, string, type Specs } from '../../../config/schema.ts';
+import { withoutUrlPassword } from '../../../config/secret-settings.ts';
+import { DESTROY_OWNED_SCRIPT, FLUSH_SCRIPT, INDEX_ADD_SCRIPT, MOVE_OUT_SCRIPT, PRUNE_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT, UNREAD_FLUSH_SCRIPT } from './scripts.ts';
+
+export interface RedisEngineOptions {
+  /** `host:port` of a single Redis; the default when no url, sentinels or cluster is given. */
+  server: string | undefined;
+  /** `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */
+  url: string | undefined;
+  password: string | undefined;
+  /** 0 to 15; not with `cluster` (Redis Cluster has database 0 only). */
+  database: number | undefined;
+  key_prefix: string;
+  /** Milliseconds allowed to open a connection. */
+  connect_timeout: number;
+  /** Milliseconds a request waits for Redis before it answers 503. */
+  command_timeout: number;
+  /** `host:port` of each sentinel; `name` is the master they watch. */
+  sentinels: string[] | undefined;
+  name: string | undefined;
+  /** `host:port` of some cluster nodes (the rest are discovered). */
+  cluster: string[] | undefined;
+  /**
+   * Replicas that must have a write before it is acknowledged (WAIT, within half of
+   * command_timeout; else 503). Default: 1 with sentinels, 0 otherwise; not with cluster.
+   */
+  wait_replicas: number | undefined;
+}
+
+export const DEFAULT_SERVER = '127.0.0.1:6379';
+
+// address := host ":" port ; host := name | IPv4 | "[" IPv6 "]" ; port := 1..65535
+const ADDRESS = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?:[1-9]\d{0,3}|[1-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5])$/;
+const ADDRESS_EXPECTED = 'a "host:port" address such as "127.0.0.1:6379"';
+// url := ("redis" | "rediss") "://" [userinfo "@"] host [":" port] ["/" db] ; no spaces
+const URL_PATTERN = /^rediss?:\/\/\S+$/i;
+
+export const redisOptionSpecs: Specs<RedisEngineOptions> = {
+  server: matching(undefined, ADDRESS, ADDRESS_EXPECTED),
+  url: matching(undefined, URL_PATTERN, 'a URL starting with redis:// or rediss:// (TLS)'),
+  password: string(undefined),
+  database: integer(undefined, 0, 15),
+  key_prefix: string('dancer.session:'),
+  connect_timeout: integer(2000, 1),
+  command_timeout: integer(1000, 1),
+  sentinels: list(matching(undefined, ADDRESS, ADDRESS_EXPECTED), undefined) as Specs<RedisEngineOptions>['sentinels'],
+  name: string(undefined),
+  cluster: list(matching(undefined, ADDRESS, ADDRESS_EXPECTED), undefined) as Specs<RedisEngineOptions>['cluster'],
+  wait_replicas: integer(undefined, 0, 16),
+};
+
+/**
+ * The rules that span keys, which the per-key specs cannot express. `path` is where the options
+ * sit in `file` (`engines.session.Redis`). Throws a ConfigError that says how to fix it.
+ */
+export function validateRedisOptions(options: RedisEngineOptions, where: { file: string; path: string }): void {
+  const at = (key: string) => (where.path ? `${where.path}.${key}` : key);
+  const modes = [
+    options.url !== undefined && 'url',
+    options.server !== undefined && 'server',
+    options.sentinels !== undefined && 'sentinels',
+    options.cluster !== undefined && 'cluster',
+  ].filter((mode): mode is string => mode !== false);
+  if (modes.length > 1) {
+    throw new ConfigError(where.file, at(modes[1]!), `only one of url, server, sentinels (with name) or cluster; ${modes.join(' and ')} are both set`);
+  }
+  if (options.url !== undefined) {
+    const db = URL.canParse(options.url) ? new URL(options.url).pathname.replace(/^\//, '') : undefined;
+    if (db === undefined || !/^(?:[0-9]|1[0-5])?$/.test(db)) {
+      throw new ConfigError(where.file, at('url'), 'a URL like redis://[:password@]host[:port][/database 0-15]', withoutUrlPassword(options.url));
+    }
+  }
+  if (options.sentinels !== undefined && options.sentinels.length === 0) {
+    throw new ConfigError(where.file, at('sentinels'), 'at least one sentinel "host:port"', options.sentinels);
+  }
+  if (options.sentinels !== undefined && options.name === undefined) {
+    throw new ConfigError(where.file, at('name'), 'the master name the sentinels monitor (required with sentinels)');
+  }
+  if (options.name !== undefined && options.sentinels === undefined) {
+    throw new ConfigError(where.file, at('name'), 'name only together with sentinels (it names their master)', options.name);
+  }
+  if (options.cluster !== undefined && options.cluster.length === 0) {
+    throw new ConfigError(where.file, at('cluster'), 'at least one cluster node "host:port"', options.cluster);
+  }
+  if (options.cluster !== undefined && (options.wait_replicas ?? 0) > 0) {
+    // ioredis sends a keyless WAIT to any node, not to the one that took the write.
+    throw new ConfigError(where.file, at('wait_replicas'), '0 with cluster (the client cannot send WAIT to the node that took the write)', options.wait_replicas);
+  }
+  if (options.cluster !== undefined && options.database !== undefined && options.database !== 0) {
+    throw new ConfigError(where.file, at('database'), 'no database with cluster (Redis Cluster has database 0 only)', options.database);
+  }
+}
+
+/** A host:port address (already checked by the spec) as ioredis wants it. */
+export function parseAddress(address: string): { host: string; port: number } {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(address.slice(colon + 1)) };
+}
+
+/** Where the engine stores, for log lines; never includes a password. */
+export function describeTarget(options: RedisEngineOptions): string {
+  if (options.cluster) return `Redis Cluster ${options.cluster.join(',')}`;
+  if (options.sentinels) return `Redis master "${options.name}" via sentinels ${options.sentinels.join(',')}`;
+  if (options.url) return `Redis ${withoutUrlPassword(options.url)}`;
+  return `Redis ${options.server ?? DEFAULT_SERVER}`;
+}
+
+/** Reconnects quickly at first, then every second at most, for as long as it takes. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(50 * 2 ** Math.max(0, attempt - 1), 1000);
+}
+
+/** What every connection gets: timeouts, credentials, and no re-sending after a lost connection. */
+function connectionOptions(options: RedisEngineOptions) {
+  return {
+    connectTimeout: options.connect_timeout,
+    commandTimeout: options.command_timeout,
+    // The deadline of a command that waits behind others Redis has not answered (on a Cluster,
+    // in the auto-pipeline: ioredis writes the next batch only once the one in flight has
+    // settled, and commandTimeout only starts when a command is written; issue 8). A connection
+    // silent for this long with commands pending is destroyed, which fails them all at once.
+    socketTimeout: options.command_timeout,
+    // On a lost connection, fail what was in flight at once instead of re-sending it later.
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    connectionName: 'quickstep.session',
+    ...(options.password === undefined ? {} : { password: options.password }),
+  };
+}
+
+const SCRIPTS = {
+  sessionRead: { lua: READ_SCRIPT, numberOfKeys: 1 },
+  sessionFlush: { lua: FLUSH_SCRIPT, numberOfKeys: 1 },
+  sessionFlushUnread: { lua: UNREAD_FLUSH_SCRIPT, numberOfKeys: 1 },
+  sessionRename: { lua: RENAME_SCRIPT, numberOfKeys: 2 },
+  sessionMoveOut: { lua: MOVE_OUT_SCRIPT, numberOfKeys: 1 },
+  sessionTake: { lua: TAKE_SCRIPT, numberOfKeys: 1 },
+  // The owner index (redis/owners.ts): the same flush and rename texts with the index keys.
+  sessionFlushOwned: { lua: FLUSH_SCRIPT, numberOfKeys: 3 },
+  sessionRenameOwned: { lua: RENAME_SCRIPT, numberOfKeys: 3 },
+  sessionDestroyOwned: { lua: DESTROY_OWNED_SCRIPT, numberOfKeys: 2 },
+  ownerPrune: { lua: PRUNE_SCRIPT, numberOfKeys: 1 },
+  ownerIndexAdd: { lua: INDEX_ADD_SCRIPT, numberOfKeys: 1 },
+};
+
+/**
+ * The ioredis options for a single node or a sentinel-watched master: lazy, bounded, and never
+ * queueing while disconnected (a queued command would be sent when Redis returns, after its
+ * request already answered 503). The engine waits for 'ready' itself, within command_timeout.
+ */
+export function redisClientOptions(options: RedisEngineOptions): RedisOptions & { replyMapping?: 'legacy' } {
+  const base: RedisOptions & { replyMapping?: 'legacy' } = {
+    ...connectionOptions(options),
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    // Off: each command is written at once. Auto-pipelining builds an ioredis Pipeline per batch,
+    // which copies every defined script onto itself; measured (bench, Node 24, CPU per request)
+    // it cost more than the writes it saves: read 0.76x -> 0.80x, write 0.65x -> 0.71x, and the
+    // login flood's app server 0.65 -> 0.55 cores, its young-generation survivors halved.
+    enableAutoPipelining: false,
+    retryStrategy: reconnectDelay,
+    scripts: SCRIPTS,
+    ...(options.database === undefined ? {} : { db: options.database }),
+  };
+  if (options.sentinels) {
+    return {
+      ...base,
+      sentinels: options.sentinels.map(parseAddress),
+      name: options.name!,
+      // A master that hangs keeps its connection open: without this the client stays on it, and
+      // when it resumes it takes writes, as master, until Sentinel demotes it and the resync
+      // discards them (issue 8). The sentinels' +switch-master closes the connection at once;
+      // the reconnect asks them for the new master.
+      failoverDetector: true,
+      // The old master may be frozen and never answer the close: give up on it quickly.
+      disconnectTimeout: options.command_timeout,
+      // A master demoted while this client stayed on it refuses writes with READONLY: reconnect
+      // (to the master the sentinels name) rather than fail every write until a restart.
+      reconnectOnError: isReadOnlyError,
+    };
+  }
+  if (options.url) return base;
+  return { ...base, ...parseAddress(options.server ?? DEFAULT_SERVER) };
+}
+
+/**
+ * The ioredis options for a cluster. Its node connections keep ioredis's offline queue (the
+ * cluster opens them lazily and would refuse commands while one connects); command_timeout
+ * still bounds every command, and the engine waits for the cluster's own 'ready'.
+ */
+export function clusterClientOptions(options: RedisEngineOptions): ClusterOptions & { redisOptions: { replyMapping?: 'legacy' } } {
+  return {
+    lazyConnect: true,
+    // Kept on a Cluster (it batches per node), where it has not been measured against off.
+    enableAutoPipelining: true,
+    clusterRetryStrategy: reconnectDelay,
+    slotsRefreshTimeout: options.connect_timeout,
+    scripts: SCRIPTS,
+    redisOptions: connectionOptions(options),
+  };
+}
+
+/** A write refused by a replica (Redis's error code READONLY, the reply's first word). */
+function isReadOnlyError(error: Error): boolean {
+  return error.message.startsWith('READONLY');
+}

@@ -1,0 +1,50 @@
+/**
+ * Two guarantees the Redis engine adds where ioredis and Redis alone do not give them (found by
+ * `npm run reliability`, issue 17):
+ *
+ * - A write is acknowledged only once `wait_replicas` replicas have it (Sentinel: 1 by default).
+ *   A master that comes back while Sentinel fails it over is master until it is demoted, and the
+ *   resync after its demotion drops what it took meanwhile: without WAIT those writes were
+ *   answered 200 and lost. With it, a master whose replicas left it answers 503 (outcome unknown)
+ *   instead.
+ * - On a Cluster and with Sentinel every operation settles within command_timeout. The
+ *   Cluster's node connections keep ioredis's offline queue, and ioredis starts a command's
+ *   timeout only once the command is written, so an operation queued for a dead master waited
+ *   until the Cluster dropped the node (seconds). Through a Sentinel failover an operation could
+ *   wait for the new master (up to command_timeout) and then for its command (as long again).
+ *   A single Redis has neither, and pays no timer of ours.
+ */
+import { SessionStoreError } from '../../../base/errors.ts';
+import { handled } from '../../../base/handled.ts';
+
+/** The one command replicaAck sends (ioredis's `wait`). */
+interface Waiting { wait(replicas: number, timeoutMs: number): Promise<number> }
+
+/**
+ * WAIT for `replicas` replicas, at most `timeoutMs`. Call it right after the write it confirms,
+ * before any await: ioredis writes commands in call order on its one connection, so it goes
+ * right behind the write (WAIT covers the earlier writes of its own connection; after a
+ * reconnect it would cover none).
+ * Rejects with SessionStoreError when fewer replicas have it; already handled, so a write that
+ * failed first (and is never followed by an await of this) leaves no unhandled rejection.
+ */
+export function replicaAck(client: Waiting, replicas: number, timeoutMs: number): Promise<void> {
+  const acknowledged = client.wait(replicas, timeoutMs).then(count => {
+    if (count < replicas) {
+      throw new SessionStoreError(`The write reached ${count} of the ${replicas} replica(s) wait_replicas asks for within ${timeoutMs} ms: its outcome is unknown (a failover may drop it)`);
+    }
+  });
+  return handled(acknowledged);
+}
+
+/**
+ * Replaces the engine's methods `names` (its own properties from now on) by `wrap` around them:
+ * how the engine's constructor puts the Cluster's deadline around every operation, without each
+ * method repeating it.
+ */
+export function wrapOperations<E extends object>(engine: E, names: readonly (keyof E & string)[], wrap: <T>(operation: () => Promise<T>) => Promise<T>): void {
+  for (const name of names) {
+    const method = engine[name] as (...args: unknown[]) => Promise<unknown>;
+    Object.defineProperty(engine, name, { value: (...args: unknown[]) => wrap(() => method.apply(engine, args)), writable: true, configurable: true });
+  }
+}

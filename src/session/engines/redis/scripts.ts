@@ -1,0 +1,288 @@
+/**
+ * The Lua scripts the Redis engine runs, each one atomic and one round trip.
+ *
+ * A session is one JSON object in one string key. The flush script applies a SessionChange to
+ * what is stored *now*, so concurrent requests on one session keep each other's writes, without a
+ * compare-and-set retry loop (which collapses under contention on one session).
+ *
+ * Values are never decoded in Lua: Redis's bundled cjson prints numbers with 14 significant
+ * digits and turns `[]` into `{}`. The script splits the stored top-level object into
+ * key -> raw value text, replaces raw texts with the JSON texts the session already serialized,
+ * and joins the object again. Keys are compared as JSON text (JSON.stringify's form, which is
+ * the only form this engine ever writes).
+ */
+import type { SessionChange } from '../../engine.ts';
+import { JSON_TEXT } from './json-text.ts';
+
+/** Past this many members a login prunes its owner's index (the expired sessions of a user who never lists). */
+export const PRUNE_ABOVE = 32;
+
+/** Lua: the server's clock in ms, the score of an owner index member (when it was added). */
+const NOW_MS = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+/**
+ * KEYS[1]: the session key; ARGV[1]: session_duration in seconds. The stored JSON, with its TTL
+ * slid to at least session_duration (EXPIRE GT: never shortened, so a remembered session's longer
+ * lifetime survives its reads, which GETEX EX would cut). False for an unknown id, and for a key
+ * that is not a string (the forward changeId leaves): the old id reads as unknown.
+ */
+export const READ_SCRIPT = `
+local stored = redis.pcall('GET', KEYS[1])
+if type(stored) ~= 'string' then return false end
+redis.call('EXPIRE', KEYS[1], ARGV[1], 'GT')
+return stored
+`;
+
+/**
+ * The body both flush scripts share: applies the change in ARGV (from ARGV[4], as FLUSH_SCRIPT
+ * says) to `order` / `values` (the stored object, split), then, unless the result passes
+ * `max_size` (answered {-2, size}, nothing stored), SETs it under `key` with `ttl` seconds.
+ */
+const APPLY_CHANGE = `
+local a = 8
+for _ = 1, tonumber(ARGV[4]) do
+  values[ARGV[a]] = nil
+  a = a + 1
+end
+for _ = 1, tonumber(ARGV[5]) do
+  local k = ARGV[a]
+  if values[k] == nil then order[#order + 1] = k end
+  values[k] = ARGV[a + 1]
+  a = a + 2
+end
+for _ = 1, tonumber(ARGV[6]) do
+  local k = ARGV[a]
+  if values[k] == nil then order[#order + 1] = k end
+  values[k] = number_text((tonumber(values[k] or '') or 0) + tonumber(ARGV[a + 1]))
+  a = a + 2
+end
+for _ = 1, tonumber(ARGV[7]) do
+  local k, max, n = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  a = a + 3
+  local v = values[k]
+  local items = (v and byte(v, 1) == 91) and array_items(v) or {}
+  for _ = 1, n do
+    items[#items + 1] = ARGV[a]
+    a = a + 1
+  end
+  if max > 0 and #items > max then
+    local kept = {}
+    for j = #items - max + 1, #items do kept[#kept + 1] = items[j] end
+    items = kept
+  end
+  if v == nil then order[#order + 1] = k end
+  values[k] = '[' .. table.concat(items, ',') .. ']'
+end
+
+local json = join(order, values)
+if max_size > 0 and #json > max_size then return { -2, #json } end
+redis.call('SET', key, json, 'EX', ttl)
+`;
+
+/**
+ * KEYS[1]: the session key.
+ * ARGV: ttl seconds, isNew ("1"/"0"), cleared ("1"/"0"), #deleted, #set, #incremented, #pushed,
+ * then the deleted keys, the set key/JSON pairs, the incremented key/amount pairs and, per pushed
+ * key, key, max (0: all), item count and the items' JSON texts (keys as JSON text), and last
+ * max_session_size in bytes (0: none).
+ * Returns 1 when stored, 0 when the session is gone and was left gone, -1 when a new session's
+ * id is already taken, {-2, size} when the result would pass max_session_size (nothing stored);
+ * for a key that changeId turned into a forward (FORWARD_SECONDS), the key the session moved to
+ * (the engine flushes the same change there), or -2 while a Cluster move is still under way (the
+ * engine tries again).
+ * A login on a single node passes two more keys (the same text, registered with 3 keys): KEYS[2]
+ * the owner index the session joins, KEYS[3] the one it leaves ('' for none); both change in the
+ * same step as the write, and only when the session is stored. Then 2 instead of 1 says the
+ * index has more than PRUNE_ABOVE members: the engine prunes it.
+ */
+export const FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
+local key = KEYS[1]
+local stored = redis.pcall('GET', key)
+if type(stored) == 'table' then
+  -- Not a string: the forward changeId left here, or a key this engine did not write.
+  local forward = redis.call('HMGET', key, 'moved_to', 'pending')
+  if ARGV[2] == '1' then return -1 end
+  if forward[2] then return -2 end
+  if forward[1] then return forward[1] end
+  return redis.error_reply(stored.err)
+end
+if ARGV[2] == '1' then
+  if stored then return -1 end
+elseif not stored then
+  return 0
+end
+
+local order, values = {}, {}
+if stored and ARGV[3] ~= '1' then order, values = split(stored) end
+local ttl = ARGV[1]
+local max_size = tonumber(ARGV[#ARGV])
+
+` + APPLY_CHANGE + `
+if KEYS[2] then
+  redis.call('ZADD', KEYS[2], now_ms(), key)
+  if KEYS[3] ~= '' then redis.call('ZREM', KEYS[3], key) end
+  if redis.call('ZCARD', KEYS[2]) > ${PRUNE_ABOVE} then return 2 end
+end
+return 1
+`;
+
+/**
+ * The flush of a request that wrote without reading (engine.flushUnread). KEYS and ARGV as
+ * FLUSH_SCRIPT's (ARGV[1]: session_duration, ARGV[2]: "0"), then absolute_duration in seconds
+ * (0: none), the app's clock in ms, and when the request first wrote (ms): a forward is followed
+ * only when its `moved_at` is later (the writer held the id before it changed). The ttl comes from the stored `__quickstep` meta
+ * (session-meta.ts): its own `remember` lifetime or session_duration, cut to what is left of
+ * absolute_duration since `created`, as SessionFactory.ttlSeconds does.
+ * Returns {1, remember or 0} when stored; 0 when the session is unknown or past
+ * absolute_duration (nothing stored: the factory starts a new session); {-2, size}, a forward's
+ * key or -2 as FLUSH_SCRIPT does.
+ */
+export const UNREAD_FLUSH_SCRIPT = JSON_TEXT + `
+local key = KEYS[1]
+local stored = redis.pcall('GET', key)
+if type(stored) == 'table' then
+  -- A forward is followed only by a write made before the id changed (see UnreadExpiry).
+  local forward = redis.call('HMGET', key, 'moved_to', 'pending', 'moved_at')
+  if forward[2] then return -2 end
+  if forward[1] and tonumber(forward[3] or '') and tonumber(forward[3]) > tonumber(ARGV[#ARGV]) then return forward[1] end
+  if forward[1] then return 0 end
+  return redis.error_reply(stored.err)
+end
+if not stored then return 0 end
+
+local order, values = split(stored)
+local meta = values['"__quickstep"']
+local created = meta and tonumber(string.match(meta, '"created":(%d+)'))
+local remember = meta and tonumber(string.match(meta, '"remember":(%d+)'))
+local ttl = remember or tonumber(ARGV[1])
+local absolute, now = tonumber(ARGV[#ARGV - 2]), tonumber(ARGV[#ARGV - 1])
+if absolute > 0 and created then
+  local left = math.ceil((created + absolute * 1000 - now) / 1000)
+  if left <= 0 then return 0 end
+  if left < ttl then ttl = left end
+end
+local max_size = tonumber(ARGV[#ARGV - 3])
+` + APPLY_CHANGE + `
+return { 1, remember or 0 }
+`;
+
+
+/**
+ * What changeId leaves at the old key: a hash `moved_to` -> the new key, for FORWARD_SECONDS.
+ * Only the flush script follows it, for a request that read the session before its id changed
+ * and writes after: its write lands where the session now lives. A read of the old id (GETEX) hits
+ * a hash, not a string, and answers unknown, so the old id gives nobody the session (fixation
+ * stays defeated); SCAN ... TYPE string leaves forwards out of the listing.
+ */
+export const FORWARD_SECONDS = 10;
+
+/**
+ * KEYS[1]: the old key, KEYS[2]: the new key (same node: not for a cluster); ARGV[1]: the
+ * forward's lifetime in seconds, ARGV[2]: the app's clock in ms (the forward's `moved_at`). RENAMENX keeps the TTL. Returns 1 when moved, 0 when the old
+ * session is unknown, -1 when the new id is taken. An owned session's rename passes KEYS[3], its
+ * owner index (the same text, registered with 3 keys): the member moves to the new key with it.
+ */
+export const RENAME_SCRIPT = NOW_MS + `
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return 0 end
+if redis.call('RENAMENX', KEYS[1], KEYS[2]) == 0 then return -1 end
+redis.call('HSET', KEYS[1], 'moved_to', KEYS[2], 'moved_at', ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+if KEYS[3] then
+  redis.call('ZREM', KEYS[3], KEYS[1])
+  redis.call('ZADD', KEYS[3], now_ms(), KEYS[2])
+end
+return 1
+`;
+
+/** KEYS[1]: an owned session's key, KEYS[2]: its owner index. Deletes it and its member at once (single node). */
+export const DESTROY_OWNED_SCRIPT = `
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], KEYS[1])
+return 1
+`;
+
+/**
+ * KEYS[1]: an owner index; ARGV[1]: the age in ms below which a member is kept (STALE_AFTER_MS),
+ * then member, score pairs the engine found stale (session missing or foreign). Removes each one
+ * whose score is still the one read (a member a login added again meanwhile stays) and that is
+ * old enough, by this server's clock, which also gave the score: no clock of an app server is
+ * compared with another. Returns how many it removed.
+ */
+export const PRUNE_SCRIPT = NOW_MS + `
+local removed, oldest = 0, now_ms() - tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) == tonumber(ARGV[i + 1]) and tonumber(score) < oldest then
+    removed = removed + redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+return removed
+`;
+
+/**
+ * KEYS[1]: an owner index, ARGV[1]: a session key. Adds it, scored by this server's clock (the
+ * Cluster's first step of a login or an owned changeId: redis/owners.ts). Returns the count.
+ */
+export const INDEX_ADD_SCRIPT = NOW_MS + `
+redis.call('ZADD', KEYS[1], now_ms(), ARGV[1])
+return redis.call('ZCARD', KEYS[1])
+`;
+
+
+/**
+ * On a Cluster the new key is in another slot, where no script on the old key can write. The
+ * move is three commands: this script, on the old key, takes the session out and leaves a
+ * forward marked `pending`; the engine stores the JSON under the new key (SET NX) and then
+ * removes `pending`. A flush meanwhile answers -2 and is tried again, so no write lands in the
+ * old key after its data left, and none is sent to a new key that does not exist yet.
+ * KEYS[1]: the old key; ARGV[1]: the new key, ARGV[2]: the forward's lifetime in seconds,
+ * ARGV[3]: the app's clock in ms (`moved_at`).
+ * Returns the session's JSON, or nil when the old session is unknown.
+ */
+export const MOVE_OUT_SCRIPT = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return false end
+local json = redis.call('GET', KEYS[1])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'moved_to', ARGV[1], 'pending', '1', 'moved_at', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return json
+`;
+
+/**
+ * KEYS[1]: the session key; ARGV[1]: a key of the session as JSON text. Removes that key and
+ * returns its raw value text, in one step: of two concurrent takes only one gets the value (a
+ * flash is shown once). False when the session or the key is not there (a forward, a hash, reads
+ * as not there). The TTL is kept.
+ */
+export const TAKE_SCRIPT = JSON_TEXT + `
+local stored = redis.pcall('GET', KEYS[1])
+if type(stored) ~= 'string' then return false end
+local order, values = split(stored)
+local value = values[ARGV[1]]
+if value == nil then return false end
+values[ARGV[1]] = nil
+redis.call('SET', KEYS[1], join(order, values), 'KEEPTTL')
+return value
+`;
+
+/**
+ * FLUSH_SCRIPT's ARGV for `change` (redis/scripts.ts): counts, then keys and JSON texts, then
+ * max_session_size (0: none).
+ */
+export function changeArgs(ttlSeconds: number, change: SessionChange, maxSize: number): (string | number)[] {
+  const args: (string | number)[] = [
+    ttlSeconds, change.isNew ? 1 : 0, change.cleared ? 1 : 0,
+    change.deleted.size, change.set.size, change.incremented.size, change.pushed.size,
+  ];
+  for (const key of change.deleted) args.push(JSON.stringify(key));
+  for (const [key, json] of change.set) args.push(JSON.stringify(key), json);
+  for (const [key, by] of change.incremented) args.push(JSON.stringify(key), by);
+  for (const [key, { items, max }] of change.pushed) args.push(JSON.stringify(key), max ?? 0, items.length, ...items);
+  args.push(maxSize === Infinity ? 0 : maxSize);
+  return args;
+}
