@@ -152,17 +152,20 @@ test('quickstep/engine: the engine author API from plain node; quickstep/engine-
   const script = `
     const engine = await import('quickstep/engine');
     const alias = await import('quickstep/engine-contract');
+    const app = await import('quickstep');
     console.log(JSON.stringify({
       values: Object.keys(engine).sort(),
       sameSuite: engine.engineContract === alias.engineContract,
+      inQuickstep: ['MemoryEngine', 'registerSessionEngine', 'optionSpecs'].filter(name => name in app),
     }));`;
   const ran = await run(process.execPath, ['--input-type=module', '-e', script], ctx.project);
   assertRan(ran, 'node -e "import quickstep/engine"');
-  const seen = JSON.parse(ran.stdout) as { values: string[]; sameSuite: boolean };
+  const seen = JSON.parse(ran.stdout) as { values: string[]; sameSuite: boolean; inQuickstep: string[] };
   for (const name of ['CookieEngine', 'MemoryEngine', 'applyChange', 'engineContract', 'optionSpecs', 'ownerOf', 'registerSessionEngine', 'registerTemplateEngine']) {
     assert.ok(seen.values.includes(name), `quickstep/engine exports ${name}`);
   }
   assert.ok(seen.sameSuite, 'quickstep/engine-contract re-exports the same engineContract');
+  assert.equal(seen.inQuickstep, [], 'the engine author API left quickstep');
 });
 
 test('the .d.ts files import .js paths, never .ts or the repository outside dist/', ctx => {
