@@ -11,7 +11,7 @@
  * strings are made inside the measured span: a stored session's id is part of what it costs.
  */
 import { randomBytes } from 'node:crypto';
-import { MemoryEngine, type SessionChange } from 'quickstep';
+import { MemoryEngine, type SessionChange } from 'quickstep/engine';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with --expose-gc');

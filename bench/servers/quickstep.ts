@@ -9,7 +9,8 @@
  * public API only (a `MemoryEngine` flushed with new-session changes, given to `createApp`).
  */
 import { randomBytes } from 'node:crypto';
-import { createApp, MemoryEngine, type SessionChange } from 'quickstep';
+import { createApp } from 'quickstep';
+import { MemoryEngine, type SessionChange } from 'quickstep/engine';
 import { announce, redisPort, sessionPad, SESSION_TTL, storeKind } from './harness.ts';
 
 const keywords = process.env['BENCH_KEYWORDS'] !== 'off';

@@ -98,7 +98,7 @@ test('npm pack ships only dist/, README.md, LICENSE and package.json, with JavaS
   const paths = ctx.packed.files.map(file => file.path);
   const stray = paths.filter(path => !['package.json', 'README.md', 'LICENSE'].includes(path) && !path.startsWith('dist/'));
   assert.equal(stray, []);
-  for (const path of ['README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/testing.js', 'dist/testing.d.ts']) {
+  for (const path of ['README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/testing.js', 'dist/testing.d.ts', 'dist/engine.js', 'dist/engine.d.ts']) {
     assert.ok(paths.includes(path), `${path} is in the tarball`);
   }
   assert.equal(paths.filter(path => path.endsWith('.ts') && !path.endsWith('.d.ts')), [], 'no TypeScript sources');
@@ -136,7 +136,7 @@ test('npm pack --dry-run --json lists the same files', async ctx => {
 test('exports: types and import for every entry point, each target in the tarball', ctx => {
   const manifest = JSON.parse(readFileSync(join(ctx.project, 'node_modules', 'quickstep', 'package.json'), 'utf8'));
   const paths = new Set(ctx.packed.files.map(file => file.path));
-  assert.equal(Object.keys(manifest.exports).sort(), ['.', './engine-contract', './package.json', './testing']);
+  assert.equal(Object.keys(manifest.exports).sort(), ['.', './engine', './engine-contract', './package.json', './testing']);
   for (const [entry, target] of Object.entries<Record<string, string>>(manifest.exports)) {
     if (entry === './package.json') continue;
     assert.ok(target.types?.startsWith('./dist/') && target.types.endsWith('.d.ts'), `${entry} has types in dist/`);
@@ -146,6 +146,26 @@ test('exports: types and import for every entry point, each target in the tarbal
     for (const file of [target.types!, target.import!]) assert.ok(paths.has(file.slice(2)), `${file} is in the tarball`);
   }
   assert.not.ok('uvu' in (manifest.peerDependencies ?? {}), 'no test runner among the peer dependencies');
+});
+
+test('quickstep/engine: the engine author API from plain node; quickstep/engine-contract is the same suite (deprecated alias)', async ctx => {
+  const script = `
+    const engine = await import('quickstep/engine');
+    const alias = await import('quickstep/engine-contract');
+    const app = await import('quickstep');
+    console.log(JSON.stringify({
+      values: Object.keys(engine).sort(),
+      sameSuite: engine.engineContract === alias.engineContract,
+      inQuickstep: ['MemoryEngine', 'registerSessionEngine', 'optionSpecs'].filter(name => name in app),
+    }));`;
+  const ran = await run(process.execPath, ['--input-type=module', '-e', script], ctx.project);
+  assertRan(ran, 'node -e "import quickstep/engine"');
+  const seen = JSON.parse(ran.stdout) as { values: string[]; sameSuite: boolean; inQuickstep: string[] };
+  for (const name of ['CookieEngine', 'MemoryEngine', 'applyChange', 'engineContract', 'optionSpecs', 'ownerOf', 'registerSessionEngine', 'registerTemplateEngine']) {
+    assert.ok(seen.values.includes(name), `quickstep/engine exports ${name}`);
+  }
+  assert.ok(seen.sameSuite, 'quickstep/engine-contract re-exports the same engineContract');
+  assert.equal(seen.inQuickstep, [], 'the engine author API left quickstep');
 });
 
 test('the .d.ts files import .js paths, never .ts or the repository outside dist/', ctx => {
