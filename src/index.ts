@@ -43,4 +43,4 @@ export { ownerOf } from './session/session-meta.ts';
 export { applyChange } from './session/apply-change.ts';
 export { MemoryEngine } from './session/engines/memory/memory.ts';
 export { CookieEngine } from './session/engines/cookie/cookie.ts';
-export * as optionSpecs from './config/schema.ts';
+export * as optionSpecs from './base/schema.ts';

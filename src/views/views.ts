@@ -13,8 +13,6 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { Settings } from '../config/config.ts';
-import { publicSettings } from '../config/secret-settings.ts';
 import type { TemplateEngine } from './engine.ts';
 
 /** The third argument of `template()`. */
@@ -28,7 +26,8 @@ export interface TemplateOptions {
  * taken from these; the whole object is the `request` token.
  */
 export interface TemplateRequest {
-  readonly settings: Settings;
+  /** The settings as `config()` shows them: secrets hidden (config/secret-settings.ts). */
+  config(): Readonly<object>;
   readonly query: Readonly<Record<string, unknown>>;
   readonly params: object;
   /** Every parameter merged; throws the error of a body that could not be read. */
@@ -72,7 +71,7 @@ export class Views {
       params: templateParams(ctx),
       vars: ctx.vars(),
       // As setting() shows them: a page that dumps its settings must not print a secret.
-      settings: publicSettings(ctx.settings),
+      settings: ctx.config(),
       session: session?.toJSON(),
       ...tokens,
     };
