@@ -17,7 +17,7 @@ export type {
   SessionRecord, SessionValues, UnreadExpiry, UnreadFlushed,
 } from './session/engine.ts';
 export { registerSessionEngine } from './session/engine-registry.ts';
-export * as optionSpecs from './config/schema.ts';
+export * as optionSpecs from './base/schema.ts';
 export { applyChange } from './session/apply-change.ts';
 export { ownerOf } from './session/session-meta.ts';
 export { SessionCookieTooLargeError, SessionStoreError, SessionTooLargeError } from './base/errors.ts';

@@ -3,7 +3,7 @@
  *
  * Code branches on `instanceof` and on `status` / `code`, never on message text.
  */
-import { NotShown } from '../config/secret-settings.ts';
+import { NotShown } from './secret-names.ts';
 
 /**
  * An error with an HTTP status. Throw one from a route or hook to answer with that status;

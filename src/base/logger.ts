@@ -1,5 +1,7 @@
 /** One line per event on stderr, filtered by the `log` setting. */
-import type { LogLevel } from '../config/config.ts';
+
+/** The `log` setting: the least severe event logged (`none`: nothing). */
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'none';
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warning: 2, error: 3, none: 4 };
 

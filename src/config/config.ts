@@ -8,13 +8,14 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, YAMLError } from 'yaml';
 import { ConfigError } from '../base/errors.ts';
-import { boolean, integer, mapping, readOptions, string, type OptionSpec, type Specs } from './schema.ts';
-import { shownInError } from './secret-settings.ts';
+import type { LogLevel } from '../base/logger.ts';
+import { boolean, integer, mapping, readOptions, string, type OptionSpec, type Specs } from '../base/schema.ts';
+import { shownInError } from '../base/secret-names.ts';
 import { readSessionSettings, type SessionSettings } from '../session/settings.ts';
 import type { TemplateSettings } from '../views/engine.ts';
 import { readTemplateSettings } from '../views/engine-registry.ts';
 
-export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'none';
+export type { LogLevel };
 
 /** The checked settings an App runs with. */
 export interface Settings {

@@ -1,5 +1,5 @@
 /**
- * JSON from a client, parsed so that what reaches the app is safe to use and to store (DESIGN §5):
+ * JSON from a client, parsed so that what reaches the app is safe to use and to store:
  * a 400 for nesting deeper than MAX_BODY_DEPTH (a 4 KB body of 2,000 `[` would otherwise
  * overflow any recursive walk of the value, the session's JSON check among them), for a number
  * beyond the double range (JSON.parse reads `1e400` as Infinity, which JSON cannot hold), and for

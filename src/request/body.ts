@@ -1,5 +1,5 @@
 /**
- * Reads and parses a request body, once, when the route asks for it (DESIGN §5).
+ * Reads and parses a request body, once, when the route asks for it.
  * The size is capped by `max_body_size`: a declared Content-Length over the cap is refused before
  * reading, and a streamed body is cut off as soon as it passes the cap (413). The type decides
  * the parse: JSON, urlencoded form, text/*; anything else is the raw Buffer. An empty body is

@@ -1,23 +1,26 @@
 /**
- * The per-request Context: what came in (RequestData, request-data.ts), what goes out (status,
- * headers, cookies, body), the lazy session and the control-flow keywords. Every keyword of the
- * DSL is a method here too, for users who prefer `ctx.session('user')` to `session('user')`.
+ * The per-request Context: the façade user code sees. It is made of parts: what came in
+ * (RequestData, request-data.ts), what goes out (ResponseState, response/response-state.ts),
+ * the lazy session (RequestSession), and the pipeline's own state of this request (the pending
+ * signal; PipelineState), which only the request layer reaches, through the accessors below. Every keyword of the DSL is a method here too, for users
+ * who prefer `ctx.session('user')` to `session('user')`.
  *
- * Everything that costs work (query, cookies, body, session) is built on first use only.
+ * Everything that costs work (query, cookies, body, session, the pipeline state) is built on
+ * first use only: a plain `() => 'hello'` request makes the Context and its ResponseState, no more
+ * (the ResponseState's allocation is paid back by RequestData's shared empty `splat`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { format } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serialize as serializeCookie, type SerializeOptions } from 'cookie';
 import type { Settings } from '../config/config.ts';
-import type { Hooks } from './hooks.ts';
 import type { Log, LogEvent } from '../base/logger.ts';
 import { Forward, Halt, HttpError, OutsideRequestError, Pass } from '../base/errors.ts';
 import { checkHeader, locationHeader } from './header-check.ts';
 import { RequestData } from './request-data.ts';
 import type { AnyParams } from './route-params.ts';
 import type { SessionFactory } from '../session/factory.ts';
-import { RequestSession, type SessionEvent } from '../session/request-session.ts';
+import { RequestSession, type SessionEvents } from '../session/request-session.ts';
 import type { FlashKey, FlashValue, PushItem, SessionKey, SessionValue } from '../session/session-data.ts';
 import type { Session } from '../session/session.ts';
 import { newCsrfToken } from '../session/csrf-token.ts';
@@ -26,6 +29,7 @@ import { callSite, type CallSite } from '../session/session-read.ts';
 import type { UserSession } from '../session/user-sessions.ts';
 import { fileBody, type FileBody, type SendFileOptions } from '../response/send-file.ts';
 import type { TemplateOptions, Views } from '../views/views.ts';
+import { ResponseState, type HeaderMap } from '../response/response-state.ts';
 
 /** What the control-flow keywords throw. */
 export type Signal = Halt | Pass | Forward | HttpError;
@@ -48,43 +52,99 @@ export interface RequestServices {
   readonly sessions: SessionFactory;
   readonly log: Log;
   readonly views: Views | undefined;
-  readonly hooks: Hooks;
+  /**
+   * Where the session of `ctx` reports its events (the app's session hooks, hooks.ts), or
+   * undefined when nothing listens: asked once per request, when its session is first used.
+   */
+  sessionEvents(ctx: Context): SessionEvents | undefined;
 }
 
-export class Context<Params extends object = AnyParams> extends RequestData<Params> {
-  /** Response state; the app writes it out after the session is committed. */
-  responseStatus = 200;
-  readonly responseHeaders: Record<string, string | string[]> = Object.create(null);
-  responseBody: unknown = undefined;
-  /**
-   * The headers an error response keeps: those set by before hooks (CORS, security headers).
-   * Undefined when there are no before hooks; set by the pipeline.
-   */
-  keptHeaders: Record<string, string | string[]> | undefined = undefined;
+/**
+ * The pipeline's own state of one request (pipeline.ts) beyond its pending signal: made only for
+ * a request that forwards or is CSRF-checked, off the public surface.
+ */
+export class PipelineState {
   /** How many times forward() re-dispatched this request (a loop is cut off). */
   forwards = 0;
   /** The CSRF check (csrf-check.ts) passed for this request: pass() and forward() skip it. */
   csrfChecked = false;
+}
 
+// The parts of a Context only the request layer reaches (the pipeline, the error response, the
+// CSRF check): set by the static block above, which alone sees the private fields. They are not
+// exported from index.ts, so user code keeps to the keywords.
+
+/** The response state of `ctx`, for the writers (response/*). */
+export let responseOf: (ctx: Context) => ResponseState;
+/** The signal `ctx`'s current step threw (and perhaps caught), not yet handled. */
+export let pendingSignal: (ctx: Context) => Signal | undefined;
+/** Forgets `ctx`'s pending signal: the pipeline (or a hook rule) has handled it. */
+export let clearSignal: (ctx: Context) => void;
+/** The pipeline's state of `ctx`, made on first need. */
+export let pipelineState: (ctx: Context) => PipelineState;
+/** `ctx`'s session state, if anything used the session (for the commit and the un-awaited read check). */
+export let sessionOf: (ctx: Context) => RequestSession | undefined;
+/** `ctx`'s session state, made now if need be (the CSRF check's expected token). */
+export let requestSessionOf: (ctx: Context) => RequestSession;
+
+const CONTENT_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8', json: 'application/json; charset=utf-8', text: 'text/plain; charset=utf-8',
+  xml: 'application/xml; charset=utf-8', css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8',
+  csv: 'text/csv; charset=utf-8', svg: 'image/svg+xml', bin: 'application/octet-stream',
+};
+
+export class Context<Params extends object = AnyParams> extends RequestData<Params> {
   readonly #services: RequestServices;
-  #session: RequestSession | undefined;
+  /** What goes out; the app writes it after the session is committed. */
+  readonly #response: ResponseState;
+  #session: RequestSession | undefined = undefined;
+  /**
+   * The control-flow signal (halt, redirect, pass, forward, sendError) thrown in this step and
+   * not yet handled by the pipeline. A signal is thrown, and also kept here, so that a route
+   * that catches it by accident (`try { redirect('/x') } catch {}`) still ends as it asked:
+   * the pipeline takes it from here when the step returns normally.
+   */
+  #signal: Signal | undefined = undefined;
+  #state: PipelineState | undefined = undefined;
 
   /** Use App.handle: `services` are the app's parts a request uses, shared by its requests. */
   constructor(req: IncomingMessage, res: ServerResponse, services: RequestServices) {
     super(req, res, services.settings);
     this.#services = services;
+    this.#response = new ResponseState(res);
+  }
+
+  /** The response status so far (200 unless set); a hook may set it. */
+  get responseStatus(): number {
+    return this.#response.status;
+  }
+  set responseStatus(status: number) {
+    this.#response.status = status;
+  }
+
+  /** The response headers so far, by lower-case name; `header()` sets one with its checks. */
+  get responseHeaders(): HeaderMap {
+    return this.#response.headers;
+  }
+
+  /** The response body so far: what the route returned, or what a hook or keyword set. */
+  get responseBody(): unknown {
+    return this.#response.body;
+  }
+  set responseBody(body: unknown) {
+    this.#response.body = body;
   }
 
   /** Renders `views/<name>` inside the layout: `return template('index', { user })`. */
   template(name: string, tokens?: Record<string, unknown>, options?: TemplateOptions): Promise<string> {
     const views = this.#services.views;
     if (!views) return Promise.reject(new TypeError('template(): this app has no views (build it with createApp)'));
-    return views.render(this as Context, name, tokens, options);
+    return views.render(this, name, tokens, options);
   }
 
   /** Sends the file at `path` as the response (return it from the route): ETag, Range, 304; 404 when missing. */
   sendFile(path: string, options?: SendFileOptions): Promise<FileBody> {
-    return fileBody(path, options).then(file => (this.responseBody = file));
+    return fileBody(path, options).then(file => (this.#response.body = file));
   }
 
   /** The session if the request has one (a cookie the store knows), without creating one. */
@@ -105,9 +165,9 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
   status(code?: number): number {
     if (code !== undefined) {
       if (!Number.isInteger(code) || code < 100 || code > 599) throw new TypeError(`status(${code}): expected an integer from 100 to 599`);
-      this.responseStatus = code;
+      this.#response.status = code;
     }
-    return this.responseStatus;
+    return this.#response.status;
   }
 
   /**
@@ -116,13 +176,13 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
    */
   contentType(type?: string): string | undefined {
     if (type !== undefined) this.responseHeader('content-type', CONTENT_TYPES[type] ?? type);
-    const current = this.responseHeaders['content-type'];
+    const current = this.#response.headers['content-type'];
     return Array.isArray(current) ? current[0] : current;
   }
 
   /** Reads a response header set so far, or sets one (`header(name)` reads the request's). */
   responseHeader(name: string, value?: string | number | string[]): string | string[] | undefined {
-    if (value === undefined) return this.responseHeaders[name.toLowerCase()];
+    if (value === undefined) return this.#response.headers[name.toLowerCase()];
     this.header(name, value);
     return undefined;
   }
@@ -132,7 +192,7 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
    * inside the app: the same request, session and vars; before hooks do not run again.
    */
   forward(path: string, options: { method?: string } = {}): never {
-    throw this.#signal(new Forward(path, options.method));
+    throw this.#pending(new Forward(path, options.method));
   }
 
   /**
@@ -143,7 +203,7 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     if (value === undefined) return this.req.headers[name.toLowerCase()];
     const text = typeof value === 'number' ? String(value) : value;
     checkHeader(name, text);
-    this.responseHeaders[name.toLowerCase()] = text;
+    this.#response.headers[name.toLowerCase()] = text;
     return undefined;
   }
 
@@ -153,7 +213,7 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
    */
   cookie(name: string, value?: string, options?: CookieOptions): string | undefined {
     if (value === undefined) return this.cookies[name];
-    this.appendSetCookie(serializeCookie(name, value, { path: '/', ...options }));
+    this.#response.appendSetCookie(serializeCookie(name, value, { path: '/', ...options }));
     return undefined;
   }
 
@@ -163,26 +223,27 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
    * characters in it (CR, LF, ...) are a TypeError.
    */
   redirect(location: string, status = 302): never {
-    this.responseHeaders.location = locationHeader(location);
-    this.responseStatus = status;
-    this.responseBody = '';
-    throw this.#signal(new Halt(true));
+    const response = this.#response;
+    response.headers.location = locationHeader(location);
+    response.status = status;
+    response.body = '';
+    throw this.#pending(new Halt(true));
   }
 
   /** Ends the request now with `body` (if given). `after` hooks are skipped; the session is saved. */
   halt(body?: unknown): never {
-    if (body !== undefined) this.responseBody = body;
-    throw this.#signal(new Halt(false));
+    if (body !== undefined) this.#response.body = body;
+    throw this.#pending(new Halt(false));
   }
 
   /** Ends the request with an error page: `sendError('Nope', 403)`. */
   sendError(message: string, status = 500): never {
-    throw this.#signal(new HttpError(status, message, { expose: true }));
+    throw this.#pending(new HttpError(status, message, { expose: true }));
   }
 
   /** Skips to the next route that matches. */
   pass(): never {
-    throw this.#signal(new Pass());
+    throw this.#pending(new Pass());
   }
 
   /**
@@ -257,14 +318,6 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     return sessions.read(sessions.track(sessions.csrfToken(() => this.#issueCsrfCookie())), this.#site(this.csrfToken), 'csrfToken()');
   }
 
-  /**
-   * The token the CSRF check (csrf-check.ts) compares with the one sent: the session's, else the
-   * browser's CSRF cookie's; undefined when there is neither. No store read without a session cookie.
-   */
-  expectedCsrfToken(): Promise<string | undefined> {
-    return this.#requestSession().expectedCsrfToken();
-  }
-
   /** Where a session read starts, for the error if it is never awaited (session/session-read.ts). */
   #site(keyword: Function): CallSite | undefined {
     return this.settings.show_errors ? callSite(keyword) : undefined;
@@ -273,7 +326,7 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
   /** A new browser CSRF token, sent in its cookie with this response. */
   #issueCsrfCookie(): string {
     const token = newCsrfToken();
-    this.appendSetCookie(this.#services.sessions.csrfCookie(token));
+    this.#response.appendSetCookie(this.#services.sessions.csrfCookie(token));
     return token;
   }
 
@@ -303,44 +356,27 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     return sessions.track(sessions.write(stored, args[1]));
   }
 
-  /** The request's session state, if the route touched it (used by the app's session hook). */
-  get sessionState(): RequestSession | undefined {
-    return this.#session;
-  }
-
-  /** Adds a Set-Cookie header value. */
-  appendSetCookie(value: string): void {
-    const existing = this.responseHeaders['set-cookie'];
-    if (existing === undefined) this.responseHeaders['set-cookie'] = [value];
-    else if (Array.isArray(existing)) existing.push(value);
-    else this.responseHeaders['set-cookie'] = [existing, value];
-  }
-
-  /**
-   * The control-flow signal (halt, redirect, pass, forward, sendError) thrown in this step and
-   * not yet handled by the pipeline. A signal is thrown, and also kept here, so that a route
-   * that catches it by accident (`try { redirect('/x') } catch {}`) still ends as it asked:
-   * the pipeline takes it from here when the step returns normally.
-   */
-  pendingSignal: Signal | undefined;
-
   /** Records `signal` as pending and returns it, to be thrown. */
-  #signal<S extends Signal>(signal: S): S {
-    this.pendingSignal = signal;
+  #pending<S extends Signal>(signal: S): S {
+    this.#signal = signal;
     return signal;
   }
 
   #requestSession(): RequestSession {
     if (this.#session) return this.#session;
-    const { sessions: factory, hooks } = this.#services;
-    const events = hooks.hasSessionHooks ? (event: SessionEvent, id: string, previousId?: string) => hooks.runSessionHooks(event, this as Context, id, previousId, this.#services.log) : undefined;
+    const factory = this.#services.sessions;
     const cookies = this.cookies;
-    return (this.#session = new RequestSession(factory, cookies[factory.policy.cookie_name], events, this, cookies[factory.csrfCookieName]));
+    return (this.#session = new RequestSession(factory, cookies[factory.policy.cookie_name], this.#services.sessionEvents(this as Context), this, cookies[factory.csrfCookieName]));
+  }
+
+  static {
+    responseOf = ctx => ctx.#response;
+    pendingSignal = ctx => ctx.#signal;
+    clearSignal = ctx => {
+      ctx.#signal = undefined;
+    };
+    pipelineState = ctx => (ctx.#state ??= new PipelineState());
+    sessionOf = ctx => ctx.#session;
+    requestSessionOf = ctx => ctx.#requestSession();
   }
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  html: 'text/html; charset=utf-8', json: 'application/json; charset=utf-8', text: 'text/plain; charset=utf-8',
-  xml: 'application/xml; charset=utf-8', css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8',
-  csv: 'text/csv; charset=utf-8', svg: 'image/svg+xml', bin: 'application/octet-stream',
-};

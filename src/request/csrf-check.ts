@@ -11,7 +11,7 @@
  * once, before the first route that wants it (a `forward()` from a checked request is not
  * checked again; one from an unchecked route to a checked one is).
  */
-import type { Context } from './context.ts';
+import { requestSessionOf, type Context } from './context.ts';
 import { HttpError } from '../base/errors.ts';
 import { isMultipart } from './upload.ts';
 import { sameCsrfToken } from '../session/csrf-token.ts';
@@ -35,7 +35,7 @@ export function isSafeMethod(method: string | undefined): boolean {
 export function verifyCsrf(ctx: Context): Promise<void> {
   return sentToken(ctx).then(sent => {
     if (sent === undefined) return refuse(ctx, 'no token in the _csrf field or the X-CSRF-Token header');
-    return ctx.expectedCsrfToken().then(expected => {
+    return requestSessionOf(ctx).expectedCsrfToken().then(expected => {
       if (expected === undefined) return refuse(ctx, 'the request has neither a session with a token nor a CSRF cookie');
       if (!sameCsrfToken(sent, expected)) return refuse(ctx, "the token is not this session's or this browser's");
       return undefined;

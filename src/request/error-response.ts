@@ -19,21 +19,21 @@
  * `on_route_exception` hooks only see the error: what they return is ignored.
  *
  * A hook that throws is logged and the response as it stands is sent: an error page must never
- * turn into a crash or a hung request.
+ * turn into a crash or a hung request (the rule is declared with the others in hooks.ts).
  */
-import type { Context } from './context.ts';
-import { Halt, HttpError } from '../base/errors.ts';
-import type { ErrorHook, ErrorHookName, Hooks } from './hooks.ts';
+import { responseOf, type Context } from './context.ts';
+import { HttpError } from '../base/errors.ts';
+import type { Hooks } from './hooks.ts';
 import type { Log } from '../base/logger.ts';
 import type { PublicFiles } from '../response/public-files.ts';
 import { setErrorResponse, showsDetails } from '../response/respond.ts';
-import { isThenable } from './steps.ts';
 
 /** Makes the error response; undefined when no hook returned a Promise, else its end. */
 export function respondWithError(ctx: Context, error: unknown, parts: ErrorParts): Promise<void> | undefined {
   const uncaught = !(error instanceof HttpError);
   if (uncaught && parts.hooks.on_route_exception.length > 0) {
-    return runErrorHooks(ctx, error, parts.hooks.on_route_exception, 0, parts.log, 'on_route_exception').then(() => defaultThenBeforeError(ctx, error, parts));
+    const seen = parts.hooks.runErrorHooks('on_route_exception', ctx, error, parts.log);
+    if (seen !== undefined) return seen.then(() => defaultThenBeforeError(ctx, error, parts));
   }
   return defaultThenBeforeError(ctx, error, parts);
 }
@@ -47,57 +47,24 @@ export interface ErrorParts {
 }
 
 function defaultThenBeforeError(ctx: Context, error: unknown, { hooks, log, publicFiles }: ErrorParts): Promise<void> | undefined {
-  setErrorResponse(ctx, error, log);
-  const headers = ctx.responseHeaders;
-  const page = publicFiles && typeof ctx.responseBody === 'string' && !showsDetails(ctx.settings, error) ? publicFiles.errorPage(ctx.responseStatus) : undefined;
+  const response = responseOf(ctx);
+  setErrorResponse(response, ctx, ctx.settings, error, log);
+  const headers = response.headers;
+  const page = publicFiles && typeof response.body === 'string' && !showsDetails(ctx.settings, error) ? publicFiles.errorPage(response.status) : undefined;
   if (page !== undefined) {
-    ctx.responseBody = page;
+    response.body = page;
     headers['content-type'] = 'text/html; charset=utf-8';
   }
   if (hooks.before_error.length === 0) return undefined;
-  const defaultBody = ctx.responseBody;
+  const defaultBody = response.body;
   const defaultType = headers['content-type'];
   delete headers['content-type'];
   const typed = (): void => {
     // A hook's own body without a Content-Type of its own is left to writeResponse to type.
-    if (headers['content-type'] === undefined && ctx.responseBody === defaultBody && defaultType !== undefined) headers['content-type'] = defaultType;
+    if (headers['content-type'] === undefined && response.body === defaultBody && defaultType !== undefined) headers['content-type'] = defaultType;
   };
-  return runErrorHooks(ctx, error, hooks.before_error, 0, log, 'before_error').then(typed);
-}
-
-/**
- * Runs `list` from `from` in order, each awaited; a failure is logged and ends the list. A value a
- * before_error hook returns becomes the body.
- */
-function runErrorHooks(ctx: Context, error: unknown, list: readonly ErrorHook[], from: number, log: Log, name: ErrorHookName): Promise<void> {
-  try {
-    for (let i = from; i < list.length; i++) {
-      const result = list[i]!(ctx, error);
-      if (isThenable(result)) {
-        return Promise.resolve(result).then(
-          value => {
-            takeBody(ctx, value, name);
-            return runErrorHooks(ctx, error, list, i + 1, log, name);
-          },
-          failure => hookFailed(ctx, failure, log, name),
-        );
-      }
-      takeBody(ctx, result, name);
-    }
-  } catch (failure) {
-    hookFailed(ctx, failure, log, name);
-  }
-  ctx.pendingSignal = undefined;
-  return Promise.resolve();
-}
-
-function takeBody(ctx: Context, value: unknown, name: ErrorHookName): void {
-  if (value !== undefined && name === 'before_error') ctx.responseBody = value;
-}
-
-function hookFailed(ctx: Context, failure: unknown, log: Log, name: ErrorHookName): void {
-  ctx.pendingSignal = undefined;
-  if (failure instanceof Halt) return;
-  const text = failure instanceof Error ? (failure.stack ?? failure.message) : String(failure);
-  log('error', `${ctx.method} ${ctx.path}: a ${name} hook failed, so the error response is sent as it stands: ${text}`);
+  const ran = hooks.runErrorHooks('before_error', ctx, error, log);
+  if (ran !== undefined) return ran.then(typed);
+  typed();
+  return undefined;
 }

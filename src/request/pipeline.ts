@@ -1,20 +1,22 @@
 /**
- * The request pipeline of DESIGN §2, each step written once, in order:
+ * The request pipeline, each step written once, in order:
  *
- *   before hooks -> [CSRF check] -> route (pass() tries the next) -> after hooks -> session commit -> write
+ *   public file -> body -> before hooks -> [CSRF check] -> route (pass() tries the next) -> after hooks
+ *     -> session commit -> write
  *
  * The CSRF check (csrf-check.ts) runs after the before hooks, so that they can answer first (an
  * auth redirect) and their headers (CORS, security) are kept on its 403, and after the match,
  * because a route may opt out (`{ csrf: false }`). It runs once per request, for unsafe methods
  * only, and only where the route or the session's `csrf` setting asks for it.
  *
- * Steps follow each other through `sequence`, the one way to chain a step that may or may not
- * return a Promise: the pipeline runs synchronously for as long as the hooks and the handler
- * return plain values, and turns asynchronous only at the first Promise, so a route like
- * `() => 'hello'` costs no Promise at all. On Node 20 that matters twice, since
- * AsyncLocalStorage's hooks make every Promise dearer.
+ * The steps up to the after hooks are one list (STEPS), run by one loop (`Pipeline.#from`): it
+ * runs synchronously for as long as the hooks and the handler return plain values, and turns
+ * asynchronous only at the first Promise, so a route like `() => 'hello'` costs no Promise at
+ * all. On Node 20 that matters twice, since AsyncLocalStorage's hooks make every Promise dearer.
+ * Then `#finish`: the error response if any, the session commit, the write.
  *
- * Which signal skips which step (the signals are in errors.ts):
+ * Which signal skips which step (the signals are in errors.ts; ON_SIGNAL below is the part of
+ * this table the loop reads, pass() and forward() are the route step's own):
  *
  * | thrown                       | where                | skips                                   | session saved |
  * |------------------------------|----------------------|-----------------------------------------|---------------|
@@ -30,7 +32,7 @@
  * An uncaught exception saves nothing, so a failed request leaves the stored session as it was;
  * a 404, 405 or 4xx still saves it (a flash written before a redirect must survive).
  */
-import type { Context } from './context.ts';
+import { clearSignal, pendingSignal, pipelineState, responseOf, sessionOf, type Context } from './context.ts';
 import type { AnyParams } from './route-params.ts';
 import { respondWithError, type ErrorParts } from './error-response.ts';
 import { Forward, Halt, HttpError, Pass } from '../base/errors.ts';
@@ -41,11 +43,11 @@ import { isSafeMethod, verifyCsrf } from './csrf-check.ts';
 import { writeLastResort500, writeResponse } from '../response/respond.ts';
 import type { PublicFiles } from '../response/public-files.ts';
 import type { RouteMatch, Router } from './router.ts';
-import { isThenable, runHooks, sequence, type Step } from './steps.ts';
+import { isThenable, type Step } from './steps.ts';
 import { UnawaitedSessionReadError } from '../session/session-read.ts';
 
 /**
- * A route handler. Its return value becomes the body (DESIGN §2); a Promise is awaited.
+ * A route handler. Its return value becomes the body; a Promise is awaited.
  * `Params` is the type of `ctx.params`, inferred from the route's pattern (route-params.ts).
  */
 export type Handler<Params extends object = AnyParams> = (ctx: Context<Params>) => unknown;
@@ -63,15 +65,40 @@ export interface PipelineParts {
   readonly csrf: boolean;
 }
 
+/** What a step returned that ends the steps: the response is decided (a public file, a halt). */
+const END: unique symbol = Symbol('end');
+/** A step's outcome: go on (undefined), END, or the Promise of either. */
+type Outcome = void | typeof END | Promise<void | typeof END>;
+
+type StepName = 'public file' | 'body' | 'before' | 'route' | 'after';
+
+/** The steps up to the after hooks, in order; #from runs them. */
+const STEPS: readonly { readonly name: StepName; run(pipeline: Pipeline, ctx: Context): Outcome }[] = [
+  // Step 0, public files: a path that cannot name one is decided without I/O (public-files.ts).
+  { name: 'public file', run: (pipeline, ctx) => pipeline.publicFile(ctx) },
+  // A form or JSON body is read now, for the synchronous param() (request-data.ts).
+  { name: 'body', run: (_pipeline, ctx) => ctx.preloadBody() },
+  { name: 'before', run: (pipeline, ctx) => pipeline.beforeHooks(ctx) },
+  { name: 'route', run: (pipeline, ctx) => pipeline.firstRoute(ctx) },
+  { name: 'after', run: (pipeline, ctx) => pipeline.afterHooks(ctx) },
+];
+const STEP_INDEX = Object.fromEntries(STEPS.map((step, i) => [step.name, i])) as Record<StepName, number>;
+
+/**
+ * The signal table as data: where a Halt thrown in a step sends the request (`halt` for
+ * `halt()`, `redirect` for a Halt that keeps the after hooks). A step name: go on with that step;
+ * END: the response is decided. Any other signal or error, or a Halt from a step not listed,
+ * goes to its error response.
+ */
+const ON_SIGNAL: Readonly<Record<'halt' | 'redirect', Partial<Record<StepName, StepName | typeof END>>>> = {
+  halt: { before: END, route: END, after: END },
+  redirect: { before: 'after', route: 'after', after: END },
+};
+
 const OK: unique symbol = Symbol('ok');
 
-const nothing = (): Step => undefined;
-const preloadBody = (ctx: Context): Step => ctx.preloadBody();
 /** More forward() calls than this in one request is a loop. */
 const MAX_FORWARDS = 10;
-const rethrow = (_ctx: Context, error: unknown): never => {
-  throw error;
-};
 
 export class Pipeline {
   readonly #parts: PipelineParts;
@@ -84,7 +111,7 @@ export class Pipeline {
   readonly run = (ctx: Context): void => {
     let pending: Step;
     try {
-      pending = this.#dispatch(ctx);
+      pending = this.#from(ctx, 0);
     } catch (error) {
       return this.#finish(ctx, error);
     }
@@ -92,46 +119,62 @@ export class Pipeline {
     else pending.then(() => this.#finish(ctx, OK), error => this.#finish(ctx, error));
   };
 
-  /** Body (for param()), before hooks and route, then the after hooks (or what a signal says). */
-  #dispatch(ctx: Context): Step {
+  /**
+   * The loop: STEPS from `i` on, synchronously while each returns no Promise. A signal a step
+   * throws goes where ON_SIGNAL says; anything else is thrown (or rejected) to #finish.
+   */
+  #from(ctx: Context, i: number): Step {
+    for (; i < STEPS.length; i++) {
+      let outcome: Outcome;
+      try {
+        outcome = STEPS[i]!.run(this, ctx);
+      } catch (signal) {
+        i = afterSignal(ctx, i, signal) - 1;
+        continue;
+      }
+      if (outcome === END) return undefined;
+      if (outcome !== undefined) {
+        const step = i;
+        return outcome.then(
+          value => (value === END ? undefined : this.#from(ctx, step + 1)),
+          signal => this.#from(ctx, afterSignal(ctx, step, signal)),
+        );
+      }
+    }
+    return undefined;
+  }
+
+  /** Step 0: a GET or HEAD for a file of the public folder is answered with it. */
+  publicFile(ctx: Context): Outcome {
     if (ctx.path.charCodeAt(0) !== 47 /* '/' */) throw new HttpError(400, 'The request target must be a path');
-    // Step 0, public files: a path that cannot name one is decided without I/O (public-files.ts).
     const found = ctx.method === 'GET' || ctx.method === 'HEAD' ? this.#parts.publicFiles?.find(ctx.path) : undefined;
-    if (found !== undefined) return found.then(file => (file === undefined ? this.#hooksAndRoute(ctx) : void (ctx.responseBody = file)));
-    return this.#hooksAndRoute(ctx);
+    if (found === undefined) return undefined;
+    return found.then(file => {
+      if (file === undefined) return undefined;
+      responseOf(ctx).body = file;
+      return END;
+    });
   }
 
-  #hooksAndRoute(ctx: Context): Step {
-    return sequence(ctx, this.#beforeHooksAndRoute, this.#afterHooks, this.#afterSignal);
-  }
-
-  readonly #beforeHooksAndRoute = (ctx: Context): Step => sequence(ctx, this.#bodyThenBeforeHooks, this.#firstRoute, rethrow);
-  readonly #bodyThenBeforeHooks = (ctx: Context): Step => sequence(ctx, preloadBody, this.#beforeHooks, rethrow);
-  readonly #beforeHooks = (ctx: Context): Step => {
-    const before = this.#parts.hooks.before;
-    if (before.length === 0) return undefined;
+  beforeHooks(ctx: Context): Step {
+    const hooks = this.#parts.hooks;
+    if (hooks.before.length === 0) return undefined;
     // An error response keeps the headers before hooks set (CORS, security headers).
-    ctx.keptHeaders = ctx.responseHeaders;
-    return runHooks(ctx, before, 0);
-  };
-  readonly #firstRoute = (ctx: Context): Step => {
-    if (ctx.keptHeaders !== undefined) ctx.keptHeaders = { ...ctx.responseHeaders };
+    const response = responseOf(ctx);
+    response.kept = response.headers;
+    return hooks.runRequestHooks('before', ctx);
+  }
+
+  firstRoute(ctx: Context): Step {
+    const response = responseOf(ctx);
+    if (response.kept !== undefined) response.kept = { ...response.headers };
     return this.#route(ctx, 0);
-  };
+  }
 
-  /** The after hooks; a halt() or redirect() in one ends them normally. */
-  readonly #afterHooks = (ctx: Context): Step => {
-    const after = this.#parts.hooks.after;
-    return after.length === 0 ? undefined : sequence(ctx, this.#runAfterHooks, nothing, endsOnHalt);
-  };
-  readonly #runAfterHooks = (ctx: Context): Step => runHooks(ctx, this.#parts.hooks.after, 0);
-
-  /** A signal from a before hook or the route: a Halt decides whether after hooks run. */
-  readonly #afterSignal = (ctx: Context, signal: unknown): Step => {
-    if (!(signal instanceof Halt)) throw signal;
-    ctx.pendingSignal = undefined;
-    return signal.runAfterHooks ? this.#afterHooks(ctx) : undefined;
-  };
+  afterHooks(ctx: Context): Step {
+    const hooks = this.#parts.hooks;
+    return hooks.after.length === 0 ? undefined : hooks.runRequestHooks('after', ctx);
+  }
 
   /** Runs the first matching route at or after `from`. 404 / 405 when none; OPTIONS answers 204. */
   #route(ctx: Context, from: number): Step {
@@ -140,9 +183,9 @@ export class Pipeline {
     if (!match) return noRoute(ctx, router);
     ctx.params = match.params;
     ctx.splat = match.splat;
-    if ((match.options.csrf ?? this.#parts.csrf) && !ctx.csrfChecked && !isSafeMethod(ctx.req.method)) {
+    if ((match.options.csrf ?? this.#parts.csrf) && !isSafeMethod(ctx.req.method) && !pipelineState(ctx).csrfChecked) {
       return verifyCsrf(ctx).then(() => {
-        ctx.csrfChecked = true;
+        pipelineState(ctx).csrfChecked = true;
         return this.#run(ctx, match);
       });
     }
@@ -159,14 +202,16 @@ export class Pipeline {
       return this.#routeSignal(ctx, signal, next);
     }
     if (!isThenable(result)) {
-      if (ctx.pendingSignal !== undefined) return this.#routeSignal(ctx, ctx.pendingSignal, next);
-      if (result !== undefined) ctx.responseBody = result;
+      const caught = pendingSignal(ctx);
+      if (caught !== undefined) return this.#routeSignal(ctx, caught, next);
+      if (result !== undefined) responseOf(ctx).body = result;
       return undefined;
     }
     return (result instanceof Promise ? result : Promise.resolve(result)).then(
       value => {
-        if (ctx.pendingSignal !== undefined) return this.#routeSignal(ctx, ctx.pendingSignal, next);
-        if (value !== undefined) ctx.responseBody = value;
+        const caught = pendingSignal(ctx);
+        if (caught !== undefined) return this.#routeSignal(ctx, caught, next);
+        if (value !== undefined) responseOf(ctx).body = value;
         return undefined;
       },
       signal => this.#routeSignal(ctx, signal, next),
@@ -176,12 +221,12 @@ export class Pipeline {
   /** pass() tries the next match, forward() routes again from the top; the rest goes on up. */
   #routeSignal(ctx: Context, signal: unknown, next: number): Step {
     if (signal instanceof Pass) {
-      ctx.pendingSignal = undefined;
+      clearSignal(ctx);
       return this.#route(ctx, next);
     }
     if (signal instanceof Forward) {
-      ctx.pendingSignal = undefined;
-      if (++ctx.forwards > MAX_FORWARDS) throw new Error(`forward(): more than ${MAX_FORWARDS} forwards in one request (a loop?), last to ${signal.path}`);
+      clearSignal(ctx);
+      if (++pipelineState(ctx).forwards > MAX_FORWARDS) throw new Error(`forward(): more than ${MAX_FORWARDS} forwards in one request (a loop?), last to ${signal.path}`);
       ctx.retarget(signal.path, signal.method);
       return this.#route(ctx, 0);
     }
@@ -192,14 +237,15 @@ export class Pipeline {
   #finish(ctx: Context, outcome: unknown): void {
     // A session read nobody awaited (session/session-read.ts): whatever the route decided was
     // decided without its value, so its response is not sent and nothing is saved.
-    const unawaited = ctx.sessionState?.unawaitedRead();
+    const unawaited = sessionOf(ctx)?.unawaitedRead();
     if (unawaited !== undefined && (outcome === OK || outcome instanceof HttpError)) {
-      ctx.pendingSignal = undefined;
+      clearSignal(ctx);
       outcome = new UnawaitedSessionReadError(unawaited);
     }
-    if (outcome === OK && ctx.pendingSignal === undefined) return this.#commit(ctx);
-    const error = outcome === OK ? ctx.pendingSignal : outcome;
-    ctx.pendingSignal = undefined;
+    const caught = pendingSignal(ctx);
+    if (outcome === OK && caught === undefined) return this.#commit(ctx);
+    const error = outcome === OK ? caught : outcome;
+    clearSignal(ctx);
     const responded = respondWithError(ctx, error, this.#errorParts());
     // An uncaught exception saves nothing: a failed request leaves the stored session as it was.
     const next = error instanceof HttpError ? this.#commit : this.#write;
@@ -209,13 +255,14 @@ export class Pipeline {
 
   /** The session commit (flush + Set-Cookie); a failed one becomes a 503. Then the bytes. */
   readonly #commit = (ctx: Context): void => {
-    const state = ctx.sessionState;
+    const state = sessionOf(ctx);
     if (!state) return this.#write(ctx);
+    const response = responseOf(ctx);
     let committed: ReturnType<typeof state.commit>;
     try {
       // Headers set straight on ctx.responseHeaders skipped header()'s check: a bad one must be
-      // an uncaught 500 now, before the commit, not a failed writeHead after it (issue 8).
-      checkHeaders(ctx.responseHeaders);
+      // an uncaught 500 now, before the commit, not a failed writeHead after it.
+      checkHeaders(response.headers);
     } catch (failure) {
       return this.#errorThenWrite(ctx, failure);
     }
@@ -225,12 +272,12 @@ export class Pipeline {
       return this.#errorThenWrite(ctx, failure);
     }
     if (typeof committed !== 'object') {
-      if (committed !== undefined) ctx.appendSetCookie(committed);
+      if (committed !== undefined) response.appendSetCookie(committed);
       return this.#write(ctx);
     }
     committed.then(
       cookie => {
-        if (cookie !== undefined) ctx.appendSetCookie(cookie);
+        if (cookie !== undefined) response.appendSetCookie(cookie);
         this.#write(ctx);
       },
       failure => this.#errorThenWrite(ctx, failure),
@@ -252,7 +299,7 @@ export class Pipeline {
   readonly #write = (ctx: Context): void => {
     // A connection left open after close() would sit idle and hold the shutdown until the
     // client or keepAliveTimeout drops it: ask the client to close it after this response.
-    if (this.#parts.closing()) ctx.responseHeaders.connection = 'close';
+    if (this.#parts.closing()) responseOf(ctx).headers.connection = 'close';
     // Written in the check phase of this event-loop turn, not now: every request that became
     // readable in this turn is handled first, so the socket writes and the loop's own work are
     // shared by a batch instead of paid per request. Measured with bench/ under load: about a
@@ -264,7 +311,7 @@ export class Pipeline {
 
 function writeOut(ctx: Context, parts: PipelineParts): void {
   try {
-    writeResponse(ctx);
+    writeResponse(responseOf(ctx), ctx, parts.log());
   } catch (error) {
     // Only reached if writing itself failed (e.g. an invalid header value): 500 if still possible.
     parts.log()('error', `failed to write a response: ${error instanceof Error ? error.stack : String(error)}`);
@@ -272,11 +319,17 @@ function writeOut(ctx: Context, parts: PipelineParts): void {
   }
 }
 
-/** A Halt in an after hook ends the after hooks as a normal end; anything else goes on. */
-function endsOnHalt(ctx: Context, signal: unknown): Step {
+/**
+ * Where the loop goes on after `signal` was thrown in STEPS[step]: the index of the next step
+ * (STEPS.length: none, the response is decided), as ON_SIGNAL says; anything it does not list
+ * is thrown on, to #finish.
+ */
+function afterSignal(ctx: Context, step: number, signal: unknown): number {
   if (!(signal instanceof Halt)) throw signal;
-  ctx.pendingSignal = undefined;
-  return undefined;
+  const next = ON_SIGNAL[signal.runAfterHooks ? 'redirect' : 'halt'][STEPS[step]!.name];
+  if (next === undefined) throw signal;
+  clearSignal(ctx);
+  return next === END ? STEPS.length : STEP_INDEX[next];
 }
 
 function noRoute(ctx: Context, router: Router<Handler>): Step {
@@ -284,8 +337,9 @@ function noRoute(ctx: Context, router: Router<Handler>): Step {
   if (allowed.length === 0 || allowed.includes(ctx.method)) throw new HttpError(404, `No route for ${ctx.method} ${ctx.path}`);
   if (ctx.method === 'OPTIONS') {
     // A known path: say what it allows (hooks may add CORS headers), as a preflight expects.
-    ctx.responseStatus = 204;
-    ctx.responseHeaders.allow = [...allowed, 'OPTIONS'].join(', ');
+    const response = responseOf(ctx);
+    response.status = 204;
+    response.headers.allow = [...allowed, 'OPTIONS'].join(', ');
     return undefined;
   }
   const allow = allowed.join(', ');

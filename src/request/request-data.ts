@@ -27,8 +27,8 @@ export class RequestData<Params extends object = AnyParams> {
    * from the pattern. Set when a route matches; an absent optional param is missing.
    */
   params: Params = EMPTY as Params;
-  /** Captures of `*` and `**` in the route, decoded. */
-  splat: string[] = [];
+  /** Captures of `*` and `**` in the route, decoded; set when a route matches. */
+  splat: string[] = NO_SPLAT;
 
   #search: string;
   #query: UrlencodedValues | undefined;
@@ -225,6 +225,8 @@ export class RequestData<Params extends object = AnyParams> {
 }
 
 const EMPTY: Record<string, any> = Object.freeze(Object.create(null));
+/** `splat` before a route matches: one shared array, not one per request. */
+const NO_SPLAT: string[] = Object.freeze([]) as unknown as string[];
 
 /** Whether the request carries a body that param() reads: JSON or a urlencoded form. */
 function hasParameterBody(req: IncomingMessage): boolean {

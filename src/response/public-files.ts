@@ -1,6 +1,6 @@
 /**
  * The public folder (`public_dir`), served for GET and HEAD before the routes, as in Dancer2
- * (DESIGN §2, step 0). A path that names no file there goes on to the routes.
+ * (step 0 of pipeline.ts). A path that names no file there goes on to the routes.
  *
  * Cost for routes: the names at the top of the folder are read once, at start-up, into a Set.
  * A request whose first path segment is not one of them (`/hello` when public/ holds `css/` and

@@ -1,28 +1,31 @@
 /**
- * Turns what a request produced into bytes on the wire (DESIGN §2): a route's return value into
+ * Turns what a request produced into bytes on the wire: a route's return value into
  * a body with its content type, and any error into a response, in this one place (as Koa's
  * ctx.onerror). Details of a 5xx never reach the client unless `show_errors` is on, which only
  * the development environment allows (config.ts); then a browser gets error-details-page.ts.
  */
 import type { ServerResponse } from 'node:http';
-import type { Context } from '../request/context.ts';
 import type { Settings } from '../config/config.ts';
 import { errorDetailsPage } from './error-details-page.ts';
 import { HttpError, statusText } from '../base/errors.ts';
 import type { Log } from '../base/logger.ts';
 import { FileBody, writeFile } from './send-file.ts';
 import { discardBody, isStreamBody, writeStream } from './stream-body.ts';
+import type { RequestLine, ResponseState } from './response-state.ts';
 
 const HTML = 'text/html; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 const OCTETS = 'application/octet-stream';
 const TEXT = 'text/plain; charset=utf-8';
 
-/** Writes the Context's response: status, headers and body (none for HEAD, 204 and 304). */
-export function writeResponse(ctx: Context): void {
-  const headers = ctx.responseHeaders;
-  const status = ctx.responseStatus;
-  const body = ctx.responseBody;
+/**
+ * Writes `response`: status, headers and body (none for HEAD, 204 and 304). `log` hears of a
+ * stream that fails once its head is sent.
+ */
+export function writeResponse(response: ResponseState, request: RequestLine, log: Log): void {
+  const headers = response.headers;
+  const status = response.status;
+  const body = response.body;
   let payload: string | Uint8Array;
   let type: string;
   if (typeof body === 'string') {
@@ -35,14 +38,14 @@ export function writeResponse(ctx: Context): void {
     payload = body;
     type = OCTETS;
   } else if (body instanceof FileBody) {
-    return writeFile(ctx, body);
+    return writeFile(response, request, body, log);
   } else if (typeof body === 'object' && body !== null && isStreamBody(body)) {
-    return writeStream(ctx, body, OCTETS);
+    return writeStream(response, request, body, OCTETS, log);
   } else {
     payload = JSON.stringify(body);
     type = JSON_TYPE;
   }
-  const res = ctx.res;
+  const res = response.res;
   if (status === 204 || status === 304) {
     res.writeHead(status, headers);
     res.end();
@@ -51,7 +54,7 @@ export function writeResponse(ctx: Context): void {
   if (headers['content-type'] === undefined && payload.length > 0) headers['content-type'] = type;
   headers['content-length'] = String(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength);
   res.writeHead(status, headers);
-  if (ctx.method === 'HEAD') res.end();
+  if (request.method === 'HEAD') res.end();
   else res.end(payload);
 }
 
@@ -71,39 +74,39 @@ export function writeLastResort500(res: ServerResponse): void {
 }
 
 /**
- * Replaces the Context's response with the error's default response. An HttpError gives its
+ * Replaces `response` with the error's default response. An HttpError gives its
  * status and headers (and its message when `expose`); anything else is a 500, logged once with
- * its stack. Headers set by before hooks survive (ctx.keptHeaders); others are dropped. A client
+ * its stack. Headers set by before hooks survive (`response.kept`); others are dropped. A client
  * that prefers JSON (Accept) gets `{"status": 404, "message": "..."}`, others plain text, or,
  * when `showsDetails`, the HTML page of error-details-page.ts (message, file:line, stack).
  */
-export function setErrorResponse(ctx: Context, error: unknown, log: Log): void {
-  const headers = ctx.responseHeaders;
-  discardBody(ctx.responseBody);
-  const kept = ctx.keptHeaders === headers ? { ...headers } : ctx.keptHeaders;
+export function setErrorResponse(response: ResponseState, request: RequestLine, settings: Settings, error: unknown, log: Log): void {
+  const headers = response.headers;
+  discardBody(response.body);
+  const kept = response.kept === headers ? { ...headers } : response.kept;
   for (const name of Object.keys(headers)) delete headers[name];
   if (kept !== undefined) Object.assign(headers, kept);
-  const details = showsDetails(ctx.settings, error);
+  const details = showsDetails(settings, error);
   let message: string;
   if (error instanceof HttpError) {
     Object.assign(headers, error.headers);
-    ctx.responseStatus = error.status;
-    if (error.status >= 500) log('debug', `${ctx.method} ${ctx.path}: ${error.status} ${error.message}${causeText(error)}`);
+    response.status = error.status;
+    if (error.status >= 500) log('debug', `${request.method} ${request.path}: ${error.status} ${error.message}${causeText(error)}`);
     message = error.expose || details ? error.message : statusText(error.status);
   } else {
-    ctx.responseStatus = 500;
+    response.status = 500;
     const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    log('error', `${ctx.method} ${ctx.path}: uncaught ${stack}`);
+    log('error', `${request.method} ${request.path}: uncaught ${stack}`);
     message = details ? stack : statusText(500);
   }
-  if (prefersJson(ctx.headers.accept)) {
-    ctx.responseBody = { status: ctx.responseStatus, message };
+  if (prefersJson(request.headers.accept)) {
+    response.body = { status: response.status, message };
     headers['content-type'] = JSON_TYPE;
   } else if (details) {
-    ctx.responseBody = errorDetailsPage(ctx.responseStatus, error);
+    response.body = errorDetailsPage(response.status, error);
     headers['content-type'] = HTML;
   } else {
-    ctx.responseBody = message;
+    response.body = message;
     headers['content-type'] = TEXT;
   }
 }

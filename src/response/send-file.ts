@@ -7,8 +7,10 @@ import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import mime from 'mime';
-import type { Context } from '../request/context.ts';
+import type { IncomingHttpHeaders } from 'node:http';
 import { HttpError } from '../base/errors.ts';
+import type { Log } from '../base/logger.ts';
+import type { RequestLine, ResponseState } from './response-state.ts';
 import { pipeStream } from './stream-body.ts';
 
 /** The second argument of `sendFile()`. */
@@ -51,15 +53,15 @@ function typeOf(path: string): string {
 }
 
 /** Writes `file` as the response: headers, then 304, 206, 416 or the whole file. */
-export function writeFile(ctx: Context, file: FileBody): void {
-  const { res, responseHeaders: headers } = ctx;
+export function writeFile(response: ResponseState, request: RequestLine, file: FileBody, log: Log): void {
+  const { res, headers } = response;
   const { stats, options } = file;
   const etag = `W/"${stats.size.toString(16)}-${Math.floor(stats.mtimeMs).toString(16)}"`;
   headers.etag ??= etag;
   headers['last-modified'] ??= stats.mtime.toUTCString();
   headers['accept-ranges'] = 'bytes';
-  let status = ctx.responseStatus;
-  if (status === 200 && isFresh(ctx.req.headers, etag, stats.mtimeMs)) {
+  let status = response.status;
+  if (status === 200 && isFresh(request.headers, etag, stats.mtimeMs)) {
     res.writeHead(304, headers);
     res.end();
     return;
@@ -70,8 +72,8 @@ export function writeFile(ctx: Context, file: FileBody): void {
   }
   let start = 0;
   let end = stats.size - 1;
-  const range = ctx.req.headers.range;
-  if (status === 200 && range !== undefined && ifRangeHolds(ctx.req.headers['if-range'] as string | undefined, etag, headers['last-modified'] as string)) {
+  const range = request.headers.range;
+  if (status === 200 && range !== undefined && ifRangeHolds(request.headers['if-range'] as string | undefined, etag, headers['last-modified'] as string)) {
     const wanted = parseRange(range, stats.size);
     if (wanted === 'unsatisfiable') {
       headers['content-range'] = `bytes */${stats.size}`;
@@ -89,18 +91,18 @@ export function writeFile(ctx: Context, file: FileBody): void {
   }
   headers['content-length'] = String(end - start + 1);
   res.writeHead(status, headers);
-  if (ctx.method === 'HEAD' || end < start) {
+  if (request.method === 'HEAD' || end < start) {
     res.end();
     return;
   }
-  pipeStream(ctx, createReadStream(file.path, { start, end }));
+  pipeStream(res, request, createReadStream(file.path, { start, end }), log);
 }
 
 /**
  * Whether the client's copy is current (RFC 9110 §13.1.2-3): If-None-Match, when present,
  * decides alone (weak comparison, or `*`); else If-Modified-Since at one-second precision.
  */
-function isFresh(request: Context['req']['headers'], etag: string, mtimeMs: number): boolean {
+function isFresh(request: IncomingHttpHeaders, etag: string, mtimeMs: number): boolean {
   const noneMatch = request['if-none-match'];
   if (noneMatch !== undefined) {
     const opaque = etag.slice(2);

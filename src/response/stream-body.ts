@@ -7,9 +7,10 @@
  * An error mid-stream cannot become an error page (the status is already sent): it is logged and
  * the connection is cut, so the client sees a truncated response, never a complete-looking one.
  */
+import type { ServerResponse } from 'node:http';
 import { Readable, pipeline } from 'node:stream';
-import type { Context } from '../request/context.ts';
-import { createLog } from '../base/logger.ts';
+import type { Log } from '../base/logger.ts';
+import type { RequestLine, ResponseState } from './response-state.ts';
 
 /** Whether `body` is something writeResponse streams: a Readable, a ReadableStream or an async iterable. */
 export function isStreamBody(body: object): boolean {
@@ -24,25 +25,25 @@ function toReadable(body: object): Readable {
 }
 
 /** Writes the head and streams `body` (none for HEAD, 204 and 304: the stream is then released). */
-export function writeStream(ctx: Context, body: object, defaultType: string): void {
+export function writeStream(response: ResponseState, request: RequestLine, body: object, defaultType: string, log: Log): void {
   const readable = toReadable(body);
-  const { res, responseHeaders: headers, responseStatus: status } = ctx;
+  const { res, headers, status } = response;
   if (status !== 204 && status !== 304) headers['content-type'] ??= defaultType;
   res.writeHead(status, headers);
-  if (ctx.method === 'HEAD' || status === 204 || status === 304) {
+  if (request.method === 'HEAD' || status === 204 || status === 304) {
     readable.destroy();
     res.end();
     return;
   }
-  pipeStream(ctx, readable);
+  pipeStream(res, request, readable, log);
 }
 
-/** Pipes `readable` into the response; on an error or an aborted client both are destroyed. */
-export function pipeStream(ctx: Context, readable: Readable): void {
-  pipeline(readable, ctx.res, error => {
+/** Pipes `readable` into `res`; on an error or an aborted client both are destroyed. */
+export function pipeStream(res: ServerResponse, request: RequestLine, readable: Readable, log: Log): void {
+  pipeline(readable, res, error => {
     // A client that went away is not the server's error; anything else is logged once.
     if (error && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-      createLog(ctx.settings.log)('error', `${ctx.method} ${ctx.path}: the response stream failed: ${error.stack ?? error.message}`);
+      log('error', `${request.method} ${request.path}: the response stream failed: ${error.stack ?? error.message}`);
     }
   });
 }

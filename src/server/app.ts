@@ -87,7 +87,16 @@ export class App {
   }
 
   #servicesNow(): RequestServices {
-    return { settings: this.#settings, sessions: this.#sessions, log: this.#log, views: this.#views, hooks: this.hooks };
+    const { hooks } = this;
+    const log = this.#log;
+    return {
+      settings: this.#settings,
+      sessions: this.#sessions,
+      log,
+      views: this.#views,
+      // Asked when a request first uses its session: hooks may be added after the app is built.
+      sessionEvents: ctx => (hooks.hasSessionHooks ? (event, id, previousId) => hooks.runSessionHooks(event, ctx, id, previousId, log) : undefined),
+    };
   }
 
   get settings(): Settings {

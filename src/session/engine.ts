@@ -4,7 +4,7 @@
  * SessionFactory. Engines are found by name in engine-registry.ts; third-party engines check
  * themselves with the contract suite exported as `quickstep/engine-contract`.
  */
-import type { OptionSpec } from '../config/schema.ts';
+import type { OptionSpec } from '../base/schema.ts';
 
 /** A session's data: a plain JSON object. */
 export type SessionValues = Record<string, unknown>;

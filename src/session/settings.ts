@@ -4,7 +4,7 @@
  * read here in one pass so an unknown key is reported once, with the full list of known keys.
  */
 import { ConfigError } from '../base/errors.ts';
-import { boolean, duration, integer, readOptions, string, type Specs } from '../config/schema.ts';
+import { boolean, duration, integer, readOptions, string, type Specs } from '../base/schema.ts';
 import type { SessionEngineDefinition } from './engine.ts';
 import { findSessionEngine, sessionEngineNames } from './engine-registry.ts';
 

@@ -4,7 +4,7 @@
  * registered by importing a module (as for session engines, session/engine-registry.ts).
  */
 import { ConfigError } from '../base/errors.ts';
-import { readOptions } from '../config/schema.ts';
+import { readOptions } from '../base/schema.ts';
 import type { TemplateEngineDefinition, TemplateSettings } from './engine.ts';
 import { etaEngine } from './eta.ts';
 import { NamedRegistry } from '../base/named-registry.ts';

@@ -6,7 +6,7 @@
  * template file and its tokens into a string. It compiles each file once and keeps it, unless
  * told `development`, where an edited template must show on the next request.
  */
-import type { Specs } from '../config/schema.ts';
+import type { Specs } from '../base/schema.ts';
 
 /** What `create` is told besides the engine's own options. */
 export interface TemplateEngineContext {

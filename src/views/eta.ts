@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { Eta, EtaParseError } from 'eta';
-import { matching, type OptionSpec, type Specs } from '../config/schema.ts';
+import { matching, type OptionSpec, type Specs } from '../base/schema.ts';
 import type { TemplateEngine, TemplateEngineContext, TemplateEngineDefinition } from './engine.ts';
 
 /** `engines.template.Eta` in config.yml. */

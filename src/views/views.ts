@@ -13,14 +13,28 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { Context } from '../request/context.ts';
-import { publicSettings } from '../config/secret-settings.ts';
 import type { TemplateEngine } from './engine.ts';
 
 /** The third argument of `template()`. */
 export interface TemplateOptions {
   /** A layout under `views/layouts/` for this render, or false for none (default: the `layout` setting). */
   layout?: string | false;
+}
+
+/**
+ * What a render reads of the request: the Context (request/context.ts) is one. The tokens are
+ * taken from these; the whole object is the `request` token.
+ */
+export interface TemplateRequest {
+  /** The settings as `config()` shows them: secrets hidden (config/secret-settings.ts). */
+  config(): Readonly<object>;
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly params: object;
+  /** Every parameter merged; throws the error of a body that could not be read. */
+  parameters(): Record<string, unknown>;
+  vars(): Record<string, unknown>;
+  /** The session if the request has one, without creating one. */
+  findSession(): Promise<{ toJSON(): unknown } | undefined>;
 }
 
 /** A template that could not be found or rendered; its message names the file (and line, when known). */
@@ -48,7 +62,7 @@ export class Views {
   }
 
   /** Renders `name` with `tokens` for the request `ctx`, inside the layout unless told otherwise. */
-  async render(ctx: Context, name: string, tokens: Record<string, unknown> = {}, options: TemplateOptions = {}): Promise<string> {
+  async render(ctx: TemplateRequest, name: string, tokens: Record<string, unknown> = {}, options: TemplateOptions = {}): Promise<string> {
     const file = this.#find(name);
     if (file === null) throw new TemplateError(`template("${name}"): there is no ${join(this.#dir, this.#withExtension(name))}`);
     const session = await ctx.findSession();
@@ -57,7 +71,7 @@ export class Views {
       params: templateParams(ctx),
       vars: ctx.vars(),
       // As setting() shows them: a page that dumps its settings must not print a secret.
-      settings: publicSettings(ctx.settings),
+      settings: ctx.config(),
       session: session?.toJSON(),
       ...tokens,
     };
@@ -111,7 +125,7 @@ export class Views {
  * leaves the body's out instead of failing the page: the route may be rendering the error page
  * for exactly that body.
  */
-function templateParams(ctx: Context): Record<string, unknown> {
+function templateParams(ctx: TemplateRequest): Record<string, unknown> {
   try {
     return ctx.parameters();
   } catch {

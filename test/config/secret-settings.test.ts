@@ -12,7 +12,7 @@ import { loadConfig, type SettingsInput } from '../../src/config/config.ts';
 import { createApp } from '../../src/create-app.ts';
 import { config, setting, template } from '../../src/dsl.ts';
 import { ConfigError } from '../../src/base/errors.ts';
-import { isSecretSetting, withoutUrlPassword } from '../../src/config/secret-settings.ts';
+import { isSecretSetting, withoutUrlPassword } from '../../src/base/secret-names.ts';
 import { redisSuite, startRedis, type RedisServer } from '../support/redis-server.ts';
 import { withClient } from '../support/serve.ts';
 import { removeDir, siteDir } from '../support/site-dir.ts';

@@ -14,7 +14,7 @@
  * - concurrent requests do not merge: each answers with its own cookie, the last one wins.
  */
 import { ConfigError } from '../../../base/errors.ts';
-import { list, string } from '../../../config/schema.ts';
+import { list, string } from '../../../base/schema.ts';
 import type { EngineContext, SealedSession, SessionEngine, SessionEngineDefinition } from '../../engine.ts';
 import { CookieSeal } from './seal.ts';
 

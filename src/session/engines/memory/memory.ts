@@ -15,7 +15,7 @@
  * index exact.
  */
 import { SessionTooLargeError } from '../../../base/errors.ts';
-import { integer } from '../../../config/schema.ts';
+import { integer } from '../../../base/schema.ts';
 import { applyChange } from '../../apply-change.ts';
 import type { OwnedSession, OwnerChange, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues, UnreadExpiry, UnreadFlushed } from '../../engine.ts';
 import { readMeta, ttlFor } from '../../session-meta.ts';

@@ -5,8 +5,8 @@
  */
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { ConfigError } from '../../../base/errors.ts';
-import { integer, list, matching, string, type Specs } from '../../../config/schema.ts';
-import { withoutUrlPassword } from '../../../config/secret-settings.ts';
+import { integer, list, matching, string, type Specs } from '../../../base/schema.ts';
+import { withoutUrlPassword } from '../../../base/secret-names.ts';
 import { DESTROY_OWNED_SCRIPT, FLUSH_SCRIPT, INDEX_ADD_SCRIPT, MOVE_OUT_SCRIPT, PRUNE_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT, UNREAD_FLUSH_SCRIPT } from './scripts.ts';
 
 export interface RedisEngineOptions {

@@ -6,8 +6,8 @@
  * Values from `${VAR}` interpolation arrive as strings, so number and boolean specs also accept
  * the string forms ("3000", "true"): `port: ${PORT:-3000}` is the number 3000.
  */
-import { ConfigError } from '../base/errors.ts';
-import { shownInError } from './secret-settings.ts';
+import { ConfigError } from './errors.ts';
+import { shownInError } from './secret-names.ts';
 
 const INVALID: unique symbol = Symbol('invalid');
 
