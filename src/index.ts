@@ -38,7 +38,7 @@ export type { SessionFactory } from './session/factory.ts';
 export type { SessionPolicy, SessionSettings } from './session/settings.ts';
 // For session engine authors.
 export { registerSessionEngine } from './session/engine-registry.ts';
-export type { EngineContext, OwnedSession, OwnerChange, PushedItems, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues, SealedSession } from './session/engine.ts';
+export type { AtomicTake, EngineContext, IdChange, OwnedSession, OwnerChange, OwnerIndex, PushedItems, SealedEngine, SealedSession, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionSealer, SessionStore, SessionValues, StoredEngine, UnreadExpiry, UnreadFlush, UnreadFlushed } from './session/engine.ts';
 export { ownerOf } from './session/session-meta.ts';
 export { applyChange } from './session/apply-change.ts';
 export { MemoryEngine } from './session/engines/memory/memory.ts';
