@@ -1,11 +1,16 @@
 /**
- * createApp: the one place where an app's parts are assembled (DESIGN §1). It checks the
- * settings, looks the session engine up by name (engine-registry.ts), builds it, hands it to a
- * SessionFactory and that to the App. The DSL's default app is built here too, from config.yml.
+ * createApp: the one place where an app's parts are assembled. It checks the settings, looks
+ * the session engine up by name (engine-registry.ts), builds it, puts it behind the backend of
+ * its kind (a store or a sealer, session/backend/), hands that to a SessionFactory and the
+ * factory to the App. The DSL's default app is built here too, from config.yml.
  */
 import { App } from './server/app.ts';
 import { isCheckedSettings, readSettings, type Settings, type SettingsInput } from './config/config.ts';
+import type { SessionBackend } from './session/backend/backend.ts';
+import { SealedBackend } from './session/backend/sealed.ts';
+import { StoredBackend } from './session/backend/stored.ts';
 import type { SessionEngine } from './session/engine.ts';
+import type { SessionPolicy } from './session/settings.ts';
 import { PublicFiles } from './response/public-files.ts';
 import { SessionFactory } from './session/factory.ts';
 import { Views } from './views/views.ts';
@@ -13,7 +18,8 @@ import { Views } from './views/views.ts';
 /** Parts given ready-made instead of built from the settings. */
 export interface AppParts {
   /**
-   * The session engine to use instead of the one the settings name: for tests (a counting or
+   * The session engine to use instead of the one the settings name (what a definition's
+   * `create` gives: a store with its capabilities, or a sealer): for tests (a counting or
    * failing engine around a real one) and for an engine built by hand. The app owns it and
    * closes it with the app. The cookie and expiry policy still come from the settings.
    */
@@ -34,8 +40,16 @@ export function createApp(settings: SettingsInput | Settings = {}, parts: AppPar
     // Engines log on events (an outage), never while being built, so `app` is set by then.
     log: (level, message) => app?.log(level, message),
   });
-  app = new App(checked, new SessionFactory(policy, engine), site(checked));
+  app = new App(checked, new SessionFactory(policy, backendFor(engine, policy)), site(checked));
   return app;
+}
+
+/**
+ * The engine behind the interface the factory holds: the one place that tells a store from a
+ * sealer, once, when the app is built.
+ */
+function backendFor(engine: SessionEngine, policy: SessionPolicy): SessionBackend {
+  return 'sealer' in engine ? new SealedBackend(engine, policy) : new StoredBackend(engine, policy);
 }
 
 /** The template engine (by its name in the settings), the views and the public folder. */

@@ -13,8 +13,9 @@
 // consumers whose tsconfig has "types": [], as `tsc --init` writes.
 /// <reference types="node" preserve="true" />
 export type {
-  EngineContext, OwnedSession, OwnerChange, PushedItems, SealedSession, SessionChange, SessionEngine, SessionEngineDefinition,
-  SessionRecord, SessionValues, UnreadExpiry, UnreadFlushed,
+  AtomicTake, EngineContext, IdChange, OwnedSession, OwnerChange, OwnerIndex, PushedItems, SealedEngine, SealedSession, SessionChange,
+  SessionEngine, SessionEngineDefinition, SessionRecord, SessionSealer, SessionStore, SessionValues, StoredEngine, UnreadExpiry,
+  UnreadFlush, UnreadFlushed,
 } from './session/engine.ts';
 export { registerSessionEngine } from './session/engine-registry.ts';
 export * as optionSpecs from './base/schema.ts';

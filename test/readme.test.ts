@@ -71,11 +71,11 @@ const FREE_NAMES: Record<string, string> = {
   Sessions: 'declare const page: string;',
   'Users and their devices': 'declare const user: { id: string };',
   CSRF: 'declare const handler: () => string;',
-  // "new MyEngine(...)": the reader's own class implementing SessionEngine (the block imports the type).
+  // "new MyStore(...)": the reader's own class implementing SessionStore and IdChange (the block imports the types).
   'Writing a session engine': [
     "import { tmpdir } from 'node:os';",
-    'interface MyEngine extends SessionEngine {}',
-    'declare class MyEngine { constructor(path: string, sessionDuration: number) }',
+    'interface MyStore extends SessionStore, IdChange {}',
+    'declare class MyStore { constructor(path: string, sessionDuration: number) }',
   ].join('\n'),
 };
 

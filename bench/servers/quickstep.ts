@@ -10,18 +10,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createApp } from 'quickstep';
-import { MemoryEngine, type SessionChange } from 'quickstep/engine';
+import { MemoryEngine, type SessionChange, type SessionEngine } from 'quickstep/engine';
 import { announce, redisPort, sessionPad, SESSION_TTL, storeKind } from './harness.ts';
 
 const keywords = process.env['BENCH_KEYWORDS'] !== 'off';
 const prefill = Number(process.env['BENCH_PREFILL'] ?? 0);
 const PAD = sessionPad();
 
-async function filledMemoryEngine(count: number): Promise<MemoryEngine> {
+async function filledMemoryEngine(count: number): Promise<SessionEngine> {
   const engine = new MemoryEngine({ max_sessions: count + 100_000 }, SESSION_TTL);
   const change: SessionChange = { isNew: true, cleared: false, set: new Map([['n', '1']]), deleted: new Set(), incremented: new Map(), pushed: new Map() };
   for (let i = 0; i < count; i++) await engine.flush(randomBytes(24).toString('base64url'), change, SESSION_TTL);
-  return engine;
+  return { store: engine, changeId: engine, take: engine, flushUnread: engine, owners: engine, close: () => engine.close() };
 }
 
 const store = storeKind();

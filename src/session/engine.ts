@@ -1,8 +1,11 @@
 /**
- * What a session storage engine implements, and how an engine is described to Quickstep
- * (its options and a constructor). An engine only stores: ids, cookies and policy belong to the
- * SessionFactory. Engines are found by name in engine-registry.ts; third-party engines check
- * themselves with the contract suite exported as `quickstep/engine-contract`.
+ * The session engine contract, what third-party engines implement, and how an engine is
+ * described to Quickstep (its options and a constructor). An engine is of one of two kinds: a
+ * store (SessionStore: sessions on a server, four methods) with optional capabilities, each an
+ * object it has or not (IdChange, AtomicTake, UnreadFlush, OwnerIndex); or a sealer
+ * (SessionSealer: the session sealed in the cookie, no server state). Ids, cookies and policy
+ * belong to the SessionFactory. Engines are found by name in engine-registry.ts; third-party
+ * engines check themselves with the contract suite exported as `quickstep/engine-contract`.
  */
 import type { OptionSpec } from '../base/schema.ts';
 
@@ -70,65 +73,113 @@ export interface PushedItems {
 }
 
 /**
- * The storage contract.
+ * The store kind of engine: sessions live on a server (Memory, Redis, a database), under the keys
+ * the factory gives (ids, or their SHA-256 with `hash_ids`). Four methods, all required; what an
+ * engine can do beyond them it offers as capability objects next to its store (see StoredEngine).
  *
- * - `retrieve`: the stored data, with the sliding expiry refreshed (to `sessionDuration` from the
- *   EngineContext, which is also the ttl the factory flushes with); `undefined` for an unknown or
- *   expired id (never an exception). Throws `SessionStoreError` when the store cannot answer.
- * - `flush`: apply `change` (see SessionChange) and set the expiry to `ttlSeconds` from now. For an
- *   id that no longer exists (destroyed or expired meanwhile) and `change.isNew === false`, it
- *   does nothing: a late write must not bring a destroyed session back. When the result's JSON
- *   would be over `maxSize` bytes (`max_session_size`), it stores nothing and throws
- *   SessionTooLargeError: concurrent requests merge here, past the checks each one made.
- * - `destroy`: delete; a no-op for an unknown id.
- * - `sessions`: every stored id, streamed (never a blocking full scan like KEYS).
- * - `changeId`: move the data to `newId`; `oldId` is invalid afterwards. A no-op when `oldId` is
- *   unknown. Engines without it get destroy + create from the factory.
- * - `take`: remove `key` from the stored session and return its value as JSON text, atomically:
- *   of two concurrent takes only one gets the value (a flash message is shown once). Undefined
- *   when the session or the key is not there. The expiry is left as it is. Engines without it
- *   get a read and a delete in the change log (two tabs may then both see a flash).
- * - `flushUnread`: `flush` for a request that wrote keys without reading the session (optional;
- *   it saves that request its read). Applies `change` (never new) only if the session exists and
- *   is within `expiry.absolute` of its `__quickstep.created` (session-meta.ts); the expiry is the
- *   session's own lifetime (`__quickstep.remember`) or `expiry.idle`, cut to what is left of
- *   absolute. Answers the session's own lifetime, or undefined, storing nothing, for an unknown,
- *   expired or past-absolute id: the factory then starts a new session, as a read would have.
- *   Checks `expiry.maxSize` as `flush` does, and follows changeId's forwards only for a write
- *   made before the change (`expiry.writtenAt`).
- * - `close`: release connections and timers.
- * - `openCookie` / `sealCookie`, together: an engine with no server state (Cookie) holds the
- *   session in the cookie itself. The factory then never calls retrieve/flush/destroy/changeId:
- *   it opens the request's cookie value with `openCookie` and sends `sealCookie`'s value as the
- *   cookie of a session the request changed (the cookie is the flush). See SealedSession.
- *
- * The owner index (the `owners` capability, all four or none; the factory refuses `login()`
- * on an engine without `ownedSessions` and `destroyOwned`):
- * - `flush` applies `change.owner` (see SessionChange); `destroy(id, owner)` also leaves the
- *   owner's index; `changeId(oldId, newId, owner)` keeps the session in its owner's index under
- *   the new id.
- * - `ownedSessions(owner)`: every live session in the owner's index whose stored meta still
- *   names that owner (session-meta.ts `ownerOf`); members whose session is gone are pruned here.
- *   Never slides an expiry. The index may hold stale members (pruned lazily), never miss a live
- *   session of its owner.
- * - `destroyOwned(owner, except)`: ends every live session of `owner` but `except` (an id) and
- *   returns how many it ended.
- *
- * Ids are opaque to an engine: with `hash_ids` the factory hands it store keys (43 characters,
+ * Ids are opaque to a store: with `hash_ids` the factory hands it store keys (43 characters,
  * SHA-256 of the id, store-key.ts) instead of ids, and it must treat them alike (the
- * `hashedKeys` capability of the contract).
+ * `hashedKeys` capability of the contract suite).
  */
-export interface SessionEngine {
-  retrieve(id: string): Promise<SessionRecord | undefined>;
-  flush(id: string, change: SessionChange, ttlSeconds?: number, maxSize?: number): Promise<void>;
-  destroy(id: string, owner?: string): Promise<void>;
+export interface SessionStore {
+  /**
+   * The stored data, with the sliding expiry refreshed (to `sessionDuration` from the
+   * EngineContext, which is also the ttl the factory flushes with); `undefined` for an unknown or
+   * expired key (never an exception). Throws `SessionStoreError` when the store cannot answer.
+   */
+  retrieve(key: string): Promise<SessionRecord | undefined>;
+  /**
+   * Applies `change` (see SessionChange) to what is stored now and sets the expiry to
+   * `ttlSeconds` from now. For a key that no longer exists (destroyed or expired meanwhile) and
+   * `change.isNew === false`, it does nothing: a late write must not bring a destroyed session
+   * back; for `change.isNew` and a key that is taken, it rejects. When the result's JSON would be
+   * over `maxSize` bytes (`max_session_size`), it stores nothing and throws SessionTooLargeError:
+   * concurrent requests merge here, past the checks each one made. With the `owners` capability
+   * it also applies `change.owner`.
+   */
+  flush(key: string, change: SessionChange, ttlSeconds?: number, maxSize?: number): Promise<void>;
+  /**
+   * Deletes; a no-op for an unknown key. `owner` (the session's, given only to an engine with
+   * the `owners` capability) takes it out of that owner's index too.
+   */
+  destroy(key: string, owner?: string): Promise<void>;
+  /** Every stored key, streamed (never a blocking full scan like KEYS). */
   sessions(): AsyncIterable<string>;
-  changeId?(oldId: string, newId: string, owner?: string): Promise<void>;
-  ownedSessions?(owner: string): Promise<OwnedSession[]>;
-  destroyOwned?(owner: string, except?: string): Promise<number>;
-  take?(id: string, key: string): Promise<string | undefined>;
-  flushUnread?(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined>;
-  close?(): Promise<void>;
+}
+
+/**
+ * The `changeId` capability: moves a session to a new key in one step of the store. Without it
+ * the factory rewrites the data under the new key and destroys the old one.
+ */
+export interface IdChange {
+  /**
+   * Moves the data to `newKey`; `oldKey` is unknown afterwards. A no-op when `oldKey` is unknown.
+   * `owner` (the session's, with the `owners` capability): the session stays in its owner's
+   * index under the new key. A flush for `oldKey` from a request that read the session before
+   * the change must still land under `newKey` (or reject), never nowhere.
+   */
+  changeId(oldKey: string, newKey: string, owner?: string): Promise<void>;
+}
+
+/**
+ * The `take` capability: one key read and removed atomically, so that of two concurrent takes
+ * only one gets the value (a flash message is shown once). Without it the factory reads the key
+ * and deletes it in the change log (two tabs may then both see a flash).
+ */
+export interface AtomicTake {
+  /**
+   * Removes `name` from the session stored at `key` and returns its value as JSON text.
+   * Undefined when the session or the name is not there. The expiry is left as it is.
+   */
+  take(key: string, name: string): Promise<string | undefined>;
+}
+
+/**
+ * The `flushUnread` capability: a write stored without a read first, which saves a request that
+ * only writes (`session(key, value)`) its read: one round trip instead of two.
+ */
+export interface UnreadFlush {
+  /**
+   * Applies `change` (never new) only if the session exists and is within `expiry.absolute` of
+   * its `__quickstep.created` (session-meta.ts); the expiry is the session's own lifetime
+   * (`__quickstep.remember`) or `expiry.idle`, cut to what is left of absolute. Answers the
+   * session's own lifetime, or undefined, storing nothing, for an unknown, expired or
+   * past-absolute key: the factory then starts a new session, as a read would have. Checks
+   * `expiry.maxSize` as `flush` does, and follows changeId's forwards only for a write made before
+   * the change (`expiry.writtenAt`).
+   */
+  flushUnread(key: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined>;
+}
+
+/**
+ * The `owners` capability: the owner index behind `login()`, `userSessions()` and
+ * `destroyUserSessions()`; the factory refuses those on an engine without it. Having it also
+ * binds the store: `flush` applies `change.owner`, `destroy(key, owner)` leaves the owner's
+ * index, and `changeId(old, new, owner)` (if offered) keeps the session in it.
+ */
+export interface OwnerIndex {
+  /**
+   * Every live session in the owner's index whose stored meta still names that owner
+   * (session-meta.ts `ownerOf`); members whose session is gone are pruned here. Never slides an
+   * expiry. The index may hold stale members (pruned lazily), never miss a live session.
+   */
+  ownedSessions(owner: string): Promise<OwnedSession[]>;
+  /** Ends every live session of `owner` but `except` (a key) and returns how many it ended. */
+  destroyOwned(owner: string, except?: string): Promise<number>;
+}
+
+/**
+ * An engine of the store kind, as its definition's `create` gives it: the store, and each
+ * capability it has as an object (often the store itself, typed by the capability). A capability
+ * is present or absent, never a method that throws: the factory resolves them once, when the app
+ * is built, and the contract suite runs the tests of the ones the engine declares.
+ */
+export interface StoredEngine {
+  readonly store: SessionStore;
+  readonly changeId?: IdChange | undefined;
+  readonly take?: AtomicTake | undefined;
+  readonly flushUnread?: UnreadFlush | undefined;
+  readonly owners?: OwnerIndex | undefined;
   /**
    * When set, all the operations of one request together settle within this many ms: past it,
    * the request's pending or next operation fails with SessionStoreError (a 503; RequestSession
@@ -136,14 +187,39 @@ export interface SessionEngine {
    * Redis on a Cluster or with Sentinel: command_timeout.
    */
   readonly requestDeadlineMs?: number | undefined;
+  /** Releases connections and timers; called once, when the app closes. */
+  close?(): Promise<void>;
+}
+
+/**
+ * The sealer kind of engine: no server state (Cookie). The session travels sealed in the cookie
+ * itself: the factory opens the request's cookie value with `openCookie` and sends `sealCookie`'s
+ * value as the cookie of a session the request changed (the cookie is the flush). Nothing is
+ * stored, so there is nothing to list, revoke or merge: see the Cookie engine's header.
+ */
+export interface SessionSealer {
   /** The session sealed in a cookie value; undefined for anything else (never an exception). */
-  openCookie?(value: string): SealedSession | undefined;
+  openCookie(value: string): SealedSession | undefined;
   /**
    * A cookie value holding session `id` with `json` (its data, meta included, as JSON text),
-   * which opens until `ttlSeconds` from now and no longer.
+   * which opens until `ttlSeconds` from now and no longer. Only characters a cookie value may
+   * hold unquoted (RFC 6265 cookie-octet), so it is sent as it is.
    */
-  sealCookie?(id: string, json: string, ttlSeconds: number): string;
+  sealCookie(id: string, json: string, ttlSeconds: number): string;
 }
+
+/** An engine of the sealer kind, as its definition's `create` gives it. */
+export interface SealedEngine {
+  readonly sealer: SessionSealer;
+  /** Releases what the sealer holds; called once, when the app closes. */
+  close?(): Promise<void>;
+}
+
+/**
+ * What a session engine's `create` gives: a store with its capabilities, or a sealer. An engine
+ * only stores: ids, cookies and policy belong to the SessionFactory.
+ */
+export type SessionEngine = StoredEngine | SealedEngine;
 
 /**
  * What `openCookie` found in a cookie value. Its id is checked by the factory as any other id,

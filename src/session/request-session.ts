@@ -1,6 +1,6 @@
 /**
  * The session as one request sees it: built lazily from the request's session cookie, and
- * committed once at the end of the request (DESIGN §3.3, §3.4).
+ * committed once at the end of the request.
  *
  * - Nothing is read from the store until the request asks for the session.
  * - Reading a key with no (valid, known) session cookie returns undefined and creates nothing.
@@ -12,7 +12,7 @@
  *   With a sealing engine (Cookie) the cookie is the flush: a changed session is always sent,
  *   and so is one due for a reseal (SessionFactory.mustReseal).
  * - A request that only writes keys (`session(key, value)`, `flash(key, value)`) on an engine
- *   with flushUnread never reads the session: the writes are checked at once and stored in one
+ *   with the flushUnread capability never reads the session: the writes are checked at once and stored in one
  *   round trip at the commit. Anything that reads the session first loads it and replays them.
  */
 import { handled } from '../base/handled.ts';
@@ -68,7 +68,7 @@ export class RequestSession {
     this.#browserToken = wellFormedCsrfToken(csrfCookie);
     this.#events = events;
     this.#client = client;
-    const deadline = factory.engine.requestDeadlineMs;
+    const deadline = factory.requestDeadlineMs;
     if (deadline !== undefined) this.#budget = new StoreTimeBudget(deadline);
   }
 
@@ -118,11 +118,12 @@ export class RequestSession {
    */
   write(key: string, value: unknown): Promise<void> {
     const id = this.#cookieId;
-    if (this.#session === undefined && this.#loading === undefined && id !== undefined && this.#events === undefined && this.#factory.writesUnread && this.#factory.validateId(id)) {
+    const unreadFlush = this.#factory.unreadFlush;
+    if (this.#session === undefined && this.#loading === undefined && id !== undefined && this.#events === undefined && unreadFlush !== undefined && this.#factory.validateId(id)) {
       try {
         const written = checkedUnreadWrite(key, value, this.#factory.policy.max_session_size);
         // Made only once a write passed its check: a refused one leaves nothing to flush.
-        (this.#unread ??= new UnreadWrites()).set(key, written);
+        (this.#unread ??= new UnreadWrites(unreadFlush)).set(key, written);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -224,17 +225,19 @@ export class RequestSession {
 
   /**
    * Returns the value at `key` and removes it, in one step of the store where the engine can
-   * (engine.take), so that of two requests reading it at once only one gets it: a flash message.
+   * (the engine's `take` capability), so that of two requests reading it at once only one gets
+   * it: a flash message.
    */
   async take(key: string): Promise<unknown> {
     const session = await this.find();
     if (!session || !session.has(key)) return undefined;
-    if (session.isNew || !this.#factory.engine.take) {
+    const atomic = this.#factory.take;
+    if (session.isNew || atomic === undefined) {
       const value = session.get(key);
       session.delete(key);
       return value;
     }
-    const json = await this.#store(() => this.#factory.take(session.id, key));
+    const json = await this.#store(() => atomic.take(session.id, key));
     session.dropTaken(key);
     return json === undefined ? undefined : JSON.parse(json);
   }
@@ -268,7 +271,7 @@ export class RequestSession {
    */
   #flushUnread(id: string, unread: UnreadWrites): Promise<string | undefined> | string | undefined {
     const change = unread.change();
-    return this.#store(() => this.#factory.flushUnread(id, change, unread.since)).then(flushed => {
+    return this.#store(() => unread.flush(id, change)).then(flushed => {
       const factory = this.#factory;
       if (flushed) {
         this.#unread = undefined;

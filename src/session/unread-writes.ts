@@ -1,10 +1,11 @@
 /**
  * The writes a request made while nothing had read its session (RequestSession.write on an
- * engine with flushUnread): `session(key, value)` and `flash(key, value)` checked at once, as
+ * engine with the flushUnread capability): `session(key, value)` and `flash(key, value)` checked at once, as
  * Session.set checks them, and kept as JSON text for the one-round-trip flush at the commit.
  * If anything reads the session first, they are replayed onto it instead (replayOnto).
  */
-import type { SessionChange } from './engine.ts';
+import type { BackendUnreadFlush } from './backend/backend.ts';
+import type { SessionChange, UnreadFlushed } from './engine.ts';
 import { checkedWrite, emptyChange, type Session } from './session.ts';
 
 /** One write: [JSON text, private copy of the value], or undefined for a delete. */
@@ -21,6 +22,20 @@ export class UnreadWrites {
   /** When the first write was made (ms): a read would have been made then (see UnreadExpiry). */
   readonly since = Date.now();
   readonly #writes = new Map<string, UnreadWrite>();
+  /** The engine's flushUnread capability, which these writes exist for. */
+  readonly #store: BackendUnreadFlush;
+
+  constructor(store: BackendUnreadFlush) {
+    this.#store = store;
+  }
+
+  /**
+   * Stores `change` (this.change()) in the session `id` if it exists and is not past
+   * absolute_duration; undefined when it does not: nothing stored.
+   */
+  flush(id: string, change: SessionChange): Promise<UnreadFlushed | undefined> {
+    return this.#store.flushUnread(id, change, this.since);
+  }
 
   /** Records a write that checkedUnreadWrite accepted; a later one of the same key wins. */
   set(key: string, write: UnreadWrite): void {

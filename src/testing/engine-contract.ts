@@ -7,57 +7,67 @@
  * import { engineContract } from 'quickstep/engine-contract';
  * engineContract(test, {
  *   name: 'MyEngine',
- *   setup: ({ sessionDuration }) => ({ engine: new MyEngine(sessionDuration), cleanup: () => ... }),
+ *   setup: ({ sessionDuration }) => {
+ *     const store = new MyStore(sessionDuration);
+ *     return { engine: { store, changeId: store }, cleanup: () => ... };
+ *   },
  *   capabilities: { changeId: true },
  * });
  * ```
  * With uvu: `engineContract(uvuTest(suite('MyEngine')), ...)`, then run the suite.
  *
  * `setup` is called for each test, so every test starts from an empty store; `cleanup` (if
- * given) and the engine's `close` after it. `sessionDuration` is the EngineContext value the
- * engine must use: the sliding expiry a read refreshes to. The suite's flushes pass the same
- * value as their ttl, as the SessionFactory does.
+ * given) and the engine's `close` after it. `engine` is what the engine definition's `create`
+ * gives (engine.ts): a store with its capability objects, or a sealer. `sessionDuration` is the
+ * EngineContext value the engine must use: the sliding expiry a read refreshes to. The suite's
+ * flushes pass the same value as their ttl, as the SessionFactory does.
  *
  * Optional capabilities are declared, not guessed: the tests of a capability the engine does not
  * declare are reported as skipped with the reason (never counted as passed), and a declared one
- * the engine lacks fails. An engine that seals sessions in cookies (`openCookie` + `sealCookie`,
- * no server state) is read and written through a jar of its cookies (contract-access.ts).
+ * whose object the engine does not give fails. A sealer (SessionSealer: no server state) is read
+ * and written through a jar of its cookies (contract-access.ts); it declares none of the store's
+ * capabilities (`serverState: false`, `listing: false`, `merge: false`).
  */
 // The published .d.ts uses Node's types: load @types/node for consumers with "types": [].
 /// <reference types="node" preserve="true" />
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { SessionEngine } from '../session/engine.ts';
+import type { SessionEngine, StoredEngine } from '../session/engine.ts';
 import { Session } from '../session/session.ts';
 import { ownerContract } from './contract-owners.ts';
 import { unreadContract } from './contract-unread.ts';
-import { engineAccess, type EngineAccess } from './contract-access.ts';
+import { capability, CAPABILITY_METHODS, engineAccess, type CapabilityObject, type EngineAccess } from './contract-access.ts';
 
 export interface ContractSubject {
+  /** What the engine definition's `create` gives: `{ store, ...capabilities }` or `{ sealer }`. */
   engine: SessionEngine;
   cleanup?(): Promise<void> | void;
 }
 
-/** The optional parts of the engine contract (DESIGN §3.2). */
+/**
+ * The optional parts of the engine contract. The first four are the capability objects of a
+ * StoredEngine (engine.ts), under the same names; the rest say what the engine's kind implies.
+ */
 export interface EngineCapabilities {
-  /** `changeId(oldId, newId)` moves a session's data in the store. */
+  /** The `changeId` object (IdChange): `changeId(oldKey, newKey)` moves a session's data in the store. */
   changeId?: boolean;
   /** `sessions()` lists what is stored (an engine with no server state cannot). Default true. */
   listing?: boolean;
-  /** `take(id, key)` removes one key and returns it atomically (flash messages shown once). */
+  /** The `take` object (AtomicTake): removes one key and returns it atomically (flash messages shown once). */
   take?: boolean;
   /**
-   * The owner index behind login / userSessions / destroyUserSessions: flush applies
-   * `change.owner`, `destroy` and `changeId` take the owner, `ownedSessions` and `destroyOwned`.
+   * The `owners` object (OwnerIndex) behind login / userSessions / destroyUserSessions: the
+   * store's flush applies `change.owner`, `destroy` and `changeId` take the owner,
+   * `ownedSessions` and `destroyOwned`.
    */
   owners?: boolean;
   /** Works with the 43-character store keys `hash_ids` gives it (listing included). Default: serverState. */
   hashedKeys?: boolean;
-  /** `flushUnread` stores a write made without a read (contract-unread.ts). */
+  /** The `flushUnread` object (UnreadFlush): stores a write made without a read (contract-unread.ts). */
   flushUnread?: boolean;
   /** Concurrent writes to one session merge (the change log applied to what is stored). Default true. */
   merge?: boolean;
-  /** Sessions live on the server: destroy revokes every copy, a new session claims its id. Default true. */
+  /** A store (not a sealer): destroy revokes every copy, a new session claims its id. Default true. */
   serverState?: boolean;
 }
 
@@ -115,16 +125,19 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
   /** Registers a test; `needs` names the capability it checks, skipped when not declared. */
   function contract(name: string, body: (engine: SessionEngine) => Promise<void>, needs?: keyof EngineCapabilities, sessionDuration = TTL): void {
     const skip = options.skip || (needs && !capabilities[needs] ? `the engine does not declare the ${needs} capability` : false);
-    test(prefix + name, { skip }, () =>
-      withEngine(sessionDuration, async engine => {
-        if ((needs === 'changeId' || needs === 'take' || needs === 'flushUnread') && typeof engine[needs] !== 'function') {
-          assert.fail(`the engine declares ${needs} but has no ${needs} method`);
-        }
-        if (needs === 'owners' && (typeof engine.ownedSessions !== 'function' || typeof engine.destroyOwned !== 'function')) {
-          assert.fail('the engine declares owners but has no ownedSessions and destroyOwned methods');
-        }
-        await body(engine);
-      }));
+    test(prefix + name, { skip }, () => withEngine(sessionDuration, body));
+  }
+
+  /**
+   * Registers a test of a store (every capability but the ones all engines have): it fails when
+   * the engine is a sealer, or lacks the object of the capability it needs.
+   */
+  function storeContract(name: string, body: (engine: StoredEngine) => Promise<void>, needs: keyof EngineCapabilities, sessionDuration = TTL): void {
+    contract(name, async engine => {
+      if (!('store' in engine)) assert.fail(`the engine declares ${needs} but is a sealer: it has no store`);
+      if (Object.hasOwn(CAPABILITY_METHODS, needs)) capability(engine, needs as CapabilityObject);
+      await body(engine);
+    }, needs, sessionDuration);
   }
 
   contract('retrieve :: an unknown id is undefined, not an error', async engine => {
@@ -149,7 +162,7 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     assert.equal(Object.getOwnPropertyDescriptor(stored, '__proto__')?.value, 'own key', 'a "__proto__" key is an ordinary key');
   });
 
-  contract('flush :: a change is applied to what is stored now, not over it', async engine => {
+  storeContract('flush :: a change is applied to what is stored now, not over it', async engine => {
     const id = newId();
     await write(engine, id, true, s => s.set('a', 1));
     // Two requests load the same session, each changes one key, they flush one after the other.
@@ -158,8 +171,8 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     first.set('b', 'from first');
     second.set('c', 'from second');
     second.delete('a');
-    await engine.flush(id, first.change, TTL);
-    await engine.flush(id, second.change, TTL);
+    await engine.store.flush(id, first.change, TTL);
+    await engine.store.flush(id, second.change, TTL);
     assert.deepEqual(await read(engine, id), { b: 'from first', c: 'from second' });
   }, 'merge');
 
@@ -185,12 +198,12 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     assert.deepEqual(await read(engine, id), { c: 3 });
   });
 
-  contract('flush :: does not bring back a destroyed session', async engine => {
+  storeContract('flush :: does not bring back a destroyed session', async engine => {
     const id = newId();
     await write(engine, id, true, s => s.set('user', 'ann'));
-    await engine.destroy(id);
+    await engine.store.destroy(id);
     await write(engine, id, false, s => s.set('late', 'write'));
-    assert.equal(await engine.retrieve(id), undefined);
+    assert.equal(await engine.store.retrieve(id), undefined);
   }, 'serverState');
 
   contract('flush :: a new session cannot claim an id that is taken', async engine => {
@@ -225,14 +238,15 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     assert.deepEqual(await read(engine, id), { n: [1], o: [2] });
   });
 
-  contract('take :: returns and removes one key; of concurrent takes exactly one gets it', async engine => {
+  storeContract('take :: returns and removes one key; of concurrent takes exactly one gets it', async engine => {
     const id = newId();
     await write(engine, id, true, s => { s.set('flash.notice', 'Welcome back'); s.set('user', 'ann'); });
-    const taken = await Promise.all(Array.from({ length: 10 }, () => engine.take!(id, 'flash.notice')));
+    const take = capability(engine, 'take');
+    const taken = await Promise.all(Array.from({ length: 10 }, () => take.take(id, 'flash.notice')));
     assert.deepEqual(taken.filter(value => value !== undefined), ['"Welcome back"'], 'one take got it, as JSON text');
     assert.deepEqual(await read(engine, id), { user: 'ann' });
-    assert.equal(await engine.take!(id, 'missing'), undefined);
-    assert.equal(await engine.take!(newId(), 'flash.notice'), undefined, 'an unknown session');
+    assert.equal(await take.take(id, 'missing'), undefined);
+    assert.equal(await take.take(newId(), 'flash.notice'), undefined, 'an unknown session');
   }, 'take');
 
   contract('lifetime :: the ttl of a flush is the expiry, shorter or longer than session_duration; reads never cut it', async engine => {
@@ -255,38 +269,41 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     await destroy(engine, newId());
   });
 
-  contract('changeId :: data moves to the new id, the old id is gone', async engine => {
+  storeContract('changeId :: data moves to the new id, the old id is gone', async engine => {
+    const changeId = capability(engine, 'changeId');
     const oldId = newId();
     const freshId = newId();
     await write(engine, oldId, true, s => s.set('user', 'ann'));
-    await engine.changeId!(oldId, freshId);
-    assert.equal(await engine.retrieve(oldId), undefined);
+    await changeId.changeId(oldId, freshId);
+    assert.equal(await engine.store.retrieve(oldId), undefined);
     assert.deepEqual(await read(engine, freshId), { user: 'ann' });
     await write(engine, freshId, false, s => s.increment('visits'));
     assert.deepEqual(await read(engine, freshId), { user: 'ann', visits: 1 });
   }, 'changeId');
 
-  contract('changeId :: a write racing it lands under the new id (or rejects), never nowhere; the old id stays unknown', async engine => {
+  storeContract('changeId :: a write racing it lands under the new id (or rejects), never nowhere; the old id stays unknown', async engine => {
+    const changeId = capability(engine, 'changeId');
     const oldId = newId();
     const freshId = newId();
     await write(engine, oldId, true, s => s.set('n', 1));
     // A request read the session under the old id; meanwhile the id changed; then it flushes.
     const late = new Session(oldId, { n: 1 }, false);
     late.increment('n');
-    await engine.changeId!(oldId, freshId);
+    await changeId.changeId(oldId, freshId);
     let rejected = false;
-    await engine.flush(oldId, late.change, TTL).catch(() => (rejected = true));
+    await engine.store.flush(oldId, late.change, TTL).catch(() => (rejected = true));
     if (!rejected) assert.deepEqual(await read(engine, freshId), { n: 2 }, 'an acknowledged write is stored where the session now lives');
-    assert.equal(await engine.retrieve(oldId), undefined, 'the old id gives nobody the session');
+    assert.equal(await engine.store.retrieve(oldId), undefined, 'the old id gives nobody the session');
   }, 'changeId');
 
-  contract('changeId :: an unknown old id creates nothing', async engine => {
+  storeContract('changeId :: an unknown old id creates nothing', async engine => {
+    const changeId = capability(engine, 'changeId');
     const freshId = newId();
-    await engine.changeId!(newId(), freshId);
-    assert.equal(await engine.retrieve(freshId), undefined);
+    await changeId.changeId(newId(), freshId);
+    assert.equal(await engine.store.retrieve(freshId), undefined);
   }, 'changeId');
 
-  unreadContract(contract);
+  unreadContract(storeContract);
 
   contract('expiry :: a session expires after session_duration without use', async engine => {
     const id = newId();
@@ -307,14 +324,14 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     assert.deepEqual(await read(engine, id), { a: 1, b: 2 }, 'alive 1.2 s after the read');
   }, undefined, 2);
 
-  contract('sessions :: lists every stored id', async engine => {
+  storeContract('sessions :: lists every stored id', async engine => {
     const ids = Array.from({ length: 25 }, newId);
     await Promise.all(ids.map(id => write(engine, id, true, s => s.set('x', 1))));
-    await engine.destroy(ids[0]!);
+    await engine.store.destroy(ids[0]!);
     const listed: string[] = [];
-    for await (const id of engine.sessions()) listed.push(id);
+    for await (const id of engine.store.sessions()) listed.push(id);
     assert.deepEqual(listed.sort(), ids.slice(1).sort());
   }, 'listing');
 
-  ownerContract(contract);
+  ownerContract(storeContract);
 }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { suite } from 'uvu';
-import { MemoryEngine } from '../../src/session/engines/memory/memory.ts';
+import { MemoryEngine, storedMemoryEngine } from '../../src/session/engines/memory/memory.ts';
 import { registerSessionEngine } from '../../src/session/engine-registry.ts';
 import * as assert from 'uvu/assert';
 import { loadConfig, readSettings } from '../../src/config/config.ts';
@@ -380,7 +380,7 @@ code('hash_ids and trust_proxy :: default false (an upgrade logs nobody out), bo
 });
 
 code('registerSessionEngine :: a built-in name (any case) cannot be taken over; a new name is chosen by config', () => {
-  const definition = { options: {}, create: () => new MemoryEngine({ max_sessions: 10 }, 60) };
+  const definition = { options: {}, create: () => storedMemoryEngine(new MemoryEngine({ max_sessions: 10 }, 60)) };
   assert.throws(() => registerSessionEngine('redis', definition), (e: Error) => e instanceof TypeError && /Redis is a built-in session engine/.test(e.message));
   registerSessionEngine('Scratch', definition);
   assert.is(readSettings({ session: 'scratch' }).session.engineName, 'Scratch');

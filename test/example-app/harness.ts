@@ -8,6 +8,7 @@ import { suite, type Test } from 'uvu';
 import { createApp, loadConfig, type App } from 'quickstep';
 import { testClient, type TestClient } from 'quickstep/testing';
 import { defineRoutes } from '../../example-app/routes.ts';
+import { storeOf } from '../support/engine-calls.ts';
 import { redisSuite, startRedis, type RedisServer } from '../support/redis-server.ts';
 
 export type Engine = 'Memory' | 'Redis';
@@ -75,7 +76,7 @@ export const browser = (ctx: Ctx): TestClient => ctx.client.fork();
 /** How many sessions the engine holds (all of them: each suite has a store of its own). */
 export async function storedSessions(ctx: Ctx): Promise<number> {
   let count = 0;
-  for await (const _ of ctx.app.sessions!.engine.sessions()) count++;
+  for await (const _ of storeOf(ctx.app).sessions()) count++;
   return count;
 }
 

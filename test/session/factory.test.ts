@@ -5,7 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, createApp, type App } from '../../src/index.ts';
 import type { TestClient } from '../../src/testing.ts';
-import { CountingEngine } from '../support/engine-calls.ts';
+import { CountingEngine, storeOf } from '../support/engine-calls.ts';
 import { withClient } from '../support/serve.ts';
 
 const factory = suite('SessionFactory');
@@ -88,7 +88,7 @@ factory('destroySession :: deletes the stored session and expires the cookie', a
     assert.is(cookie.value, '');
     assert.ok(cookie.expires!.getTime() < Date.now(), 'the cookie is expired');
     assert.is(sessionCookie(client), undefined, 'the client dropped it');
-    assert.is(await app.sessions!.engine.retrieve(id), undefined, 'gone from the store');
+    assert.is(await storeOf(app).retrieve(id), undefined, 'gone from the store');
     const stale = await client.get('/read', { headers: { cookie: `dancer.session=${id}` } });
     assert.is(stale.text, 'null');
   });
@@ -105,7 +105,7 @@ factory('destroySession :: destroy then write in one request gives one cookie wi
     assert.match(second, /^[A-Za-z0-9_-]{32}$/);
     assert.is.not(second, first);
     assert.is((await client.get('/read')).text, '"new"');
-    assert.is(await app.sessions!.engine.retrieve(first), undefined);
+    assert.is(await storeOf(app).retrieve(first), undefined);
   });
 });
 
@@ -126,7 +126,7 @@ factory('bad ids :: malformed and oversized ids never reach retrieve; unknown id
     const response = await client.get('/write/ann', { headers: { cookie: `dancer.session=${unknown}` } });
     assert.equal(calls.retrieve, [unknown], 'a well-formed id is looked up');
     assert.is.not(response.setCookie('dancer.session')!.value, unknown, 'but never adopted');
-    assert.is(await app.sessions!.engine.retrieve(unknown), undefined, 'and nothing is stored under it');
+    assert.is(await storeOf(app).retrieve(unknown), undefined, 'and nothing is stored under it');
   });
 });
 

@@ -5,6 +5,7 @@
 import * as assert from 'uvu/assert';
 import { createApp, type App } from '../../src/index.ts';
 import { testClient } from '../../src/testing.ts';
+import { storeOf } from '../support/engine-calls.ts';
 import { redisSuite, startCluster, startRedis, type RedisCluster, type RedisServer } from '../support/redis-server.ts';
 import { withClient as serve } from '../support/serve.ts';
 
@@ -169,7 +170,7 @@ onCluster('cluster :: login with changeSessionId, reads, increments and logout w
     await Promise.all(Array.from({ length: 20 }, () => client.get('/inc')));
     assert.equal((await client.get('/all')).json(), { before: 'before', user: 'ann', n: 20 });
     const ids: string[] = [];
-    for await (const id of app.sessions!.engine.sessions()) ids.push(id);
+    for await (const id of storeOf(app).sessions()) ids.push(id);
     assert.equal(ids, [client.jar.get('dancer.session')!.value]);
     await client.get('/logout');
     assert.is((await client.get('/read')).text, 'null');

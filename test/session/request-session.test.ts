@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp, type App } from '../../src/index.ts';
 import type { TestClient } from '../../src/testing.ts';
-import { CountingEngine } from '../support/engine-calls.ts';
+import { CountingEngine, storeOf } from '../support/engine-calls.ts';
 import { withClient } from '../support/serve.ts';
 
 const lifecycle = suite('session lifecycle over HTTP');
@@ -49,7 +49,7 @@ lifecycle('read :: without a cookie, a read returns undefined and creates nothin
     assert.is(response.headers.get('set-cookie'), null);
     assert.equal(calls, { retrieve: [], flush: [], destroy: [], changeId: [] });
     let stored = 0;
-    for await (const _ of app.sessions!.engine.sessions()) stored++;
+    for await (const _ of storeOf(app).sessions()) stored++;
     assert.is(stored, 0);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SessionEngine } from '../../src/session/engine.ts';
+import type { StoredEngine } from '../../src/session/engine.ts';
 import { engineContract, type ContractOptions } from '../../src/testing/engine-contract.ts';
 import { memoryEngine } from '../support/engine-calls.ts';
 
@@ -22,14 +22,16 @@ function registered(options: ContractOptions): Registered[] {
   return tests;
 }
 
-/** A Memory engine without changeId, as a minimal third-party engine might be. */
-function withoutChangeId(): SessionEngine {
+/** A Memory engine without changeId, as a minimal third-party engine might be: a store alone. */
+function withoutChangeId(): StoredEngine {
   const inner = memoryEngine();
   return {
-    retrieve: id => inner.retrieve(id),
-    flush: (id, change, ttl) => inner.flush(id, change, ttl),
-    destroy: id => inner.destroy(id),
-    sessions: () => inner.sessions(),
+    store: {
+      retrieve: id => inner.retrieve(id),
+      flush: (id, change, ttl) => inner.flush(id, change, ttl),
+      destroy: id => inner.destroy(id),
+      sessions: () => inner.sessions(),
+    },
     close: () => inner.close(),
   };
 }
@@ -101,8 +103,9 @@ contract('skip :: every test is reported skipped with the given reason', () => {
 
 contract('a broken engine :: the contract catches it', async () => {
   const inner = withoutChangeId();
+  const { store } = inner;
   // Overwrites instead of applying the change: the merge test must fail.
-  const overwriting: SessionEngine = { ...inner, flush: async (id, change, ttl) => { await inner.destroy(id); await inner.flush(id, { ...change, isNew: true }, ttl); } };
+  const overwriting: StoredEngine = { ...inner, store: { ...store, flush: async (id, change, ttl) => { await store.destroy(id); await store.flush(id, { ...change, isNew: true }, ttl); } } };
   const merge = registered({ name: 'Broken', setup: () => ({ engine: overwriting }) })
     .find(t => t.name.endsWith('a change is applied to what is stored now, not over it'))!;
   let failure: unknown;

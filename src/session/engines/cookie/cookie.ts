@@ -4,6 +4,7 @@
  * with authenticated encryption (cookie/seal.ts), so any process that has the secret can open it:
  * several app servers or cluster workers share sessions with nothing between them.
  *
+ * It is an engine of the sealer kind (SessionSealer, engine.ts): it implements no store method.
  * The sealed text is `{"i":<id>,"e":<idle expiry, ms>,"d":<data with __quickstep meta>}`. The
  * factory opens the request's cookie (openCookie) and, for a session the request changed, sends a
  * new seal as the cookie (sealCookie): the cookie is the flush. What follows from having no
@@ -15,7 +16,7 @@
  */
 import { ConfigError } from '../../../base/errors.ts';
 import { list, string } from '../../../base/schema.ts';
-import type { EngineContext, SealedSession, SessionEngine, SessionEngineDefinition } from '../../engine.ts';
+import type { EngineContext, SealedSession, SessionEngineDefinition, SessionSealer } from '../../engine.ts';
 import { CookieSeal } from './seal.ts';
 
 /** Bytes a secret must have at least: 256 bits, AES-256's key size. */
@@ -28,7 +29,8 @@ export interface CookieEngineOptions {
   secret_keys: string[] | undefined;
 }
 
-export class CookieEngine implements SessionEngine {
+/** The sealer: no store method at all, since there is no store. */
+export class CookieEngine implements SessionSealer {
   readonly #seal: CookieSeal;
   readonly #log: EngineContext['log'] | undefined;
 
@@ -61,30 +63,13 @@ export class CookieEngine implements SessionEngine {
   sealCookie(id: string, json: string, ttlSeconds: number): string {
     return this.#seal.seal(`{"i":${JSON.stringify(id)},"e":${Date.now() + ttlSeconds * 1000},"d":${json}}`);
   }
-
-  /** Nothing is stored on the server: every id is unknown here (the factory uses openCookie). */
-  async retrieve(_id: string): Promise<undefined> {
-    return undefined;
-  }
-
-  /** Refuses loudly: a caller that flushes (a wrapper that hid openCookie) would lose the write. */
-  async flush(): Promise<void> {
-    throw new TypeError('The Cookie engine stores nothing on the server: sessions are sealed with sealCookie by the SessionFactory');
-  }
-
-  /** Nothing to delete on the server: the factory expires the cookie. */
-  async destroy(): Promise<void> {}
-
-  async *sessions(): AsyncIterable<string> {
-    throw new TypeError('The Cookie engine cannot list sessions: they live in the browsers, not on the server');
-  }
 }
 
 /** The Cookie engine as config.yml sees it: `session: Cookie`, options under `engines.session.Cookie`. */
 export const cookieEngine: SessionEngineDefinition<CookieEngineOptions> = {
   options: { secret_key: string(undefined), secret_keys: list(string(''), undefined) },
   validate: validateCookieOptions,
-  create: (options, context) => new CookieEngine(secretsOf(options), context.log),
+  create: (options, context) => ({ sealer: new CookieEngine(secretsOf(options), context.log) }),
 };
 
 const GENERATE = 'node -e "console.log(require(\'node:crypto\').randomBytes(32).toString(\'base64url\'))"';

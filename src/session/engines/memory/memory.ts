@@ -17,7 +17,7 @@
 import { SessionTooLargeError } from '../../../base/errors.ts';
 import { integer } from '../../../base/schema.ts';
 import { applyChange } from '../../apply-change.ts';
-import type { OwnedSession, OwnerChange, SessionChange, SessionEngine, SessionEngineDefinition, SessionRecord, SessionValues, UnreadExpiry, UnreadFlushed } from '../../engine.ts';
+import type { AtomicTake, IdChange, OwnedSession, OwnerChange, OwnerIndex, SessionChange, SessionEngineDefinition, SessionRecord, SessionStore, SessionValues, StoredEngine, UnreadExpiry, UnreadFlush, UnreadFlushed } from '../../engine.ts';
 import { readMeta, ttlFor } from '../../session-meta.ts';
 import { RecencyList, type Linked } from './recency-list.ts';
 
@@ -48,7 +48,8 @@ export interface MemoryOptions {
 /** How long a changed id forwards flushes to the new one (as the Redis engine's FORWARD_SECONDS). */
 const FORWARD_MS = 10_000;
 
-export class MemoryEngine implements SessionEngine {
+/** The store, and every capability of the store kind (storedMemoryEngine offers them all). */
+export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadFlush, OwnerIndex {
   readonly #entries = new Map<string, Entry>();
   readonly #order = new RecencyList<Entry>();
   /** owner -> the ids of its sessions (the owner index; an owner with none has no Set). */
@@ -277,5 +278,10 @@ export class MemoryEngine implements SessionEngine {
 export const memoryEngine: SessionEngineDefinition<MemoryOptions> = {
   options: { max_sessions: integer(100_000, 1), max_bytes: integer(DEFAULT_MAX_BYTES, 1) },
   processLocal: true,
-  create: (options, context) => new MemoryEngine(options, context.sessionDuration),
+  create: (options, context) => storedMemoryEngine(new MemoryEngine(options, context.sessionDuration)),
 };
+
+/** `engine` as its definition's `create` gives it: the one instance is the store and every capability. */
+export function storedMemoryEngine(engine: MemoryEngine): StoredEngine {
+  return { store: engine, changeId: engine, take: engine, flushUnread: engine, owners: engine, close: () => engine.close() };
+}

@@ -16,7 +16,7 @@
  * The owner index behind login / userSessions is in redis/owners.ts.
  */
 import { SessionStoreError, SessionTooLargeError } from '../../../base/errors.ts';
-import { type EngineContext, type OwnedSession, type SessionChange, type SessionEngine, type SessionRecord, type UnreadExpiry, type UnreadFlushed } from '../../engine.ts';
+import { type AtomicTake, type EngineContext, type IdChange, type OwnedSession, type OwnerIndex, type SessionChange, type SessionRecord, type SessionStore, type UnreadExpiry, type UnreadFlush, type UnreadFlushed } from '../../engine.ts';
 import { withinDeadline } from '../../deadline.ts';
 import type { Cluster } from 'ioredis';
 import type { Client, FlushAnswer } from './client.ts';
@@ -34,7 +34,7 @@ const MAX_FORWARDS = 8;
 /** The pause before a flush tries again while a Cluster move is under way (two commands long). */
 const PENDING_RETRY_MS = 2;
 
-export class RedisEngine implements SessionEngine {
+export class RedisEngine implements SessionStore, IdChange, AtomicTake, UnreadFlush, OwnerIndex {
   readonly #options: RedisEngineOptions;
   readonly #context: EngineContext;
   readonly #prefix: string;
@@ -43,7 +43,7 @@ export class RedisEngine implements SessionEngine {
   readonly #isCluster: boolean;
   /** wait_replicas (redis/safety.ts): replicas a write must reach before it is acknowledged. */
   readonly #waitReplicas: number;
-  /** command_timeout on a Cluster or with Sentinel (SessionEngine.requestDeadlineMs); else none. */
+  /** command_timeout on a Cluster or with Sentinel (StoredEngine.requestDeadlineMs); else none. */
   readonly requestDeadlineMs: number | undefined;
 
   /** Opens no connection: that happens on the first session use. */

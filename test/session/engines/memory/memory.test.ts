@@ -1,14 +1,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { MemoryEngine } from '../../../../src/session/engines/memory/memory.ts';
+import { MemoryEngine, storedMemoryEngine } from '../../../../src/session/engines/memory/memory.ts';
 import { Session } from '../../../../src/session/session.ts';
 import { engineContract, uvuTest } from '../../../../src/testing/engine-contract.ts';
 
 const contract = suite('engine contract :: Memory');
 engineContract(uvuTest(contract), {
   name: 'Memory',
-  setup: ({ sessionDuration }) => ({ engine: new MemoryEngine({ max_sessions: 100_000 }, sessionDuration) }),
+  setup: ({ sessionDuration }) => ({ engine: storedMemoryEngine(new MemoryEngine({ max_sessions: 100_000 }, sessionDuration)) }),
   capabilities: { changeId: true, take: true, flushUnread: true, owners: true, hashedKeys: true },
 });
 contract.run();

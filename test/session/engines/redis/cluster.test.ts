@@ -3,6 +3,7 @@
  * spread over the masters, changeId between slots, and listing that scans every master.
  */
 import * as assert from 'uvu/assert';
+import { storedRedisEngine } from '../../../../src/session/engines/redis/definition.ts';
 import { engineContract, uvuTest } from '../../../../src/testing/engine-contract.ts';
 import { redisSuite, startCluster, type RedisCluster } from '../../../support/redis-server.ts';
 import { listAll, makeEngine, newId, read, uniquePrefix, write } from './helpers.ts';
@@ -16,7 +17,7 @@ const engineOn = async (extra: Record<string, unknown> = {}, sessionDuration = 6
 const contract = redisSuite('engine contract :: Redis Cluster');
 engineContract(uvuTest(contract), {
   name: 'Redis Cluster',
-  setup: async ({ sessionDuration }) => ({ engine: await engineOn({}, sessionDuration) }),
+  setup: async ({ sessionDuration }) => ({ engine: storedRedisEngine(await engineOn({}, sessionDuration)) }),
   capabilities: { changeId: true, take: true, flushUnread: true, owners: true, hashedKeys: true },
 });
 contract.run();

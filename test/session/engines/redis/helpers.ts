@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createApp, type App } from '../../../../src/index.ts';
-import type { SessionEngine } from '../../../../src/session/engine.ts';
+import type { SessionStore } from '../../../../src/session/engine.ts';
 import type { RedisEngine } from '../../../../src/session/engines/redis/redis.ts';
 import type { RedisEngineOptions } from '../../../../src/session/engines/redis/options.ts';
 import { Session } from '../../../../src/session/session.ts';
@@ -26,11 +26,12 @@ export interface Logged {
 export function makeEngine(options: Record<string, unknown>, sessionDuration = 60): { engine: RedisEngine; logs: Logged[] } {
   const logs: Logged[] = [];
   const settings = readSessionSettings('Redis', options, WHERE);
-  const engine = settings.engine.create(settings.engineOptions, {
+  const created = settings.engine.create(settings.engineOptions, {
     sessionDuration,
     log: (level, message) => logs.push({ level, message }),
-  }) as RedisEngine;
-  return { engine, logs };
+  });
+  if (!('store' in created)) throw new TypeError('the Redis engine is a store');
+  return { engine: created.store as RedisEngine, logs };
 }
 
 /** A fresh, valid session id. */
@@ -40,7 +41,7 @@ export const newId = (): string => randomBytes(24).toString('base64url');
 export const uniquePrefix = (): string => `test.${randomBytes(4).toString('hex')}:`;
 
 /** Flushes what `edit` does to a session with `id` (new or existing) and returns the session. */
-export async function write(engine: SessionEngine, id: string, isNew: boolean, edit: (s: Session) => void, ttl = 60): Promise<Session> {
+export async function write(engine: SessionStore, id: string, isNew: boolean, edit: (s: Session) => void, ttl = 60): Promise<Session> {
   const session = new Session(id, {}, isNew);
   edit(session);
   await engine.flush(id, session.change, ttl);
@@ -48,12 +49,12 @@ export async function write(engine: SessionEngine, id: string, isNew: boolean, e
 }
 
 /** The stored data, or undefined. */
-export async function read(engine: SessionEngine, id: string): Promise<Record<string, unknown> | undefined> {
+export async function read(engine: SessionStore, id: string): Promise<Record<string, unknown> | undefined> {
   return (await engine.retrieve(id))?.data;
 }
 
 /** Lists every id the engine streams. */
-export async function listAll(engine: SessionEngine): Promise<string[]> {
+export async function listAll(engine: SessionStore): Promise<string[]> {
   const ids: string[] = [];
   for await (const id of engine.sessions()) ids.push(id);
   return ids.sort();

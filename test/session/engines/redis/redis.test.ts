@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { SessionStoreError } from '../../../../src/base/errors.ts';
 import { applyChange } from '../../../../src/session/apply-change.ts';
 import type { SessionChange } from '../../../../src/session/engine.ts';
+import { storedRedisEngine } from '../../../../src/session/engines/redis/definition.ts';
 import { engineContract, uvuTest } from '../../../../src/testing/engine-contract.ts';
 import { redisSuite, startRedis, type RedisServer } from '../../../support/redis-server.ts';
 import { listAll, makeEngine, newId, read, uniquePrefix, write } from './helpers.ts';
@@ -21,7 +22,7 @@ const engineOn = async (extra: Record<string, unknown> = {}, sessionDuration = 6
 const contract = redisSuite('engine contract :: Redis');
 engineContract(uvuTest(contract), {
   name: 'Redis',
-  setup: async ({ sessionDuration }) => ({ engine: await engineOn({}, sessionDuration) }),
+  setup: async ({ sessionDuration }) => ({ engine: storedRedisEngine(await engineOn({}, sessionDuration)) }),
   capabilities: { changeId: true, take: true, flushUnread: true, owners: true, hashedKeys: true },
 });
 contract.run();

@@ -1,0 +1,108 @@
+/**
+ * The one interface the SessionFactory holds for its engine, whichever kind it is: a store
+ * (backend/stored.ts) or a sealer (backend/sealed.ts). createApp tells the kinds apart once, when
+ * the app is built, and the stored backend resolves the store's capabilities into objects that
+ * are there or not; from then on nothing asks which kind it has, and no call needs a `!`.
+ *
+ * Also what both kinds share: the session a stored or sealed JSON object becomes, its store
+ * expiry, and `guard`, which turns an engine's failure into a SessionStoreError.
+ */
+import { HttpError, SessionStoreError } from '../../base/errors.ts';
+import type { SessionChange, SessionEngine, SessionValues, UnreadFlushed } from '../engine.ts';
+import { Session } from '../session.ts';
+import { extractMeta, ttlFor, type SessionDevice } from '../session-meta.ts';
+import type { SessionPolicy } from '../settings.ts';
+import type { UserSession } from '../user-sessions.ts';
+
+/** What the factory does through its engine; ids in, store keys (where there are any) inside. */
+export interface SessionBackend {
+  /** The engine as its definition created it, for tests and tools that look inside. */
+  readonly engine: SessionEngine;
+  /** The engine's class name, for messages that name the engine. */
+  readonly name: string;
+  /** The session the request's cookie value names, or undefined (malformed, unknown, expired). */
+  retrieve(cookieValue: string): Promise<Session | undefined>;
+  /** Stores what this request changed in a dirty session; `device` recorded on an owned one. */
+  flush(session: Session, device: SessionDevice | undefined): Promise<void>;
+  /** Deletes the session; `owner` (the session's) also takes it out of the owner's index. */
+  destroy(id: string, owner: string | undefined): Promise<void>;
+  /** Gives `session` the id `newId`; the session to use from now on. */
+  changeId(session: Session, newId: string): Promise<Session>;
+  /** The session cookie's value for `session`: its id, or the session sealed. */
+  cookieValue(session: Session): string;
+  /** The cookie must carry this session again though nothing else asks for it (a sealed one). */
+  mustReseal(session: Session): boolean;
+  /** Atomic take, when the engine has it. */
+  readonly take: BackendTake | undefined;
+  /** Writes stored without a read first, when the engine has it. */
+  readonly unreadFlush: BackendUnreadFlush | undefined;
+  /** The owner index, when the engine has it. */
+  readonly owners: BackendOwners | undefined;
+  /** All the store operations of one request settle within this many ms (StoredEngine). */
+  readonly requestDeadlineMs: number | undefined;
+  close(): Promise<void>;
+}
+
+/** AtomicTake by session id. */
+export interface BackendTake {
+  take(id: string, key: string): Promise<string | undefined>;
+}
+
+/** UnreadFlush by session id, with the policy's expiry rules filled in. */
+export interface BackendUnreadFlush {
+  /** `writtenAt`: when the request first wrote (see UnreadExpiry). */
+  flushUnread(id: string, change: SessionChange, writtenAt: number): Promise<UnreadFlushed | undefined>;
+}
+
+/** OwnerIndex by session id, as userSessions and destroyUserSessions use it. */
+export interface BackendOwners {
+  /** The live sessions of `owner`, newest activity first; `currentId`'s is marked `current`. */
+  list(owner: string, currentId: string | undefined): Promise<UserSession[]>;
+  /** Ends every live session of `owner` but `exceptId`'s; how many it ended. */
+  destroy(owner: string, exceptId: string | undefined): Promise<number>;
+}
+
+/**
+ * The Session for stored `data` under `id`, or undefined when it is past `absolute_duration`
+ * since its creation (it then reads as unknown, however recently used).
+ */
+export function storedSession(policy: SessionPolicy, id: string, data: SessionValues, size: number | undefined): Session | undefined {
+  const meta = extractMeta(data);
+  const absolute = policy.absolute_duration;
+  if (meta !== undefined && absolute !== undefined && meta.created + absolute * 1000 <= Date.now()) return undefined;
+  return new Session(id, data, false, policy.max_session_size, size, meta);
+}
+
+/**
+ * Seconds the store keeps `session` from now without use: its idle timeout (its own lifetime, or
+ * session_duration), cut to what is left of absolute_duration.
+ */
+export function ttlSeconds(policy: SessionPolicy, session: Session): number {
+  const meta = { created: session.createdAt, ...(session.lifetime === undefined ? {} : { remember: session.lifetime }) };
+  return Math.max(1, ttlFor(meta, policy.session_duration, policy.absolute_duration, Date.now()));
+}
+
+/**
+ * Runs an engine call; anything it throws or rejects with becomes a SessionStoreError (503) with
+ * the cause kept, except an HttpError the engine chose (SessionTooLargeError: 413). Not an async
+ * function, and no named closure (tsx's keepNames wraps each one in a defineProperty call): this
+ * is on every session request's path, and on Node 20 each extra Promise also pays
+ * AsyncLocalStorage's hooks.
+ */
+export function guard<T>(action: string, call: () => Promise<T>): Promise<T> {
+  let pending: Promise<T>;
+  try {
+    pending = call();
+  } catch (error) {
+    pending = Promise.reject(error);
+  }
+  return pending.then(undefined, error => rethrowAsStoreError(action, error));
+}
+
+function rethrowAsStoreError(action: string, error: unknown): never {
+  if (error instanceof HttpError) throw error;
+  throw new SessionStoreError(`The session store could not ${action} the session`, { cause: error });
+}
+
+/** A settled Promise of undefined, shared: the answer of calls with nothing to do. */
+export const NOTHING: Promise<undefined> = Promise.resolve(undefined);
