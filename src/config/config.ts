@@ -1,7 +1,7 @@
 /**
  * Settings, from config.yml (with environments/<env>.yml over it) or from an object given to
  * createApp(), checked once at start-up into typed Settings or a ConfigError that names the file
- * that set the bad key, the key path and what was expected (DESIGN §4).
+ * that set the bad key, the key path and what was expected (docs/design.md#configuration).
  */
 import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

@@ -3,7 +3,8 @@
  * send requests without reading the responses. Node parses everything one read brought in and
  * stops reading only once written responses back up, which comes too late here: responses are
  * written at the end of the event-loop turn (pipeline.ts), so a client that never read got about
- * 9,700 of 10,000 pipelined GETs handled and every response held in memory (issue 8).
+ * 9,700 of 10,000 pipelined GETs handled and every response held in memory (the "pipelining,
+ * never reading" test in test/server/server.test.ts).
  *
  * A request is pipelined when it arrives while an earlier response on its connection is still
  * unfinished (node has not given it the socket yet: `res.socket` is null). Only those are

@@ -8,7 +8,7 @@ import { boolean, duration, integer, readOptions, string, type Specs } from '../
 import type { SessionEngineDefinition } from './engine.ts';
 import { findSessionEngine, sessionEngineNames } from './engine-registry.ts';
 
-/** The cookie and expiry policy, with Dancer2's names and defaults (DESIGN §3.3, §3.4). */
+/** The cookie and expiry policy, with Dancer2's names and defaults (docs/design.md#expiry, #the-session-cookie). */
 export interface SessionPolicy {
   cookie_name: string;
   cookie_path: string;

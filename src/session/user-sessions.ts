@@ -1,6 +1,6 @@
 /**
  * What `userSessions(userId)` gives an app: one entry per live session (device) of a user, from
- * the engine's owner index, without any id a client could replay (DESIGN issue 14).
+ * the engine's owner index, without any id a client could replay (docs/design.md#owners).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { OwnedSession } from './engine.ts';

@@ -1,5 +1,5 @@
 /**
- * The template engine contract (DESIGN §2, `template()`): what an engine implements, and the
+ * The template engine contract (docs/design.md#template-engines, `template()`): what an engine implements, and the
  * definition config.yml names it by (`template: Eta`, options under `engines.template.Eta`).
  *
  * The framework owns the views folder, the layout and the tokens; an engine only turns one

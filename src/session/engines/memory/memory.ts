@@ -56,7 +56,7 @@ export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadF
   readonly #owners = new Map<string, Set<string>>();
   /**
    * old id -> new id and until when, left by changeId: a request that read the session before
-   * its id changed and flushes after must not lose its write (issue 8). Only flush follows it;
+   * its id changed and flushes after must not lose its write (docs/design.md#ids-and-fixation). Only flush follows it;
    * a read of the old id stays unknown, so fixation stays defeated.
    */
   readonly #forwards = new Map<string, { to: string; until: number; at: number }>();
