@@ -7,7 +7,7 @@ import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { ConfigError } from '../../../base/errors.ts';
 import { integer, list, matching, string, type Specs } from '../../../config/schema.ts';
 import { withoutUrlPassword } from '../../../config/secret-settings.ts';
-import { DESTROY_OWNED_SCRIPT, FLUSH_SCRIPT, INDEX_ADD_SCRIPT, MOVE_OUT_SCRIPT, PRUNE_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT, UNREAD_FLUSH_SCRIPT } from './scripts.ts';
+import { SCRIPTS } from './scripts.ts';
 
 export interface RedisEngineOptions {
   /** `host:port` of a single Redis; the default when no url, sentinels or cluster is given. */
@@ -134,21 +134,6 @@ function connectionOptions(options: RedisEngineOptions) {
     ...(options.password === undefined ? {} : { password: options.password }),
   };
 }
-
-const SCRIPTS = {
-  sessionRead: { lua: READ_SCRIPT, numberOfKeys: 1 },
-  sessionFlush: { lua: FLUSH_SCRIPT, numberOfKeys: 1 },
-  sessionFlushUnread: { lua: UNREAD_FLUSH_SCRIPT, numberOfKeys: 1 },
-  sessionRename: { lua: RENAME_SCRIPT, numberOfKeys: 2 },
-  sessionMoveOut: { lua: MOVE_OUT_SCRIPT, numberOfKeys: 1 },
-  sessionTake: { lua: TAKE_SCRIPT, numberOfKeys: 1 },
-  // The owner index (redis/owners.ts): the same flush and rename texts with the index keys.
-  sessionFlushOwned: { lua: FLUSH_SCRIPT, numberOfKeys: 3 },
-  sessionRenameOwned: { lua: RENAME_SCRIPT, numberOfKeys: 3 },
-  sessionDestroyOwned: { lua: DESTROY_OWNED_SCRIPT, numberOfKeys: 2 },
-  ownerPrune: { lua: PRUNE_SCRIPT, numberOfKeys: 1 },
-  ownerIndexAdd: { lua: INDEX_ADD_SCRIPT, numberOfKeys: 1 },
-};
 
 /**
  * The ioredis options for a single node or a sentinel-watched master: lazy, bounded, and never

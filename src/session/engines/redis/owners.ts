@@ -19,8 +19,8 @@
  */
 import type { OwnedSession, OwnerChange } from '../../engine.ts';
 import { ownerOf } from '../../session-meta.ts';
-import type { Client, FlushAnswer } from './client.ts';
-import { PRUNE_ABOVE } from './scripts.ts';
+import type { Client } from './client.ts';
+import { PRUNE_ABOVE, type FlushAnswer } from './scripts.ts';
 
 /** How old a member must be before a missing or foreign session prunes it (see above). */
 export const STALE_AFTER_MS = 60_000;

@@ -19,12 +19,12 @@ import { SessionStoreError, SessionTooLargeError } from '../../../base/errors.ts
 import { type EngineContext, type OwnedSession, type SessionChange, type SessionEngine, type SessionRecord, type UnreadExpiry, type UnreadFlushed } from '../../engine.ts';
 import { withinDeadline } from '../../deadline.ts';
 import type { Cluster } from 'ioredis';
-import type { Client, FlushAnswer } from './client.ts';
+import type { Client } from './client.ts';
 import { RedisConnection } from './connection.ts';
 import { describeTarget, type RedisEngineOptions } from './options.ts';
 import { destroyOwned, LoginFlush, ownedSessions, ownerIndexKey } from './owners.ts';
 import { replicaAck, wrapOperations } from './safety.ts';
-import { changeArgs, FORWARD_SECONDS } from './scripts.ts';
+import { changeArgs, FORWARD_SECONDS, isMoving, type FlushAnswer } from './scripts.ts';
 
 /** The engine's operations (the Cluster's deadline is put around each: redis/safety.ts). */
 const OPERATIONS = ['retrieve', 'flush', 'flushUnread', 'take', 'destroy', 'changeId', 'ownedSessions', 'destroyOwned'] as const;
@@ -93,7 +93,7 @@ export class RedisEngine implements SessionEngine {
       const sent = login ? login.send(key, args) : client.sessionFlush(key, ...args);
       const replicated = this.#replicated(client);
       result = await sent;
-      if (result !== 1 && result !== 0 && result !== 2) result = await this.#followForward(client, 'sessionFlush', key, result, args, login);
+      if (isMoving(result)) result = await this.#followForward(client, 'sessionFlush', key, result, args, login);
       if (login) result = await login.finish(result, this.#redis.isReplyError);
       await replicated;
     } catch (error) {
@@ -115,7 +115,7 @@ export class RedisEngine implements SessionEngine {
       const sent = client.sessionFlushUnread(this.#prefix + id, ...args);
       const replicated = this.#replicated(client);
       result = await sent;
-      if (typeof result === 'string' || result === -2) result = await this.#followForward(client, 'sessionFlushUnread', this.#prefix + id, result, args);
+      if (isMoving(result)) result = await this.#followForward(client, 'sessionFlushUnread', this.#prefix + id, result, args);
       await replicated;
     } catch (error) {
       throw this.#redis.failure('save', error);
@@ -135,7 +135,7 @@ export class RedisEngine implements SessionEngine {
   async #followForward(client: Client, script: 'sessionFlush' | 'sessionFlushUnread', key: string, answer: FlushAnswer, args: (string | number)[], login?: LoginFlush): Promise<FlushAnswer> {
     const deadline = performance.now() + this.#options.command_timeout;
     let forwards = 0;
-    while (typeof answer === 'string' || answer === -2) {
+    while (isMoving(answer)) {
       if (typeof answer === 'string') {
         if (++forwards > MAX_FORWARDS) throw new SessionStoreError(`The session id changed more than ${MAX_FORWARDS} times during one request`);
         key = answer;

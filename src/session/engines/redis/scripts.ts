@@ -10,6 +10,11 @@
  * key -> raw value text, replaces raw texts with the JSON texts the session already serialized,
  * and joins the object again. Keys are compared as JSON text (JSON.stringify's form, which is
  * the only form this engine ever writes).
+ *
+ * This module is the one place a script is defined: its Lua text here, and its row in SCRIPTS
+ * (the command's name, its number of keys, its arguments and reply). ioredis registers SCRIPTS
+ * as they are (redis/options.ts), and the client's types are made from it (SessionScripts), so
+ * adding a script is an edit of this file only.
  */
 import type { SessionChange } from '../../engine.ts';
 import { JSON_TEXT } from './json-text.ts';
@@ -31,7 +36,7 @@ end
  * lifetime survives its reads, which GETEX EX would cut). False for an unknown id, and for a key
  * that is not a string (the forward changeId leaves): the old id reads as unknown.
  */
-export const READ_SCRIPT = `
+const READ_SCRIPT = `
 local stored = redis.pcall('GET', KEYS[1])
 if type(stored) ~= 'string' then return false end
 redis.call('EXPIRE', KEYS[1], ARGV[1], 'GT')
@@ -100,7 +105,7 @@ redis.call('SET', key, json, 'EX', ttl)
  * same step as the write, and only when the session is stored. Then 2 instead of 1 says the
  * index has more than PRUNE_ABOVE members: the engine prunes it.
  */
-export const FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
+const FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
 local key = KEYS[1]
 local stored = redis.pcall('GET', key)
 if type(stored) == 'table' then
@@ -142,7 +147,7 @@ return 1
  * absolute_duration (nothing stored: the factory starts a new session); {-2, size}, a forward's
  * key or -2 as FLUSH_SCRIPT does.
  */
-export const UNREAD_FLUSH_SCRIPT = JSON_TEXT + `
+const UNREAD_FLUSH_SCRIPT = JSON_TEXT + `
 local key = KEYS[1]
 local stored = redis.pcall('GET', key)
 if type(stored) == 'table' then
@@ -187,7 +192,7 @@ export const FORWARD_SECONDS = 10;
  * session is unknown, -1 when the new id is taken. An owned session's rename passes KEYS[3], its
  * owner index (the same text, registered with 3 keys): the member moves to the new key with it.
  */
-export const RENAME_SCRIPT = NOW_MS + `
+const RENAME_SCRIPT = NOW_MS + `
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return 0 end
 if redis.call('RENAMENX', KEYS[1], KEYS[2]) == 0 then return -1 end
 redis.call('HSET', KEYS[1], 'moved_to', KEYS[2], 'moved_at', ARGV[2])
@@ -200,7 +205,7 @@ return 1
 `;
 
 /** KEYS[1]: an owned session's key, KEYS[2]: its owner index. Deletes it and its member at once (single node). */
-export const DESTROY_OWNED_SCRIPT = `
+const DESTROY_OWNED_SCRIPT = `
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], KEYS[1])
 return 1
@@ -213,7 +218,7 @@ return 1
  * old enough, by this server's clock, which also gave the score: no clock of an app server is
  * compared with another. Returns how many it removed.
  */
-export const PRUNE_SCRIPT = NOW_MS + `
+const PRUNE_SCRIPT = NOW_MS + `
 local removed, oldest = 0, now_ms() - tonumber(ARGV[1])
 for i = 2, #ARGV, 2 do
   local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
@@ -228,7 +233,7 @@ return removed
  * KEYS[1]: an owner index, ARGV[1]: a session key. Adds it, scored by this server's clock (the
  * Cluster's first step of a login or an owned changeId: redis/owners.ts). Returns the count.
  */
-export const INDEX_ADD_SCRIPT = NOW_MS + `
+const INDEX_ADD_SCRIPT = NOW_MS + `
 redis.call('ZADD', KEYS[1], now_ms(), ARGV[1])
 return redis.call('ZCARD', KEYS[1])
 `;
@@ -244,7 +249,7 @@ return redis.call('ZCARD', KEYS[1])
  * ARGV[3]: the app's clock in ms (`moved_at`).
  * Returns the session's JSON, or nil when the old session is unknown.
  */
-export const MOVE_OUT_SCRIPT = `
+const MOVE_OUT_SCRIPT = `
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return false end
 local json = redis.call('GET', KEYS[1])
 redis.call('DEL', KEYS[1])
@@ -259,7 +264,7 @@ return json
  * flash is shown once). False when the session or the key is not there (a forward, a hash, reads
  * as not there). The TTL is kept.
  */
-export const TAKE_SCRIPT = JSON_TEXT + `
+const TAKE_SCRIPT = JSON_TEXT + `
 local stored = redis.pcall('GET', KEYS[1])
 if type(stored) ~= 'string' then return false end
 local order, values = split(stored)
@@ -286,3 +291,51 @@ export function changeArgs(ttlSeconds: number, change: SessionChange, maxSize: n
   args.push(maxSize === Infinity ? 0 : maxSize);
   return args;
 }
+
+/**
+ * What the flush scripts answer (FLUSH_SCRIPT, UNREAD_FLUSH_SCRIPT): a number (1 stored, 0 left
+ * gone, -1 id taken, 2 stored and the owner index wants a prune, -2 a Cluster move under way), the key a
+ * forward points to, or [code, n] ({-2, size} past max_session_size; the unread flush's
+ * {1, remember or 0}).
+ */
+export type FlushAnswer = number | string | [number, number];
+
+/** The answer is a forward's key or a Cluster move under way: the engine flushes again where the session is. */
+export const isMoving = (answer: FlushAnswer): answer is string | -2 => typeof answer === 'string' || answer === -2;
+
+/**
+ * A script as ioredis registers it (`lua`, `numberOfKeys`), typed with the command ioredis
+ * defines for it on the client: its arguments (the keys first) and its reply.
+ */
+export interface Script<Args extends unknown[], Reply> {
+  readonly lua: string;
+  readonly numberOfKeys: number;
+  /** Types only, never set: the command as SessionScripts types it. */
+  readonly command?: (...args: Args) => Promise<Reply>;
+}
+
+const script = <Args extends unknown[], Reply>(numberOfKeys: number, lua: string): Script<Args, Reply> => ({ lua, numberOfKeys });
+
+/** A change as changeArgs puts it in ARGV. */
+type Change = (string | number)[];
+
+/**
+ * Every script, by the name of the command ioredis defines for it on the client. The owner
+ * index's variants (redis/owners.ts) are the same texts registered with the index keys.
+ */
+export const SCRIPTS = {
+  sessionRead: script<[key: string, sessionDuration: number], string | null>(1, READ_SCRIPT),
+  sessionFlush: script<[key: string, ...change: Change], FlushAnswer>(1, FLUSH_SCRIPT),
+  sessionFlushUnread: script<[key: string, ...change: Change], FlushAnswer>(1, UNREAD_FLUSH_SCRIPT),
+  sessionRename: script<[oldKey: string, newKey: string, forwardSeconds: number, now: number], number>(2, RENAME_SCRIPT),
+  sessionMoveOut: script<[oldKey: string, newKey: string, forwardSeconds: number, now: number], string | null>(1, MOVE_OUT_SCRIPT),
+  sessionTake: script<[key: string, field: string], string | null>(1, TAKE_SCRIPT),
+  sessionFlushOwned: script<[key: string, join: string, leave: string, ...change: Change], FlushAnswer>(3, FLUSH_SCRIPT),
+  sessionRenameOwned: script<[oldKey: string, newKey: string, index: string, forwardSeconds: number, now: number], number>(3, RENAME_SCRIPT),
+  sessionDestroyOwned: script<[key: string, index: string], number>(2, DESTROY_OWNED_SCRIPT),
+  ownerPrune: script<[index: string, graceMs: number, ...memberScores: string[]], number>(1, PRUNE_SCRIPT),
+  ownerIndexAdd: script<[index: string, key: string], number>(1, INDEX_ADD_SCRIPT),
+};
+
+/** The commands SCRIPTS defines on the client, as the engine and redis/owners.ts call them. */
+export type SessionScripts = { readonly [Name in keyof typeof SCRIPTS]: NonNullable<(typeof SCRIPTS)[Name]['command']> };
