@@ -6,7 +6,7 @@
  * session_duration); a flush is one more, a script that applies the change to what is stored now
  * (redis/scripts.ts). A request that only writes keys skips the read: flushUnread is one script
  * that also applies the expiry rules from the stored meta.
- * changeId leaves a forward at the old key for a few seconds, which only flushes follow: a
+ * changeId leaves a moved-to pointer at the old key for a few seconds, which only flushes follow: a
  * request that read the session before its id changed stores its write under the new id.
  *
  * The connection opens on the first session use, so an app whose Redis is down still starts and
@@ -24,13 +24,13 @@ import { RedisConnection } from './connection.ts';
 import { describeTarget, type RedisEngineOptions } from './options.ts';
 import { destroyOwned, LoginFlush, ownedSessions, ownerIndexKey } from './owners.ts';
 import { replicaAck, wrapOperations } from './safety.ts';
-import { changeArgs, FORWARD_SECONDS, isMoving, type FlushAnswer } from './scripts.ts';
+import { changeArgs, isMoving, MOVED_TO_SECONDS, type FlushAnswer } from './scripts.ts';
 
 /** The engine's operations (the Cluster's deadline is put around each: redis/safety.ts). */
 const OPERATIONS = ['retrieve', 'flush', 'flushUnread', 'take', 'destroy', 'changeId', 'ownedSessions', 'destroyOwned'] as const;
 
-/** How many forwards one flush follows: a session whose id changed this often meanwhile is odd. */
-const MAX_FORWARDS = 8;
+/** How many moved-to pointers one flush follows: a session whose id changed this often meanwhile is odd. */
+const MAX_MOVES = 8;
 /** The pause before a flush tries again while a Cluster move is under way (two commands long). */
 const PENDING_RETRY_MS = 2;
 
@@ -93,7 +93,7 @@ export class RedisEngine implements SessionEngine {
       const sent = login ? login.send(key, args) : client.sessionFlush(key, ...args);
       const replicated = this.#replicated(client);
       result = await sent;
-      if (isMoving(result)) result = await this.#followForward(client, 'sessionFlush', key, result, args, login);
+      if (isMoving(result)) result = await this.#followMovedTo(client, 'sessionFlush', key, result, args, login);
       if (login) result = await login.finish(result, this.#redis.isReplyError);
       await replicated;
     } catch (error) {
@@ -115,7 +115,7 @@ export class RedisEngine implements SessionEngine {
       const sent = client.sessionFlushUnread(this.#prefix + id, ...args);
       const replicated = this.#replicated(client);
       result = await sent;
-      if (isMoving(result)) result = await this.#followForward(client, 'sessionFlushUnread', this.#prefix + id, result, args);
+      if (isMoving(result)) result = await this.#followMovedTo(client, 'sessionFlushUnread', this.#prefix + id, result, args);
       await replicated;
     } catch (error) {
       throw this.#redis.failure('save', error);
@@ -132,12 +132,12 @@ export class RedisEngine implements SessionEngine {
    * change there, so the write lands where the session lives now; fails (503) rather than
    * answering 200 for a write stored nowhere.
    */
-  async #followForward(client: Client, script: 'sessionFlush' | 'sessionFlushUnread', key: string, answer: FlushAnswer, args: (string | number)[], login?: LoginFlush): Promise<FlushAnswer> {
+  async #followMovedTo(client: Client, script: 'sessionFlush' | 'sessionFlushUnread', key: string, answer: FlushAnswer, args: (string | number)[], login?: LoginFlush): Promise<FlushAnswer> {
     const deadline = performance.now() + this.#options.command_timeout;
-    let forwards = 0;
+    let moves = 0;
     while (isMoving(answer)) {
       if (typeof answer === 'string') {
-        if (++forwards > MAX_FORWARDS) throw new SessionStoreError(`The session id changed more than ${MAX_FORWARDS} times during one request`);
+        if (++moves > MAX_MOVES) throw new SessionStoreError(`The session id changed more than ${MAX_MOVES} times during one request`);
         key = answer;
       } else {
         if (performance.now() > deadline) throw new SessionStoreError('The session is still moving to its new id (a changeId did not finish)');
@@ -213,14 +213,14 @@ export class RedisEngine implements SessionEngine {
         // The index first, then the move, then the old member out (redis/owners.ts).
         if (index !== undefined) await client.ownerIndexAdd(index, newKey);
         // The two keys hash to different slots, where no one script can go: see MOVE_OUT_SCRIPT.
-        const json = await client.sessionMoveOut(oldKey, newKey, FORWARD_SECONDS, Date.now());
+        const json = await client.sessionMoveOut(oldKey, newKey, MOVED_TO_SECONDS, Date.now());
         result = json === null ? 0 : await client.set(newKey, json, 'EX', this.#context.sessionDuration, 'NX');
         if (result !== 0) await client.hdel(oldKey, 'pending');
         if (index !== undefined && result !== null) await client.zrem(index, oldKey);
       } else {
         const sent = index === undefined
-          ? client.sessionRename(oldKey, newKey, FORWARD_SECONDS, Date.now())
-          : client.sessionRenameOwned(oldKey, newKey, index, FORWARD_SECONDS, Date.now());
+          ? client.sessionRename(oldKey, newKey, MOVED_TO_SECONDS, Date.now())
+          : client.sessionRenameOwned(oldKey, newKey, index, MOVED_TO_SECONDS, Date.now());
         const replicated = this.#replicated(client);
         result = await sent;
         await replicated;
@@ -241,7 +241,7 @@ export class RedisEngine implements SessionEngine {
       do {
         let keys: string[];
         try {
-          // TYPE string: the forwards changeId leaves are hashes, not sessions.
+          // TYPE string: the moved-to pointers changeId leaves are hashes, not sessions.
           [cursor, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000, 'TYPE', 'string');
         } catch (error) {
           throw this.#redis.failure('list', error);
