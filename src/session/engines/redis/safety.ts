@@ -12,7 +12,8 @@
  *   timeout only once the command is written, so an operation queued for a dead master waited
  *   until the Cluster dropped the node (seconds). Through a Sentinel failover an operation could
  *   wait for the new master (up to command_timeout) and then for its command (as long again).
- *   A single Redis has neither, and pays no timer of ours.
+ *   A single Redis has neither, and pays no timer of ours. The deadline is put around each
+ *   operation by the engine's one run path (redis/redis.ts), with deadline.ts.
  */
 import { SessionStoreError } from '../../../base/errors.ts';
 import { handled } from '../../../base/handled.ts';
@@ -35,16 +36,4 @@ export function replicaAck(client: Waiting, replicas: number, timeoutMs: number)
     }
   });
   return handled(acknowledged);
-}
-
-/**
- * Replaces the engine's methods `names` (its own properties from now on) by `wrap` around them:
- * how the engine's constructor puts the Cluster's deadline around every operation, without each
- * method repeating it.
- */
-export function wrapOperations<E extends object>(engine: E, names: readonly (keyof E & string)[], wrap: <T>(operation: () => Promise<T>) => Promise<T>): void {
-  for (const name of names) {
-    const method = engine[name] as (...args: unknown[]) => Promise<unknown>;
-    Object.defineProperty(engine, name, { value: (...args: unknown[]) => wrap(() => method.apply(engine, args)), writable: true, configurable: true });
-  }
 }
