@@ -13,6 +13,8 @@
  * answers every route that does not touch the session. While Redis is down, a request that needs
  * the session fails with SessionStoreError (503) within `command_timeout`, nothing is queued for
  * later, one line is logged per outage, and sessions work again as soon as Redis is back.
+ * Every operation goes to Redis through one run path (#run); which timer bounds what, on a single
+ * Redis, with Sentinel and on a Cluster, is written in redis/timeouts.ts.
  * The owner index behind login / userSessions is in redis/owners.ts.
  */
 import { SessionStoreError, SessionTooLargeError } from '../../../base/errors.ts';
@@ -23,8 +25,9 @@ import type { Client } from './client.ts';
 import { RedisConnection } from './connection.ts';
 import { describeTarget, type RedisEngineOptions } from './options.ts';
 import { destroyOwned, LoginFlush, ownedSessions, ownerIndexKey } from './owners.ts';
-import { replicaAck } from './safety.ts';
+import { replicaAck } from './replica-ack.ts';
 import { changeArgs, isMoving, MOVED_TO_SECONDS, type FlushAnswer } from './scripts.ts';
+import { redisTimeouts } from './timeouts.ts';
 
 /** How many moved-to pointers one flush follows: a session whose id changed this often meanwhile is odd. */
 const MAX_MOVES = 8;
@@ -36,39 +39,39 @@ type Action = 'read' | 'save' | 'delete' | 'list' | 'rename';
 
 /**
  * One operation's commands on the connected client. `until` is the operation's deadline
- * (performance.now() time) on a Cluster or with Sentinel, else undefined (redis/safety.ts).
+ * (performance.now() time) on a Cluster or with Sentinel, else undefined (redis/timeouts.ts).
  */
 type Command<T> = (client: Client, until: number | undefined) => Promise<T>;
 
 export class RedisEngine implements SessionEngine {
-  readonly #options: RedisEngineOptions;
   readonly #context: EngineContext;
   readonly #prefix: string;
   /** The one connection, opened on the first session use (redis/connection.ts). */
   readonly #redis: RedisConnection;
   readonly #isCluster: boolean;
-  /** wait_replicas (redis/safety.ts): replicas a write must reach before it is acknowledged. */
+  /** wait_replicas (redis/replica-ack.ts): replicas a write must reach before it is acknowledged. */
   readonly #waitReplicas: number;
-  /** The deadline of one operation on a Cluster or with Sentinel (redis/safety.ts); else none. */
+  /** How long WAIT waits for them (redis/timeouts.ts). */
+  readonly #replicaWaitMs: number;
+  /** The operation timer: on a Cluster or with Sentinel, else none (redis/timeouts.ts). */
   readonly #operationMs: number | undefined;
   /** The message of a SessionStoreError for an operation past #operationMs. */
   readonly #late: string;
-  /** command_timeout on a Cluster or with Sentinel (SessionEngine.requestDeadlineMs); else none. */
+  /** The request timer: command_timeout on a Cluster or with Sentinel, else none (redis/timeouts.ts). */
   readonly requestDeadlineMs: number | undefined;
 
   /** Opens no connection: that happens on the first session use. */
   constructor(options: RedisEngineOptions, context: EngineContext) {
-    this.#options = options;
     this.#context = context;
     this.#prefix = options.key_prefix;
     this.#redis = new RedisConnection(options, context);
     this.#isCluster = options.cluster !== undefined;
     this.#waitReplicas = options.wait_replicas ?? (options.sentinels ? 1 : 0);
-    // redis/safety.ts: on a Cluster, and through a Sentinel failover (a wait for the new master,
-    // then a command on it), ioredis alone does not keep an operation within command_timeout.
-    this.#operationMs = this.#isCluster || options.sentinels ? options.command_timeout : undefined;
+    const timeouts = redisTimeouts(options);
+    this.#replicaWaitMs = timeouts.replicaWaitMs;
+    this.#operationMs = timeouts.operationMs;
     this.#late = `${describeTarget(options)} did not answer within command_timeout (${options.command_timeout} ms)`;
-    this.requestDeadlineMs = this.#operationMs;
+    this.requestDeadlineMs = timeouts.requestMs;
   }
 
   /**
@@ -257,6 +260,6 @@ export class RedisEngine implements SessionEngine {
   /** With wait_replicas, the WAIT confirming the write just sent on `client` (same tick). */
   #replicated(client: Client): Promise<void> | undefined {
     if (this.#waitReplicas === 0) return undefined;
-    return replicaAck(client, this.#waitReplicas, Math.max(1, Math.floor(this.#options.command_timeout / 2)));
+    return replicaAck(client, this.#waitReplicas, this.#replicaWaitMs);
   }
 }

@@ -1,19 +1,11 @@
 /**
- * Two guarantees the Redis engine adds where ioredis and Redis alone do not give them (found by
- * `npm run reliability`, issue 17):
- *
- * - A write is acknowledged only once `wait_replicas` replicas have it (Sentinel: 1 by default).
- *   A master that comes back while Sentinel fails it over is master until it is demoted, and the
- *   resync after its demotion drops what it took meanwhile: without WAIT those writes were
- *   answered 200 and lost. With it, a master whose replicas left it answers 503 (outcome unknown)
- *   instead.
- * - On a Cluster and with Sentinel every operation settles within command_timeout. The
- *   Cluster's node connections keep ioredis's offline queue, and ioredis starts a command's
- *   timeout only once the command is written, so an operation queued for a dead master waited
- *   until the Cluster dropped the node (seconds). Through a Sentinel failover an operation could
- *   wait for the new master (up to command_timeout) and then for its command (as long again).
- *   A single Redis has neither, and pays no timer of ours. The deadline is put around each
- *   operation by the engine's one run path (redis/redis.ts), with deadline.ts.
+ * What ioredis and Redis alone do not guarantee (found by `npm run reliability`): a write is
+ * acknowledged only once `wait_replicas` replicas have it (Sentinel: 1 by default). A master
+ * that comes back while Sentinel fails it over is master until it is demoted, and the resync
+ * after its demotion drops what it took meanwhile: without WAIT those writes were answered 200
+ * and lost. With it, a master whose replicas left it answers 503 (outcome unknown) instead.
+ * (The other such guarantee, every operation within command_timeout on a Cluster and with
+ * Sentinel, is the operation timer of redis/timeouts.ts.)
  */
 import { SessionStoreError } from '../../../base/errors.ts';
 import { handled } from '../../../base/handled.ts';
