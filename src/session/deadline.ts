@@ -2,8 +2,8 @@
  * Deadlines put around store operations that cannot be cancelled: the caller gets a
  * SessionStoreError (a 503) once the time is up, while the operation itself goes on (its outcome
  * is unknown, as a 503 on a write says) and its late failure is handled. Per operation, the
- * Redis engine on a Cluster and with Sentinel (redis/safety.ts); per request, RequestSession
- * (SessionEngine.requestDeadlineMs).
+ * Redis engine on a Cluster and with Sentinel (its run path in engines/redis/redis.ts); per
+ * request, RequestSession (SessionEngine.requestDeadlineMs).
  */
 import { SessionStoreError } from '../base/errors.ts';
 import { handled } from '../base/handled.ts';

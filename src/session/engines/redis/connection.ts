@@ -8,6 +8,7 @@ import { SessionStoreError } from '../../../base/errors.ts';
 import type { EngineContext } from '../../engine.ts';
 import type { Client } from './client.ts';
 import { describeTarget, type RedisEngineOptions } from './options.ts';
+import { redisTimeouts } from './timeouts.ts';
 
 /** redis/client.ts, the one module that loads ioredis: imported on the first connection. */
 type ClientModule = typeof import('./client.ts');
@@ -15,6 +16,8 @@ type ClientModule = typeof import('./client.ts');
 export class RedisConnection {
   readonly #options: RedisEngineOptions;
   readonly #log: EngineContext['log'];
+  /** The connection wait (redis/timeouts.ts). */
+  readonly #waitMs: number;
   #client: Client | undefined;
   /** ioredis, through redis/client.ts, once the first session use loaded it. */
   #clientModule: ClientModule | undefined;
@@ -30,6 +33,7 @@ export class RedisConnection {
   constructor(options: RedisEngineOptions, context: EngineContext) {
     this.#options = options;
     this.#log = context.log;
+    this.#waitMs = redisTimeouts(options).connectionWaitMs;
   }
 
   /** The client if it is ready now: the path of every request while Redis is up. */
@@ -67,7 +71,7 @@ export class RedisConnection {
       return Promise.reject(new SessionStoreError(`${describeTarget(this.#options)} is unreachable`, { cause: this.#lastError }));
     }
     return (this.#connecting ??= new Promise<Client>((resolve, reject) => {
-      const ms = this.#options.command_timeout;
+      const ms = this.#waitMs;
       const onReady = () => finish();
       const onEnd = () => finish(new Error('connection closed'));
       const timer = setTimeout(() => finish(new Error(`no connection within command_timeout (${ms} ms)`)), ms);

@@ -7,7 +7,8 @@ import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { ConfigError } from '../../../base/errors.ts';
 import { integer, list, matching, string, type Specs } from '../../../base/schema.ts';
 import { withoutUrlPassword } from '../../../base/secret-names.ts';
-import { DESTROY_OWNED_SCRIPT, FLUSH_SCRIPT, INDEX_ADD_SCRIPT, MOVE_OUT_SCRIPT, PRUNE_SCRIPT, READ_SCRIPT, RENAME_SCRIPT, TAKE_SCRIPT, UNREAD_FLUSH_SCRIPT } from './scripts.ts';
+import { SCRIPTS } from './scripts.ts';
+import { redisTimeouts } from './timeouts.ts';
 
 export interface RedisEngineOptions {
   /** `host:port` of a single Redis; the default when no url, sentinels or cluster is given. */
@@ -117,16 +118,13 @@ export function reconnectDelay(attempt: number): number {
   return Math.min(50 * 2 ** Math.max(0, attempt - 1), 1000);
 }
 
-/** What every connection gets: timeouts, credentials, and no re-sending after a lost connection. */
+/** What every connection gets: timeouts (redis/timeouts.ts), credentials, and no re-sending after a lost connection. */
 function connectionOptions(options: RedisEngineOptions) {
+  const timeouts = redisTimeouts(options);
   return {
-    connectTimeout: options.connect_timeout,
-    commandTimeout: options.command_timeout,
-    // The deadline of a command that waits behind others Redis has not answered (on a Cluster,
-    // in the auto-pipeline: ioredis writes the next batch only once the one in flight has
-    // settled, and commandTimeout only starts when a command is written; issue 8). A connection
-    // silent for this long with commands pending is destroyed, which fails them all at once.
-    socketTimeout: options.command_timeout,
+    connectTimeout: timeouts.connectMs,
+    commandTimeout: timeouts.commandMs,
+    socketTimeout: timeouts.silentSocketMs,
     // On a lost connection, fail what was in flight at once instead of re-sending it later.
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
@@ -135,25 +133,10 @@ function connectionOptions(options: RedisEngineOptions) {
   };
 }
 
-const SCRIPTS = {
-  sessionRead: { lua: READ_SCRIPT, numberOfKeys: 1 },
-  sessionFlush: { lua: FLUSH_SCRIPT, numberOfKeys: 1 },
-  sessionFlushUnread: { lua: UNREAD_FLUSH_SCRIPT, numberOfKeys: 1 },
-  sessionRename: { lua: RENAME_SCRIPT, numberOfKeys: 2 },
-  sessionMoveOut: { lua: MOVE_OUT_SCRIPT, numberOfKeys: 1 },
-  sessionTake: { lua: TAKE_SCRIPT, numberOfKeys: 1 },
-  // The owner index (redis/owners.ts): the same flush and rename texts with the index keys.
-  sessionFlushOwned: { lua: FLUSH_SCRIPT, numberOfKeys: 3 },
-  sessionRenameOwned: { lua: RENAME_SCRIPT, numberOfKeys: 3 },
-  sessionDestroyOwned: { lua: DESTROY_OWNED_SCRIPT, numberOfKeys: 2 },
-  ownerPrune: { lua: PRUNE_SCRIPT, numberOfKeys: 1 },
-  ownerIndexAdd: { lua: INDEX_ADD_SCRIPT, numberOfKeys: 1 },
-};
-
 /**
  * The ioredis options for a single node or a sentinel-watched master: lazy, bounded, and never
  * queueing while disconnected (a queued command would be sent when Redis returns, after its
- * request already answered 503). The engine waits for 'ready' itself, within command_timeout.
+ * request already answered 503). The engine waits for 'ready' itself (redis/connection.ts).
  */
 export function redisClientOptions(options: RedisEngineOptions): RedisOptions & { replyMapping?: 'legacy' } {
   const base: RedisOptions & { replyMapping?: 'legacy' } = {
@@ -176,11 +159,11 @@ export function redisClientOptions(options: RedisEngineOptions): RedisOptions & 
       name: options.name!,
       // A master that hangs keeps its connection open: without this the client stays on it, and
       // when it resumes it takes writes, as master, until Sentinel demotes it and the resync
-      // discards them (issue 8). The sentinels' +switch-master closes the connection at once;
+      // discards them. The sentinels' +switch-master closes the connection at once;
       // the reconnect asks them for the new master.
       failoverDetector: true,
       // The old master may be frozen and never answer the close: give up on it quickly.
-      disconnectTimeout: options.command_timeout,
+      disconnectTimeout: redisTimeouts(options).oldMasterCloseMs,
       // A master demoted while this client stayed on it refuses writes with READONLY: reconnect
       // (to the master the sentinels name) rather than fail every write until a restart.
       reconnectOnError: isReadOnlyError,
@@ -192,8 +175,9 @@ export function redisClientOptions(options: RedisEngineOptions): RedisOptions & 
 
 /**
  * The ioredis options for a cluster. Its node connections keep ioredis's offline queue (the
- * cluster opens them lazily and would refuse commands while one connects); command_timeout
- * still bounds every command, and the engine waits for the cluster's own 'ready'.
+ * cluster opens them lazily and would refuse commands while one connects): the engine's
+ * operation timer bounds what waits there (redis/timeouts.ts). The engine waits for the
+ * cluster's own 'ready'.
  */
 export function clusterClientOptions(options: RedisEngineOptions): ClusterOptions & { redisOptions: { replyMapping?: 'legacy' } } {
   return {
@@ -201,7 +185,7 @@ export function clusterClientOptions(options: RedisEngineOptions): ClusterOption
     // Kept on a Cluster (it batches per node), where it has not been measured against off.
     enableAutoPipelining: true,
     clusterRetryStrategy: reconnectDelay,
-    slotsRefreshTimeout: options.connect_timeout,
+    slotsRefreshTimeout: redisTimeouts(options).connectMs,
     scripts: SCRIPTS,
     redisOptions: connectionOptions(options),
   };

@@ -19,8 +19,8 @@
  */
 import type { OwnedSession, OwnerChange } from '../../engine.ts';
 import { ownerOf } from '../../session-meta.ts';
-import type { Client, FlushAnswer } from './client.ts';
-import { PRUNE_ABOVE } from './scripts.ts';
+import type { Client } from './client.ts';
+import { PRUNE_ABOVE, type FlushAnswer } from './scripts.ts';
 
 /** How old a member must be before a missing or foreign session prunes it (see above). */
 export const STALE_AFTER_MS = 60_000;
@@ -37,7 +37,7 @@ interface Member {
 
 /**
  * Reads the index and each member's session (plain GETs, sent together: no expiry slides). A
- * member holding something else (a forward hash) reads as gone; any other failure throws, so an
+ * member holding something else (a moved-to pointer, a hash) reads as gone; any other failure throws, so an
  * outage never prunes a live session.
  */
 async function readMembers(client: Client, prefix: string, owner: string, isReplyError: (error: unknown) => boolean): Promise<Member[]> {
@@ -104,7 +104,7 @@ export class LoginFlush {
   readonly #isCluster: boolean;
   /** The index's size after the Cluster's ZADD (the single node's script answers 2 instead). */
   #members = 0;
-  /** The key of the last try: where the session is (a forward may have moved it). */
+  /** The key of the last try: where the session is (a moved-to pointer may have led elsewhere). */
   #key = '';
 
   constructor(client: Client, prefix: string, owner: OwnerChange, isCluster: boolean) {

@@ -10,6 +10,11 @@
  * key -> raw value text, replaces raw texts with the JSON texts the session already serialized,
  * and joins the object again. Keys are compared as JSON text (JSON.stringify's form, which is
  * the only form this engine ever writes).
+ *
+ * This module is the one place a script is defined: its Lua text here, and its row in SCRIPTS
+ * (the command's name, its number of keys, its arguments and reply). ioredis registers SCRIPTS
+ * as they are (redis/options.ts), and the client's types are made from it (SessionScripts), so
+ * adding a script is an edit of this file only.
  */
 import type { SessionChange } from '../../engine.ts';
 import { JSON_TEXT } from './json-text.ts';
@@ -29,9 +34,9 @@ end
  * KEYS[1]: the session key; ARGV[1]: session_duration in seconds. The stored JSON, with its TTL
  * slid to at least session_duration (EXPIRE GT: never shortened, so a remembered session's longer
  * lifetime survives its reads, which GETEX EX would cut). False for an unknown id, and for a key
- * that is not a string (the forward changeId leaves): the old id reads as unknown.
+ * that is not a string (the moved-to pointer changeId leaves): the old id reads as unknown.
  */
-export const READ_SCRIPT = `
+const READ_SCRIPT = `
 local stored = redis.pcall('GET', KEYS[1])
 if type(stored) ~= 'string' then return false end
 redis.call('EXPIRE', KEYS[1], ARGV[1], 'GT')
@@ -92,7 +97,7 @@ redis.call('SET', key, json, 'EX', ttl)
  * max_session_size in bytes (0: none).
  * Returns 1 when stored, 0 when the session is gone and was left gone, -1 when a new session's
  * id is already taken, {-2, size} when the result would pass max_session_size (nothing stored);
- * for a key that changeId turned into a forward (FORWARD_SECONDS), the key the session moved to
+ * for a key that changeId turned into a moved-to pointer (MOVED_TO_SECONDS), the key the session moved to
  * (the engine flushes the same change there), or -2 while a Cluster move is still under way (the
  * engine tries again).
  * A login on a single node passes two more keys (the same text, registered with 3 keys): KEYS[2]
@@ -100,15 +105,15 @@ redis.call('SET', key, json, 'EX', ttl)
  * same step as the write, and only when the session is stored. Then 2 instead of 1 says the
  * index has more than PRUNE_ABOVE members: the engine prunes it.
  */
-export const FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
+const FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
 local key = KEYS[1]
 local stored = redis.pcall('GET', key)
 if type(stored) == 'table' then
-  -- Not a string: the forward changeId left here, or a key this engine did not write.
-  local forward = redis.call('HMGET', key, 'moved_to', 'pending')
+  -- Not a string: the moved-to pointer changeId left here, or a key this engine did not write.
+  local pointer = redis.call('HMGET', key, 'moved_to', 'pending')
   if ARGV[2] == '1' then return -1 end
-  if forward[2] then return -2 end
-  if forward[1] then return forward[1] end
+  if pointer[2] then return -2 end
+  if pointer[1] then return pointer[1] end
   return redis.error_reply(stored.err)
 end
 if ARGV[2] == '1' then
@@ -134,23 +139,23 @@ return 1
 /**
  * The flush of a request that wrote without reading (engine.flushUnread). KEYS and ARGV as
  * FLUSH_SCRIPT's (ARGV[1]: session_duration, ARGV[2]: "0"), then absolute_duration in seconds
- * (0: none), the app's clock in ms, and when the request first wrote (ms): a forward is followed
+ * (0: none), the app's clock in ms, and when the request first wrote (ms): a moved-to pointer is followed
  * only when its `moved_at` is later (the writer held the id before it changed). The ttl comes from the stored `__quickstep` meta
  * (session-meta.ts): its own `remember` lifetime or session_duration, cut to what is left of
  * absolute_duration since `created`, as SessionFactory.ttlSeconds does.
  * Returns {1, remember or 0} when stored; 0 when the session is unknown or past
- * absolute_duration (nothing stored: the factory starts a new session); {-2, size}, a forward's
+ * absolute_duration (nothing stored: the factory starts a new session); {-2, size}, a pointer's
  * key or -2 as FLUSH_SCRIPT does.
  */
-export const UNREAD_FLUSH_SCRIPT = JSON_TEXT + `
+const UNREAD_FLUSH_SCRIPT = JSON_TEXT + `
 local key = KEYS[1]
 local stored = redis.pcall('GET', key)
 if type(stored) == 'table' then
-  -- A forward is followed only by a write made before the id changed (see UnreadExpiry).
-  local forward = redis.call('HMGET', key, 'moved_to', 'pending', 'moved_at')
-  if forward[2] then return -2 end
-  if forward[1] and tonumber(forward[3] or '') and tonumber(forward[3]) > tonumber(ARGV[#ARGV]) then return forward[1] end
-  if forward[1] then return 0 end
+  -- A moved-to pointer is followed only by a write made before the id changed (see UnreadExpiry).
+  local pointer = redis.call('HMGET', key, 'moved_to', 'pending', 'moved_at')
+  if pointer[2] then return -2 end
+  if pointer[1] and tonumber(pointer[3] or '') and tonumber(pointer[3]) > tonumber(ARGV[#ARGV]) then return pointer[1] end
+  if pointer[1] then return 0 end
   return redis.error_reply(stored.err)
 end
 if not stored then return 0 end
@@ -173,21 +178,22 @@ return { 1, remember or 0 }
 
 
 /**
- * What changeId leaves at the old key: a hash `moved_to` -> the new key, for FORWARD_SECONDS.
+ * The moved-to pointer: what changeId leaves at the old key, a hash `moved_to` -> the new key
+ * (with `moved_at`, and `pending` while a Cluster move is under way), for MOVED_TO_SECONDS.
  * Only the flush script follows it, for a request that read the session before its id changed
  * and writes after: its write lands where the session now lives. A read of the old id (GETEX) hits
  * a hash, not a string, and answers unknown, so the old id gives nobody the session (fixation
- * stays defeated); SCAN ... TYPE string leaves forwards out of the listing.
+ * stays defeated); SCAN ... TYPE string leaves the pointers out of the listing.
  */
-export const FORWARD_SECONDS = 10;
+export const MOVED_TO_SECONDS = 10;
 
 /**
  * KEYS[1]: the old key, KEYS[2]: the new key (same node: not for a cluster); ARGV[1]: the
- * forward's lifetime in seconds, ARGV[2]: the app's clock in ms (the forward's `moved_at`). RENAMENX keeps the TTL. Returns 1 when moved, 0 when the old
+ * moved-to pointer's lifetime in seconds, ARGV[2]: the app's clock in ms (its `moved_at`). RENAMENX keeps the TTL. Returns 1 when moved, 0 when the old
  * session is unknown, -1 when the new id is taken. An owned session's rename passes KEYS[3], its
  * owner index (the same text, registered with 3 keys): the member moves to the new key with it.
  */
-export const RENAME_SCRIPT = NOW_MS + `
+const RENAME_SCRIPT = NOW_MS + `
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return 0 end
 if redis.call('RENAMENX', KEYS[1], KEYS[2]) == 0 then return -1 end
 redis.call('HSET', KEYS[1], 'moved_to', KEYS[2], 'moved_at', ARGV[2])
@@ -200,7 +206,7 @@ return 1
 `;
 
 /** KEYS[1]: an owned session's key, KEYS[2]: its owner index. Deletes it and its member at once (single node). */
-export const DESTROY_OWNED_SCRIPT = `
+const DESTROY_OWNED_SCRIPT = `
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], KEYS[1])
 return 1
@@ -213,7 +219,7 @@ return 1
  * old enough, by this server's clock, which also gave the score: no clock of an app server is
  * compared with another. Returns how many it removed.
  */
-export const PRUNE_SCRIPT = NOW_MS + `
+const PRUNE_SCRIPT = NOW_MS + `
 local removed, oldest = 0, now_ms() - tonumber(ARGV[1])
 for i = 2, #ARGV, 2 do
   local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
@@ -228,7 +234,7 @@ return removed
  * KEYS[1]: an owner index, ARGV[1]: a session key. Adds it, scored by this server's clock (the
  * Cluster's first step of a login or an owned changeId: redis/owners.ts). Returns the count.
  */
-export const INDEX_ADD_SCRIPT = NOW_MS + `
+const INDEX_ADD_SCRIPT = NOW_MS + `
 redis.call('ZADD', KEYS[1], now_ms(), ARGV[1])
 return redis.call('ZCARD', KEYS[1])
 `;
@@ -237,14 +243,14 @@ return redis.call('ZCARD', KEYS[1])
 /**
  * On a Cluster the new key is in another slot, where no script on the old key can write. The
  * move is three commands: this script, on the old key, takes the session out and leaves a
- * forward marked `pending`; the engine stores the JSON under the new key (SET NX) and then
+ * moved-to pointer marked `pending`; the engine stores the JSON under the new key (SET NX) and then
  * removes `pending`. A flush meanwhile answers -2 and is tried again, so no write lands in the
  * old key after its data left, and none is sent to a new key that does not exist yet.
- * KEYS[1]: the old key; ARGV[1]: the new key, ARGV[2]: the forward's lifetime in seconds,
+ * KEYS[1]: the old key; ARGV[1]: the new key, ARGV[2]: the pointer's lifetime in seconds,
  * ARGV[3]: the app's clock in ms (`moved_at`).
  * Returns the session's JSON, or nil when the old session is unknown.
  */
-export const MOVE_OUT_SCRIPT = `
+const MOVE_OUT_SCRIPT = `
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return false end
 local json = redis.call('GET', KEYS[1])
 redis.call('DEL', KEYS[1])
@@ -256,10 +262,10 @@ return json
 /**
  * KEYS[1]: the session key; ARGV[1]: a key of the session as JSON text. Removes that key and
  * returns its raw value text, in one step: of two concurrent takes only one gets the value (a
- * flash is shown once). False when the session or the key is not there (a forward, a hash, reads
+ * flash is shown once). False when the session or the key is not there (a moved-to pointer, a hash, reads
  * as not there). The TTL is kept.
  */
-export const TAKE_SCRIPT = JSON_TEXT + `
+const TAKE_SCRIPT = JSON_TEXT + `
 local stored = redis.pcall('GET', KEYS[1])
 if type(stored) ~= 'string' then return false end
 local order, values = split(stored)
@@ -286,3 +292,51 @@ export function changeArgs(ttlSeconds: number, change: SessionChange, maxSize: n
   args.push(maxSize === Infinity ? 0 : maxSize);
   return args;
 }
+
+/**
+ * What the flush scripts answer (FLUSH_SCRIPT, UNREAD_FLUSH_SCRIPT): a number (1 stored, 0 left
+ * gone, -1 id taken, 2 stored and the owner index wants a prune, -2 a Cluster move under way), the key a
+ * moved-to pointer names, or [code, n] ({-2, size} past max_session_size; the unread flush's
+ * {1, remember or 0}).
+ */
+export type FlushAnswer = number | string | [number, number];
+
+/** The answer is a moved-to pointer's key or a Cluster move under way: the engine flushes again where the session is. */
+export const isMoving = (answer: FlushAnswer): answer is string | -2 => typeof answer === 'string' || answer === -2;
+
+/**
+ * A script as ioredis registers it (`lua`, `numberOfKeys`), typed with the command ioredis
+ * defines for it on the client: its arguments (the keys first) and its reply.
+ */
+export interface Script<Args extends unknown[], Reply> {
+  readonly lua: string;
+  readonly numberOfKeys: number;
+  /** Types only, never set: the command as SessionScripts types it. */
+  readonly command?: (...args: Args) => Promise<Reply>;
+}
+
+const script = <Args extends unknown[], Reply>(numberOfKeys: number, lua: string): Script<Args, Reply> => ({ lua, numberOfKeys });
+
+/** A change as changeArgs puts it in ARGV. */
+type Change = (string | number)[];
+
+/**
+ * Every script, by the name of the command ioredis defines for it on the client. The owner
+ * index's variants (redis/owners.ts) are the same texts registered with the index keys.
+ */
+export const SCRIPTS = {
+  sessionRead: script<[key: string, sessionDuration: number], string | null>(1, READ_SCRIPT),
+  sessionFlush: script<[key: string, ...change: Change], FlushAnswer>(1, FLUSH_SCRIPT),
+  sessionFlushUnread: script<[key: string, ...change: Change], FlushAnswer>(1, UNREAD_FLUSH_SCRIPT),
+  sessionRename: script<[oldKey: string, newKey: string, movedToSeconds: number, now: number], number>(2, RENAME_SCRIPT),
+  sessionMoveOut: script<[oldKey: string, newKey: string, movedToSeconds: number, now: number], string | null>(1, MOVE_OUT_SCRIPT),
+  sessionTake: script<[key: string, field: string], string | null>(1, TAKE_SCRIPT),
+  sessionFlushOwned: script<[key: string, join: string, leave: string, ...change: Change], FlushAnswer>(3, FLUSH_SCRIPT),
+  sessionRenameOwned: script<[oldKey: string, newKey: string, index: string, movedToSeconds: number, now: number], number>(3, RENAME_SCRIPT),
+  sessionDestroyOwned: script<[key: string, index: string], number>(2, DESTROY_OWNED_SCRIPT),
+  ownerPrune: script<[index: string, graceMs: number, ...memberScores: string[]], number>(1, PRUNE_SCRIPT),
+  ownerIndexAdd: script<[index: string, key: string], number>(1, INDEX_ADD_SCRIPT),
+};
+
+/** The commands SCRIPTS defines on the client, as the engine and redis/owners.ts call them. */
+export type SessionScripts = { readonly [Name in keyof typeof SCRIPTS]: NonNullable<(typeof SCRIPTS)[Name]['command']> };

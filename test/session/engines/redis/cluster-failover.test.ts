@@ -8,7 +8,7 @@
  * until the Cluster dropped that node (about 1.8 s with command_timeout 1000 and
  * cluster-node-timeout 1000) and then failed "Connection is closed."; `npm run reliability` saw a
  * read answer 200 after 2.7 s. Fixed by the engine's own deadline around every operation on a
- * Cluster (redis/safety.ts); the test fails with it removed.
+ * Cluster (the operation timer of redis/timeouts.ts); the test fails with it removed.
  */
 import * as assert from 'uvu/assert';
 import { redisSuite, replicationInfo, startCluster, waitUntil } from '../../../support/redis-server.ts';

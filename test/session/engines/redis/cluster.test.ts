@@ -63,7 +63,7 @@ test('changeId :: moves the session to a key in another slot; the old id is gone
   assert.equal(await read(engine, freshId), { user: 'ann', list: [] });
   const owner = await ownerOf(cluster, prefix + freshId);
   assert.ok(Number(await cluster.cli(owner, 'TTL', prefix + freshId)) > 50, 'the new key has a TTL');
-  // A late flush from a request that read the session before the move follows the forward
+  // A late flush from a request that read the session before the move follows the moved-to pointer
   // to the new key; the old id does not come back.
   await write(engine, oldId, false, s => s.set('late', 1));
   assert.is(await read(engine, oldId), undefined);

@@ -174,7 +174,7 @@ test('flush :: a new session claims its id with NX; a taken id is a SessionStore
   await engine.close();
 });
 
-test('changeId :: the old key becomes a short-lived forward, the new key holds the data and keeps a TTL', async ({ redis }) => {
+test('changeId :: the old key becomes a short-lived moved-to pointer, the new key holds the data and keeps a TTL', async ({ redis }) => {
   const prefix = uniquePrefix();
   const engine = await engineOn({ key_prefix: prefix });
   const [oldId, freshId, takenId] = [newId(), newId(), newId()];
@@ -183,7 +183,7 @@ test('changeId :: the old key becomes a short-lived forward, the new key holds t
   await engine.changeId(oldId, freshId);
   assert.is(await redis.cli('TYPE', prefix + oldId), 'hash', 'no session string under the old id');
   assert.is(await redis.cli('HGET', prefix + oldId, 'moved_to'), prefix + freshId);
-  assert.ok(Number(await redis.cli('TTL', prefix + oldId)) <= 10, 'the forward lives seconds, not a session duration');
+  assert.ok(Number(await redis.cli('TTL', prefix + oldId)) <= 10, 'the moved-to pointer lives seconds, not a session duration');
   assert.equal(JSON.parse(await redis.cli('GET', prefix + freshId)), { user: 'ann' });
   assert.ok(Number(await redis.cli('TTL', prefix + freshId)) > 290);
   assert.instance(await engine.changeId(freshId, takenId).catch(e => e), SessionStoreError);

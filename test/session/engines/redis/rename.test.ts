@@ -2,7 +2,7 @@
  * Writes racing changeId on Redis (issue 8, item 2): a request that read the session before its
  * id changed and flushes after must have its write land where the session now lives (or fail),
  * never be answered 200 and stored nowhere. Over HTTP with real apps, on one Redis and on a
- * Cluster, and at the engine level for what the forward allows and what it does not.
+ * Cluster, and at the engine level for what the moved-to pointer allows and what it does not.
  */
 import * as assert from 'uvu/assert';
 import type { RedisEngine } from '../../../../src/session/engines/redis/redis.ts';
@@ -76,7 +76,7 @@ async function withEngine(options: Record<string, unknown>, body: (engine: Redis
   }
 }
 
-test('forward :: a flush for the old id lands under the new id, through several id changes', ({ redis }) =>
+test('moved-to :: a flush for the old id lands under the new id, through several id changes', ({ redis }) =>
   withEngine({ url: redis.url }, async engine => {
     const first = newId();
     const second = newId();
@@ -90,7 +90,7 @@ test('forward :: a flush for the old id lands under the new id, through several 
     assert.equal(await read(engine, third), { user: 'ann', n: 3 });
   }));
 
-test('forward :: the old id reads as unknown, is not listed, and a late write does not bring a destroyed session back', ({ redis }) =>
+test('moved-to :: the old id reads as unknown, is not listed, and a late write does not bring a destroyed session back', ({ redis }) =>
   withEngine({ url: redis.url }, async engine => {
     const oldId = newId();
     const freshId = newId();
@@ -101,7 +101,7 @@ test('forward :: the old id reads as unknown, is not listed, and a late write do
     assert.equal(await listAll(engine), [freshId]);
     await engine.destroy(freshId);
     await write(engine, oldId, false, s => s.set('late', 1));
-    assert.is(await engine.retrieve(freshId), undefined, 'a late write through the forward does not recreate it');
+    assert.is(await engine.retrieve(freshId), undefined, 'a late write through the moved-to pointer does not recreate it');
     assert.equal(await listAll(engine), []);
   }));
 
@@ -122,7 +122,7 @@ onCluster('race :: on a Cluster too, every acknowledged increment is stored', as
   });
 });
 
-onCluster('forward :: on a Cluster, a flush for the old id lands under the new id (another slot)', ({ cluster }) =>
+onCluster('moved-to :: on a Cluster, a flush for the old id lands under the new id (another slot)', ({ cluster }) =>
   withEngine({ cluster: cluster.nodes }, async engine => {
     const ids = [newId(), newId(), newId()] as const;
     await write(engine, ids[0], true, s => s.set('user', 'ann'));

@@ -15,7 +15,7 @@
  * test can resume the master: both hide the race. Here the apps are processes of their own.
  *
  * Fixed by acknowledging a write only once a replica has it (wait_replicas, 1 by default with
- * sentinels: redis/safety.ts): a master without its replica, or a replica promoted alone, now
+ * sentinels: redis/replica-ack.ts): a master without its replica, or a replica promoted alone, now
  * answers 503 (outcome unknown) instead of 200. Both tests failed every time with wait_replicas
  * off.
  */
