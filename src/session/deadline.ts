@@ -3,7 +3,7 @@
  * SessionStoreError (a 503) once the time is up, while the operation itself goes on (its outcome
  * is unknown, as a 503 on a write says) and its late failure is handled. Per operation, the
  * Redis engine on a Cluster and with Sentinel (its run path in engines/redis/redis.ts); per
- * request, RequestSession (SessionEngine.requestDeadlineMs).
+ * request, RequestSession (StoredEngine.requestDeadlineMs).
  */
 import { SessionStoreError } from '../base/errors.ts';
 import { handled } from '../base/handled.ts';

@@ -145,7 +145,7 @@ export interface UnreadFlush {
    * (`__quickstep.remember`) or `expiry.idle`, cut to what is left of absolute. Answers the
    * session's own lifetime, or undefined, storing nothing, for an unknown, expired or
    * past-absolute key: the factory then starts a new session, as a read would have. Checks
-   * `expiry.maxSize` as `flush` does, and follows changeId's forwards only for a write made before
+   * `expiry.maxSize` as `flush` does, and follows changeId's moved-to pointer only for a write made before
    * the change (`expiry.writtenAt`).
    */
   flushUnread(key: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined>;
@@ -244,7 +244,7 @@ export interface UnreadExpiry {
   maxSize: number;
   /**
    * When the request made its first write (ms since epoch, the app's clock): a changeId's
-   * forward is followed only for a write made before the id changed. A request that held the old
+   * moved-to pointer is followed only for a write made before the id changed. A request that held the old
    * id then is one a read-then-write request would be; one that writes with the old id after the
    * change never held the session (a fixed or stolen id) and gets a new session instead.
    */

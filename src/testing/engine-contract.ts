@@ -1,10 +1,11 @@
 /**
- * `quickstep/engine-contract`: the one suite every session engine passes — Memory and Redis here,
- * third-party engines in their own repositories. It depends on no test runner: give it your
- * runner's `test` function. With node:test:
+ * The contract suite, exported by `quickstep/engine` (and its old alias
+ * `quickstep/engine-contract`): the one suite every session engine passes — Memory and Redis
+ * here, third-party engines in their own repositories. It depends on no test runner: give it
+ * your runner's `test` function. With node:test:
  * ```ts
  * import { test } from 'node:test';
- * import { engineContract } from 'quickstep/engine-contract';
+ * import { engineContract } from 'quickstep/engine';
  * engineContract(test, {
  *   name: 'MyEngine',
  *   setup: ({ sessionDuration }) => {

@@ -45,8 +45,8 @@ export interface MemoryOptions {
   max_bytes: number;
 }
 
-/** How long a changed id forwards flushes to the new one (as the Redis engine's FORWARD_SECONDS). */
-const FORWARD_MS = 10_000;
+/** How long a changed id's moved-to pointer sends flushes on to the new one (as the Redis engine's MOVED_TO_SECONDS). */
+const MOVED_TO_MS = 10_000;
 
 /** The store, and every capability of the store kind (storedMemoryEngine offers them all). */
 export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadFlush, OwnerIndex {
@@ -59,7 +59,7 @@ export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadF
    * its id changed and flushes after must not lose its write (docs/design.md#ids-and-fixation). Only flush follows it;
    * a read of the old id stays unknown, so fixation stays defeated.
    */
-  readonly #forwards = new Map<string, { to: string; until: number; at: number }>();
+  readonly #movedTo = new Map<string, { to: string; until: number; at: number }>();
   readonly #maxSessions: number;
   readonly #maxBytes: number;
   #bytes = 0;
@@ -93,7 +93,7 @@ export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadF
   }
 
   async flush(id: string, change: SessionChange, ttlSeconds?: number, maxSize = Infinity): Promise<void> {
-    if (!change.isNew) id = this.#forwarded(id);
+    if (!change.isNew) id = this.#followMovedTo(id);
     const entry = this.#live(id);
     if (change.isNew && entry) throw new Error(`session id ${id} is already taken`);
     if (!change.isNew && !entry) return; // destroyed or expired meanwhile: do not bring it back
@@ -103,7 +103,7 @@ export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadF
 
   /** flush without a read before it: the expiry rules applied here from the stored meta. */
   async flushUnread(id: string, change: SessionChange, expiry: UnreadExpiry): Promise<UnreadFlushed | undefined> {
-    id = this.#forwarded(id, expiry.writtenAt);
+    id = this.#followMovedTo(id, expiry.writtenAt);
     const entry = this.#live(id);
     if (!entry) return undefined;
     const stored = JSON.parse(entry.json) as SessionValues;
@@ -157,25 +157,25 @@ export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadF
       this.#join(entry.owner, newId);
     }
     const now = Date.now();
-    // Expired forwards go as new ones come: the map stays as small as the recent logins.
-    for (const [from, forward] of this.#forwards) {
-      if (forward.until > now) break;
-      this.#forwards.delete(from);
+    // Expired pointers go as new ones come: the map stays as small as the recent logins.
+    for (const [from, pointer] of this.#movedTo) {
+      if (pointer.until > now) break;
+      this.#movedTo.delete(from);
     }
-    this.#forwards.set(oldId, { to: newId, until: now + FORWARD_MS, at: now });
+    this.#movedTo.set(oldId, { to: newId, until: now + MOVED_TO_MS, at: now });
   }
 
   /**
-   * Where a flush for `id` goes: along unexpired forwards (a few hops at most), else `id`. With
-   * `writtenAt` (flushUnread), only along forwards left after it: a write made once the id had
+   * Where a flush for `id` goes: along unexpired moved-to pointers (a few hops at most), else `id`.
+   * With `writtenAt` (flushUnread), only along pointers left after it: a write made once the id had
    * changed is not the session holder's.
    */
-  #forwarded(id: string, writtenAt = -Infinity): string {
+  #followMovedTo(id: string, writtenAt = -Infinity): string {
     const now = Date.now();
     for (let hops = 0; hops < 8 && !this.#entries.has(id); hops++) {
-      const forward = this.#forwards.get(id);
-      if (!forward || forward.until <= now || forward.at <= writtenAt) break;
-      id = forward.to;
+      const pointer = this.#movedTo.get(id);
+      if (!pointer || pointer.until <= now || pointer.at <= writtenAt) break;
+      id = pointer.to;
     }
     return id;
   }

@@ -31,7 +31,6 @@
  * operation timer is implied by the request timer; it stays for operations outside a request
  * (the engine used directly: the contract suite, test/session/engines/redis/cluster-failover.test.ts).
  */
-import type { RedisEngineOptions } from './options.ts';
 
 /** The timers of one Redis engine, in milliseconds (see the table above). */
 export interface RedisTimeouts {
@@ -49,11 +48,22 @@ export interface RedisTimeouts {
   readonly oldMasterCloseMs: number;
   /** One operation, on a Cluster or with Sentinel; undefined on a single Redis. */
   readonly operationMs: number | undefined;
-  /** All of one request's operations (SessionEngine.requestDeadlineMs): as operationMs. */
+  /** All of one request's operations (StoredEngine.requestDeadlineMs): as operationMs. */
   readonly requestMs: number | undefined;
 }
 
-export function redisTimeouts(options: RedisEngineOptions): RedisTimeouts {
+/**
+ * The options the timers are made from: the Redis options' own keys (options.ts), named here so
+ * that the options, which apply the timers to ioredis, and this file do not import each other.
+ */
+export interface TimeoutOptions {
+  command_timeout: number;
+  connect_timeout: number;
+  cluster: readonly string[] | undefined;
+  sentinels: readonly string[] | undefined;
+}
+
+export function redisTimeouts(options: TimeoutOptions): RedisTimeouts {
   const command = options.command_timeout;
   const bounded = options.cluster !== undefined || options.sentinels !== undefined ? command : undefined;
   return {
