@@ -6,8 +6,8 @@
  * Layers, bottom to top (a folder of src/, or a root file); a file imports only from its own
  * layer and the layers below it:
  *   base -> session -> views -> config -> response -> request -> server -> process
- *   -> assembly (create-app.ts, dsl.ts) -> cli, testing (src/testing: the test helpers)
- *   -> entry points (index.ts, engine.ts, testing.ts: the package's exports, which re-export
+ *   -> assembly (create-app.ts, dsl.ts) -> cli, testing (src/testing: the test helpers), asvs
+ *   (the ASVS conformance kit) -> entry points (index.ts, engine.ts, testing.ts, asvs.ts: the package's exports, which re-export
  *      from every layer, the contract suite in src/testing included; nothing in src imports one).
  * And no cycle among src files at all, within a layer either.
  *
@@ -31,8 +31,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['server'],
   ['process'],
   ['create-app.ts', 'dsl.ts'],
-  ['cli', 'testing'],
-  ['index.ts', 'engine.ts', 'testing.ts'],
+  ['cli', 'testing', 'asvs'],
+  ['index.ts', 'engine.ts', 'testing.ts', 'asvs.ts'],
 ];
 
 /**

@@ -98,7 +98,7 @@ test('npm pack ships only dist/, README.md, LICENSE and package.json, with JavaS
   const paths = ctx.packed.files.map(file => file.path);
   const stray = paths.filter(path => !['package.json', 'README.md', 'LICENSE'].includes(path) && !path.startsWith('dist/'));
   assert.equal(stray, []);
-  for (const path of ['README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/testing.js', 'dist/testing.d.ts', 'dist/engine.js', 'dist/engine.d.ts']) {
+  for (const path of ['README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/testing.js', 'dist/testing.d.ts', 'dist/engine.js', 'dist/engine.d.ts', 'dist/asvs.js', 'dist/asvs.d.ts']) {
     assert.ok(paths.includes(path), `${path} is in the tarball`);
   }
   assert.equal(paths.filter(path => path.endsWith('.ts') && !path.endsWith('.d.ts')), [], 'no TypeScript sources');
@@ -136,7 +136,7 @@ test('npm pack --dry-run --json lists the same files', async ctx => {
 test('exports: types and import for every entry point, each target in the tarball', ctx => {
   const manifest = JSON.parse(readFileSync(join(ctx.project, 'node_modules', 'quickstep', 'package.json'), 'utf8'));
   const paths = new Set(ctx.packed.files.map(file => file.path));
-  assert.equal(Object.keys(manifest.exports).sort(), ['.', './engine', './engine-contract', './package.json', './testing']);
+  assert.equal(Object.keys(manifest.exports).sort(), ['.', './asvs', './engine', './engine-contract', './package.json', './testing']);
   for (const [entry, target] of Object.entries<Record<string, string>>(manifest.exports)) {
     if (entry === './package.json') continue;
     assert.ok(target.types?.startsWith('./dist/') && target.types.endsWith('.d.ts'), `${entry} has types in dist/`);
