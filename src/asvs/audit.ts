@@ -24,7 +24,7 @@ export async function audit(target: string | URL, options: AuditOptions): Promis
   const flows = new Flows(agent, options);
   const observed = await observe(flows);
   const results = new Map<string, AuditResult>();
-  const ordered = [...CHECKS.filter(check => !check.destructive), ...CHECKS.filter(check => check.destructive)];
+  const ordered = [undefined, 'changes', 'deletes'].flatMap(kind => CHECKS.filter(check => check.destructive === kind));
   for (const check of ordered) {
     let outcome: Pick<AuditResult, 'outcome' | 'evidence'>;
     const needs = check.needs?.(options);

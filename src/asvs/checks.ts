@@ -4,8 +4,8 @@
  * decides it (the sequences are those of the team's ASVS checklist, kept beside each check).
  * A check returns pass or fail with the evidence (what was sent, what came back), or n/a with
  * what the audit would need to know. Checks run one after the other, each with jars of its own,
- * so a result never depends on another check's cookies; `destructive` ones (they may change the
- * test account) run last.
+ * so a result never depends on another check's cookies; the ones that may change the test account
+ * (`destructive`) run last.
  */
 import type { Exchange } from './agent.ts';
 import { CookieJar, lifetimeOf, type SetCookieLine } from './cookie-jar.ts';
@@ -47,7 +47,11 @@ export interface Check {
   id: string;
   level: 1 | 2 | 3;
   title: string;
-  destructive?: boolean;
+  /**
+   * It may change the test account: `changes` (a credential) runs after every other check,
+   * `deletes` (the account) last of all.
+   */
+  destructive?: 'changes' | 'deletes';
   /**
    * Why the check is n/a for this description (what it would need), or undefined when it runs:
    * decided from the options alone, so a runner can skip the row before the audit starts.
@@ -367,7 +371,7 @@ export const CHECKS: readonly Check[] = [
     },
   },
   {
-    id: '7.4.2', level: 1, title: 'Disabling or deleting an account ends all its sessions', destructive: true,
+    id: '7.4.2', level: 1, title: 'Disabling or deleting an account ends all its sessions', destructive: 'deletes',
     needs: options => (options.disableAccount === undefined ? 'needs a step that disables or deletes the test account (disableAccount)' : undefined),
     async run({ flows, options }) {
       const one = await flows.logIn();
@@ -379,7 +383,7 @@ export const CHECKS: readonly Check[] = [
     },
   },
   {
-    id: '7.4.3', level: 2, title: 'After a credential change, the user\'s other sessions can be ended', destructive: true,
+    id: '7.4.3', level: 2, title: 'After a credential change, the user\'s other sessions can be ended', destructive: 'changes',
     needs: options => (options.credentialChange === undefined ? 'needs a credential change step that ends the other sessions (credentialChange)' : undefined),
     async run({ flows, options }) {
       const one = await flows.logIn();

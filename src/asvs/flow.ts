@@ -34,7 +34,7 @@ export interface AuditOptions {
   logout: FlowStep;
   /** A page that shows whether the jar is logged in: logged in when its body matches `pattern` (and the status is 2xx). */
   loggedIn: { path: string; pattern: string | RegExp };
-  /** The session cookie's name; default: the cookie the login response sets (the one that is not a CSRF cookie). */
+  /** The session cookie's name; default: the cookie with the longest value the login response sets, CSRF cookies aside. */
   sessionCookie?: string;
   /** 7.3.1: the configured inactivity timeout, seconds. */
   idleTimeout?: number;
@@ -42,9 +42,13 @@ export interface AuditOptions {
   absoluteTimeout?: number;
   /** The longest the audit may wait for a timeout to pass, seconds (default 30): a longer timeout is n/a. */
   maxWait?: number;
-  /** 7.4.2: a step (from the logged-in user's jar) that disables or deletes the account. */
+  /** 7.4.2: a step (from the logged-in user's jar) that disables or deletes the account; it runs last of all. */
   disableAccount?: FlowStep;
-  /** 7.4.3: a step (from a logged-in jar) that changes a credential and ends the user's other sessions. */
+  /**
+   * 7.4.3: a step (from a logged-in jar) that changes a credential and ends the user's other
+   * sessions. It runs after every check but 7.4.2, which still logs in with `login.fields`: make
+   * the change leave them valid (set the same password again).
+   */
   credentialChange?: FlowStep;
   /** 7.5.2: the page listing the user's sessions, and the step that ends the others from it. */
   sessions?: { path: string; endOthers: FlowStep };
@@ -123,7 +127,9 @@ export class Flows {
   async logIn(jar = new CookieJar(), headers?: Record<string, string>): Promise<{ jar: CookieJar; id: string; response: Exchange }> {
     const response = await this.run(jar, this.options.login, headers ? { headers } : {});
     if (this.cookieName === undefined) {
-      const set = response.setCookies.filter(line => !/csrf|xsrf/i.test(line.name) && line.value !== '');
+      // A session id is the longest value the login sets (a theme or a flag is short); a CSRF
+      // cookie is never it. `sessionCookie` names it when this guess would be wrong.
+      const set = response.setCookies.filter(line => !/csrf|xsrf/i.test(line.name) && line.value !== '').sort((a, b) => b.value.length - a.value.length);
       if (set.length === 0) throw new FlowError(`POST ${this.options.login.path} answered ${response.status} and set no session cookie${refusedNote(jar)}`);
       this.cookieName = set[0]!.name;
     }
