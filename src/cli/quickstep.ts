@@ -1,19 +1,29 @@
 #!/usr/bin/env node
 /**
  * The `quickstep` command (the package's bin): `quickstep new <dir>` makes a runnable app there,
- * as `dancer2 gen` does; `quickstep --version` prints the package's version. Usage errors exit 2,
- * a refused folder exits 1.
+ * as `dancer2 gen` does; `quickstep audit <url> --config audit.json` checks a running app against
+ * the ASVS 5.0 session requirements (src/asvs/audit.ts) and prints the table, exiting 1 when a
+ * row fails; `quickstep --version` prints the package's version. Usage errors exit 2 (an audit
+ * whose description the app does not fit too), a refused folder exits 1.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { audit } from '../asvs/audit.ts';
+import type { AuditOptions } from '../asvs/flow.ts';
+import { formatTable } from '../asvs/report.ts';
 import { appFiles } from './app-files.ts';
 
 const USAGE = `Usage: quickstep new <dir>    make a new app in <dir> (new, or empty)
+       quickstep audit <url> --config <file.json>
+                                 check the running app at <url> against OWASP ASVS 5.0's
+                                 session requirements (the file describes its login, logout
+                                 and logged-in page); exits 1 if a requirement fails
        quickstep --version       the version of Quickstep
        quickstep --help          this text`;
 
-function main(args: string[]): number {
+function main(args: string[]): number | Promise<number> {
+  if (args[0] === 'audit') return auditCommand(args.slice(1));
   if (args[0] === '--help' || args[0] === '-h' || args[0] === 'help') {
     console.log(USAGE);
     return 0;
@@ -52,6 +62,35 @@ function main(args: string[]): number {
   return 0;
 }
 
+/** `quickstep audit <url> --config <file>`: the table on stdout; 1 when a row fails, 2 for a usage or description error. */
+async function auditCommand(args: string[]): Promise<number> {
+  const at = args.indexOf('--config');
+  const file = at < 0 ? undefined : args[at + 1];
+  const rest = at < 0 ? args : args.filter((_, i) => i !== at && i !== at + 1);
+  if (rest.length !== 1 || file === undefined) {
+    console.error(`quickstep audit: give the app's URL and its description, e.g. quickstep audit http://127.0.0.1:3000 --config audit.json\n${USAGE}`);
+    return 2;
+  }
+  let options: AuditOptions;
+  try {
+    options = JSON.parse(readFileSync(file, 'utf8')) as AuditOptions;
+    // A certificate to trust is given by its file, relative to the config file.
+    const ca = (options.tls as { ca?: unknown } | undefined)?.ca;
+    if (typeof ca === 'string' && !ca.includes('-----BEGIN')) options.tls = { ...options.tls, ca: readFileSync(resolve(dirname(file), ca), 'utf8') };
+  } catch (error) {
+    console.error(`quickstep audit: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
+  }
+  try {
+    const rows = await audit(rest[0]!, options);
+    process.stdout.write(formatTable(rows));
+    return rows.some(row => row.outcome === 'fail') ? 1 : 0;
+  } catch (error) {
+    console.error(`quickstep audit: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
+  }
+}
+
 /** The folder's name as an npm package name: lower case, URL-safe, not starting with . or _. */
 export function packageName(folder: string): string {
   const name = folder.toLowerCase().replace(/[^a-z0-9._~-]+/g, '-').replace(/^[._-]+/, '').slice(0, 214);
@@ -85,4 +124,4 @@ function isEntry(): boolean {
   }
 }
 
-if (isEntry()) process.exitCode = main(process.argv.slice(2));
+if (isEntry()) process.exitCode = await main(process.argv.slice(2));

@@ -3,11 +3,13 @@
  * its exit codes and what it prints. test/package/package.test.ts runs the packed bin end to end.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { createApp, redirect, session } from 'quickstep';
+import { startHardened } from '../asvs/hardened-server.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'src', 'cli', 'quickstep.ts');
@@ -88,6 +90,51 @@ test('a plain name is printed as it is', async ctx => {
   const ran = await quickstep(ctx.dir, 'new', 'plain-app');
   assert.is(ran.code, 0, ran.stderr);
   assert.match(ran.stdout, /^ {2}cd plain-app$/m);
+});
+
+test('`quickstep audit <url> --config f.json` prints a row per requirement and exits 1 when one fails', async ctx => {
+  // An app without Secure cookies, CSRF or a logout: several rows fail.
+  const app = createApp({ log: 'none' })
+    .get('/me', async () => ((await session('user')) === 'ann' ? 'ann' : 'anonymous'))
+    .post('/login', async () => { await session('user', 'ann'); return redirect('/me', 303); })
+    .post('/logout', () => redirect('/me', 303));
+  const { url } = await app.listen(0, '127.0.0.1');
+  try {
+    writeFileSync(join(ctx.dir, 'audit.json'), JSON.stringify({ login: { path: '/login' }, logout: { path: '/logout' }, loggedIn: { path: '/me', pattern: '^ann$' } }));
+    const ran = await quickstep(ctx.dir, 'audit', url, '--config', 'audit.json');
+    assert.is(ran.code, 1, ran.stderr);
+    assert.match(ran.stdout, /^id +level +outcome +requirement \/ evidence$/m);
+    assert.match(ran.stdout, /^3\.3\.1 +L1 +FAIL +Cookies have Secure and a __Host- or __Secure- name: dancer\.session \(set by POST \/login \(303\)\): no Secure/m);
+    assert.match(ran.stdout, /^7\.4\.1 +L1 +FAIL +After logout the session cannot be used: POST \/logout \(303\) did not log the browser out$/m);
+    assert.match(ran.stdout, /^7\.3\.1 +L2 +N\/A +/m);
+    assert.match(ran.stdout, /\d+ pass, \d+ fail, 5 n\/a \(OWASP ASVS 5\.0\)/);
+  } finally {
+    await app.close();
+  }
+});
+
+test('`quickstep audit` exits 0 when nothing fails (a TLS app, its certificate named by file)', async ctx => {
+  const server = await startHardened();
+  try {
+    writeFileSync(join(ctx.dir, 'test-ca.pem'), server.ca);
+    const { idleTimeout: _i, absoluteTimeout: _a, tls: _t, ...flows } = server.options;
+    writeFileSync(join(ctx.dir, 'hardened.json'), JSON.stringify({ ...flows, tls: { ca: 'test-ca.pem' } }));
+    const ran = await quickstep(ctx.dir, 'audit', server.url, '--config', 'hardened.json');
+    assert.is(ran.code, 0, ran.stdout + ran.stderr);
+    assert.match(ran.stdout, /19 pass, 0 fail, 2 n\/a/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('`quickstep audit` without a config, or with one the app does not fit, says why and exits 2', async ctx => {
+  const missing = await quickstep(ctx.dir, 'audit', 'http://127.0.0.1:9');
+  assert.is(missing.code, 2);
+  assert.match(missing.stderr, /quickstep audit: give the app's URL and its description/);
+  writeFileSync(join(ctx.dir, 'bad.json'), '{"login": {}}');
+  const bad = await quickstep(ctx.dir, 'audit', 'http://127.0.0.1:9', '--config', 'bad.json');
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /options\.login\.path is required/);
 });
 
 test.run();
