@@ -40,6 +40,7 @@ import { Forward, Halt, HttpError, Pass } from '../base/errors.ts';
 import type { Hooks } from './hooks.ts';
 import type { Log } from '../base/logger.ts';
 import { checkHeaders } from './header-check.ts';
+import { markPrivate } from './private-response.ts';
 import { isSafeMethod, refuseCrossSite, verifyCsrf } from './csrf-check.ts';
 import { writeLastResort500, writeResponse } from '../response/respond.ts';
 import type { PublicFiles } from '../response/public-files.ts';
@@ -307,6 +308,10 @@ export class Pipeline {
     // A connection left open after close() would sit idle and hold the shutdown until the
     // client or keepAliveTimeout drops it: ask the client to close it after this response.
     if (this.#parts.closing()) responseOf(ctx).headers.connection = 'close';
+    // A response built from a session is private (private-response.ts); one that never used the
+    // session part is left as the route made it, at the cost of this one field read.
+    const session = sessionOf(ctx);
+    if (session !== undefined) markPrivate(responseOf(ctx), session);
     // Written in the check phase of this event-loop turn, not now: every request that became
     // readable in this turn is handled first, so the socket writes and the loop's own work are
     // shared by a batch instead of paid per request. Measured with bench/ under load: about a
