@@ -6,8 +6,12 @@
  * urlencoded, multipart or JSON body; anything else is a 403 and the route does not run. A body
  * the check cannot read is answered with its own error (413 naming max_body_size, 400).
  *
+ * A second lock runs first, always, unless the route says `{ csrf: false }`: an unsafe request
+ * the browser marks `Sec-Fetch-Site: cross-site` is a 403 (refuseCrossSite, below;
+ * docs/design.md#fetch-metadata-the-second-lock).
+ *
  * Safe methods (GET, HEAD, OPTIONS) are never checked, so a plain read costs nothing here: no
- * session read, no body read. An unsafe request is checked against the method the client sent,
+ * session read, no body read, no header read. An unsafe request is checked against the method the client sent,
  * once, before the first route that wants it (a `forward()` from a checked request is not
  * checked again; one from an unchecked route to a checked one is).
  */
@@ -23,6 +27,22 @@ export const CSRF_HEADER = 'x-csrf-token';
 /** The methods that never change anything and are never checked (as csurf's ignoreMethods). */
 export function isSafeMethod(method: string | undefined): boolean {
   return method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
+}
+
+/**
+ * The second lock (docs/design.md#fetch-metadata-the-second-lock): throws a 403 HttpError when the
+ * browser says another site sent this unsafe request (`Sec-Fetch-Site: cross-site`). Only that
+ * value is refused: `same-origin` and `none` (typed in, a bookmark) are this site's own;
+ * `same-site` (a sibling subdomain) is left to the token, which a sibling can neither read nor,
+ * under a `__Host-` cookie name, plant; without the header (a non-browser client, a browser from
+ * before 2023) there is nothing to go by, and the token decides. Synchronous and storage-free: a
+ * refused request costs no body parse beyond the preload, no session read.
+ */
+export function refuseCrossSite(ctx: Context): void {
+  if (ctx.req.headers['sec-fetch-site'] !== 'cross-site') return;
+  // Debug only, as a failed token: a forged request must not fill the log.
+  ctx.log('debug', `${ctx.req.method} ${ctx.path}: cross-site request refused (Sec-Fetch-Site: cross-site): 403`);
+  throw new HttpError(403, 'Another site sent this request: it is refused. Submit the form from this site.');
 }
 
 /**

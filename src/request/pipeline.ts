@@ -4,10 +4,11 @@
  *   public file -> body -> before hooks -> [CSRF check] -> route (pass() tries the next) -> after hooks
  *     -> session commit -> write
  *
- * The CSRF check (csrf-check.ts) runs after the before hooks, so that they can answer first (an
+ * The CSRF check (csrf-check.ts: the Sec-Fetch-Site lock, then the token) runs after the before hooks, so that they can answer first (an
  * auth redirect) and their headers (CORS, security) are kept on its 403, and after the match,
- * because a route may opt out (`{ csrf: false }`). It runs once per request, for unsafe methods
- * only, and only where the route or the session's `csrf` setting asks for it.
+ * because a route may opt out (`{ csrf: false }`). It runs for unsafe methods only: the
+ * Sec-Fetch-Site lock on every route that did not opt out, the token once per request, where the
+ * route or the session's `csrf` setting asks for it.
  *
  * The steps up to the after hooks are one list (STEPS), run by one loop (`Pipeline.#from`): it
  * runs synchronously for as long as the hooks and the handler return plain values, and turns
@@ -25,7 +26,7 @@
  * | `halt()` / `redirect()`      | after hook           | the remaining after hooks               | yes           |
  * | `pass()`                     | route                | this route: the next match runs         | —             |
  * | `sendError()` / HttpError    | anywhere             | all that follows; its error response    | yes           |
- * | CSRF check fails (403)       | before the route     | the route, the after hooks              | yes           |
+ * | CSRF/cross-site check (403)  | before the route     | the route, the after hooks              | yes           |
  * | anything else                | anywhere             | all that follows; a 500                 | no            |
  * | a session read not awaited   | anywhere             | the response decided without it; a 500  | no            |
  *
@@ -39,7 +40,8 @@ import { Forward, Halt, HttpError, Pass } from '../base/errors.ts';
 import type { Hooks } from './hooks.ts';
 import type { Log } from '../base/logger.ts';
 import { checkHeaders } from './header-check.ts';
-import { isSafeMethod, verifyCsrf } from './csrf-check.ts';
+import { markPrivate } from './private-response.ts';
+import { isSafeMethod, refuseCrossSite, verifyCsrf } from './csrf-check.ts';
 import { writeLastResort500, writeResponse } from '../response/respond.ts';
 import type { PublicFiles } from '../response/public-files.ts';
 import type { RouteMatch, Router } from './router.ts';
@@ -183,11 +185,17 @@ export class Pipeline {
     if (!match) return noRoute(ctx, router);
     ctx.params = match.params;
     ctx.splat = match.splat;
-    if ((match.options.csrf ?? this.#parts.csrf) && !isSafeMethod(ctx.req.method) && !pipelineState(ctx).csrfChecked) {
-      return verifyCsrf(ctx).then(() => {
-        pipelineState(ctx).csrfChecked = true;
-        return this.#run(ctx, match);
-      });
+    const csrf = match.options.csrf;
+    // `{ csrf: false }` opts a route out of both locks (a SAML or payment provider's cross-site
+    // POST needs both off); a safe method reads no header here.
+    if (csrf !== false && !isSafeMethod(ctx.req.method)) {
+      refuseCrossSite(ctx);
+      if ((csrf ?? this.#parts.csrf) && !pipelineState(ctx).csrfChecked) {
+        return verifyCsrf(ctx).then(() => {
+          pipelineState(ctx).csrfChecked = true;
+          return this.#run(ctx, match);
+        });
+      }
     }
     return this.#run(ctx, match);
   }
@@ -300,6 +308,10 @@ export class Pipeline {
     // A connection left open after close() would sit idle and hold the shutdown until the
     // client or keepAliveTimeout drops it: ask the client to close it after this response.
     if (this.#parts.closing()) responseOf(ctx).headers.connection = 'close';
+    // A response built from a session is private (private-response.ts); one that never used the
+    // session part is left as the route made it, at the cost of this one field read.
+    const session = sessionOf(ctx);
+    if (session !== undefined) markPrivate(responseOf(ctx), session);
     // Written in the check phase of this event-loop turn, not now: every request that became
     // readable in this turn is handled first, so the socket writes and the loop's own work are
     // shared by a batch instead of paid per request. Measured with bench/ under load: about a

@@ -14,7 +14,10 @@ import { HttpError } from '../base/errors.ts';
  * The pipeline reads it after the match; the router only keeps it.
  */
 export interface RouteOptions {
-  /** Check the CSRF token before this route (csrf-check.ts); absent: the session's `csrf` setting. */
+  /**
+   * Check the CSRF token before this route (csrf-check.ts); absent: the session's `csrf` setting.
+   * `false` also lets cross-site requests in (the Sec-Fetch-Site lock, csrf-check.ts).
+   */
   readonly csrf?: boolean;
 }
 

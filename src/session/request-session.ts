@@ -61,11 +61,14 @@ export class RequestSession {
    * request takes it as its own, so a form rendered before the session existed still passes.
    */
   #browserToken: string | undefined;
+  /** The request came with a session or CSRF cookie: its response may depend on them (isPrivate). */
+  readonly #hadCookie: boolean;
 
   constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents, client?: ClientSource, csrfCookie?: string) {
     this.#factory = factory;
     this.#cookieId = cookieId;
     this.#browserToken = wellFormedCsrfToken(csrfCookie);
+    this.#hadCookie = cookieId !== undefined || csrfCookie !== undefined;
     this.#events = events;
     this.#client = client;
     const deadline = factory.requestDeadlineMs;
@@ -104,6 +107,24 @@ export class RequestSession {
     if (reads === undefined) return undefined;
     for (const read of reads) if (!read.subscribed) return read;
     return undefined;
+  }
+
+  /**
+   * Whether this request's response was built from a session (request/private-response.ts): it
+   * came with a session or CSRF cookie, or it found, made or ended a session, or handed out a
+   * CSRF token. False only for a request without those cookies that looked and found nothing:
+   * its response is the same for every visitor without a session.
+   */
+  get isPrivate(): boolean {
+    return this.#hadCookie || this.#session !== undefined || this.#destroyed || this.#browserToken !== undefined;
+  }
+
+  /**
+   * What the response asks the browser to clear (the `clear_site_data` setting) when this
+   * request ended its session: destroySession / logout, or destroyUserSessions that ended it.
+   */
+  clearSiteData(): readonly string[] {
+    return this.#destroyed ? this.#factory.policy.clear_site_data : NOTHING;
   }
 
   /** The session, created (in memory only) when there is none. */
@@ -337,3 +358,4 @@ export class RequestSession {
 }
 
 const DONE: Promise<void> = Promise.resolve();
+const NOTHING: readonly string[] = Object.freeze([]);

@@ -4,7 +4,7 @@
  * read here in one pass so an unknown key is reported once, with the full list of known keys.
  */
 import { ConfigError } from '../base/errors.ts';
-import { boolean, duration, integer, readOptions, string, type Specs } from '../base/schema.ts';
+import { boolean, duration, integer, list, readOptions, string, type Specs } from '../base/schema.ts';
 import type { SessionEngineDefinition } from './engine.ts';
 import { findSessionEngine, sessionEngineNames } from './engine-registry.ts';
 
@@ -25,6 +25,8 @@ export interface SessionPolicy {
    * extended; `changeSessionId` keeps the creation time); undefined: no such limit.
    */
   absolute_duration: number | undefined;
+  /** What a response that ends the session asks the browser to clear (Clear-Site-Data, docs/design.md#logout-clears-the-browser); [] for nothing. */
+  clear_site_data: ('cookies' | 'storage' | 'cache')[];
   /**
    * Bytes (UTF-8) a session's stored JSON may take: a write past it is a SessionTooLargeError
    * (413) and stores nothing. Bounds the work one session costs its neighbours on every read and
@@ -53,6 +55,7 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   cookie_same_site: string('Lax', ['Strict', 'Lax', 'None']) as Specs<SessionPolicy>['cookie_same_site'],
   session_duration: duration(86400),
   absolute_duration: duration(undefined),
+  clear_site_data: { ...list(string('cookies', ['cookies', 'storage', 'cache']), ['cookies']), expected: 'a list of "cookies", "storage", "cache" ([] for none)' } as Specs<SessionPolicy>['clear_site_data'],
   max_session_size: integer(256 * 1024, 2),
   hash_ids: boolean(false),
   csrf: boolean(false),

@@ -240,6 +240,38 @@ function csrfTests(test: Test<{ client: TestClient }>): void {
     assert.is(fresh.jar.get('dancer.session'), undefined, 'no session for a client without one');
   });
 
+  test('cross-site :: Sec-Fetch-Site: cross-site on an unsafe method is a 403 before the route, even with the right token; the before hooks\' headers stay', async ({ client }) => {
+    const { browser, token } = await withForm(client);
+    const before = ran;
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
+      const res = await browser.request(method, '/note', { form: { note: 'forged', _csrf: token }, headers: { 'sec-fetch-site': 'cross-site' } });
+      assert.is(res.status, 403, method);
+      assert.match(res.text, /Another site sent this request/);
+      assert.is(res.headers.get('x-frame-options'), 'DENY');
+      assert.equal(res.setCookies, []);
+    }
+    assert.is(ran, before, 'the route did not run');
+    assert.is((await browser.get('/note')).text, 'null', 'nothing stored');
+  });
+
+  test('cross-site :: same-origin, same-site, none and no Sec-Fetch-Site pass on to the token; a cross-site GET is served', async ({ client }) => {
+    const { browser, token } = await withForm(client);
+    for (const site of ['same-origin', 'same-site', 'none', undefined]) {
+      const headers: Record<string, string> = site === undefined ? {} : { 'sec-fetch-site': site };
+      assert.is((await browser.post('/note', { form: { note: String(site), _csrf: token }, headers })).status, 200, String(site));
+      assert.is((await browser.post('/note', { form: { note: String(site) }, headers })).status, 403, `${String(site)} without the token`);
+    }
+    const read = await browser.get('/note', { headers: { 'sec-fetch-site': 'cross-site' } });
+    assert.is(read.status, 200, 'a link from another site still opens the page');
+    assert.is(read.text, '"POST undefined"');
+  });
+
+  test('cross-site :: a route with { csrf: false } takes cross-site requests (a payment or SAML callback)', async ({ client }) => {
+    const browser = client.fork();
+    const res = await browser.post('/api/notes', { json: { note: 'from the provider' }, headers: { 'sec-fetch-site': 'cross-site' } });
+    assert.is(res.status, 200);
+  });
+
   test('malformed body :: a multipart or JSON body that does not parse is its 400, not a 403', async ({ client }) => {
     const { browser, token } = await withForm(client);
     const before = ran;
@@ -309,6 +341,13 @@ redis('commandstats :: with csrf on, a plain read sends Redis nothing more; a re
   const calls = new Map(await commands(redis));
   assert.equal([calls.get('evalsha'), calls.get('expire')], [2, 1], 'one read script (GET + EXPIRE), shared by the check and the route, and one flush script');
 });
+redis('commandstats :: a cross-site POST is refused without a Redis command, token or not', async ({ client, redis }) => {
+  const { browser, token } = await withForm(client);
+  assert.is((await browser.post('/note', { form: { note: 'first', _csrf: token } })).status, 200, 'stores the session');
+  await redis.cli('CONFIG', 'RESETSTAT');
+  assert.is((await browser.post('/note', { form: { note: 'x', _csrf: token }, headers: { 'sec-fetch-site': 'cross-site' } })).status, 403);
+  assert.equal(await commands(redis), []);
+});
 redis('commandstats :: a body over max_body_size with csrf on is a 413 that sends Redis nothing: no read, no write', async ({ client, redis }) => {
   const { browser, token } = await withForm(client);
   const keys = await redis.cli('DBSIZE');
@@ -360,6 +399,43 @@ settings('CSRF cookie :: HttpOnly always, with the session cookie\'s SameSite, S
   } finally {
     await client.close();
   }
+});
+
+settings('cross-site :: with csrf off, a cross-site unsafe request is still a 403 before the route; same-origin runs; { csrf: false } opts out', async () => {
+  const app = createApp({ log: 'none', engines: { session: { Memory: { csrf: false } } } });
+  let runs = 0;
+  app.post('/x', () => `ran ${++runs}`);
+  app.del('/x', () => `ran ${++runs}`);
+  app.post('/hook', { csrf: false }, () => 'hook');
+  app.get('/x', () => 'read');
+  const client = await testClient(app);
+  try {
+    const crossSite = { 'sec-fetch-site': 'cross-site' };
+    assert.is((await client.post('/x', { form: { a: '1' }, headers: crossSite })).status, 403);
+    assert.is((await client.request('DELETE', '/x', { headers: crossSite })).status, 403);
+    assert.is(runs, 0);
+    assert.is((await client.post('/x', { headers: { 'sec-fetch-site': 'same-origin' } })).text, 'ran 1');
+    assert.is((await client.post('/x')).text, 'ran 2', 'no header: a non-browser client');
+    assert.is((await client.post('/hook', { headers: crossSite })).text, 'hook');
+    assert.is((await client.get('/x', { headers: crossSite })).text, 'read');
+  } finally {
+    await client.close();
+  }
+});
+
+settings('cross-site :: a refused request logs one line at debug, nothing at info', async () => {
+  const refused = (level: string) => stderrOf(async () => {
+    const app = createApp({ log: level, access_log: false });
+    app.post('/x', () => 'ran');
+    const client = await testClient(app);
+    try {
+      assert.is((await client.post('/x', { headers: { 'sec-fetch-site': 'cross-site' } })).status, 403);
+    } finally {
+      await client.close();
+    }
+  });
+  assert.not.match(await refused('info'), /cross-site/);
+  assert.match(await refused('debug'), /POST \/x: cross-site request refused \(Sec-Fetch-Site: cross-site\): 403/);
 });
 
 settings('opt in :: { csrf: true } on a route checks it when the setting is off', async () => {
