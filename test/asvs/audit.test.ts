@@ -11,21 +11,26 @@ import { audit, formatTable, type AuditOptions, type AuditResult } from 'quickst
 import { CookieJar, parseSetCookieLine } from '../../src/asvs/cookie-jar.ts';
 import { startHardened } from './hardened-server.ts';
 
-/** Secure off, HttpOnly off, CSRF off, no new id at login, logout by GET, the id echoed in a page, a cookie without SameSite. */
+/**
+ * Secure off, HttpOnly off, CSRF off (and with it, on the routes that opt out, the cross-site
+ * refusal), no Clear-Site-Data, every response cacheable, no new id at login, logout by GET, the
+ * id echoed in a page, a cookie without SameSite: each default a user can turn off, turned off.
+ */
 function badApp(): App {
-  const app = createApp({ log: 'none', session: 'Memory', engines: { session: { Memory: { is_secure: false, is_http_only: false, csrf: false } } } });
+  const app = createApp({ log: 'none', session: 'Memory', engines: { session: { Memory: { is_secure: false, is_http_only: false, csrf: false, clear_site_data: [] } } } });
+  app.before(ctx => void ctx.header('cache-control', 'private, max-age=60'));
   return app
     .get('/whoami', async () => {
       const user = await session('user');
       return { user: typeof user === 'string' ? user : null, id: (await session()).id };
     })
-    .post('/login', async () => {
+    .post('/login', { csrf: false }, async () => {
       await session('user', String(param('user')));
       header('set-cookie', 'theme=dark; Path=/');
       return redirect('/whoami', 303);
     })
     .get('/logout', async () => { await logout(); return redirect('/whoami', 303); })
-    .post('/logout', async () => { await logout(); return redirect('/whoami', 303); });
+    .post('/logout', { csrf: false }, async () => { await logout(); return redirect('/whoami', 303); });
 }
 
 const BAD: AuditOptions = {
