@@ -39,6 +39,7 @@ export interface SessionPolicy {
   /**
    * Whether routes check a CSRF token on unsafe methods (csrf-check.ts): a POST, PUT, PATCH or
    * DELETE without the session's token in `_csrf` or `X-CSRF-Token` is a 403 before the route.
+   * On by default (docs/design.md#csrf-on-by-default); a route opts out with `{ csrf: false }`.
    */
   csrf: boolean;
 }
@@ -55,7 +56,7 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   absolute_duration: duration(undefined),
   max_session_size: integer(256 * 1024, 2),
   hash_ids: boolean(false),
-  csrf: boolean(false),
+  csrf: boolean(true),
 };
 
 /** The chosen engine, its checked options and the policy, ready for a SessionFactory. */

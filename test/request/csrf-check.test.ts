@@ -336,14 +336,26 @@ settings('config :: a csrf that is not a boolean is a ConfigError naming the fil
     error instanceof ConfigError && error.key === 'engines.session.Redis.csrf');
 });
 
-settings('default :: csrf is off: an unsafe request runs without a token', async () => {
+settings('default :: csrf is on: a form POST without the token is a 403 and the route does not run; csrf: false turns it off', async () => {
+  let runs = 0;
   const app = createApp({ log: 'none' });
-  app.post('/x', () => 'ran');
+  app.post('/x', () => (runs++, 'ran'));
+  app.get('/form', ctx => ctx.csrfToken());
+  const off = createApp({ log: 'none', engines: { session: { Memory: { csrf: false } } } });
+  off.post('/x', () => 'ran');
   const client = await testClient(app);
+  const offClient = await testClient(off);
   try {
-    assert.is((await client.post('/x', { form: { a: '1' } })).text, 'ran');
+    // A cross-site form: the browser sends no token (and here no cookie either).
+    assert.is((await client.post('/x', { form: { a: '1' } })).status, 403);
+    assert.is(runs, 0, 'the route did not run');
+    const token = (await client.get('/form')).text;
+    const res = await client.post('/x', { form: { a: '1', _csrf: token } });
+    assert.is(res.text, 'ran', 'the form with its token passes');
+    assert.is((await offClient.post('/x', { form: { a: '1' } })).text, 'ran');
   } finally {
     await client.close();
+    await offClient.close();
   }
 });
 
