@@ -366,7 +366,8 @@ settings('CSRF cookie :: HttpOnly always, with the session cookie\'s SameSite, S
   try {
     const res = await client.get('/app/form');
     const header = res.headers.get('set-cookie')!;
-    assert.match(header, /^dancer\.session\.csrf=[A-Za-z0-9_-]{43}; /);
+    // The session cookie's prefix rule: Secure at a Path other than / is __Secure-.
+    assert.match(header, /^__Secure-dancer\.session\.csrf=[A-Za-z0-9_-]{43}; /);
     for (const attribute of [/; Path=\/app/, /; HttpOnly/, /; Secure/, /; SameSite=Strict/]) assert.match(header, attribute);
     assert.not.match(header, /Expires/, 'a browser-session cookie, as the session cookie without cookie_duration');
   } finally {
