@@ -87,7 +87,7 @@ const dance = suite('dance()');
 
 dance('reads config.yml, prints the URL once, answers; SIGTERM finishes the request in flight, exits 0', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'quickstep-dance-'));
-  const app = run(dir, 'port: 0\nhost: 127.0.0.1\nlog: none\nmax_body_size: 16\n');
+  const app = run(dir, 'port: 0\nhost: 127.0.0.1\nlog: none\nmax_body_size: 16\nengines:\n  session:\n    Memory: { csrf: false }\n');
   const guard = setTimeout(() => app.child.kill('SIGKILL'), 10_000);
   try {
     const url = await printedUrl(app);

@@ -288,14 +288,17 @@ readme(PROGRAMS['Ten lines']!, async () => {
     // A browser-like client (cookie jar) on the example's own server; the child owns the server.
     const client = new TestClient(url, async () => {});
     assert.is((await client.get('/')).text, 'Hello, stranger');
-    const login = await client.post('/login', { form: { user: '<script>alert(1)</script>' } });
+    const tokenOf = async () => /name="_csrf" value="([^"]+)"/.exec((await client.get('/login')).text)![1]!;
+    assert.is((await client.post('/login', { form: { user: 'mallory' } })).status, 403, 'a form without the token (another site\'s) is refused');
+    const login = await client.post('/login', { form: { user: '<script>alert(1)</script>', _csrf: await tokenOf() } });
     assert.equal([login.status, login.headers.get('location')], [303, '/']);
     assert.is((await client.get('/')).text, 'Hello, &lt;script&gt;alert(1)&lt;/script&gt;');
-    for (const bad of [{}, { form: { user: '' } }, { body: '{"user":', headers: { 'content-type': 'application/json' } }]) {
+    const token = await tokenOf();
+    for (const bad of [{ form: { _csrf: token } }, { form: { user: '', _csrf: token } }, { body: '{"user":', headers: { 'content-type': 'application/json', 'x-csrf-token': token } }]) {
       const res = await client.post('/login', bad);
       assert.is(res.status, 400, JSON.stringify(bad));
     }
-    assert.is((await client.post('/logout')).status, 303);
+    assert.is((await client.post('/logout', { form: { _csrf: token } })).status, 303);
     assert.is((await client.get('/')).text, 'Hello, stranger');
   } finally {
     child.kill('SIGKILL');

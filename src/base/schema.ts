@@ -98,6 +98,12 @@ export function boolean(fallback: boolean): OptionSpec<boolean> {
   });
 }
 
+/** true/false (in any form boolean() reads) or the word "auto", for a setting decided per request. */
+export function booleanOrAuto(fallback: boolean | 'auto'): OptionSpec<boolean | 'auto'> {
+  const yesNo = boolean(false);
+  return spec('true, false or "auto"', fallback, value => (typeof value === 'string' && value.trim().toLowerCase() === 'auto' ? 'auto' : yesNo.parse(value)));
+}
+
 const UNIT_SECONDS: Record<string, number> = {
   s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
   m: 60, min: 60, mins: 60, minute: 60, minutes: 60,

@@ -40,11 +40,20 @@ import { routes } from './routes.ts';
 routes(app());
 await dance();
 `,
+    // A form with its CSRF token: CSRF protection is on by default, so a new app's first form
+    // shows how every POST passes it (docs/design.md#csrf-on-by-default).
     'routes.ts': `// The app's routes, registered on the app they are given (app.ts's, or a test's own).
-import { template, type App } from 'quickstep';
+import { csrfToken, param, redirect, session, template, type App } from 'quickstep';
 
 export function routes(app: App): App {
-  return app.get('/', () => template('index', { title: '${name}' }));
+  return app
+    .get('/', async () => template('index', { title: '${name}', note: await session('note'), csrf: await csrfToken() }))
+    // A POST must carry the page's CSRF token (the form's _csrf field): without it, a 403.
+    .post('/note', async () => {
+      const note = param('note');
+      await session('note', typeof note === 'string' ? note.slice(0, 200) : undefined);
+      return redirect('/', 303);
+    });
 }
 `,
     // The engine from the environment, as the example app's config.yml does: the README's
@@ -86,6 +95,11 @@ access_log: false
 `,
     'views/index.eta': `<h1><%= it.title %></h1>
 <p>It works. Edit <code>views/index.eta</code> and reload: in development the page shows your change.</p>
+<form method="post" action="/note">
+  <input type="hidden" name="_csrf" value="<%= it.csrf %>">
+  <label>A note kept in your session <input name="note" value="<%= it.note ?? '' %>"></label>
+  <button>Save</button>
+</form>
 `,
     'public/css/style.css': `body { font: 16px/1.5 system-ui, sans-serif; margin: 0; color: #222; }
 main { max-width: 40rem; margin: 3rem auto; padding: 0 1rem; }
@@ -123,6 +137,18 @@ test('the home page and a 404 page', async () => {
     const missing = await client.get('/nowhere');
     assert.equal(missing.status, 404);
     assert.match(missing.text, /Not found/);
+  } finally {
+    await client.close();
+  }
+});
+
+test("the note form: saved with the page's CSRF token, refused (403) without it", async () => {
+  const client = await testClient(routes(createApp(loadConfig({ dir: root, environment: 'test' }))));
+  try {
+    const token = /name="_csrf" value="([^"]+)"/.exec((await client.get('/')).text)![1]!;
+    assert.equal((await client.post('/note', { form: { note: 'forged' } })).status, 403);
+    assert.equal((await client.post('/note', { form: { note: 'milk', _csrf: token } })).status, 303);
+    assert.match((await client.get('/')).text, /value="milk"/);
   } finally {
     await client.close();
   }

@@ -326,7 +326,8 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
   /** A new browser CSRF token, sent in its cookie with this response. */
   #issueCsrfCookie(): string {
     const token = newCsrfToken();
-    this.#response.appendSetCookie(this.#services.sessions.csrfCookie(token));
+    const sessions = this.#requestSession();
+    this.#response.appendSetCookie(this.#services.sessions.csrfCookie(token, sessions.cookie));
     return token;
   }
 
@@ -366,7 +367,14 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     if (this.#session) return this.#session;
     const factory = this.#services.sessions;
     const cookies = this.cookies;
-    return (this.#session = new RequestSession(factory, cookies[factory.policy.cookie_name], this.#services.sessionEvents(this as Context), this, cookies[factory.csrfCookieName]));
+    const sent = factory.cookieOver(this.isSecure());
+    const name = sent.nameIn(cookies);
+    const fromPrevious = name !== undefined && name !== sent.name;
+    // A cookie under a previous name (an upgrade): told to go now; the session, if found, is sent
+    // under the current name at the commit (RequestSession), so the browser keeps its login.
+    if (fromPrevious) this.#response.appendSetCookie(factory.expiredCookie(sent, name));
+    const id = name === undefined ? undefined : cookies[name];
+    return (this.#session = new RequestSession(factory, id, this.#services.sessionEvents(this as Context), this, cookies[sent.csrfName], sent, fromPrevious));
   }
 
   static {

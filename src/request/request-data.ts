@@ -68,6 +68,20 @@ export class RequestData<Params extends object = AnyParams> {
     return this.req.socket.remoteAddress;
   }
 
+  /**
+   * Whether the request came over HTTPS: a TLS socket, or with the `trust_proxy` setting
+   * `X-Forwarded-Proto: https` (its first value, as clientIp takes X-Forwarded-For's first: what
+   * the proxy says the client used). Without trust_proxy the header is ignored: any client could
+   * write it. The session cookie's Secure flag and prefix follow it (session/session-cookie.ts).
+   */
+  isSecure(): boolean {
+    if ((this.req.socket as { encrypted?: boolean }).encrypted === true) return true;
+    if (!this.settings.trust_proxy) return false;
+    const proto = this.req.headers['x-forwarded-proto'];
+    const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',', 1)[0]!.trim().toLowerCase();
+    return first === 'https';
+  }
+
   /** The query string; a key given twice is an array. Malformed encoding is a 400. */
   get query(): UrlencodedValues {
     return (this.#query ??= parseUrlencoded(this.#search, 'query string'));

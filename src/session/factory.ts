@@ -9,14 +9,14 @@
  * The factory never asks which kind it holds, and finds the store's optional capabilities
  * (take, flushUnread, the owner index) resolved once, as objects it has or not.
  */
-import { serialize, type SerializeOptions } from 'cookie';
 import { SessionCookieTooLargeError } from '../base/errors.ts';
 import type { BackendOwners, BackendTake, BackendUnreadFlush, SessionBackend } from './backend/backend.ts';
 import type { SessionEngine } from './engine.ts';
 import { Session } from './session.ts';
 import { isSessionId, newSessionId } from './session-id.ts';
 import type { SessionDevice } from './session-meta.ts';
-import type { SessionPolicy } from './settings.ts';
+import { SessionCookie } from './session-cookie.ts';
+import { cookiePrefixOf, type SessionPolicy } from './settings.ts';
 import type { UserSession } from './user-sessions.ts';
 
 /** What a browser keeps of one cookie: name, value and attributes together (RFC 6265 §6.1). */
@@ -38,15 +38,9 @@ export class SessionFactory {
   /** All of one request's store operations settle within this many ms (StoredEngine.requestDeadlineMs). */
   readonly requestDeadlineMs: number | undefined;
   readonly #owners: BackendOwners | undefined;
-  readonly #cookieBase: SerializeOptions;
-  /**
-   * What follows `name=value` in a session cookie without Expires (`; Path=/; HttpOnly; ...`),
-   * serialized once: the cookie is then one concatenation, not a serialize() that checks every
-   * attribute again (2.5% of the login flood's CPU). Ids and seals are cookie-octets, always valid.
-   */
-  readonly #idCookieTail: string;
-  /** The browser's CSRF cookie (csrf-token.ts): the session cookie's name with `.csrf` after it. */
-  readonly csrfCookieName: string;
+  /** The cookie over HTTPS and over plain http (session-cookie.ts): one object when is_secure is not `auto`. */
+  readonly #secureCookie: SessionCookie;
+  readonly #plainCookie: SessionCookie;
 
   /** The engine as its definition created it (a store with its capabilities, or a sealer). */
   get engine(): SessionEngine {
@@ -61,16 +55,18 @@ export class SessionFactory {
     this.unreadFlush = backend.unreadFlush;
     this.requestDeadlineMs = backend.requestDeadlineMs;
     this.#owners = backend.owners;
-    this.csrfCookieName = `${policy.cookie_name}.csrf`;
-    const p = policy;
-    this.#cookieBase = {
-      path: p.cookie_path,
-      httpOnly: p.is_http_only,
-      secure: p.is_secure,
-      sameSite: p.cookie_same_site.toLowerCase() as 'strict' | 'lax' | 'none',
-      ...(p.cookie_domain === undefined ? {} : { domain: p.cookie_domain }),
-    };
-    this.#idCookieTail = serialize(p.cookie_name, 'x', this.#cookieBase).slice(p.cookie_name.length + 2);
+    // A prefixed cookie_name is always Secure: browsers drop it otherwise (settings.ts checks is_secure).
+    const always = policy.is_secure === true || cookiePrefixOf(policy.cookie_name) !== undefined;
+    this.#secureCookie = new SessionCookie(policy, policy.is_secure !== false);
+    this.#plainCookie = always || policy.is_secure === false ? this.#secureCookie : new SessionCookie(policy, false);
+  }
+
+  /**
+   * The session cookie for a request that came over HTTPS (`secure`: RequestData.isSecure) or
+   * not: with `is_secure: auto`, Secure and `__Host-` (or `__Secure-`) over HTTPS only.
+   */
+  cookieOver(secure: boolean): SessionCookie {
+    return secure ? this.#secureCookie : this.#plainCookie;
   }
 
   generateId(): string {
@@ -167,8 +163,8 @@ export class SessionFactory {
    * sealed session gets near it) throws SessionCookieTooLargeError (413), so the browser keeps
    * the cookie it has.
    */
-  cookie(session: Session): string {
-    const header = this.cookieFor(this.#backend.cookieValue(session), session.lifetime);
+  cookie(session: Session, sent: SessionCookie): string {
+    const header = this.cookieFor(this.#backend.cookieValue(session), session.lifetime, sent);
     if (header.length > MAX_COOKIE_BYTES) throw new SessionCookieTooLargeError(header.length, MAX_COOKIE_BYTES);
     return header;
   }
@@ -178,15 +174,8 @@ export class SessionFactory {
    * own lifetime `lifetime`: for a session this request stored without reading it (flushUnread),
    * and for cookie().
    */
-  cookieFor(value: string, lifetime: number | undefined): string {
-    if ((lifetime ?? this.policy.cookie_duration) === undefined) return `${this.policy.cookie_name}=${value}${this.#idCookieTail}`;
-    return serialize(this.policy.cookie_name, value, this.#attributes(lifetime));
-  }
-
-  /** The cookie's attributes, with an Expires of `lifetime`, else of cookie_duration, else none. */
-  #attributes(lifetime: number | undefined): SerializeOptions {
-    const seconds = lifetime ?? this.policy.cookie_duration;
-    return { ...this.#cookieBase, ...(seconds === undefined ? {} : { expires: new Date(Date.now() + seconds * 1000) }) };
+  cookieFor(value: string, lifetime: number | undefined, sent: SessionCookie): string {
+    return sent.header(value, lifetime ?? this.policy.cookie_duration);
   }
 
   /**
@@ -194,14 +183,13 @@ export class SessionFactory {
    * session: the session cookie's attributes (SameSite, Secure, Path, Domain, and the Expires of
    * cookie_duration if set), so it lives as long and travels as narrowly.
    */
-  csrfCookie(token: string): string {
-    // Always HttpOnly, even where the session cookie is not: pages carry the token in the form.
-    return serialize(this.csrfCookieName, token, { ...this.#attributes(undefined), httpOnly: true });
+  csrfCookie(token: string, sent: SessionCookie): string {
+    return sent.csrfHeader(token, this.policy.cookie_duration);
   }
 
-  /** The Set-Cookie value that makes the client drop its session cookie. */
-  expiredCookie(): string {
-    return serialize(this.policy.cookie_name, '', { ...this.#cookieBase, expires: new Date(0), maxAge: 0 });
+  /** The Set-Cookie value that makes the client drop its session cookie (`name`: one of its previous names). */
+  expiredCookie(sent: SessionCookie, name?: string): string {
+    return sent.expired(name);
   }
 
   close(): Promise<void> {

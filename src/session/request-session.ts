@@ -20,6 +20,7 @@ import { csrfTokenOf, renewCsrfToken, wellFormedCsrfToken } from './csrf-token.t
 import { StoreTimeBudget } from './deadline.ts';
 import type { SessionFactory } from './factory.ts';
 import type { Session } from './session.ts';
+import type { SessionCookie } from './session-cookie.ts';
 import { SessionRead, type CallSite } from './session-read.ts';
 import { checkedUnreadWrite, UnreadWrites } from './unread-writes.ts';
 import { checkUserId, writtenBy, type ClientSource, type UserSession } from './user-sessions.ts';
@@ -63,10 +64,19 @@ export class RequestSession {
   #browserToken: string | undefined;
   /** The request came with a session or CSRF cookie: its response may depend on them (isPrivate). */
   readonly #hadCookie: boolean;
+  /** The session cookie of this request's scheme (factory.cookieOver): its name, its flags. */
+  readonly cookie: SessionCookie;
+  /**
+   * The id came under one of the cookie's previous names (an upgrade, a changed cookie_name): a
+   * session found with it is sent under the current name at the commit, even if nothing changed.
+   */
+  readonly #fromPrevious: boolean;
 
-  constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents, client?: ClientSource, csrfCookie?: string) {
+  constructor(factory: SessionFactory, cookieId: string | undefined, events?: SessionEvents, client?: ClientSource, csrfCookie?: string, cookie?: SessionCookie, fromPrevious = false) {
     this.#factory = factory;
     this.#cookieId = cookieId;
+    this.cookie = cookie ?? factory.cookieOver(false);
+    this.#fromPrevious = fromPrevious;
     this.#browserToken = wellFormedCsrfToken(csrfCookie);
     this.#hadCookie = cookieId !== undefined || csrfCookie !== undefined;
     this.#events = events;
@@ -296,7 +306,7 @@ export class RequestSession {
       const factory = this.#factory;
       if (flushed) {
         this.#unread = undefined;
-        return factory.persistentFor(flushed.lifetime) ? factory.cookieFor(id, flushed.lifetime) : undefined;
+        return factory.persistentFor(flushed.lifetime) || this.#fromPrevious ? factory.cookieFor(id, flushed.lifetime, this.cookie) : undefined;
       }
       this.#cookieId = undefined;
       this.#staleCookie = true;
@@ -332,11 +342,11 @@ export class RequestSession {
     const factory = this.#factory;
     if (session) {
       const stored = !session.isNew || session.isDirty;
-      if (stored && (session.isNew || this.#idChanged || session.lifetimeChanged || factory.persistentCookie(session) || factory.mustReseal(session))) {
-        return factory.cookie(session);
+      if (stored && (session.isNew || this.#idChanged || session.lifetimeChanged || this.#fromPrevious || factory.persistentCookie(session) || factory.mustReseal(session))) {
+        return factory.cookie(session, this.cookie);
       }
     }
-    if (this.#destroyed || this.#staleCookie) return factory.expiredCookie();
+    if (this.#destroyed || this.#staleCookie) return factory.expiredCookie(this.cookie);
     return undefined;
   }
 

@@ -4,18 +4,37 @@
  * read here in one pass so an unknown key is reported once, with the full list of known keys.
  */
 import { ConfigError } from '../base/errors.ts';
-import { boolean, duration, integer, list, readOptions, string, type Specs } from '../base/schema.ts';
+import { boolean, booleanOrAuto, duration, integer, list, readOptions, string, type Specs } from '../base/schema.ts';
 import type { SessionEngineDefinition } from './engine.ts';
 import { findSessionEngine, sessionEngineNames } from './engine-registry.ts';
 
-/** The cookie and expiry policy, with Dancer2's names and defaults (docs/design.md#expiry, #the-session-cookie). */
+/**
+ * The cookie and expiry policy, with Dancer2's names; the defaults are secure ones
+ * (docs/design.md#expiry, #the-session-cookie).
+ */
 export interface SessionPolicy {
+  /**
+   * The cookie's name over plain http; over HTTPS it gets the `__Host-` prefix (`__Secure-` with
+   * cookie_domain or a cookie_path other than `/`): session-cookie.ts. A name that already has a
+   * prefix is used as it is, and always sent Secure. Default `sid`: names nothing.
+   */
   cookie_name: string;
+  /**
+   * Names the session cookie had before (an upgrade, a changed cookie_name): read only when the
+   * request has no cookie under the current name, and then moved to it (RequestSession). Default
+   * `['dancer.session']`, Quickstep's name before 0.x, so an upgrade logs no one out.
+   */
+  previous_cookie_names: string[] | undefined;
   cookie_path: string;
   cookie_domain: string | undefined;
   /** Seconds; undefined = a browser-session cookie (no Expires). */
   cookie_duration: number | undefined;
-  is_secure: boolean;
+  /**
+   * `auto` (default): Secure, with the prefixed name, on a request that came over HTTPS (a TLS
+   * socket, or `X-Forwarded-Proto: https` from a proxy trusted with `trust_proxy`), and neither over
+   * plain http (development on localhost); `true`: always; `false`: never.
+   */
+  is_secure: boolean | 'auto';
   is_http_only: boolean;
   cookie_same_site: 'Strict' | 'Lax' | 'None';
   /** Seconds of inactivity after which a session expires (sliding). */
@@ -41,16 +60,18 @@ export interface SessionPolicy {
   /**
    * Whether routes check a CSRF token on unsafe methods (csrf-check.ts): a POST, PUT, PATCH or
    * DELETE without the session's token in `_csrf` or `X-CSRF-Token` is a 403 before the route.
+   * On by default (docs/design.md#csrf-on-by-default); a route opts out with `{ csrf: false }`.
    */
   csrf: boolean;
 }
 
 export const sessionPolicySpecs: Specs<SessionPolicy> = {
   cookie_name: string('dancer.session'),
+  previous_cookie_names: list(string(''), ['dancer.session']),
   cookie_path: string('/'),
   cookie_domain: string(undefined),
   cookie_duration: duration(undefined),
-  is_secure: boolean(false),
+  is_secure: booleanOrAuto('auto'),
   is_http_only: boolean(true),
   cookie_same_site: string('Lax', ['Strict', 'Lax', 'None']) as Specs<SessionPolicy>['cookie_same_site'],
   session_duration: duration(86400),
@@ -58,8 +79,27 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   clear_site_data: { ...list(string('cookies', ['cookies', 'storage', 'cache']), ['cookies']), expected: 'a list of "cookies", "storage", "cache" ([] for none)' } as Specs<SessionPolicy>['clear_site_data'],
   max_session_size: integer(256 * 1024, 2),
   hash_ids: boolean(false),
-  csrf: boolean(false),
+  csrf: boolean(true),
 };
+
+/** Whether `name` starts with a cookie prefix browsers enforce (matched case-insensitively, as RFC 6265bis does). */
+export function cookiePrefixOf(name: string): '__Host-' | '__Secure-' | undefined {
+  const start = name.slice(0, 9).toLowerCase();
+  if (start.startsWith('__host-')) return '__Host-';
+  if (start === '__secure-') return '__Secure-';
+  return undefined;
+}
+
+/**
+ * The name the session cookie has over a scheme: a name that carries a prefix is kept as it is
+ * (it is always sent Secure); else over HTTPS `__Host-<name>` when the cookie is host-only at
+ * Path=/, `__Secure-<name>` otherwise; over http the name itself.
+ */
+export function sessionCookieName(policy: SessionPolicy, secure: boolean): string {
+  const name = policy.cookie_name;
+  if (!secure || cookiePrefixOf(name) !== undefined) return name;
+  return `${policy.cookie_domain === undefined && policy.cookie_path === '/' ? '__Host-' : '__Secure-'}${name}`;
+}
 
 /** The chosen engine, its checked options and the policy, ready for a SessionFactory. */
 export interface SessionSettings {
@@ -95,9 +135,29 @@ export function readSessionSettings(
   }
   found.definition.validate?.(engineOptions, { file: where.file, path: where.optionsPath });
   const checked = policy as unknown as SessionPolicy;
-  if (checked.cookie_same_site === 'None' && !checked.is_secure) {
-    // Browsers drop SameSite=None cookies that are not Secure: the session would silently vanish.
-    throw new ConfigError(where.file, `${where.optionsPath}.cookie_same_site`, '"Lax" or "Strict" unless is_secure is true (SameSite=None requires Secure)', 'None');
-  }
+  checkCookiePolicy(checked, where.file, where.optionsPath);
   return { engineName: found.name, engine: found.definition, engineOptions, policy: checked };
+}
+
+/**
+ * The cookie settings browsers would refuse, as ConfigErrors at start-up rather than a session
+ * that silently never sticks: a prefixed name that is not Secure, a `__Host-` name with a Domain
+ * or a Path other than `/` (RFC 6265bis §4.1.3), SameSite=None without Secure.
+ */
+function checkCookiePolicy(policy: SessionPolicy, file: string, path: string): void {
+  const prefix = cookiePrefixOf(policy.cookie_name);
+  if (prefix !== undefined && policy.is_secure === false) {
+    throw new ConfigError(file, `${path}.is_secure`, `true or "auto" with cookie_name "${policy.cookie_name}" (browsers drop a ${prefix} cookie that is not Secure)`, 'false');
+  }
+  if (prefix === '__Host-' && policy.cookie_domain !== undefined) {
+    throw new ConfigError(file, `${path}.cookie_domain`, `no cookie_domain with a __Host- cookie_name (use __Secure- or no prefix: over HTTPS it is then added)`, policy.cookie_domain);
+  }
+  if (prefix === '__Host-' && policy.cookie_path !== '/') {
+    throw new ConfigError(file, `${path}.cookie_path`, `"/" with a __Host- cookie_name (use __Secure- or no prefix: over HTTPS it is then added)`, policy.cookie_path);
+  }
+  // A prefixed name is always sent Secure (session-cookie.ts); `auto` is not Secure over http.
+  if (policy.cookie_same_site === 'None' && policy.is_secure !== true && prefix === undefined) {
+    // Browsers drop SameSite=None cookies that are not Secure: the session would silently vanish.
+    throw new ConfigError(file, `${path}.cookie_same_site`, '"Lax" or "Strict" unless is_secure is true (SameSite=None requires Secure)', 'None');
+  }
 }

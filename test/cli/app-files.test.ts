@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { appFiles } from '../../src/cli/app-files.ts';
 import { loadConfig } from '../../src/config/config.ts';
 import { createApp } from '../../src/create-app.ts';
-import { session } from '../../src/dsl.ts';
+import { csrfToken, session, template } from '../../src/dsl.ts';
 import { freePort } from '../support/redis-server.ts';
 import { withClient } from '../support/serve.ts';
 import { removeDir, siteDir } from '../support/site-dir.ts';
@@ -69,6 +69,21 @@ test('public/503.html is the page a visitor gets while the session store is down
     assert.match(res.text, /<h1>Back in a moment<\/h1>/);
     assert.match(res.text, /<link rel="stylesheet" href="\/css\/style.css">/, 'styled as 404.html and 500.html are');
   }));
+});
+
+test('CSRF is on in a new app: its form carries the token, a POST without it is a 403', async ctx => {
+  const settings = loadConfig({ dir: ctx.dir, environment: 'production', env: {} });
+  assert.is(settings.session.policy.csrf, true);
+  const app = createApp(settings);
+  // The scaffold's own routes.ts imports 'quickstep' (run by test/package/package.test.ts); its view here.
+  app.get('/', async () => template('index', { title: 'shop-app', csrf: await csrfToken() }));
+  app.post('/note', () => 'saved');
+  await withClient(app, async client => {
+    const token = /<input type="hidden" name="_csrf" value="([^"]+)">/.exec((await client.get('/')).text)?.[1];
+    assert.ok(token, 'the form has its token');
+    assert.is((await client.post('/note', { form: { note: 'x' } })).status, 403);
+    assert.is((await client.post('/note', { form: { note: 'x', _csrf: token! } })).text, 'saved');
+  });
 });
 
 test('package.json: npm run typecheck runs tsc, with typescript the version Quickstep is built with', ctx => {

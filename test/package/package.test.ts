@@ -308,7 +308,7 @@ test('quickstep new :: from the packed tarball, a new app that npm install && np
   const tested = await run('npm', ['test'], app, 60_000);
   assertRan(tested, 'npm test in the new app');
   // node:test's reporter: TAP on Node 20 without a terminal, spec on Node 24.
-  assert.match(tested.stdout, /(# |ℹ )pass 1\b/);
+  assert.match(tested.stdout, /(# |ℹ )pass 2\b/, "the home page test and the CSRF form test");
 
   const typecheck = await run('npm', ['run', 'typecheck'], app, 60_000);
   assertRan(typecheck, 'npm run typecheck in the new app');

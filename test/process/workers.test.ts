@@ -132,7 +132,7 @@ const shared = redisSuite<{ redis?: RedisServer; app?: Dancer; url: string; pids
 
 shared.before(async context => {
   context.redis = await startRedis();
-  context.app = run(`port: 0\nhost: 127.0.0.1\nlog: info\naccess_log: false\nworkers: 2\nsession: Redis\nengines:\n  session:\n    Redis: { url: "${context.redis.url}" }\n`);
+  context.app = run(`port: 0\nhost: 127.0.0.1\nlog: info\naccess_log: false\nworkers: 2\nsession: Redis\nengines:\n  session:\n    Redis: { url: "${context.redis.url}", csrf: false }\n`);
   context.url = await printedUrl(context.app);
 });
 
@@ -208,7 +208,7 @@ async function refused(url: string): Promise<void> {
 // SIGTERM as well: a worker signalled again while it stops must go on stopping gracefully.
 terminal('SIGINT to the process group, then SIGTERM to each worker while stopping: every request in flight answers 200, exit 0', async () => {
   const redis = await startRedis();
-  const app = run(`port: 0\nhost: 127.0.0.1\nlog: warning\nworkers: 2\nsession: Redis\nengines:\n  session:\n    Redis: { url: "${redis.url}" }\n`, { detached: true });
+  const app = run(`port: 0\nhost: 127.0.0.1\nlog: warning\nworkers: 2\nsession: Redis\nengines:\n  session:\n    Redis: { url: "${redis.url}", csrf: false }\n`, { detached: true });
   try {
     const url = await printedUrl(app);
     const slow = await slowRequestsInFlight(app, url, '/slow?ms=700');
@@ -235,7 +235,7 @@ const sealed = suite('dance() :: workers: 2 on Cookie');
 
 sealed('a session sealed by one worker opens in the other (no server state to share)', async () => {
   const secret = 'k'.repeat(40);
-  const app = run(`port: 0\nhost: 127.0.0.1\nlog: info\naccess_log: false\nworkers: 2\nsession: Cookie\nengines:\n  session:\n    Cookie: { secret_key: "${secret}" }\n`);
+  const app = run(`port: 0\nhost: 127.0.0.1\nlog: info\naccess_log: false\nworkers: 2\nsession: Cookie\nengines:\n  session:\n    Cookie: { secret_key: "${secret}", csrf: false }\n`);
   try {
     const url = await printedUrl(app);
     assert.match(app.stdout(), /^Quickstep \(development, Cookie, 2 workers\) is dancing on /);

@@ -5,10 +5,11 @@ import * as assert from 'uvu/assert';
 import type { App } from '../../src/server/app.ts';
 import { createApp } from '../../src/create-app.ts';
 import { testClient, type TestClient } from '../../src/testing/client.ts';
+import { withoutCsrf } from '../support/serve.ts';
 
 /** An app whose POST / answers what ctx.body() gave: its kind and value. */
 async function serve(run: (client: TestClient) => Promise<void>, settings = {}, define?: (app: App) => void): Promise<void> {
-  const app = createApp({ log: 'none', environment: 'production', ...settings });
+  const app = createApp(withoutCsrf({ log: 'none', environment: 'production', ...settings }));
   app.post('/', async ctx => {
     const body = await ctx.body();
     const kind = body === undefined ? 'undefined' : Buffer.isBuffer(body) ? 'Buffer' : Array.isArray(body) ? 'array' : typeof body;

@@ -375,14 +375,26 @@ settings('config :: a csrf that is not a boolean is a ConfigError naming the fil
     error instanceof ConfigError && error.key === 'engines.session.Redis.csrf');
 });
 
-settings('default :: csrf is off: an unsafe request runs without a token', async () => {
+settings('default :: csrf is on: a form POST without the token is a 403 and the route does not run; csrf: false turns it off', async () => {
+  let runs = 0;
   const app = createApp({ log: 'none' });
-  app.post('/x', () => 'ran');
+  app.post('/x', () => (runs++, 'ran'));
+  app.get('/form', ctx => ctx.csrfToken());
+  const off = createApp({ log: 'none', engines: { session: { Memory: { csrf: false } } } });
+  off.post('/x', () => 'ran');
   const client = await testClient(app);
+  const offClient = await testClient(off);
   try {
-    assert.is((await client.post('/x', { form: { a: '1' } })).text, 'ran');
+    // A cross-site form: the browser sends no token (and here no cookie either).
+    assert.is((await client.post('/x', { form: { a: '1' } })).status, 403);
+    assert.is(runs, 0, 'the route did not run');
+    const token = (await client.get('/form')).text;
+    const res = await client.post('/x', { form: { a: '1', _csrf: token } });
+    assert.is(res.text, 'ran', 'the form with its token passes');
+    assert.is((await offClient.post('/x', { form: { a: '1' } })).text, 'ran');
   } finally {
     await client.close();
+    await offClient.close();
   }
 });
 
@@ -393,7 +405,8 @@ settings('CSRF cookie :: HttpOnly always, with the session cookie\'s SameSite, S
   try {
     const res = await client.get('/app/form');
     const header = res.headers.get('set-cookie')!;
-    assert.match(header, /^dancer\.session\.csrf=[A-Za-z0-9_-]{43}; /);
+    // The session cookie's prefix rule: Secure at a Path other than / is __Secure-.
+    assert.match(header, /^__Secure-dancer\.session\.csrf=[A-Za-z0-9_-]{43}; /);
     for (const attribute of [/; Path=\/app/, /; HttpOnly/, /; Secure/, /; SameSite=Strict/]) assert.match(header, attribute);
     assert.not.match(header, /Expires/, 'a browser-session cookie, as the session cookie without cookie_duration');
   } finally {

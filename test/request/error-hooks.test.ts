@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { ConfigError, HttpError, SessionStoreError } from '../../src/base/errors.ts';
 import * as dsl from '../../src/dsl.ts';
 import { FailingFlushEngine } from '../support/engine-calls.ts';
-import { serve, withClient } from '../support/serve.ts';
+import { serve, withClient, withoutCsrf } from '../support/serve.ts';
 import { removeDir, siteDir } from '../support/site-dir.ts';
 import { createApp } from '../../src/create-app.ts';
 
@@ -63,7 +63,7 @@ errors('before_error :: an async hook may render; a failing hook is logged and t
 
 errors('before_error :: a 503 from a store that cannot save passes through it too', () => {
   const seen: unknown[] = [];
-  const app = createApp({ log: 'none' }, { sessionEngine: new FailingFlushEngine(new Error('disk on fire')) });
+  const app = createApp(withoutCsrf({ log: 'none' }), { sessionEngine: new FailingFlushEngine(new Error('disk on fire')) });
   app.hook('before_error', (ctx, error) => {
     seen.push(error);
     ctx.responseBody = 'Please try again in a moment';

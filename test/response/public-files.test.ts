@@ -7,7 +7,7 @@ import { createApp } from '../../src/create-app.ts';
 import type { SettingsInput } from '../../src/config/config.ts';
 import type { App } from '../../src/server/app.ts';
 import { PublicFiles } from '../../src/response/public-files.ts';
-import { withClient } from '../support/serve.ts';
+import { withClient, withoutCsrf } from '../support/serve.ts';
 import { rawRequest, removeDir, siteDir, writeFiles } from '../support/site-dir.ts';
 
 const CSS = 'body { color: red }\n';
@@ -25,7 +25,7 @@ const FILES = {
 let hooks = 0;
 function siteApp(settings: SettingsInput = {}): { app: App; root: string } {
   const root = siteDir(FILES);
-  const app = createApp({ log: 'none', views: join(root, 'views'), public_dir: join(root, 'public'), ...settings });
+  const app = createApp(withoutCsrf({ log: 'none', views: join(root, 'views'), public_dir: join(root, 'public'), ...settings }));
   app.before(() => void hooks++);
   app.get('/hello', () => 'route');
   app.get('/hello.txt', () => 'the route, not the file');

@@ -4,10 +4,11 @@ import * as assert from 'uvu/assert';
 import type { App, Listening, ListenOptions } from '../../src/server/app.ts';
 import { createApp } from '../../src/create-app.ts';
 import { raw, statusLine, statusOf } from '../support/raw.ts';
+import { withoutCsrf } from '../support/serve.ts';
 
 /** A listening app with `GET /` and `GET /files/:name`; `run` gets its port. */
 async function serve(run: (port: number, listening: Listening, app: App) => Promise<void>, options?: ListenOptions): Promise<void> {
-  const app = createApp({ log: 'none', environment: 'production' });
+  const app = createApp(withoutCsrf({ log: 'none', environment: 'production' }));
   app.get('/', () => 'ok');
   app.get('/files/:name', ctx => ctx.param('name'));
   app.post('/echo', ctx => ctx.body());
@@ -149,7 +150,7 @@ hardening('CONNECT :: 405 with an explanation, connection closed, still serving'
 
 /** An app whose `GET /page` answers a distinct 64 KiB page and counts the requests it handled. */
 async function servePages(run: (port: number, handled: () => number) => Promise<void>): Promise<void> {
-  const app = createApp({ log: 'none', environment: 'production' });
+  const app = createApp(withoutCsrf({ log: 'none', environment: 'production' }));
   let handled = 0;
   const page = 'x'.repeat(64 * 1024);
   app.get('/page', () => `${page}${handled++};`);

@@ -158,13 +158,14 @@ factory('cookie :: every setting changes the header as documented', async () => 
   await withClient(app, async client => {
     const response = await client.get('/app/write');
     const header = response.headers.get('set-cookie')!;
-    assert.match(header, /^sid=[A-Za-z0-9_-]{32}; /);
+    // Secure with a Domain: the __Secure- prefix (__Host- forbids a Domain).
+    assert.match(header, /^__Secure-sid=[A-Za-z0-9_-]{32}; /);
     assert.match(header, /; Path=\/app/);
     assert.match(header, /; Domain=example\.test/);
     assert.match(header, /; Secure/);
     assert.match(header, /; SameSite=Strict/);
     assert.not.match(header, /HttpOnly/);
-    const expires = response.setCookie('sid')!.expires!.getTime();
+    const expires = response.setCookie('__Secure-sid')!.expires!.getTime();
     assert.ok(Math.abs(expires - (Date.now() + 3600_000)) < 5000, 'Expires is one hour ahead');
   });
 });

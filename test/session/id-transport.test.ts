@@ -82,7 +82,7 @@ async function flow(client: TestClient, app: App, outage?: () => Promise<void>):
   const secrets: string[] = [];
   const name = app.sessions.policy.cookie_name;
   const { browser, id, token } = await loggedIn(client, app);
-  secrets.push(id, token, browser.jar.get(app.sessions.csrfCookieName)?.value ?? '');
+  secrets.push(id, token, browser.jar.get(app.sessions.cookieOver(false).csrfName)?.value ?? '');
   assert.is((await browser.post('/note', { form: { note: 'a', _csrf: token } })).status, 200);
   secrets.push(browser.jar.get(name)!.value);
   assert.is((await browser.post('/note', { form: { note: 'forged' } })).status, 403, 'a refused token is logged at debug');

@@ -15,7 +15,7 @@ let redis: Promise<RedisServer> | undefined;
 /** An app on `engine` with `options` under engines.session.<engine>. */
 async function appOn(engine: Engine, options: Record<string, unknown> = {}, settings: SettingsInput = {}): Promise<App> {
   const own = engine === 'Redis' ? { url: (await (redis ??= startRedis())).url, key_prefix: `lost:${Math.random().toString(36).slice(2)}:`, ...options } : options;
-  return createApp({ log: 'none', ...settings, session: engine, engines: { session: { [engine]: own } } });
+  return createApp({ log: 'none', ...settings, session: engine, engines: { session: { [engine]: { csrf: false, ...own } } } });
 }
 
 const all = (app: App) => app.get('/all', async ctx => (await ctx.session()).toJSON());

@@ -12,7 +12,7 @@ import { PRUNE_ABOVE } from '../../src/session/engines/redis/scripts.ts';
 import { Session } from '../../src/session/session.ts';
 import { WrappedEngine } from '../support/engine-calls.ts';
 import { redisSuite, startCluster, startRedis, type RedisCluster, type RedisServer } from '../support/redis-server.ts';
-import { withClient } from '../support/serve.ts';
+import { withClient, withoutCsrf } from '../support/serve.ts';
 import { makeEngine, newId, uniquePrefix } from './engines/redis/helpers.ts';
 import { ownerRoutes } from './owner-routes.ts';
 
@@ -20,7 +20,7 @@ const plain = suite('owners :: an engine without the owner index');
 
 plain('login and userSessions :: a 500 that names the missing capability; nothing is stored', async () => {
   // WrappedEngine forwards the base contract only: no ownedSessions, no destroyOwned.
-  const app = ownerRoutes(createApp({ log: 'none' }, { sessionEngine: new WrappedEngine() }));
+  const app = ownerRoutes(createApp(withoutCsrf({ log: 'none' }), { sessionEngine: new WrappedEngine() }));
   await withClient(app, async client => {
     for (const [method, path] of [['POST', '/login/ann'], ['GET', '/sessions/ann'], ['POST', '/everywhere-out/ann']] as const) {
       const res = await client.request(method, path);
@@ -38,7 +38,7 @@ const down = redisSuite('owners :: Redis down');
 down('login, userSessions, destroyUserSessions :: 503 while Redis is down, working again when it is back', async () => {
   const redis = await startRedis();
   try {
-    const app = ownerRoutes(createApp({ log: 'none', session: 'Redis', engines: { session: { Redis: { url: redis.url, command_timeout: 300, hash_ids: true } } } }));
+    const app = ownerRoutes(createApp({ log: 'none', session: 'Redis', engines: { session: { Redis: { url: redis.url, command_timeout: 300, hash_ids: true, csrf: false } } } }));
     await withClient(app, async client => {
       assert.is((await client.post('/login/ann')).status, 200);
       await redis.stop();

@@ -12,6 +12,7 @@ import { testClient, type TestClient } from '../../src/testing.ts';
 import { redisSuite, startCluster, startRedis, type RedisCluster, type RedisServer } from '../support/redis-server.ts';
 import { uniquePrefix } from './engines/redis/helpers.ts';
 import { ownerRoutes } from './owner-routes.ts';
+import { withoutCsrf } from '../support/serve.ts';
 
 const COOKIE = 'dancer.session';
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
@@ -125,7 +126,7 @@ interface Ctx {
 async function withApp(store: Store, settings: Record<string, unknown>, body: (ctx: Ctx) => Promise<void>): Promise<void> {
   const { session, options } = await store.engine();
   const input: SettingsInput = { log: 'none', session, engines: { session: { [session]: { ...options, ...settings } } } };
-  const app = ownerRoutes(createApp(input));
+  const app = ownerRoutes(createApp(withoutCsrf(input)));
   const client = await testClient(app);
   const issued = new Set<string>();
   try {
@@ -229,7 +230,7 @@ function engineSuite(store: Store): void {
   test('trust_proxy :: the IP is the first X-Forwarded-For address only when the setting says so; a long User-Agent is cut to 512', async () => {
     for (const trust of [false, true]) {
       const { session, options } = await store.engine();
-      const app = ownerRoutes(createApp({ log: 'none', trust_proxy: trust, session, engines: { session: { [session]: options } } }));
+      const app = ownerRoutes(createApp({ log: 'none', trust_proxy: trust, session, engines: { session: { [session]: { csrf: false, ...options } } } }));
       const client = await testClient(app);
       try {
         const browser = new Browser(client.fork(), 'Proxied/1 '.repeat(70), new Set());

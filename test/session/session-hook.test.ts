@@ -6,14 +6,14 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp, halt, redirect, session, type App } from '../../src/index.ts';
-import { withClient } from '../support/serve.ts';
+import { withClient, withoutCsrf } from '../support/serve.ts';
 import type { SessionEngine } from '../../src/session/engine.ts';
 import { FailingFlushEngine } from '../support/engine-calls.ts';
 
 const hook = suite('session hook');
 
 function sessionApp(engine?: SessionEngine, environment?: string): App {
-  const app = createApp({ log: 'none', ...(environment === undefined ? {} : { environment }) }, engine ? { sessionEngine: engine } : {});
+  const app = createApp(withoutCsrf({ log: 'none', ...(environment === undefined ? {} : { environment }) }), engine ? { sessionEngine: engine } : {});
   app.get('/all', async ctx => (await ctx.session()).toJSON());
   return app;
 }

@@ -14,9 +14,20 @@ export async function withClient<T>(app: App, run: (client: TestClient) => Promi
   }
 }
 
-/** Builds an app from `settings` (logging off unless given), lets `define` add to it, serves it for `run`. */
+/** Builds an app from `settings` (logging off unless given, CSRF off: withoutCsrf), lets `define` add to it, serves it for `run`. */
 export function serve(define: (app: App) => void, run: (client: TestClient) => Promise<void>, settings: SettingsInput = {}): Promise<void> {
-  const app = createApp({ log: 'none', ...settings });
+  const app = createApp(withoutCsrf({ log: 'none', ...settings }));
   define(app);
   return withClient(app, run);
+}
+
+/**
+ * `settings` with the CSRF check off (the session's `csrf: false`), for a test app whose test is
+ * not about CSRF: its POSTs carry no token. A `csrf` the test set itself is kept.
+ */
+export function withoutCsrf<S extends SettingsInput>(settings: S): S {
+  const engine = settings.session ?? 'Memory';
+  const block = settings.engines?.session?.[engine] ?? {};
+  if ('csrf' in block) return settings;
+  return { ...settings, engines: { ...settings.engines, session: { ...settings.engines?.session, [engine]: { csrf: false, ...block } } } };
 }

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { createApp } from 'quickstep';
 import { applyChange, engineContract, SessionTooLargeError, uvuTest, type AtomicTake, type SessionChange, type SessionRecord, type SessionStore, type StoredEngine } from 'quickstep/engine';
 import { testClient } from 'quickstep/testing';
+import { withoutCsrf } from '../support/serve.ts';
 
 interface Entry {
   json: string;
@@ -93,7 +94,7 @@ const usage = suite('a third-party Map store :: in an app');
 
 usage('createApp takes it as it is: a session written is read back, a take is atomic', async () => {
   const engine = mapEngine(60);
-  const app = createApp({ log: 'none' }, { sessionEngine: engine });
+  const app = createApp(withoutCsrf({ log: 'none' }), { sessionEngine: engine });
   app.get('/set', ctx => ctx.session('user', 'ann').then(() => 'ok'));
   app.get('/get', async ctx => String(await ctx.session('user')));
   const client = await testClient(app);
