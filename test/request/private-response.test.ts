@@ -11,11 +11,12 @@ import { ConfigError, createApp, loadConfig, type App } from '../../src/index.ts
 import { testClient, type TestClient } from '../../src/testing.ts';
 import { redisSuite, startRedis, type RedisServer } from '../support/redis-server.ts';
 import { removeDir, siteDir } from '../support/site-dir.ts';
+import { withoutCsrf } from '../support/serve.ts';
 
 type Engine = 'Memory' | 'Redis' | 'Cookie';
 
 function privateApp(engine: Engine, options: Record<string, unknown> = {}): App {
-  const app = createApp({ log: 'none', session: engine, engines: { session: { [engine]: options } } });
+  const app = createApp(withoutCsrf({ log: 'none', session: engine, engines: { session: { [engine]: options } } }));
   app.get('/hello', () => 'hello');
   app.get('/me', async ctx => String((await ctx.session('user')) ?? 'nobody'));
   app.post('/login', async ctx => {
@@ -151,7 +152,7 @@ redis.run();
 
 /** An app with a user's sessions (Memory or Redis: both keep the owner index). */
 function ownerApp(engine: 'Memory' | 'Redis', options: Record<string, unknown>): App {
-  const app = createApp({ log: 'none', session: engine, engines: { session: { [engine]: options } } });
+  const app = createApp(withoutCsrf({ log: 'none', session: engine, engines: { session: { [engine]: options } } }));
   app.post('/login', async ctx => {
     await ctx.login('ann');
     return 'in';
