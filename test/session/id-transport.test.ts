@@ -106,6 +106,21 @@ function assertNoSecrets(log: string, secrets: string[]): void {
   for (const secret of secrets) assert.not.ok(log.includes(secret), `a log line holds a raw id or token: ${secret}`);
 }
 
+/** The flow on a fresh app of `engine` at log level debug: no secret it saw is in the log. */
+async function flowLogsNoSecret(engine: 'Memory' | 'Cookie', options: Record<string, unknown>): Promise<void> {
+  let secrets: string[] = [];
+  const log = await stderrOf(async () => {
+    const app = flowApp(engine, options, 'debug');
+    const client = await testClient(app);
+    try {
+      secrets = await flow(client, app);
+    } finally {
+      await client.close();
+    }
+  });
+  assertNoSecrets(log, secrets);
+}
+
 const memory = suite<{ client: TestClient; app: App }>('id transport :: Memory over HTTP', {} as never);
 memory.before(async context => {
   context.app = flowApp('Memory', {});
@@ -115,19 +130,7 @@ memory.after(async ({ client }) => {
   await client?.close();
 });
 transportTests(memory);
-memory('logs :: a flow at log level debug logs no raw id and no CSRF token', async () => {
-  let secrets: string[] = [];
-  const log = await stderrOf(async () => {
-    const app = flowApp('Memory', {}, 'debug');
-    const client = await testClient(app);
-    try {
-      secrets = await flow(client, app);
-    } finally {
-      await client.close();
-    }
-  });
-  assertNoSecrets(log, secrets);
-});
+memory('logs :: a flow at log level debug logs no raw id and no CSRF token', () => flowLogsNoSecret('Memory', {}));
 memory.run();
 
 const cookie = suite<{ client: TestClient; app: App }>('id transport :: Cookie over HTTP', {} as never);
@@ -140,19 +143,7 @@ cookie.after(async ({ client }) => {
   await client?.close();
 });
 transportTests(cookie);
-cookie('logs :: a flow at log level debug logs no sealed cookie and no CSRF token', async () => {
-  let secrets: string[] = [];
-  const log = await stderrOf(async () => {
-    const app = flowApp('Cookie', { secret_key }, 'debug');
-    const client = await testClient(app);
-    try {
-      secrets = await flow(client, app);
-    } finally {
-      await client.close();
-    }
-  });
-  assertNoSecrets(log, secrets);
-});
+cookie('logs :: a flow at log level debug logs no sealed cookie and no CSRF token', () => flowLogsNoSecret('Cookie', { secret_key }));
 cookie.run();
 
 const redis = redisSuite<{ client: TestClient; app: App; redis: RedisServer }>('id transport :: Redis over HTTP', {} as never);
