@@ -7,20 +7,13 @@
  * development environment alone: this page is the one place an error's details reach a client.
  * Every piece of text in it goes through escapeHtml, since a message may echo request input.
  */
-import { dirname, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { firstAppFrame } from '../base/app-frame.ts';
 import { statusText } from '../base/errors.ts';
 import { escapeHtml } from '../base/escape-html.ts';
 
 /** How many `cause`s are followed: enough for wrapped errors, never a loop. */
 const MAX_CAUSES = 5;
 
-/** Quickstep's own folder (src/, or dist/ in the package: one up from this file): frames in it are the framework's. */
-const FRAMEWORK_DIR = fileURLToPath(new URL('..', import.meta.url));
-
-// frame := "    at " [ function " (" ] location [ ")" ] ; location := file ":" line ":" column
-// (others, such as "at new Promise (<anonymous>)", are shown but name no place)
-const FRAME = /^\s+at (?:.*? \()?(.+?):(\d+):\d+\)?$/;
 const ANY_FRAME = /^\s+at /;
 
 const STYLE = 'body{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#222}h1{color:#b00020}'
@@ -62,17 +55,6 @@ function stackFrames(error: Error): string[] {
 
 /** "Thrown at file:line" for the first frame in the app's code (not Node's, a package's or Quickstep's), or ''. */
 function thrownAt(frames: readonly string[]): string {
-  for (const frame of frames) {
-    const match = FRAME.exec(frame);
-    if (match === null || match[1]!.startsWith('node:')) continue;
-    let path = match[1]!;
-    try {
-      if (path.startsWith('file://')) path = fileURLToPath(path);
-    } catch {
-      continue; // a URL that names no file names no place in the app either
-    }
-    if (path.includes(`${sep}node_modules${sep}`) || path.startsWith(FRAMEWORK_DIR)) continue;
-    return `<p>Thrown at <code>${escapeHtml(`${path}:${match[2]}`)}</code></p>\n`;
-  }
-  return '';
+  const frame = firstAppFrame(frames.join('\n'), true);
+  return frame === undefined ? '' : `<p>Thrown at <code>${escapeHtml(`${frame.path}:${frame.line}`)}</code></p>\n`;
 }

@@ -177,6 +177,11 @@ export class RequestSession {
       await this.#store(() => this.#factory.destroy(session.id, session.owner));
       await this.#events?.('session.destroyed', session.id);
     }
+    this.#ended();
+  }
+
+  /** The session is gone for this request: its cookie is expired, a later write starts a new one. */
+  #ended(): void {
     this.#unread = undefined;
     this.#session = undefined;
     this.#cookieId = undefined;
@@ -245,12 +250,7 @@ export class RequestSession {
     // Loaded first, so that if it is among the ended ones its cookie is expired in this response.
     const session = await this.find();
     const ended = await this.#store(() => this.#factory.destroyUserSessions(owner, exceptId));
-    if (session && !session.isNew && session.owner === owner && session.id !== exceptId) {
-      this.#session = undefined;
-      this.#cookieId = undefined;
-      this.#loading = undefined;
-      this.#destroyed = true;
-    }
+    if (session && !session.isNew && session.owner === owner && session.id !== exceptId) this.#ended();
     return ended;
   }
 

@@ -13,7 +13,7 @@
  * that never calls its `then`; an instance of a subclass is awaited through `then`, so the
  * subscription is seen. `Symbol.species` is Promise, so what `then` returns is a plain Promise.
  */
-import { fileURLToPath } from 'node:url';
+import { firstAppFrame } from '../base/app-frame.ts';
 import { ignore } from '../base/handled.ts';
 
 const nativeThen = Promise.prototype.then;
@@ -64,12 +64,8 @@ export class SessionRead<T> extends Promise<T> {
 
   /** The first frame of the caller's code, `file:line:column`, or undefined when none was seen. */
   where(): string | undefined {
-    const lines = this.#site?.stack?.split('\n') ?? [];
-    for (const line of lines.slice(1)) {
-      const frame = /\(?((?:file:\/\/|\/|[A-Za-z]:\\)[^()]*?:\d+:\d+)\)?$/.exec(line.trim());
-      if (frame && !isFrameworkFile(frame[1]!)) return frame[1];
-    }
-    return undefined;
+    const frame = firstAppFrame(this.#site?.stack, false);
+    return frame === undefined ? undefined : `${frame.path}:${frame.line}:${frame.column}`;
   }
 }
 
@@ -87,14 +83,6 @@ export function callSite(caller: Function): CallSite {
   Error.captureStackTrace(site, caller);
   Error.stackTraceLimit = limit;
   return site;
-}
-
-/** The folder of Quickstep's own code (src/ in the repository, dist/ in the package). */
-const FRAMEWORK_DIR = fileURLToPath(new URL('..', import.meta.url));
-
-function isFrameworkFile(location: string): boolean {
-  const path = location.startsWith('file://') ? fileURLToPath(location.replace(/:\d+:\d+$/, '')) : location;
-  return path.startsWith(FRAMEWORK_DIR);
 }
 
 /** The error of a request that ended with a read nobody awaited: a 500, its message one line. */
