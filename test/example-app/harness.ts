@@ -13,7 +13,7 @@ import { redisSuite, startRedis, type RedisServer } from '../support/redis-serve
 
 export type Engine = 'Memory' | 'Redis';
 export const ENGINES: readonly Engine[] = ['Memory', 'Redis'];
-export const COOKIE = 'dancer.session';
+export const COOKIE = 'sid';
 /** The browser's CSRF cookie, for the login form of a visitor without a session. */
 export const CSRF_COOKIE = `${COOKIE}.csrf`;
 
