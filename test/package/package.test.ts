@@ -267,7 +267,7 @@ test('quickstep new :: from the packed tarball, a new app that npm install && np
   assert.match(made.stdout, /cd 'Shop App'\n {2}npm install\n {2}npm start/);
   const app = join(ctx.project, 'Shop App');
   for (const file of ['app.ts', 'routes.ts', 'config.yml', 'environments/development.yml', 'environments/production.yml', 'views/index.eta',
-    'views/layouts/main.eta', 'public/css/style.css', 'public/404.html', 'public/500.html', 'public/503.html', 'test/app.test.ts', 'package.json', 'tsconfig.json']) {
+    'views/layouts/main.eta', 'views/login.eta', 'public/favicon.svg', 'public/css/style.css', 'public/404.html', 'public/500.html', 'public/503.html', 'test/app.test.ts', 'package.json', 'tsconfig.json']) {
     assert.ok(existsSync(join(app, file)), `${file} is made`);
   }
   const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
@@ -308,7 +308,7 @@ test('quickstep new :: from the packed tarball, a new app that npm install && np
   const tested = await run('npm', ['test'], app, 60_000);
   assertRan(tested, 'npm test in the new app');
   // node:test's reporter: TAP on Node 20 without a terminal, spec on Node 24.
-  assert.match(tested.stdout, /(# |ℹ )pass 2\b/, "the home page test and the CSRF form test");
+  assert.match(tested.stdout, /(# |ℹ )pass 2\b/, "the home page test and the login test");
 
   const typecheck = await run('npm', ['run', 'typecheck'], app, 60_000);
   assertRan(typecheck, 'npm run typecheck in the new app');
