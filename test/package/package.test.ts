@@ -335,22 +335,22 @@ test("quickstep new :: npm run typecheck reports a type error in the app's own .
   }
 });
 
-/** A fenced `sh` line of the README's "Running on Redis" section that starts with `start`. */
+/** A fenced `sh` line of the Redis guide's "Running on Redis" section that starts with `start`. */
 function readmeLine(start: string): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Running on Redis'), readme.indexOf('\n## ', readme.indexOf('## Running on Redis') + 1));
+  const guide = readFileSync(join(ROOT, 'docs', 'guide', 'redis.md'), 'utf8');
+  const section = guide.slice(guide.indexOf('## Running on Redis'), guide.indexOf('\n## ', guide.indexOf('## Running on Redis') + 1) >>> 0);
   const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap(block => block[1]!.split('\n'));
   const line = blocks.find(text => text.startsWith(start));
-  assert.ok(line, `README's "Running on Redis" has a line starting with ${start}`);
+  assert.ok(line, `docs/guide/redis.md's "Running on Redis" has a line starting with ${start}`);
   return line;
 }
 
-/** The README's lines name the Redis a user runs; the test's own runs on a free port. */
+/** The guide's lines name the Redis a user runs; the test's own runs on a free port. */
 const README_REDIS = 'redis://127.0.0.1:6379';
 
 // As redisSuite does: skipped without redis-server, except under CI=true, where startRedis fails it.
 const withRedis = redisAvailable() || process.env.CI === 'true' ? test : test.skip;
-withRedis(`quickstep new :: the README's \`SESSION_ENGINE=Redis REDIS_URL=... npm start\` keeps the sessions in that Redis, and its redis-cli line finds one${redisAvailable() ? '' : ' (skipped: no redis-server)'}`, async ctx => {
+withRedis(`quickstep new :: the Redis guide's \`SESSION_ENGINE=Redis REDIS_URL=... npm start\` keeps the sessions in that Redis, and its redis-cli line finds one${redisAvailable() ? '' : ' (skipped: no redis-server)'}`, async ctx => {
   const app = join(ctx.project, 'Shop App');
   // What a user adds: a route that writes the session.
   writeFileSync(join(app, 'routes.ts'), `import { increment, template, type App } from 'quickstep';
