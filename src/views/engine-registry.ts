@@ -22,6 +22,11 @@ export function findTemplateEngine(name: string): { name: string; definition: Te
   return engines.find(name);
 }
 
+/** The names `template:` accepts: the built-in engines and the registered ones. */
+export function templateEngineNames(): string[] {
+  return engines.names();
+}
+
 /**
  * Checks `template:` and every `engines.template.<Name>` block (a typo in an unused block shows
  * up too) and returns the chosen engine with its options.
