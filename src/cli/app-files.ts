@@ -82,7 +82,7 @@ async function page() {
   return { user: await session('user'), notice: await flash('notice'), csrf: await csrfToken() };
 }
 `,
-    // The engine from the environment, as the example app's config.yml does: the README's
+    // The engine from the environment, as the example app's config.yml does: the Redis guide's
     // `SESSION_ENGINE=Redis REDIS_URL=... npm start` then works in a new app as printed.
     'config.yml': `# ${name}'s settings; environments/<DANCER_ENVIRONMENT>.yml goes over them.
 # \${NAME:-default} is read from the environment: SESSION_ENGINE=Redis REDIS_URL=redis://127.0.0.1:6379 npm start

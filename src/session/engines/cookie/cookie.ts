@@ -8,7 +8,7 @@
  * The sealed text is `{"i":<id>,"e":<idle expiry, ms>,"d":<data with __quickstep meta>}`. The
  * factory opens the request's cookie (openCookie) and, for a session the request changed, sends a
  * new seal as the cookie (sealCookie): the cookie is the flush. What follows from having no
- * server state, declared to the contract suite and documented in the README:
+ * server state, declared to the contract suite and documented in docs/guide/cookie-engine.md:
  * - no listing and no "log out everywhere": the server does not know which sessions exist;
  * - destroy and changeSessionId cannot revoke a copy of the old cookie: a replayed copy opens
  *   until its own idle or absolute expiry (as with Rails' cookie store);
