@@ -161,6 +161,19 @@ const YAML_CHECKS: Record<string, (load: (env: Record<string, string>) => Settin
     const proxied = load({ TRUST_PROXY: 'true', WORKERS: '4', REDIS_URL: 'rediss://cache.internal:6380' });
     assert.equal([proxied.trust_proxy, proxied.workers, proxied.session.engineOptions.url], [true, 4, 'rediss://cache.internal:6380']);
   },
+  'docs/guide/redis.md > Sentinel, Cluster and TLS': load => {
+    // Three blocks under one heading: each is checked for what it is.
+    const { engineOptions: options } = load({ REDIS_PASSWORD: 's3cret' }).session;
+    if (options.sentinels !== undefined) {
+      assert.equal([options.sentinels, options.name, options.wait_replicas], [['10.0.0.1:26379', '10.0.0.2:26379', '10.0.0.3:26379'], 'mymaster', 1]);
+    } else if (options.cluster !== undefined) {
+      assert.equal([options.cluster, options.database, options.wait_replicas], [['10.0.0.1:7000', '10.0.0.2:7000', '10.0.0.3:7000'], undefined, undefined]);
+    } else {
+      assert.is(options.url, 'rediss://:s3cret@redis.internal:6380/0');
+      // "The password is never printed": a bad value of it is reported without it.
+      assert.throws(() => load({ REDIS_PASSWORD: 's3cret x' }), (error: unknown) => error instanceof ConfigError && !error.message.includes('s3cret'));
+    }
+  },
   'docs/guide/from-dancer2.md > Coming from Dancer2': load => {
     const { session } = load({});
     assert.equal([session.engineName, session.engineOptions.server, session.policy.session_duration, session.policy.cookie_name, session.policy.is_http_only], ['Redis', '127.0.0.1:6379', 7200, 'dancer.session', true]);

@@ -144,7 +144,7 @@ access_log: false
 `,
     'views/index.eta': `<h1>${name}</h1>
 <% if (it.user) { %>
-<p>Hello, <%= it.user %>. Your name is kept in your session, on the server; the browser holds only its id.</p>
+<p>Hello, <%= it.user %>. Your name is kept in your session until you log out.</p>
 <% } else { %>
 <p>It works. <a href="/login">Log in</a> to see a session at work.</p>
 <% } %>
