@@ -22,9 +22,9 @@ export function findTemplateEngine(name: string): { name: string; definition: Te
   return engines.find(name);
 }
 
-/** The names `template:` accepts: the built-in engines and the registered ones. */
-export function templateEngineNames(): string[] {
-  return engines.names();
+/** The names `template:` accepts: the built-in engines and the registered ones; `'built-in'`: only those that ship with Quickstep. */
+export function templateEngineNames(which: 'all' | 'built-in' = 'all'): string[] {
+  return engines.names(which);
 }
 
 /**
