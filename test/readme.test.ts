@@ -1,5 +1,6 @@
 /**
- * The fenced blocks of README.md and of every guide page (docs/guide/*.md), every one of them, as
+ * The fenced blocks of README.md and of every guide and reference page (docs/guide/*.md,
+ * docs/reference/*.md), every one of them, as
  * printed: a user copies them first. A block that no check below covers fails the first test, so
  * the documentation cannot drift from the code. Blocks are named by `<file> > <heading>`.
  *
@@ -31,14 +32,15 @@ import { ConfigError, loadConfig, type Settings } from '../src/index.ts';
 import { TestClient } from '../src/testing/client.ts';
 import { readdirSync } from 'node:fs';
 import { appFiles } from '../src/cli/app-files.ts';
+import { startupErrorLine } from '../src/process/startup.ts';
 import { certificate } from './support/certificate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const THIS_FILE = 'test/readme.test.ts';
 
-/** The markdown files whose blocks run: the README and every guide page. */
-const FILES = ['README.md', ...readdirSync(join(ROOT, 'docs', 'guide')).filter(name => name.endsWith('.md')).sort().map(name => `docs/guide/${name}`)];
+/** The markdown files whose blocks run: the README, every guide page and every reference page. */
+const FILES = ['README.md', ...['guide', 'reference'].flatMap(folder => readdirSync(join(ROOT, 'docs', folder)).filter(name => name.endsWith('.md')).sort().map(name => `docs/${folder}/${name}`))];
 
 interface Block {
   lang: string;
@@ -88,6 +90,34 @@ const FREE_NAMES: Record<string, string> = {
     'declare class MyStore { constructor(path: string, sessionDuration: number) }',
   ].join('\n'),
   'docs/guide/deployment.md > HTTPS without a proxy': "import { readFileSync } from 'node:fs';",
+  'docs/reference/hooks.md > The hooks': 'declare function report(error: unknown): void;\ndeclare function audit(event: string, ip: string | undefined): void;',
+  'docs/reference/errors.md > Errors': 'declare function findUser(id: string): Promise<{ name: string } | undefined>;',
+};
+
+/** What each ```text block shows, by where: the text as the code prints or states it now. */
+const OUTPUTS: Record<string, () => string> = {
+  // The one line dance() prints for a bad config.yml (process/startup.ts).
+  'docs/reference/config.md > Configuration': () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quickstep-readme-'));
+    try {
+      writeFileSync(join(dir, 'config.yml'), 'engines:\n  session:\n    Redis:\n      command_timeout: 0\n');
+      assert.throws(() => loadConfig({ dir, env: {} }));
+      try {
+        loadConfig({ dir, env: {} });
+      } catch (error) {
+        return startupErrorLine(error)!;
+      }
+      return '';
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  // The steps as the pipeline's own header states them.
+  'docs/reference/hooks.md > The steps of a request': () => {
+    const header = readFileSync(join(ROOT, 'src', 'request', 'pipeline.ts'), 'utf8').split('\n');
+    const start = header.findIndex(line => line.includes('public file -> body'));
+    return header.slice(start, start + 2).map(line => line.replace(/^ \* {3}/, '')).join('\n');
+  },
 };
 
 /** Whole programs (own imports, no free names), by where: the title of the test below that runs each. */
@@ -198,10 +228,10 @@ function run(command: string, args: string[], cwd: string, timeout = 60_000): Pr
   });
 }
 
-const readme = suite('README and guides');
+const readme = suite('README and docs');
 
 readme('every fenced block is covered: a new one fails here until a check covers it', () => {
-  const known = ['ts', 'js', 'yaml', 'sh'];
+  const known = ['ts', 'js', 'yaml', 'sh', 'text'];
   const problems: string[] = [];
   for (const block of blocks) {
     const where = `${block.file} line ${block.line} (under "${block.heading}")`;
@@ -210,6 +240,7 @@ readme('every fenced block is covered: a new one fails here until a check covers
       problems.push(`${where}: a \`\`\`${block.lang} block; make it one of ${known.join(', ')}, or say in NOT_RUN why it cannot run, or teach ${THIS_FILE} to check it`);
     }
     if (block.lang === 'yaml' && !(block.where in YAML_CHECKS)) problems.push(`${where}: add what this YAML promises to YAML_CHECKS`);
+    if (block.lang === 'text' && !(block.where in OUTPUTS)) problems.push(`${where}: add what prints or states this text to OUTPUTS`);
     if (sources.includes(block) && isProgram(block) && !(block.where in PROGRAMS)) {
       problems.push(`${where}: a whole program; run it in a test of ${THIS_FILE} and name that test in PROGRAMS (or its free names in FREE_NAMES)`);
     }
@@ -224,9 +255,16 @@ readme('every fenced block is covered: a new one fails here until a check covers
     ...[...Object.keys(FREE_NAMES), ...Object.keys(PROGRAMS)].filter(where => !sources.some(block => block.where === where)),
     ...Object.keys(YAML_CHECKS).filter(where => !blocks.some(block => block.lang === 'yaml' && block.where === where)),
     ...[...Object.keys(NOT_RUN), ...Object.keys(SAME_AS)].filter(where => !blocks.some(block => block.where === where)),
+    ...Object.keys(OUTPUTS).filter(where => !blocks.some(block => block.lang === 'text' && block.where === where)),
   ];
   for (const key of stale) problems.push(`${THIS_FILE} has an entry for "${key}", which the documentation no longer has`);
   assert.ok(problems.length === 0, problems.join('\n'));
+});
+
+readme('every text block is what the code prints or states now', () => {
+  for (const block of blocks.filter(b => b.lang === 'text')) {
+    assert.is(block.text, OUTPUTS[block.where]!(), `${block.file} line ${block.line}`);
+  }
 });
 
 readme('a block that is a file quickstep new writes is that file, as it writes it', () => {
