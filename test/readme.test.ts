@@ -110,6 +110,8 @@ const COVERED_BY: Record<string, string> = {
   'Install: npm run typecheck': 'test/package/package.test.ts',
   // The scaffolded app run as printed, and the key formula's line, against a real redis-server.
   'Running on Redis: SESSION_ENGINE=Redis REDIS_URL=redis://127.0.0.1:6379 npm start': 'test/package/package.test.ts',
+  // The ACL rule is redisAclRule's (checked there), and the engine contract runs under it.
+  'Running on Redis: redis-cli ACL SETUSER quickstep on \'>a-long-password\' resetkeys ~dancer.session:* resetchannels -@all +client|setname +info +select +quit +evalsha +eval +scan +get +set +del +zrange +zrem +wait +expire +hmget +hset +renamenx +time +type +zadd +zcard +zscore': 'test/session/engines/redis/acl.test.ts',
   [`Running on Redis: redis-cli -u redis://127.0.0.1:6379 GET "dancer.session:$(node -p "require('node:crypto').createHash('sha256').update(process.argv[1]).digest('base64url')" "$ID")"`]: 'test/package/package.test.ts',
 };
 
@@ -122,6 +124,10 @@ const YAML_CHECKS: Record<string, (load: (env: Record<string, string>) => Settin
     assert.equal([redis.port, redis.session.engineName], [4000, 'Redis']);
     assert.is(redis.session.engineOptions.url, 'redis://10.0.0.5:6380');
     for (const { session } of [plain, redis]) assert.equal([session.policy.session_duration, session.policy.hash_ids], [3600, true]);
+  },
+  // The tls block's files are read at start-up: where they are missing (here), a ConfigError says which.
+  'Running on Redis': load => {
+    assert.throws(() => load({ REDIS_PASSWORD: 'x' }), (error: unknown) => error instanceof ConfigError && /engines\.session\.Redis\.tls\.ca: expected a readable PEM file .*ENOENT/.test(error.message));
   },
   'Running on the Cookie engine': load => {
     assert.is(load({ SESSION_SECRET: 'x'.repeat(32) }).session.engineName, 'Cookie');
