@@ -47,6 +47,8 @@ import type { PublicFiles } from '../response/public-files.ts';
 import type { RouteMatch, Router } from './router.ts';
 import { isThenable, type Step } from './steps.ts';
 import { UnawaitedSessionReadError } from '../session/session-read.ts';
+import { channels } from '../base/tracing.ts';
+import { traceHandler } from './request-trace.ts';
 
 /**
  * A route handler. Its return value becomes the body; a Promise is awaited.
@@ -205,7 +207,8 @@ export class Pipeline {
     const next = match.index + 1;
     let result: unknown;
     try {
-      result = match.handler(ctx);
+      // Traced (request-trace.ts) only while someone subscribes: else this one check.
+      result = channels.request.hasSubscribers || channels.handler.hasSubscribers ? traceHandler(ctx, this.#parts.router.pattern(match.index), match.handler) : match.handler(ctx);
     } catch (signal) {
       return this.#routeSignal(ctx, signal, next);
     }

@@ -87,6 +87,8 @@ export class Router<H> {
   // keeps the common case (fixed paths) free of regex work.
   readonly #static = new Map<string, Route<H>[]>();
   readonly #dynamic: Route<H>[] = [];
+  /** Each route's pattern as written (a RegExp as `String(regex)`), by position: what traces name. */
+  readonly #patterns: string[] = [];
   #count = 0;
 
   /**
@@ -103,6 +105,7 @@ export class Router<H> {
     const upper = list.map(m => m.toUpperCase());
     const set = upper.includes('*') ? null : new Set(upper.includes('GET') ? [...upper, 'HEAD'] : upper);
     const index = this.#count++;
+    this.#patterns.push(String(pattern));
     if (pattern instanceof RegExp) {
       // g and y make exec() stateful (lastIndex), which would make matches depend on history.
       const regex = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
@@ -152,6 +155,11 @@ export class Router<H> {
       if (m !== null) return captures(route, m, encoded && !route.onDecoded);
     }
     return found && { handler: found.handler, options: found.options, params: Object.create(null), splat: [], index: found.index };
+  }
+
+  /** The pattern of the route at position `index` (RouteMatch.index), as it was added. */
+  pattern(index: number): string {
+    return this.#patterns[index]!;
   }
 
   /** Methods of the routes matching `path` (for 405 + Allow): sorted, unique, HEAD wherever GET. */

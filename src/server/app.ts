@@ -14,6 +14,8 @@ import { Context, currentContext, type RequestServices } from '../request/contex
 import { Hooks, type ErrorHook, type Hook, type SessionHook, type SessionHookName } from '../request/hooks.ts';
 import { createLog, type Log, type LogEvent } from '../base/logger.ts';
 import { Pipeline, type Handler } from '../request/pipeline.ts';
+import { traceRequest } from '../request/request-trace.ts';
+import { channels } from '../base/tracing.ts';
 import type { RouteParams } from '../request/route-params.ts';
 import { NO_ROUTE_OPTIONS, Router, type RouteOptions } from '../request/router.ts';
 import type { PublicFiles } from '../response/public-files.ts';
@@ -203,9 +205,17 @@ export class App {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new Context(req, res, this.#services);
     if (this.#settings.access_log) logAccessWhenDone(ctx, this.#log);
+    // Traced only while someone subscribes (base/tracing.ts): else this one check.
+    if (channels.request.hasSubscribers) return traceRequest(ctx, () => this.#run(ctx));
     if (this.#settings.keywords) currentContext.run(ctx, this.#pipeline.run, ctx);
     else this.#pipeline.run(ctx);
   };
+
+  /** The request's pipeline, inside the keywords' AsyncLocalStorage unless `keywords: false`. */
+  #run(ctx: Context): void {
+    if (this.#settings.keywords) currentContext.run(ctx, this.#pipeline.run, ctx);
+    else this.#pipeline.run(ctx);
+  }
 
   /**
    * Starts serving. Defaults to the `port` and `host` settings; port 0 picks a free port.
