@@ -8,6 +8,7 @@
  * `café` compares decoded. A path without `%` is already in that form: no decoding work at all.
  */
 import { HttpError } from '../base/errors.ts';
+import type { StandardSchemaV1 } from './validation/standard-schema.ts';
 
 /**
  * What a route may say about itself besides its handler: `post('/api', { csrf: false }, h)`.
@@ -19,6 +20,13 @@ export interface RouteOptions {
    * `false` also lets cross-site requests in (the Sec-Fetch-Site lock, csrf-check.ts).
    */
   readonly csrf?: boolean;
+  /**
+   * Standard Schemas (zod, valibot, ...) for the route's params, query and body: validated before
+   * the handler, parsed into `ctx.valid`; invalid input is a 400 (validation/input.ts).
+   */
+  readonly params?: StandardSchemaV1;
+  readonly query?: StandardSchemaV1;
+  readonly body?: StandardSchemaV1;
 }
 
 /** The options of a route that gave none (one shared frozen object). */
