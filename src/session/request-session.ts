@@ -16,7 +16,7 @@
  *   round trip at the commit. Anything that reads the session first loads it and replays them.
  */
 import { handled } from '../base/handled.ts';
-import { channels, tracePromise } from '../base/tracing.ts';
+import { channels, tracePromise, type QuickstepChannel, type Traced } from '../base/tracing.ts';
 import { csrfTokenOf, renewCsrfToken, wellFormedCsrfToken } from './csrf-token.ts';
 import { StoreTimeBudget } from './deadline.ts';
 import type { SessionFactory } from './factory.ts';
@@ -90,6 +90,14 @@ export class RequestSession {
   /** A store operation of this request, held to the request's budget where the engine sets one. */
   #store<T>(start: () => Promise<T>): Promise<T> {
     return this.#budget === undefined ? start() : this.#budget.hold(start);
+  }
+
+  /**
+   * A store operation (#store) traced on `on` (base/tracing.ts): only called while it has
+   * subscribers, so that an untraced operation builds no payload and no closure more.
+   */
+  #traced<P extends Traced, T>(on: QuickstepChannel<P>, payload: P, start: () => Promise<T>, settled?: (value: T) => void): Promise<T> {
+    return tracePromise(on, payload, () => this.#store(start), settled);
   }
 
   /**
@@ -176,9 +184,9 @@ export class RequestSession {
   async destroy(): Promise<void> {
     const session = await this.find();
     if (session && !session.isNew) {
-      const destroy = () => this.#store(() => this.#factory.destroy(session.id, session.owner));
+      const destroy = () => this.#factory.destroy(session.id, session.owner);
       const on = channels.sessionDestroy;
-      await (on.hasSubscribers ? tracePromise(on, { req: this.#client?.req, handle: this.#factory.handleOf(session.id) }, destroy) : destroy());
+      await (on.hasSubscribers ? this.#traced(on, { req: this.#client?.req, handle: this.#factory.handleOf(session.id) }, destroy) : this.#store(destroy));
       await this.#events?.('session.destroyed', session.id);
     }
     this.#ended();
@@ -199,13 +207,13 @@ export class RequestSession {
     const oldId = session.id;
     // A browser that was shown a token before (its CSRF cookie) gets a new one for the session too.
     const hadToken = session.csrfToken !== undefined || this.#browserToken !== undefined;
-    const change = () => this.#store(() => this.#factory.changeId(session));
+    const change = () => this.#factory.changeId(session);
     const on = channels.sessionChangeId;
     if (on.hasSubscribers) {
       const payload = { req: this.#client?.req, handle: this.#factory.handleOf(oldId), newHandle: undefined as string | undefined };
-      this.#session = await tracePromise(on, payload, change, moved => (payload.newHandle = this.#factory.handleOf(moved.id)));
+      this.#session = await this.#traced(on, payload, change, moved => (payload.newHandle = this.#factory.handleOf(moved.id)));
     } else {
-      this.#session = await change();
+      this.#session = await this.#store(change);
     }
     renewCsrfToken(this.#session, hadToken);
     this.#idChanged = true;
@@ -300,9 +308,9 @@ export class RequestSession {
     if (session?.isDirty) {
       if (session.isNew && session.csrfToken === undefined && this.#browserToken !== undefined) session.setCsrfToken(this.#browserToken);
       const client = session.owner === undefined ? undefined : this.#client;
-      const flush = () => this.#store(() => this.#factory.flush(session, client && writtenBy(client)));
+      const flush = () => this.#factory.flush(session, client && writtenBy(client));
       const on = channels.sessionFlush;
-      const flushed = on.hasSubscribers ? tracePromise(on, this.#flushTrace(session.id, session.change, this.#factory.merges), flush) : flush();
+      const flushed = on.hasSubscribers ? this.#traced(on, this.#flushTrace(session.id, session.change, this.#factory.merges), flush) : this.#store(flush);
       return flushed.then(() => this.#flushed(session));
     }
     if (session === undefined && this.#unread !== undefined) return this.#flushUnread(this.#cookieId!, this.#unread);
@@ -316,9 +324,9 @@ export class RequestSession {
    */
   #flushUnread(id: string, unread: UnreadWrites): Promise<string | undefined> | string | undefined {
     const change = unread.change();
-    const flush = () => this.#store(() => unread.flush(id, change));
+    const flush = () => unread.flush(id, change);
     const on = channels.sessionFlush;
-    return (on.hasSubscribers ? tracePromise(on, this.#flushTrace(id, change, true), flush) : flush()).then(flushed => {
+    return (on.hasSubscribers ? this.#traced(on, this.#flushTrace(id, change, true), flush) : this.#store(flush)).then(flushed => {
       const factory = this.#factory;
       if (flushed) {
         this.#unread = undefined;
@@ -372,18 +380,18 @@ export class RequestSession {
   }
 
   #load(id: string): Promise<Session | undefined> {
-    const retrieve = () => this.#store(() => this.#factory.retrieve(id));
+    const retrieve = () => this.#factory.retrieve(id);
     const on = channels.sessionLoad;
     let loading: Promise<Session | undefined>;
     if (on.hasSubscribers) {
       const payload = { req: this.#client?.req, found: false, handle: undefined as string | undefined };
-      loading = tracePromise(on, payload, retrieve, session => {
+      loading = this.#traced(on, payload, retrieve, session => {
         payload.found = session !== undefined;
         // The handle of the id inside: with the Cookie engine the cookie value is the seal, not the id.
         if (session !== undefined) payload.handle = this.#factory.handleOf(session.id);
       });
     } else {
-      loading = retrieve();
+      loading = this.#store(retrieve);
     }
     return loading.then(session => {
       if (session) {
