@@ -28,6 +28,7 @@ import * as assert from 'uvu/assert';
 import * as quickstep from '../src/index.ts';
 import { ConfigError, loadConfig, type Settings } from '../src/index.ts';
 import { TestClient } from '../src/testing/client.ts';
+import { certificate } from './support/certificate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -85,6 +86,7 @@ const FREE_NAMES: Record<string, string> = {
 const PROGRAMS: Record<string, string> = {
   'Ten lines': 'the Ten lines run as printed: a login echoed escaped, a logout, bad input a 400',
   Install: 'the node:test example passes under node --test',
+  'Checking it: the ASVS kit': 'the ASVS kit example passes under node --test over HTTPS, every applicable row',
 };
 
 const isProgram = (block: Block) => /^import .* from 'quickstep/m.test(block.text) && !(block.heading in FREE_NAMES);
@@ -247,6 +249,28 @@ readme(PROGRAMS.Install!, async () => {
     const tested = await run(process.execPath, args, dir);
     assert.ok(tested.code === 0, `node --test exited with ${tested.code}\n${tested.stdout}\n${tested.stderr}`);
     assert.match(tested.stdout, /^# pass 1$/m);
+    assert.match(tested.stdout, /^# fail 0$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+readme(PROGRAMS['Checking it: the ASVS kit']!, async () => {
+  const block = sources.find(b => b.heading === 'Checking it: the ASVS kit');
+  assert.ok(block, 'the asvsSuite example');
+  const dir = project();
+  try {
+    // The key.pem and cert.pem it reads: a certificate for 127.0.0.1, made here.
+    const tls = certificate();
+    writeFileSync(join(dir, 'key.pem'), tls.key);
+    writeFileSync(join(dir, 'cert.pem'), tls.cert);
+    writeFileSync(join(dir, 'asvs.test.ts'), block.text);
+    const args = ['--import', import.meta.resolve('tsx'), '--conditions=quickstep-source', '--test', '--test-reporter=tap', 'asvs.test.ts'];
+    const tested = await run(process.execPath, args, dir);
+    assert.ok(tested.code === 0, `node --test exited with ${tested.code}\n${tested.stdout}\n${tested.stderr}`);
+    // 21 rows: 16 pass; the timeouts, the account steps and the sessions page are not described (5 skipped).
+    assert.match(tested.stdout, /^# pass 16$/m, tested.stdout);
+    assert.match(tested.stdout, /^# skipped 5$/m);
     assert.match(tested.stdout, /^# fail 0$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });

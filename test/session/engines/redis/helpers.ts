@@ -105,8 +105,8 @@ export function redisApp(redisOptions: Record<string, unknown>): App {
 
 /** A GET with exactly this session cookie (or none), not through a cookie jar. */
 export async function getWith(base: string, path: string, id: string | undefined): Promise<{ status: number; text: string; id: string | undefined }> {
-  const response = await fetch(base + path, id === undefined ? {} : { headers: { cookie: `dancer.session=${id}` } });
+  const response = await fetch(base + path, id === undefined ? {} : { headers: { cookie: `sid=${id}` } });
   const text = await response.text();
-  const set = response.headers.getSetCookie().find(header => header.startsWith('dancer.session='));
-  return { status: response.status, text, id: set?.slice('dancer.session='.length, set.indexOf(';')) };
+  const set = response.headers.getSetCookie().find(header => header.startsWith('sid='));
+  return { status: response.status, text, id: set?.slice('sid='.length, set.indexOf(';')) };
 }
