@@ -22,6 +22,8 @@ export interface Running {
 export interface AuditedApp {
   /** The column's header, e.g. `express + express-session`. */
   name: string;
+  /** Where the app is written, as the doc cites it. */
+  source: string;
   /** The npm packages whose installed versions the doc lists (read from node_modules/<pkg>/package.json). */
   packages: readonly string[];
   /** How the app is set up, and why that is fair to the framework: one line each. */

@@ -69,6 +69,7 @@ export function expressLoginApp(): express.Express {
 
 export const EXPRESS: AuditedApp = {
   name: 'express + express-session',
+  source: 'bench/asvs/express-app.ts',
   packages: ['express', 'express-session'],
   choices: [
     'express-session\'s README "User login" example: `resave: false`, `saveUninitialized: true`, `req.session.regenerate` at login, its logout logic (user cleared, saved, then `regenerate`) behind a POST form',

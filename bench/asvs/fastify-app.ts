@@ -55,10 +55,11 @@ export async function fastifyLoginApp(https: { key: string; cert: string }): Pro
 
 export const FASTIFY: AuditedApp = {
   name: 'fastify + @fastify/session',
+  source: 'bench/asvs/fastify-app.ts',
   packages: ['fastify', '@fastify/session', '@fastify/cookie'],
   choices: [
     '@fastify/session\'s README setup: @fastify/cookie, then @fastify/session with a 32+ character secret; `request.session.regenerate()` at login, `request.session.destroy()` at logout',
-    'its defaults, which already suit HTTPS: `cookie.secure: true`, HttpOnly, `rolling: true`, `saveUninitialized: true`, the in-memory store (not for production, says the README; it enforces the same expiry as a production store); served by fastify\'s own node:https server',
+    'its defaults, which already suit HTTPS: `cookie.secure: true`, HttpOnly, `rolling: true`, `saveUninitialized: true`, the in-memory store (not for production, says the README; the plugin checks expiry itself, whatever the store); served by fastify\'s own node:https server',
     `its quick expiry: \`cookie.maxAge\` ${IDLE_SECONDS} s, slid by \`rolling\``,
     'left at the defaults, as a new app gets them: the cookie name (`sessionId`), no SameSite, no @fastify/csrf-protection (a separate plugin, not installed), no cache or Clear-Site-Data headers; a small form-body parser (what @fastify/formbody does)',
   ],

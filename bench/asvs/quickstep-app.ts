@@ -9,6 +9,7 @@ import { ABSOLUTE_SECONDS, IDLE_SECONDS, type AuditedApp, type Running } from '.
 
 export const QUICKSTEP: AuditedApp = {
   name: 'Quickstep',
+  source: 'example-app/, started by bench/asvs/quickstep-app.ts',
   packages: [],
   choices: [
     'the example app (example-app/, config.yml) unchanged, on the Memory engine, serving HTTPS itself: its defaults (`__Host-` cookie, CSRF, no-store, Clear-Site-Data, fetch metadata) are what a new app gets',
