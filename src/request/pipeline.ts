@@ -1,8 +1,8 @@
 /**
  * The request pipeline, each step written once, in order:
  *
- *   public file -> body -> before hooks -> [CSRF check] -> route (pass() tries the next) -> after hooks
- *     -> session commit -> write
+ *   public file -> [DBSC endpoint] -> body -> before hooks -> [bound cookie] -> [CSRF check] -> route
+ *     (pass() tries the next) -> after hooks -> session commit -> write
  *
  * The CSRF check (csrf-check.ts: the Sec-Fetch-Site lock, then the token) runs after the before hooks, so that they can answer first (an
  * auth redirect) and their headers (CORS, security) are kept on its 403, and after the match,
@@ -47,6 +47,7 @@ import type { PublicFiles } from '../response/public-files.ts';
 import type { RouteMatch, Router } from './router.ts';
 import { isThenable, type Step } from './steps.ts';
 import { UnawaitedSessionReadError } from '../session/session-read.ts';
+import type { DeviceBinding } from './dbsc/device-binding.ts';
 
 /**
  * A route handler. Its return value becomes the body; a Promise is awaited.
@@ -65,6 +66,8 @@ export interface PipelineParts {
   readonly publicFiles: PublicFiles | undefined;
   /** The session's `csrf` setting: whether routes without their own `{ csrf }` option are checked. */
   readonly csrf: boolean;
+  /** DBSC's endpoints and route check (dbsc/device-binding.ts), or undefined when the `dbsc` setting is off. */
+  readonly deviceBinding: DeviceBinding | undefined;
 }
 
 /** What a step returned that ends the steps: the response is decided (a public file, a halt). */
@@ -72,12 +75,15 @@ const END: unique symbol = Symbol('end');
 /** A step's outcome: go on (undefined), END, or the Promise of either. */
 type Outcome = void | typeof END | Promise<void | typeof END>;
 
-type StepName = 'public file' | 'body' | 'before' | 'route' | 'after';
+type StepName = 'public file' | 'dbsc' | 'body' | 'before' | 'route' | 'after';
 
 /** The steps up to the after hooks, in order; #from runs them. */
 const STEPS: readonly { readonly name: StepName; run(pipeline: Pipeline, ctx: Context): Outcome }[] = [
   // Step 0, public files: a path that cannot name one is decided without I/O (public-files.ts).
   { name: 'public file', run: (pipeline, ctx) => pipeline.publicFile(ctx) },
+  // DBSC's registration and refresh endpoints (dbsc/device-binding.ts): before the hooks, so no
+  // hook's CORS headers reach them; nothing at all with the setting off.
+  { name: 'dbsc', run: (pipeline, ctx) => pipeline.dbscEndpoint(ctx) },
   // A form or JSON body is read now, for the synchronous param() (request-data.ts).
   { name: 'body', run: (_pipeline, ctx) => ctx.preloadBody() },
   { name: 'before', run: (pipeline, ctx) => pipeline.beforeHooks(ctx) },
@@ -158,6 +164,11 @@ export class Pipeline {
     });
   }
 
+  dbscEndpoint(ctx: Context): Outcome {
+    const served = this.#parts.deviceBinding?.serve(ctx);
+    return served === undefined ? undefined : served.then(() => END);
+  }
+
   beforeHooks(ctx: Context): Step {
     const hooks = this.#parts.hooks;
     if (hooks.before.length === 0) return undefined;
@@ -185,6 +196,14 @@ export class Pipeline {
     if (!match) return noRoute(ctx, router);
     ctx.params = match.params;
     ctx.splat = match.splat;
+    // `{ deviceBound: true }` (the option needs the dbsc setting: app.ts): the bound cookie first.
+    const binding = match.options.deviceBound === true ? this.#parts.deviceBinding : undefined;
+    if (binding !== undefined) return binding.requireBound(ctx).then(() => this.#checked(ctx, match));
+    return this.#checked(ctx, match);
+  }
+
+  /** The CSRF check where the route asks for it, then the route. */
+  #checked(ctx: Context, match: RouteMatch<Handler>): Step {
     const csrf = match.options.csrf;
     // `{ csrf: false }` opts a route out of both locks (a SAML or payment provider's cross-site
     // POST needs both off); a safe method reads no header here.
@@ -279,13 +298,16 @@ export class Pipeline {
     } catch (failure) {
       return this.#errorThenWrite(ctx, failure);
     }
+    const binding = this.#parts.deviceBinding;
     if (typeof committed !== 'object') {
       if (committed !== undefined) response.appendSetCookie(committed);
+      binding?.decorate(ctx, state, response);
       return this.#write(ctx);
     }
     committed.then(
       cookie => {
         if (cookie !== undefined) response.appendSetCookie(cookie);
+        binding?.decorate(ctx, state, response);
         this.#write(ctx);
       },
       failure => this.#errorThenWrite(ctx, failure),

@@ -19,6 +19,12 @@ export interface RouteOptions {
    * `false` also lets cross-site requests in (the Sec-Fetch-Site lock, csrf-check.ts).
    */
   readonly csrf?: boolean;
+  /**
+   * Refuse (403) a request whose session is device-bound (the `dbsc` setting) but that came
+   * without the session's valid bound cookie: a copied session cookie alone is not enough here.
+   * Sessions that are not bound pass (request/dbsc/device-binding.ts).
+   */
+  readonly deviceBound?: boolean;
 }
 
 /** The options of a route that gave none (one shared frozen object). */
