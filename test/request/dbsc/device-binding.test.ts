@@ -26,10 +26,6 @@ function routes(app: App): App {
       return 'out';
     })
     .post('/others-out', async () => String(await destroyUserSessions('ann', { except: (await session()).id })))
-    .post('/touch', async () => {
-      await session('touched', Date.now());
-      return 'ok';
-    })
     .get('/open', async () => `open ${String(await session('user'))}`)
     .get('/bound', { deviceBound: true }, async () => `bound ${String(await session('user'))}`)
     .get('/sessions', async () => userSessions('ann'));
