@@ -2,7 +2,8 @@
  * Device-bound sessions in a real browser: Debian's headless Chromium (156) runs the whole DBSC
  * flow against the example app over HTTPS on 127.0.0.1 — login offers registration, Chromium
  * registers a software key, the bound cookie (3 s here) expires, and loading the device-bound
- * /account page makes Chromium refresh first (the 403 challenge, then its signed proof). Asserted
+ * /account page makes Chromium refresh first (the 403 challenge, then its signed proof); a copied
+ * session cookie is refused there, and logout ends the binding. Asserted
  * through the CDP events `Network.deviceBoundSessionEventOccurred` and the requests the server saw.
  *
  * Chromium counts only a valid TLS connection, so the test makes a certificate with openssl and
@@ -110,6 +111,17 @@ if (!existsSync(CHROMIUM)) {
       assert.is((await stolen.goto(`${url}/`))!.status(), 200);
       assert.match((await stolen.locator('h1').textContent())!, /Hello, ann/);
       await thief.close();
+
+      // Logout ends the binding: Chromium's next refresh is told {"continue": false}, and the
+      // site works on without a session.
+      await page.goto(url);
+      const before = seen.length;
+      await Promise.all([page.waitForURL(`${url}/`), page.click('button:has-text("Log out")')]);
+      await page.goto(`${url}/account`);
+      assert.ok(await page.locator('input[name="user"]').isVisible(), 'logged out: the login form');
+      const after = seen.slice(before).filter(r => r.path === '/__quickstep/dbsc/refresh');
+      assert.ok(after.length <= 1 && after.every(r => r.status === 200), `at most one refresh after logout, answered {"continue": false}: ${JSON.stringify(after)}`);
+      assert.not.ok((await context.cookies()).some(c => c.name.endsWith('.bound')), 'the bound cookie is gone');
       await context.close();
     } finally {
       await browser.chromium.close();
