@@ -1,7 +1,8 @@
 /**
  * The request pipeline, each step written once, in order:
  *
- *   public file -> body -> before hooks -> [CSRF check] -> route (pass() tries the next) -> after hooks
+ *   public file -> [DBSC endpoint] -> body -> before hooks -> [cross-site lock] -> [input schemas]
+ *     -> [bound cookie] -> [CSRF token] -> route (pass() tries the next) -> after hooks
  *     -> session commit -> write
  *
  * The CSRF check (csrf-check.ts: the Sec-Fetch-Site lock, then the token) runs after the before hooks, so that they can answer first (an
@@ -27,13 +28,14 @@
  * | `pass()`                     | route                | this route: the next match runs         | —             |
  * | `sendError()` / HttpError    | anywhere             | all that follows; its error response    | yes           |
  * | CSRF/cross-site check (403)  | before the route     | the route, the after hooks              | yes           |
+ * | invalid input (400)          | before the route     | the token check, the route, after hooks | yes           |
  * | anything else                | anywhere             | all that follows; a 500                 | no            |
  * | a session read not awaited   | anywhere             | the response decided without it; a 500  | no            |
  *
  * An uncaught exception saves nothing, so a failed request leaves the stored session as it was;
  * a 404, 405 or 4xx still saves it (a flash written before a redirect must survive).
  */
-import { clearSignal, pendingSignal, pipelineState, responseOf, sessionOf, type Context } from './context.ts';
+import { clearSignal, pendingSignal, pipelineState, responseOf, sessionOf, type Context, type NoValidInput } from './context.ts';
 import type { AnyParams } from './route-params.ts';
 import { respondWithError, type ErrorParts } from './error-response.ts';
 import { Forward, Halt, HttpError, Pass } from '../base/errors.ts';
@@ -47,12 +49,17 @@ import type { PublicFiles } from '../response/public-files.ts';
 import type { RouteMatch, Router } from './router.ts';
 import { isThenable, type Step } from './steps.ts';
 import { UnawaitedSessionReadError } from '../session/session-read.ts';
+import { channels } from '../base/tracing.ts';
+import { traceHandler } from './request-trace.ts';
+import { validateInput } from './validation/input.ts';
+import type { DeviceBinding } from './dbsc/device-binding.ts';
 
 /**
  * A route handler. Its return value becomes the body; a Promise is awaited.
- * `Params` is the type of `ctx.params`, inferred from the route's pattern (route-params.ts).
+ * `Params` is the type of `ctx.params`, inferred from the route's pattern (route-params.ts);
+ * `Valid` the type of `ctx.valid`, from the route's schemas (validation/input.ts).
  */
-export type Handler<Params extends object = AnyParams> = (ctx: Context<Params>) => unknown;
+export type Handler<Params extends object = AnyParams, Valid = NoValidInput> = (ctx: Context<Params, Valid>) => unknown;
 
 /** What the pipeline needs from its app; read on every request, so settings changes apply. */
 export interface PipelineParts {
@@ -65,6 +72,8 @@ export interface PipelineParts {
   readonly publicFiles: PublicFiles | undefined;
   /** The session's `csrf` setting: whether routes without their own `{ csrf }` option are checked. */
   readonly csrf: boolean;
+  /** DBSC's endpoints and route check (dbsc/device-binding.ts), or undefined when the `dbsc` setting is off. */
+  readonly deviceBinding: DeviceBinding | undefined;
 }
 
 /** What a step returned that ends the steps: the response is decided (a public file, a halt). */
@@ -72,12 +81,15 @@ const END: unique symbol = Symbol('end');
 /** A step's outcome: go on (undefined), END, or the Promise of either. */
 type Outcome = void | typeof END | Promise<void | typeof END>;
 
-type StepName = 'public file' | 'body' | 'before' | 'route' | 'after';
+type StepName = 'public file' | 'dbsc' | 'body' | 'before' | 'route' | 'after';
 
 /** The steps up to the after hooks, in order; #from runs them. */
 const STEPS: readonly { readonly name: StepName; run(pipeline: Pipeline, ctx: Context): Outcome }[] = [
   // Step 0, public files: a path that cannot name one is decided without I/O (public-files.ts).
   { name: 'public file', run: (pipeline, ctx) => pipeline.publicFile(ctx) },
+  // DBSC's registration and refresh endpoints (dbsc/device-binding.ts): before the hooks, so no
+  // hook's CORS headers reach them; nothing at all with the setting off.
+  { name: 'dbsc', run: (pipeline, ctx) => pipeline.dbscEndpoint(ctx) },
   // A form or JSON body is read now, for the synchronous param() (request-data.ts).
   { name: 'body', run: (_pipeline, ctx) => ctx.preloadBody() },
   { name: 'before', run: (pipeline, ctx) => pipeline.beforeHooks(ctx) },
@@ -158,6 +170,11 @@ export class Pipeline {
     });
   }
 
+  dbscEndpoint(ctx: Context): Outcome {
+    const served = this.#parts.deviceBinding?.serve(ctx);
+    return served === undefined ? undefined : served.then(() => END);
+  }
+
   beforeHooks(ctx: Context): Step {
     const hooks = this.#parts.hooks;
     if (hooks.before.length === 0) return undefined;
@@ -185,17 +202,34 @@ export class Pipeline {
     if (!match) return noRoute(ctx, router);
     ctx.params = match.params;
     ctx.splat = match.splat;
-    const csrf = match.options.csrf;
+    const options = match.options;
+    const csrf = options.csrf;
     // `{ csrf: false }` opts a route out of both locks (a SAML or payment provider's cross-site
     // POST needs both off); a safe method reads no header here.
-    if (csrf !== false && !isSafeMethod(ctx.req.method)) {
-      refuseCrossSite(ctx);
-      if ((csrf ?? this.#parts.csrf) && !pipelineState(ctx).csrfChecked) {
-        return verifyCsrf(ctx).then(() => {
-          pipelineState(ctx).csrfChecked = true;
-          return this.#run(ctx, match);
-        });
-      }
+    const unsafe = csrf !== false && !isSafeMethod(ctx.req.method);
+    if (unsafe) refuseCrossSite(ctx);
+    // The route's schemas (validation/input.ts), before the token check: bad input costs no store read.
+    if (options.params !== undefined || options.query !== undefined || options.body !== undefined) {
+      const validated = validateInput(ctx, options);
+      if (validated !== undefined) return validated.then(() => this.#checkBound(ctx, match, unsafe));
+    }
+    return this.#checkBound(ctx, match, unsafe);
+  }
+
+  /** `{ deviceBound: true }` (the option needs the dbsc setting: app.ts): the bound cookie, before the token. */
+  #checkBound(ctx: Context, match: RouteMatch<Handler>, unsafe: boolean): Step {
+    const binding = match.options.deviceBound === true ? this.#parts.deviceBinding : undefined;
+    if (binding !== undefined) return binding.requireBound(ctx).then(() => this.#checkToken(ctx, match, unsafe));
+    return this.#checkToken(ctx, match, unsafe);
+  }
+
+  /** The CSRF token check where the route or the `csrf` setting asks for it, then the handler. */
+  #checkToken(ctx: Context, match: RouteMatch<Handler>, unsafe: boolean): Step {
+    if (unsafe && (match.options.csrf ?? this.#parts.csrf) && !pipelineState(ctx).csrfChecked) {
+      return verifyCsrf(ctx).then(() => {
+        pipelineState(ctx).csrfChecked = true;
+        return this.#run(ctx, match);
+      });
     }
     return this.#run(ctx, match);
   }
@@ -205,7 +239,8 @@ export class Pipeline {
     const next = match.index + 1;
     let result: unknown;
     try {
-      result = match.handler(ctx);
+      // Traced (request-trace.ts) only while someone subscribes: else this one check.
+      result = channels.request.hasSubscribers || channels.handler.hasSubscribers ? traceHandler(ctx, this.#parts.router.pattern(match.index), match.handler) : match.handler(ctx);
     } catch (signal) {
       return this.#routeSignal(ctx, signal, next);
     }
@@ -279,13 +314,16 @@ export class Pipeline {
     } catch (failure) {
       return this.#errorThenWrite(ctx, failure);
     }
+    const binding = this.#parts.deviceBinding;
     if (typeof committed !== 'object') {
       if (committed !== undefined) response.appendSetCookie(committed);
+      binding?.decorate(ctx, state, response);
       return this.#write(ctx);
     }
     committed.then(
       cookie => {
         if (cookie !== undefined) response.appendSetCookie(cookie);
+        binding?.decorate(ctx, state, response);
         this.#write(ctx);
       },
       failure => this.#errorThenWrite(ctx, failure),

@@ -64,6 +64,15 @@ export interface SessionPolicy {
    * On by default (docs/design.md#csrf-on-by-default); a route opts out with `{ csrf: false }`.
    */
   csrf: boolean;
+  /**
+   * Device Bound Session Credentials (docs/design.md#device-bound-sessions): a login (any id
+   * change) offers the browser to bind the session to a key it keeps on the device; a bound
+   * session then also needs a short-lived bound cookie that only that key can renew, on routes
+   * with `{ deviceBound: true }`. Off by default. Not with a sealing engine (Cookie).
+   */
+  dbsc: boolean;
+  /** Seconds a bound cookie lives before the browser must prove its key again (default 600). */
+  dbsc_cookie_duration: number;
 }
 
 export const sessionPolicySpecs: Specs<SessionPolicy> = {
@@ -81,6 +90,8 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   max_session_size: integer(256 * 1024, 2),
   hash_ids: boolean(false),
   csrf: boolean(true),
+  dbsc: boolean(false),
+  dbsc_cookie_duration: duration(600),
 };
 
 /** Whether `name` starts with a cookie prefix browsers enforce (matched case-insensitively, as RFC 6265bis does). */

@@ -156,6 +156,14 @@ test('the audit\'s options (AuditOptions, FlowStep, CsrfSource, AuditTls, AuditR
   assert.equal(absent, [], `asvs.md lacks ${absent.join(', ')}`);
 });
 
+test('the signal table in hooks.md is the one at the top of pipeline.ts, row for row', () => {
+  const rows = (text: string) => text.split('\n').map(line => line.replace(/^ \* /, '')).filter(line => /^\| .* \|$/.test(line) && !/^\|[-| ]+\|$/.test(line))
+    .map(line => line.split('|').slice(1, -1).map(cell => cell.trim()).join(' | '));
+  const pipeline = rows(readFileSync(join(ROOT, 'src', 'request', 'pipeline.ts'), 'utf8'));
+  assert.ok(pipeline.length >= 8 && pipeline[0]!.startsWith('thrown'), 'read the table');
+  assert.equal(rows(section(page('hooks.md'), 'Signals')), pipeline);
+});
+
 test('every hook name (and alias) is in hooks.md', () => {
   const absent = missing([...HOOK_NAMES, 'before_request', 'after_request'], page('hooks.md'));
   assert.equal(absent, [], `hooks.md lacks ${absent.join(', ')}`);

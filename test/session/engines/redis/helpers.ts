@@ -78,8 +78,8 @@ export const sleep = (ms: number): Promise<void> => new Promise(resolve => setTi
  * increments a session that has a user (answering 409 otherwise), so a request whose cookie went
  * stale cannot count an increment into a fresh session of its own.
  */
-export function redisApp(redisOptions: Record<string, unknown>): App {
-  const app = createApp({ log: 'none', session: 'Redis', engines: { session: { Redis: redisOptions } } });
+export function redisApp(redisOptions: Record<string, unknown>, log = 'none'): App {
+  const app = createApp({ log, session: 'Redis', engines: { session: { Redis: redisOptions } } });
   app.get('/start', async ctx => {
     await ctx.session('user', 'ann');
     return 'ok';
