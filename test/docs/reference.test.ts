@@ -3,7 +3,7 @@
  * every entry point package.json exports (values read from the modules at run time, type-only
  * names from their `export` statements, which no run time has), every `ctx` and `App` member (read from a real
  * request's ctx and the classes' prototypes), the test client's and the audit's options, every
- * hook, every error class, and every config key with what a bad value of it says (read from the
+ * hook and tracing channel, every error class, and every config key with what a bad value of it says (read from the
  * option specs the config loader itself uses, engines included).
  *
  * A name counts as documented when it appears as a word inside a `code span` of its page (or of
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as errors from '../../src/base/errors.ts';
+import { channels } from '../../src/base/tracing.ts';
 import { topLevelSettingSpecs } from '../../src/config/config.ts';
 import { createApp } from '../../src/create-app.ts';
 import { Context } from '../../src/request/context.ts';
@@ -166,6 +167,13 @@ test('the signal table in hooks.md is the one at the top of pipeline.ts, row for
 
 test('every hook name (and alias) is in hooks.md', () => {
   const absent = missing([...HOOK_NAMES, 'before_request', 'after_request'], page('hooks.md'));
+  assert.equal(absent, [], `hooks.md lacks ${absent.join(', ')}`);
+});
+
+test('every tracing channel is in hooks.md\'s Tracing channels section', () => {
+  const names = Object.values(channels).map(channel => String(channel.start.name).replace(/^tracing:|:start$/g, ''));
+  assert.ok(names.includes('quickstep.request'), 'read the channels');
+  const absent = missing(names, section(page('hooks.md'), 'Tracing channels'));
   assert.equal(absent, [], `hooks.md lacks ${absent.join(', ')}`);
 });
 
