@@ -126,6 +126,8 @@ export const userSessions = (userId: string): Promise<UserSession[]> => current(
 /** Ends the sessions of `userId` but `except` ("sign out everywhere else"); how many it ended. */
 export const destroyUserSessions = (userId: string, options?: { except?: string | undefined }): Promise<number> =>
   current('destroyUserSessions').destroyUserSessions(userId, options);
+/** After a password or factor change: ends the user's other sessions, keeps this one under a new id (ctx.credentialsChanged). */
+export const credentialsChanged = (userId: string): Promise<number> => current('credentialsChanged').credentialsChanged(userId);
 /** The CSRF token of the current session (made, with the session, on first use); see Context.csrfToken. */
 export const csrfToken = (): Promise<string> => current('csrfToken').csrfToken();
 

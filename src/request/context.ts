@@ -308,6 +308,16 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
   }
 
   /**
+   * Call it after `userId`'s password or another factor changed: every other session of the user
+   * ends (a stolen one included), and this request's, if it is the user's, stays logged in under
+   * a new id. Returns how many other sessions it ended.
+   */
+  credentialsChanged(userId: string): Promise<number> {
+    const sessions = this.#requestSession();
+    return sessions.track(sessions.credentialsChanged(userId));
+  }
+
+  /**
    * The CSRF token for this request's forms, for a hidden `_csrf` field or an `X-CSRF-Token`
    * header (session/csrf-token.ts). With a session, the session's (made on first use, new after
    * login or changeSessionId()). Without one, the browser's, in a cookie of its own: an
