@@ -119,7 +119,12 @@ export class SealedBackend implements SessionBackend {
     if (revocations === undefined || owner === undefined) return NOTHING;
     const now = Date.now();
     const entry = { created: session.createdAt, at: device?.at ?? now, userAgent: device?.userAgent, ip: device?.ip };
-    return guard('save', () => revocations.record(owner, sessionHandle(session.id), entry, now + ttlSeconds(this.#policy, session) * 1000));
+    const handle = sessionHandle(session.id);
+    const recorded = revocations.record(owner, handle, entry, now + ttlSeconds(this.#policy, session) * 1000);
+    // Logged in as someone else: the session leaves the previous user's list.
+    const previous = session.change.owner?.previous;
+    const moved = previous === undefined || previous === owner ? undefined : revocations.unlist(previous, handle);
+    return guard('save', () => (moved === undefined ? recorded : Promise.all([recorded, moved]).then(() => undefined)));
   }
 
   /** Nothing to delete on the server: the factory expires the cookie; with a revocation store its copies are denied. */

@@ -55,6 +55,10 @@ export class MemoryRevocations implements RevocationStore {
     user.listed.set(handle, { entry, until: Math.max(until, known?.until ?? 0) });
   }
 
+  async unlist(owner: string, handle: string): Promise<void> {
+    this.#users.get(owner)?.listed.delete(handle);
+  }
+
   async list(owner: string, now: number): Promise<{ handle: string; entry: ListedSeal }[]> {
     const listed = this.#users.get(owner)?.listed;
     if (listed === undefined) return [];

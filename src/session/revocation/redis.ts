@@ -148,6 +148,11 @@ export class RedisRevocations implements RevocationStore {
     await this.#run('list', client => client.qsRevRecord(`${user}:live`, `${user}:list`, handle, until, JSON.stringify(entry), Date.now()));
   }
 
+  async unlist(owner: string, handle: string): Promise<void> {
+    const user = this.#prefix + userTag(owner);
+    await this.#run('list', client => Promise.all([client.zrem(`${user}:live`, handle), client.hdel(`${user}:list`, handle)]));
+  }
+
   async list(owner: string, now: number): Promise<{ handle: string; entry: ListedSeal }[]> {
     const user = this.#prefix + userTag(owner);
     const flat = await this.#run('list', client => client.qsRevList(`${user}:live`, `${user}:list`, now));

@@ -50,6 +50,8 @@ export interface RevocationStore {
   deny(handle: string, owner: string | undefined, from: number, until: number, next?: string): Promise<void>;
   /** Lists (or refreshes) a session of `owner` until `until` (ms). */
   record(owner: string, handle: string, entry: ListedSeal, until: number): Promise<void>;
+  /** Takes session `handle` out of `owner`'s list (it logged in as someone else). */
+  unlist(owner: string, handle: string): Promise<void>;
   /** The listed sessions of `owner` that can still be alive at `now`. */
   list(owner: string, now: number): Promise<{ handle: string; entry: ListedSeal }[]>;
   /**
