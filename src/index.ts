@@ -30,7 +30,7 @@ export {
   destroySession, forward, get, halt, header, hook, options, param, params, pass, patch, post, prefix, put,
   queryParameters, redirect, request, responseHeader, routeParameters, sendError, session, setting, splat,
   status, uriFor, vars, debug, info, warning, error, increment, push, flash, template, sendFile, upload, csrfToken,
-  login, logout, userSessions, destroyUserSessions, credentialsChanged,
+  login, logout, userSessions, destroyUserSessions,
 } from './dsl.ts';
 export { createApp } from './create-app.ts';
 export { loadConfig, type SettingsInput } from './config/config.ts';

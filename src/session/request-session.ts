@@ -256,15 +256,16 @@ export class RequestSession {
   }
 
   /**
-   * After `userId`'s password or another factor changed (ASVS 7.4.3): every other session of the
+   * `destroyUserSessions(userId, { credentialsChanged: true })`, after `userId`'s password or
+   * another factor changed (ASVS 7.4.3): every other session of the
    * user ends, and this request's, if it is the user's, stays logged in under a new id. Sessions
    * established before it read as unknown on every engine (the owner index; on Cookie the
    * revocation store's not-before). A TypeError without an owner index, before anything changes.
    * How many other sessions it ended.
    */
   async credentialsChanged(userId: unknown): Promise<number> {
-    const owner = checkUserId('credentialsChanged', userId);
-    this.#factory.requireOwners('credentialsChanged');
+    const owner = checkUserId('destroyUserSessions', userId);
+    this.#factory.requireOwners('destroyUserSessions');
     const session = await this.find();
     const keep = session !== undefined && !session.isNew && session.owner === owner;
     // The new id first: the old one is then among those ended, and the kept one is the new one.

@@ -1,5 +1,5 @@
 /**
- * `credentialsChanged(userId)` (ASVS 5.0 7.4.3) through HTTP on every engine: Memory, Redis, a
+ * `destroyUserSessions(userId, { credentialsChanged: true })` (ASVS 5.0 7.4.3) through HTTP on every engine: Memory, Redis, a
  * Redis Cluster (the owner index) and Cookie (the revocation store's not-before). After a
  * password change in one browser, another browser's session of the user is unknown, a copy of
  * the changing browser's old cookie is unknown, the changing browser stays logged in under a new
@@ -62,8 +62,9 @@ function routes(app: App): App {
       return 'ok';
     })
     .get('/me', async ctx => ({ user: (await ctx.findSession())?.owner ?? null }))
-    .post('/password/:user', async ctx => ({ ended: await ctx.credentialsChanged(ctx.params.user), id: (await ctx.session()).id }))
-    .post('/bad', ctx => ctx.credentialsChanged('' as string));
+    .post('/password/:user', async ctx => ({ ended: await ctx.destroyUserSessions(ctx.params.user, { credentialsChanged: true }), id: (await ctx.session()).id }))
+    .post('/bad', ctx => ctx.destroyUserSessions('', { credentialsChanged: true }))
+    .post('/bad-except', async ctx => ctx.destroyUserSessions('ann', { credentialsChanged: true, except: (await ctx.session()).id }));
 }
 
 function copyOf(from: TestClient): TestClient {
@@ -127,11 +128,13 @@ for (const engine of engines) {
       assert.is(await userOf(admin), 'root');
     }));
 
-  test('a bad userId is a TypeError (500) that changes nothing', () =>
+  test('a bad userId, or an `except` beside it, is a TypeError (500) that changes nothing', () =>
     withApp(async client => {
       await client.request('POST', '/login/ann');
       const res = await client.request('POST', '/bad');
       assert.is(res.status, 500);
+      assert.is(await userOf(client), 'ann');
+      assert.is((await client.request('POST', '/bad-except')).status, 500, 'except with credentialsChanged: a TypeError');
       assert.is(await userOf(client), 'ann');
     }));
 

@@ -8,7 +8,7 @@
  * a copy of a cookie can be stopped: every opened cookie is checked against it (one round trip on
  * Redis, none on Memory), a destroy or an id change denies the old id's cookies until they would
  * have expired, and the store's per-user list and not-before give the owner index (login,
- * userSessions, destroyUserSessions, credentialsChanged). Each seal carries when its id was
+ * userSessions, destroyUserSessions and its credentialsChanged). Each seal carries when its id was
  * issued, which the not-before is compared with.
  *
  * Renewal (`renewal_duration`, docs/design.md#cookie-renewal-as-a-reseal): a cookie whose id is

@@ -76,7 +76,7 @@ function routes(app: App): App {
       await ctx.changeSessionId();
       return 'ok';
     })
-    .post('/password/:user', async ctx => ({ ended: await ctx.credentialsChanged(ctx.params.user) }))
+    .post('/password/:user', async ctx => ({ ended: await ctx.destroyUserSessions(ctx.params.user, { credentialsChanged: true }) }))
     .get('/sessions/:user', ctx => ctx.userSessions(ctx.params.user));
 }
 
