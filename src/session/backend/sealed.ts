@@ -53,9 +53,8 @@ export class SealedBackend implements SessionBackend {
   }
 
   retrieve(value: string): Promise<Session | undefined> {
-    const revocations = this.#revocations;
-    if (revocations === undefined) return guard('read', () => Promise.resolve(this.#open(value)));
-    return guard('read', () => this.#openChecked(value, revocations));
+    if (this.#revocations === undefined && this.#policy.renewal_duration === undefined) return guard('read', () => Promise.resolve(this.#open(value)));
+    return guard('read', () => this.#openChecked(value, this.#revocations));
   }
 
   /** The session sealed in cookie `value`: its id checked, its absolute expiry too (the idle one is the sealer's). */
@@ -71,17 +70,19 @@ export class SealedBackend implements SessionBackend {
     return session;
   }
 
-  /** #open, then the revocation store's word on it; a renewal due is made here. */
-  async #openChecked(value: string, revocations: RevocationStore): Promise<Session | undefined> {
+  /** #open, then the revocation store's word on it (where there is one); a renewal due is made here. */
+  async #openChecked(value: string, revocations: RevocationStore | undefined): Promise<Session | undefined> {
     const session = this.#open(value);
     if (session === undefined) return undefined;
     const now = Date.now();
     const owner = session.owner;
     const issuedAt = this.#issuedAt.get(session)!;
-    // A reseal slides the cookie's life: its owner's list entry slides with it, in the same call.
-    const until = owner !== undefined && this.#resealDue.has(session) ? now + ttlSeconds(this.#policy, session) * 1000 : undefined;
-    const check = { handle: sessionHandle(session.id), owner, issuedAt, ...(until === undefined ? {} : { until }) };
-    if (await revocations.isRevoked(check, now)) return undefined;
+    if (revocations !== undefined) {
+      // A reseal slides the cookie's life: its owner's list entry slides with it, in the same call.
+      const until = owner !== undefined && this.#resealDue.has(session) ? now + ttlSeconds(this.#policy, session) * 1000 : undefined;
+      const check = { handle: sessionHandle(session.id), owner, issuedAt, ...(until === undefined ? {} : { until }) };
+      if (await revocations.isRevoked(check, now)) return undefined;
+    }
     const renewal = this.#policy.renewal_duration;
     if (renewal !== undefined && issuedAt + renewal * 1000 <= now) await this.#renew(session, issuedAt, now);
     return session;

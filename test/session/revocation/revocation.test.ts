@@ -77,7 +77,8 @@ function routes(app: App): App {
       return 'ok';
     })
     .post('/password/:user', async ctx => ({ ended: await ctx.destroyUserSessions(ctx.params.user, { credentialsChanged: true }) }))
-    .get('/sessions/:user', ctx => ctx.userSessions(ctx.params.user));
+    .get('/sessions/:user', ctx => ctx.userSessions(ctx.params.user))
+    .get('/id', async ctx => ({ id: (await ctx.findSession())?.id ?? null }));
 }
 
 /** A second browser holding a copy of `from`'s session cookie as it is now. */
@@ -285,6 +286,21 @@ config('revocation: false :: sessions work, and login() is refused before it cha
     const res = await client.request('POST', '/login/ann');
     assert.is(res.status, 500);
     assert.equal(await me(client), { user: null, visits: 1 }, 'the session as it was');
+  } finally {
+    await client.close();
+  }
+});
+config('renewal_duration without a store :: the cookie is still resealed under a new id (a copy of the old one opens until it expires)', async () => {
+  const app = routes(createApp(cookieSettings(false, { renewal_duration: 1 })));
+  const client = await testClient(app);
+  try {
+    await client.request('POST', '/visit');
+    const first = (await client.request('GET', '/id')).json().id;
+    await sleep(1100);
+    const renewed = await client.request('GET', '/id');
+    assert.ok(renewed.setCookie(app.sessions.cookieOver(false).name)?.value, 'resealed');
+    assert.is.not(renewed.json().id, first, 'under a new id');
+    assert.equal(await me(client), { user: null, visits: 1 }, 'the data kept');
   } finally {
     await client.close();
   }
