@@ -11,13 +11,17 @@
  *   <prefix>{u}:list               hash: listed handle -> JSON entry (revocation-store.ts ListedSeal)
  *
  * A check is one command: GET for an anonymous cookie, one script (deny, not-before, and the list
- * slid on a reseal) for an owned one. Denial, listing and revoking are one script each.
+ * slid on a reseal) for an owned one. Denial, listing and revoking are one script each, and with
+ * `wait_replicas` (Sentinel's default 1, as for the engine) acknowledged only once replicas have
+ * them: a denial a failover dropped would reopen a logged-out cookie.
  */
 import { createHash } from 'node:crypto';
 import type { EngineContext } from '../engine.ts';
 import { RedisConnection } from '../engines/redis/connection.ts';
 import type { Client } from '../engines/redis/client.ts';
 import type { RedisEngineOptions } from '../engines/redis/options.ts';
+import { replicaAck } from '../engines/redis/replica-ack.ts';
+import { redisTimeouts } from '../engines/redis/timeouts.ts';
 import type { ListedSeal, RevocationStore, SealCheck } from './revocation-store.ts';
 
 // KEYS: deny, nb, live. ARGV: now, handle, issuedAt, until (0: none). 1 when revoked.
@@ -116,10 +120,14 @@ export class RedisRevocations implements RevocationStore {
   readonly #connection: RedisConnection;
   readonly #prefix: string;
   readonly #defined = new WeakSet<object>();
+  readonly #waitReplicas: number;
+  readonly #replicaWaitMs: number;
 
   constructor(options: RedisEngineOptions, context: EngineContext) {
     this.#connection = new RedisConnection(options, context);
     this.#prefix = options.key_prefix;
+    this.#waitReplicas = options.wait_replicas ?? (options.sentinels ? 1 : 0);
+    this.#replicaWaitMs = redisTimeouts(options).replicaWaitMs;
   }
 
   isRevoked(check: SealCheck, now: number): Promise<boolean> {
@@ -136,21 +144,21 @@ export class RedisRevocations implements RevocationStore {
   async deny(handle: string, owner: string | undefined, from: number, until: number, next?: string): Promise<void> {
     const ttl = Math.max(1, Math.ceil(until - Date.now()));
     if (owner === undefined) {
-      await this.#run('revoke', client => client.qsRevDeny(1, `${this.#prefix}deny:${handle}`, from, ttl, handle, ''));
+      await this.#write('revoke', client => client.qsRevDeny(1, `${this.#prefix}deny:${handle}`, from, ttl, handle, ''));
       return;
     }
     const user = this.#prefix + userTag(owner);
-    await this.#run('revoke', client => client.qsRevDeny(3, `${user}:deny:${handle}`, `${user}:live`, `${user}:list`, from, ttl, handle, next ?? ''));
+    await this.#write('revoke', client => client.qsRevDeny(3, `${user}:deny:${handle}`, `${user}:live`, `${user}:list`, from, ttl, handle, next ?? ''));
   }
 
   async record(owner: string, handle: string, entry: ListedSeal, until: number): Promise<void> {
     const user = this.#prefix + userTag(owner);
-    await this.#run('list', client => client.qsRevRecord(`${user}:live`, `${user}:list`, handle, until, JSON.stringify(entry), Date.now()));
+    await this.#write('list', client => client.qsRevRecord(`${user}:live`, `${user}:list`, handle, until, JSON.stringify(entry), Date.now()));
   }
 
   async unlist(owner: string, handle: string): Promise<void> {
     const user = this.#prefix + userTag(owner);
-    await this.#run('list', client => Promise.all([client.zrem(`${user}:live`, handle), client.hdel(`${user}:list`, handle)]));
+    await this.#write('list', client => Promise.all([client.zrem(`${user}:live`, handle), client.hdel(`${user}:list`, handle)]));
   }
 
   async list(owner: string, now: number): Promise<{ handle: string; entry: ListedSeal }[]> {
@@ -169,15 +177,20 @@ export class RedisRevocations implements RevocationStore {
 
   async revokeOwner(owner: string, at: number, keep: string | undefined, keepMs: number): Promise<number> {
     const user = this.#prefix + userTag(owner);
-    return this.#run('revoke', client => client.qsRevRevoke(`${user}:nb`, `${user}:live`, `${user}:list`, at, keep ?? '', keepMs));
+    return this.#write('revoke', client => client.qsRevRevoke(`${user}:nb`, `${user}:live`, `${user}:list`, at, keep ?? '', keepMs));
   }
 
   close(): Promise<void> {
     return this.#connection.close();
   }
 
+  /** A write: as #run, then with wait_replicas the WAIT confirming it, sent right behind it. */
+  #write<T>(action: string, command: (client: RevocationClient) => Promise<T>): Promise<T> {
+    return this.#run(action, command, this.#waitReplicas > 0);
+  }
+
   /** One command on the ready client; a failure is a SessionStoreError (503), as the engine's are. */
-  async #run<T>(action: string, command: (client: RevocationClient) => Promise<T>): Promise<T> {
+  async #run<T>(action: string, command: (client: RevocationClient) => Promise<T>, replicated = false): Promise<T> {
     const connection = this.#connection;
     try {
       const client = connection.ready ?? (await connection.client());
@@ -185,7 +198,11 @@ export class RedisRevocations implements RevocationStore {
         for (const [name, [keys, lua]] of Object.entries(COMMANDS)) client.defineCommand(name, keys < 0 ? { lua } : { numberOfKeys: keys, lua });
         this.#defined.add(client);
       }
-      const answer = await command(client as RevocationClient);
+      const sent = command(client as RevocationClient);
+      // In the same tick as the write, so it goes right behind it on the one connection.
+      const acknowledged = replicated ? replicaAck(client, this.#waitReplicas, this.#replicaWaitMs) : undefined;
+      const answer = await sent;
+      await acknowledged;
       connection.answered();
       return answer;
     } catch (error) {

@@ -11,7 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, createApp, type App, type SettingsInput } from '../../../src/index.ts';
 import { testClient, type TestClient } from '../../../src/testing.ts';
-import { redisSuite, startCluster, startRedis, type RedisCluster, type RedisServer } from '../../support/redis-server.ts';
+import { redisSuite, startCluster, startFailoverGroup, startRedis, type RedisCluster, type RedisServer } from '../../support/redis-server.ts';
 import { withoutCsrf } from '../../support/serve.ts';
 import { uniquePrefix } from '../engines/redis/helpers.ts';
 
@@ -244,6 +244,25 @@ down('a Redis revocation store that is down is a 503 within command_timeout, nev
   } finally {
     await client.close();
     await redis.stop();
+  }
+});
+down('with Sentinel (wait_replicas 1 by default) a denial is acknowledged once the replica has it; a replica that left is a 503, not a logout that a failover could undo', async () => {
+  const group = await startFailoverGroup('revoked');
+  const app = routes(createApp(cookieSettings({ store: 'Redis', sentinels: [`127.0.0.1:${group.sentinel.port}`], name: 'revoked', command_timeout: 600, key_prefix: uniquePrefix() })));
+  const client = await testClient(app);
+  try {
+    await client.request('POST', '/login/ann');
+    const stolen = copyOf(client);
+    assert.is((await client.request('POST', '/logout')).status, 200);
+    assert.is((await me(stolen)).user, null, 'the copy is refused after the logout');
+    const other = client.fork();
+    await other.request('POST', '/login/ann');
+    await group.replica.stop();
+    const logout = await other.request('POST', '/logout');
+    assert.is(logout.status, 503, 'the denial reached no replica: its outcome is unknown');
+  } finally {
+    await client.close();
+    await group.stop();
   }
 });
 down.run();
