@@ -19,11 +19,11 @@ import type { RevocationStore } from './revocation-store.ts';
 /** The value as config.yml gave it: `false`, or the block (checked by checkRevocation). */
 export type RevocationSetting = false | Record<string, unknown> | undefined;
 
-export const EXAMPLE = 'revocation: { store: Redis, url: "redis://127.0.0.1:6379" } (or { store: Memory } for one process), or revocation: false to keep no server state (a copied cookie then opens until it expires, and login() / userSessions() are unavailable)';
+export const EXAMPLE = 'where logouts are remembered, so that a copy of a logged-out cookie stops working: { store: Redis, url: "redis://127.0.0.1:6379" } (or { store: Memory } for one process), or false to keep no server state (a copied cookie then opens until it expires, and login() / userSessions() are unavailable)';
 
 /** The spec of the key: false, or a mapping passed on to checkRevocation. */
 export const revocationSpec: OptionSpec<RevocationSetting> = {
-  expected: `false or a mapping: ${EXAMPLE}`,
+  expected: `false or a mapping, ${EXAMPLE}`,
   fallback: undefined,
   parse: value => {
     if (value === false || value === 'false') return false;

@@ -24,7 +24,7 @@ import { replicaAck } from '../engines/redis/replica-ack.ts';
 import { redisTimeouts } from '../engines/redis/timeouts.ts';
 import type { ListedSeal, RevocationStore, SealCheck } from './revocation-store.ts';
 
-// KEYS: deny, nb, live. ARGV: now, handle, issuedAt, until (0: none). 1 when revoked.
+// KEYS: deny, nb, live, list. ARGV: now, handle, issuedAt, until (0: none). 1 when revoked.
 const CHECK = `
 local d = redis.call('GET', KEYS[1])
 if d and tonumber(d) <= tonumber(ARGV[1]) then return 1 end
@@ -33,7 +33,11 @@ if nb then
   local sep = string.find(nb, ':', 1, true)
   if tonumber(ARGV[3]) <= tonumber(string.sub(nb, 1, sep - 1)) and string.sub(nb, sep + 1) ~= ARGV[2] then return 1 end
 end
-if ARGV[4] ~= '0' then redis.call('ZADD', KEYS[3], 'XX', 'GT', ARGV[4], ARGV[2]) end
+if ARGV[4] ~= '0' and redis.call('ZADD', KEYS[3], 'XX', 'GT', 'CH', ARGV[4], ARGV[2]) == 1 then
+  local ttl = tonumber(ARGV[4]) - tonumber(ARGV[1])
+  redis.call('PEXPIRE', KEYS[3], ttl, 'GT')
+  redis.call('PEXPIRE', KEYS[4], ttl, 'GT')
+end
 return 0`;
 
 // KEYS: deny [, live, list]. ARGV: from, ttl ms, handle, next handle ('' for none). The earliest from stays.
@@ -99,7 +103,7 @@ if score and entry then
 end
 return ended`;
 
-const COMMANDS = { qsRevCheck: [3, CHECK], qsRevDeny: [-1, DENY], qsRevRecord: [2, RECORD], qsRevList: [2, LIST], qsRevRevoke: [3, REVOKE] } as const;
+const COMMANDS = { qsRevCheck: [4, CHECK], qsRevDeny: [-1, DENY], qsRevRecord: [2, RECORD], qsRevList: [2, LIST], qsRevRevoke: [3, REVOKE] } as const;
 
 type Arg = string | number;
 interface RevocationCommands {
@@ -137,7 +141,7 @@ export class RedisRevocations implements RevocationStore {
     }
     const user = this.#prefix + userTag(check.owner);
     return this.#run('check the revocation of', client =>
-      client.qsRevCheck(`${user}:deny:${check.handle}`, `${user}:nb`, `${user}:live`, now, check.handle, check.issuedAt, check.until ?? 0),
+      client.qsRevCheck(`${user}:deny:${check.handle}`, `${user}:nb`, `${user}:live`, `${user}:list`, now, check.handle, check.issuedAt, check.until ?? 0),
     ).then(revoked => revoked === 1);
   }
 

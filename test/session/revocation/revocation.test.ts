@@ -173,6 +173,17 @@ function revocationSuite(where: Where): void {
       assert.is((await me(old)).user, null, 'the old cookie of this browser');
     }));
 
+  test('a read-only reseal slides the session\'s entry in userSessions with its cookie', () =>
+    withApp({ session_duration: 3 }, async client => {
+      await client.request('POST', '/login/ann');
+      await sleep(1700);
+      const read = await client.request('GET', '/me');
+      assert.ok(read.headers.getSetCookie().length > 0, 'past half its idle time a read reseals');
+      await sleep(1700);
+      const listed = (await client.request('GET', '/sessions/ann')).json() as unknown[];
+      assert.is(listed.length, 1, 'still listed after the first seal\'s expiry');
+    }));
+
   if (where.calls) {
     test('the price :: a plain read is one Redis command (GET anonymous, one script logged in); a logout one more', () =>
       withApp({}, async client => {
@@ -278,8 +289,8 @@ config('a Cookie block without `revocation` is a ConfigError at start-up naming 
   assert.instance(error, ConfigError);
   const message = (error as Error).message;
   assert.match(message, 'engines.session.Cookie.revocation');
-  assert.match(message, 'store: Redis');
-  assert.match(message, 'revocation: false');
+  assert.match(message, '{ store: Redis, url:');
+  assert.match(message, 'or false to keep no server state');
 });
 
 config('bad blocks: an unknown store, Redis keys on Memory, a bad url, a non-mapping', () => {
