@@ -28,6 +28,7 @@ import * as assert from 'uvu/assert';
 import * as quickstep from '../src/index.ts';
 import { ConfigError, loadConfig, type Settings } from '../src/index.ts';
 import { TestClient } from '../src/testing/client.ts';
+import { certificate } from './support/certificate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -83,6 +84,7 @@ const FREE_NAMES: Record<string, string> = {
 const PROGRAMS: Record<string, string> = {
   'Ten lines': 'the Ten lines run as printed: a login echoed escaped, a logout, bad input a 400',
   Install: 'the node:test example passes under node --test',
+  'Checking it: the ASVS kit': 'the ASVS kit example passes under node --test over HTTPS, every applicable row',
 };
 
 const isProgram = (block: Block) => /^import .* from 'quickstep/m.test(block.text) && !(block.heading in FREE_NAMES);
@@ -108,6 +110,8 @@ const COVERED_BY: Record<string, string> = {
   'Install: npm run typecheck': 'test/package/package.test.ts',
   // The scaffolded app run as printed, and the key formula's line, against a real redis-server.
   'Running on Redis: SESSION_ENGINE=Redis REDIS_URL=redis://127.0.0.1:6379 npm start': 'test/package/package.test.ts',
+  // The ACL rule is redisAclRule's (checked there), and the engine contract runs under it.
+  'Running on Redis: redis-cli ACL SETUSER quickstep on \'>a-long-password\' resetkeys ~dancer.session:* resetchannels -@all +client|setname +info +select +quit +evalsha +eval +scan +get +set +del +zrange +zrem +wait +expire +hmget +hset +renamenx +time +type +zadd +zcard +zscore': 'test/session/engines/redis/acl.test.ts',
   [`Running on Redis: redis-cli -u redis://127.0.0.1:6379 GET "dancer.session:$(node -p "require('node:crypto').createHash('sha256').update(process.argv[1]).digest('base64url')" "$ID")"`]: 'test/package/package.test.ts',
 };
 
@@ -120,6 +124,10 @@ const YAML_CHECKS: Record<string, (load: (env: Record<string, string>) => Settin
     assert.equal([redis.port, redis.session.engineName], [4000, 'Redis']);
     assert.is(redis.session.engineOptions.url, 'redis://10.0.0.5:6380');
     for (const { session } of [plain, redis]) assert.equal([session.policy.session_duration, session.policy.hash_ids], [3600, true]);
+  },
+  // The tls block's files are read at start-up: where they are missing (here), a ConfigError says which.
+  'Running on Redis': load => {
+    assert.throws(() => load({ REDIS_PASSWORD: 'x' }), (error: unknown) => error instanceof ConfigError && /engines\.session\.Redis\.tls\.ca: expected a readable PEM file .*ENOENT/.test(error.message));
   },
   'Running on the Cookie engine': load => {
     assert.is(load({ SESSION_SECRET: 'x'.repeat(32) }).session.engineName, 'Cookie');
@@ -247,6 +255,28 @@ readme(PROGRAMS.Install!, async () => {
     const tested = await run(process.execPath, args, dir);
     assert.ok(tested.code === 0, `node --test exited with ${tested.code}\n${tested.stdout}\n${tested.stderr}`);
     assert.match(tested.stdout, /^# pass 1$/m);
+    assert.match(tested.stdout, /^# fail 0$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+readme(PROGRAMS['Checking it: the ASVS kit']!, async () => {
+  const block = sources.find(b => b.heading === 'Checking it: the ASVS kit');
+  assert.ok(block, 'the asvsSuite example');
+  const dir = project();
+  try {
+    // The key.pem and cert.pem it reads: a certificate for 127.0.0.1, made here.
+    const tls = certificate();
+    writeFileSync(join(dir, 'key.pem'), tls.key);
+    writeFileSync(join(dir, 'cert.pem'), tls.cert);
+    writeFileSync(join(dir, 'asvs.test.ts'), block.text);
+    const args = ['--import', import.meta.resolve('tsx'), '--conditions=quickstep-source', '--test', '--test-reporter=tap', 'asvs.test.ts'];
+    const tested = await run(process.execPath, args, dir);
+    assert.ok(tested.code === 0, `node --test exited with ${tested.code}\n${tested.stdout}\n${tested.stderr}`);
+    // 21 rows: 16 pass; the timeouts, the account steps and the sessions page are not described (5 skipped).
+    assert.match(tested.stdout, /^# pass 16$/m, tested.stdout);
+    assert.match(tested.stdout, /^# skipped 5$/m);
     assert.match(tested.stdout, /^# fail 0$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,8 @@
  */
 import { logAccessWhenDone } from './access-log.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { readSettings, type Settings } from '../config/config.ts';
 import { answerClientErrors } from './client-errors.ts';
@@ -38,6 +40,11 @@ export interface ListenOptions {
   requestTimeout?: number;
   keepAliveTimeout?: number;
   connectionsCheckingInterval?: number;
+  /**
+   * Serve HTTPS with this key and certificate (PEM, as node:tls takes them) instead of plain
+   * http: the session cookie is then Secure and `__Host-` without a proxy (`is_secure: auto`).
+   */
+  tls?: SecureContextOptions;
 }
 
 export interface Listening {
@@ -213,10 +220,15 @@ export class App {
    * than the usual load balancer idle timeout (60 s), as in Fastify: a balancer reusing a socket
    * Node has just closed answers 502. `options` overrides them (tests use short ones). The
    * server also answers client errors (client-errors.ts) and caps pipelining (connection-limits.ts).
+   * With `options.tls` it serves HTTPS (most apps leave TLS to a proxy: `trust_proxy`).
    */
   async listen(port = this.#settings.port, host = this.#settings.host, options: ListenOptions = {}): Promise<Listening> {
     if (this.#server) throw new Error('This app is already listening; call close() first');
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 72_000, ...options }, limitPipelining(this.handle));
+    const { tls, ...timeouts } = options;
+    const serverOptions = { requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 72_000, ...timeouts };
+    const handler = limitPipelining(this.handle);
+    // An https.Server is a tls.Server, not an http.Server, but serves requests the same way.
+    const server = (tls === undefined ? createServer(serverOptions, handler) : createTlsServer({ ...serverOptions, ...tls }, handler)) as Server;
     // Unparsable (400, 431), too slow (408) and CONNECT (405) requests: see client-errors.ts.
     answerClientErrors(server);
     await new Promise<void>((resolve, reject) => {
@@ -229,7 +241,7 @@ export class App {
     this.#server = server;
     const actual = (server.address() as AddressInfo).port;
     const shownHost = host.includes(':') ? `[${host}]` : host;
-    return { port: actual, url: `http://${shownHost}:${actual}`, server };
+    return { port: actual, url: `${tls === undefined ? 'http' : 'https'}://${shownHost}:${actual}`, server };
   }
 
   /**

@@ -85,9 +85,13 @@ export class SessionFactory {
     return isSessionId(id);
   }
 
-  /** A new, empty session; stored only once something is written to it. */
-  create(): Session {
-    return new Session(this.generateId(), {}, true, this.policy.max_session_size);
+  /**
+   * A new, empty session; stored only once something is written to it. `https`: made by a
+   * request over HTTPS, recorded so that it is never read under a previous cookie name.
+   */
+  create(https = false): Session {
+    const meta = https ? { created: Date.now(), https: true as const } : undefined;
+    return new Session(this.generateId(), {}, true, this.policy.max_session_size, undefined, meta);
   }
 
   /**

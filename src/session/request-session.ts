@@ -140,7 +140,7 @@ export class RequestSession {
 
   /** The session, created (in memory only) when there is none. */
   get(): Promise<Session> {
-    return this.find().then(found => found ?? this.#adopt(this.#factory.create()));
+    return this.find().then(found => found ?? this.#adopt(this.#create()));
   }
 
   /**
@@ -151,7 +151,8 @@ export class RequestSession {
   write(key: string, value: unknown): Promise<void> {
     const id = this.#cookieId;
     const unreadFlush = this.#factory.unreadFlush;
-    if (this.#session === undefined && this.#loading === undefined && id !== undefined && this.#events === undefined && unreadFlush !== undefined && this.#factory.validateId(id)) {
+    // Not for an id under a previous cookie name: the session must be read to know it may be (#load).
+    if (this.#session === undefined && this.#loading === undefined && id !== undefined && this.#events === undefined && unreadFlush !== undefined && !this.#fromPrevious && this.#factory.validateId(id)) {
       try {
         const written = checkedUnreadWrite(key, value, this.#factory.policy.max_session_size);
         // Made only once a write passed its check: a refused one leaves nothing to flush.
@@ -326,16 +327,21 @@ export class RequestSession {
       const factory = this.#factory;
       if (flushed) {
         this.#unread = undefined;
-        return factory.persistentFor(flushed.lifetime) || this.#fromPrevious ? factory.cookieFor(id, flushed.lifetime, this.cookie) : undefined;
+        return factory.persistentFor(flushed.lifetime) ? factory.cookieFor(id, flushed.lifetime, this.cookie) : undefined;
       }
       this.#cookieId = undefined;
       this.#staleCookie = true;
       const reported = this.#unknownId();
-      if (change.set.size > 0) this.#adopt(factory.create());
+      if (change.set.size > 0) this.#adopt(this.#create());
       if (reported !== undefined) return reported.then(() => this.commit());
       this.#unread = undefined;
       return this.commit();
     });
+  }
+
+  /** A new session, marked as made over HTTPS when this request's cookie is the Secure one. */
+  #create(): Session {
+    return this.#factory.create(this.cookie.secure);
   }
 
   /** Makes `session` this request's session, with the writes made before it replayed onto it. */
@@ -376,7 +382,10 @@ export class RequestSession {
     // A client past its budget of unknown ids is refused before the store is asked (abuse/).
     const blocked = this.#factory.abuse?.blocked(this.#client);
     if (blocked !== undefined) return Promise.reject(blocked);
-    return this.#store(() => this.#factory.retrieve(id)).then(session => {
+    return this.#store(() => this.#factory.retrieve(id)).then(found => {
+      // A session made over HTTPS had a prefixed cookie from the start: under a previous name
+      // its id was planted (a sibling subdomain can set `sid`, not `__Host-sid`), so unknown.
+      const session = found !== undefined && this.#fromPrevious && found.madeOverHttps ? undefined : found;
       if (session) {
         this.#adopt(session);
         const loaded = this.#events?.('session.loaded', id);
@@ -385,7 +394,7 @@ export class RequestSession {
         this.#cookieId = undefined;
         this.#staleCookie = true;
         // Writes made before this read go to a new session (get() would make one anyway).
-        if (this.#unread !== undefined) this.#adopt(this.#factory.create());
+        if (this.#unread !== undefined) this.#adopt(this.#create());
         const reported = this.#unknownId();
         if (reported !== undefined) return reported.then(() => this.#session);
       }

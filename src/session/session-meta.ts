@@ -2,7 +2,7 @@
  * What the framework keeps about a session beside its data, stored inside it under one reserved
  * key, so that every engine carries it without knowing it is there (and `redis-cli GET` shows it):
  *
- *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds>, "csrf": <token> }
+ *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds>, "csrf": <token>, "https": true }
  *   "__quickstep_owner": "<user id>"
  *   "__quickstep_device": { "at": <ms since epoch>, "userAgent": "...", "ip": "..." }
  *
@@ -10,6 +10,9 @@
  * keeps it). `remember` is the session's own lifetime from `session().remember(seconds)`:
  * a persistent cookie and an idle timeout of that many seconds; absent, the policy's. `csrf` is
  * the session's CSRF token (csrf-token.ts), made by the first `csrfToken()`, renewed with the id.
+ * `https` says the session was made by a request over HTTPS, so its cookie was `__Host-`/`__Secure-`
+ * from the start: it is never read under a previous cookie name (a sibling subdomain can plant a
+ * cookie under an unprefixed name, not under a prefixed one: docs/design.md#the-session-cookie).
  * The owner is the user id given to `login(userId)`: the session is in that user's owner index.
  * The device key is what `userSessions` shows: the client of the session's last write (written
  * with every flush of an owned session, so no extra store command). Each is a key of its own:
@@ -32,6 +35,8 @@ export interface SessionMeta {
   created: number;
   remember?: number;
   csrf?: string;
+  /** Made over HTTPS: never read under a previous cookie name (see above). */
+  https?: true;
   /** The owner key's value (stored apart from the meta: see above). */
   owner?: string;
 }
@@ -63,6 +68,7 @@ export function readMeta(data: Record<string, unknown>): SessionMeta | undefined
   const meta: SessionMeta = { created: raw.created };
   if (typeof raw.remember === 'number' && raw.remember > 0) meta.remember = raw.remember;
   if (typeof raw.csrf === 'string') meta.csrf = raw.csrf;
+  if (raw.https === true) meta.https = true;
   return meta;
 }
 

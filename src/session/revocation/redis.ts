@@ -207,7 +207,7 @@ export class RedisRevocations implements RevocationStore {
       const acknowledged = replicated ? replicaAck(client, this.#waitReplicas, this.#replicaWaitMs) : undefined;
       const answer = await sent;
       await acknowledged;
-      connection.answered();
+      connection.answered(action);
       return answer;
     } catch (error) {
       throw connection.failure(action, error);

@@ -95,14 +95,17 @@ export class RedisEngine implements SessionStore, IdChange, AtomicTake, UnreadFl
     } catch (error) {
       throw this.#redis.failure(action, error);
     }
-    this.#redis.answered();
+    this.#redis.answered(action);
     return answer;
   }
 
   async retrieve(id: string): Promise<SessionRecord | undefined> {
     // One script (redis/scripts.ts): GET, and the TTL slid to at least session_duration.
     const text = await this.#run('read', client => client.sessionRead(this.#prefix + id, this.#context.sessionDuration));
-    if (text === null) return undefined;
+    if (text === null) {
+      this.#redis.missed();
+      return undefined;
+    }
     try {
       return { data: JSON.parse(text), size: text.length };
     } catch {
