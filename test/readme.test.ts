@@ -72,6 +72,8 @@ const FREE_NAMES: Record<string, string> = {
   Sessions: 'declare const page: string;',
   'Users and their devices': 'declare const user: { id: string };',
   CSRF: 'declare const handler: () => string;',
+  // The validation example's schema library: any Standard Schema one would do.
+  'Routes and requests': "import { z } from 'zod';",
   // "new MyStore(...)": the reader's own class implementing SessionStore and IdChange (the block imports the types).
   'Writing a session engine': [
     "import { tmpdir } from 'node:os';",
@@ -196,6 +198,8 @@ function project(): string {
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(ROOT, join(dir, 'node_modules', 'quickstep'), 'dir');
   symlinkSync(join(ROOT, 'node_modules', '@types'), join(dir, 'node_modules', '@types'), 'dir');
+  // What the Validation and Tracing examples import besides quickstep (the repository's devDependencies).
+  for (const name of ['zod', '@opentelemetry']) symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'readme', private: true, type: 'module' }));
   return dir;
 }
@@ -292,6 +296,39 @@ readme('every yaml block loads through loadConfig and gives what it promises', (
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+});
+
+readme('the Tracing example, as printed, exports a request span with its handler and session spans inside', async () => {
+  const block = sources.find(b => b.heading === 'Tracing');
+  assert.ok(block, 'the OpenTelemetry example under "Tracing"');
+  const dir = project();
+  try {
+    writeFileSync(join(dir, 'tracing.ts'), block.text);
+    // An app that imports the README's wiring first, as an app's entry point would, and makes one request.
+    writeFileSync(join(dir, 'app.ts'), [
+      "import './tracing.ts';",
+      "import { createApp } from 'quickstep';",
+      "const app = createApp({ log: 'none' });",
+      "app.get('/visit', async ctx => String(await ctx.increment('visits')));",
+      "const { url } = await app.listen(0, '127.0.0.1');",
+      "const cookie = (await fetch(url + '/visit')).headers.get('set-cookie')!.split(';')[0]!;",
+      "console.log('second visit:', await (await fetch(url + '/visit', { headers: { cookie } })).text());",
+      'await app.close();',
+    ].join('\n'));
+    const ran = await run(process.execPath, ['--import', import.meta.resolve('tsx'), '--conditions=quickstep-source', 'app.ts'], dir);
+    assert.ok(ran.code === 0, `exited with ${ran.code}\n${ran.stdout}\n${ran.stderr}`);
+    assert.match(ran.stdout, /second visit: 2/);
+    // ConsoleSpanExporter prints each span as it ends: the second request's spans are the last four.
+    const spans = [...ran.stdout.matchAll(/parentSpanContext: (undefined|\{[^}]*spanId: '(\w+)'[^}]*\}),\s+traceState: \w+,\s+name: '([\w.]+)',\s+id: '(\w+)'/g)]
+      .map(([, , parent, name, id]) => ({ parent, name, id }));
+    const last = spans.slice(-4);
+    const request = last.find(span => span.name === 'quickstep.request');
+    assert.ok(request && request.parent === undefined, `a root request span: ${JSON.stringify(spans)}`);
+    const inside = last.filter(span => span.parent === request.id).map(span => span.name).sort();
+    assert.equal(inside, ['quickstep.request.handler', 'quickstep.session.flush', 'quickstep.session.load']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

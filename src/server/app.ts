@@ -16,7 +16,10 @@ import { Context, currentContext, type RequestServices } from '../request/contex
 import { Hooks, type ErrorHook, type Hook, type SessionHook, type SessionHookName } from '../request/hooks.ts';
 import { createLog, type Log, type LogEvent } from '../base/logger.ts';
 import { Pipeline, type Handler } from '../request/pipeline.ts';
+import { traceRequest } from '../request/request-trace.ts';
+import { channels } from '../base/tracing.ts';
 import type { RouteParams } from '../request/route-params.ts';
+import { checkInputSchemas, INPUT_PARTS, type ValidInput } from '../request/validation/input.ts';
 import { NO_ROUTE_OPTIONS, Router, type RouteOptions } from '../request/router.ts';
 import type { PublicFiles } from '../response/public-files.ts';
 import type { SessionFactory } from '../session/factory.ts';
@@ -24,9 +27,22 @@ import type { Views } from '../views/views.ts';
 
 export type { Handler, RouteOptions };
 
-/** What follows a route's pattern: its handler, or its options and then its handler. */
-export type RouteArgs<P extends Pattern> = [handler: Handler<RouteParams<P>>] | [options: RouteOptions, handler: Handler<RouteParams<P>>];
-type AnyRouteArgs = [handler: Handler<any>] | [options: RouteOptions, handler: Handler<any>];
+/**
+ * What follows a route's pattern: its handler, or its options and then its handler (whose
+ * `ctx.valid` is typed from the options' schemas).
+ */
+export type RouteArgs<P extends Pattern, O extends RouteOptions = RouteOptions> = [handler: Handler<RouteParams<P>>] | [options: O, handler: Handler<RouteParams<P>, ValidInput<O>>];
+type AnyRouteArgs = [handler: Handler<any, any>] | [options: RouteOptions, handler: Handler<any, any>];
+
+/**
+ * A route keyword (`get`, `post`, ...): `(pattern, handler)` or `(pattern, options, handler)`.
+ * Two signatures rather than RouteArgs, so that the compiler infers the options' type first and
+ * types the handler's `ctx.valid` from it.
+ */
+export interface RouteMethod<R> {
+  <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): R;
+  <P extends Pattern, O extends RouteOptions>(pattern: P, options: O, handler: Handler<RouteParams<P>, ValidInput<O>>): R;
+}
 
 /** A route pattern: `/users/:id`, `/files/**`, or a RegExp with named groups. */
 export type Pattern = string | RegExp;
@@ -120,16 +136,18 @@ export class App {
     this.#log(level, message);
   }
 
-  get<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('GET', pattern, ...rest); }
-  post<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('POST', pattern, ...rest); }
-  put<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('PUT', pattern, ...rest); }
-  patch<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('PATCH', pattern, ...rest); }
-  del<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('DELETE', pattern, ...rest); }
-  options<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('OPTIONS', pattern, ...rest); }
+  readonly get: RouteMethod<this> = (pattern: Pattern, ...rest: AnyRouteArgs) => this.#add('GET', pattern, rest);
+  readonly post: RouteMethod<this> = (pattern: Pattern, ...rest: AnyRouteArgs) => this.#add('POST', pattern, rest);
+  readonly put: RouteMethod<this> = (pattern: Pattern, ...rest: AnyRouteArgs) => this.#add('PUT', pattern, rest);
+  readonly patch: RouteMethod<this> = (pattern: Pattern, ...rest: AnyRouteArgs) => this.#add('PATCH', pattern, rest);
+  readonly del: RouteMethod<this> = (pattern: Pattern, ...rest: AnyRouteArgs) => this.#add('DELETE', pattern, rest);
+  readonly options: RouteMethod<this> = (pattern: Pattern, ...rest: AnyRouteArgs) => this.#add('OPTIONS', pattern, rest);
 
   /** A route for every method (`any('/x', h)`) or for a list (`any(['get', 'post'], '/x', h)`). */
-  any<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this;
-  any<P extends Pattern>(methods: readonly string[], pattern: P, ...rest: RouteArgs<P>): this;
+  any<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this;
+  any<P extends Pattern, O extends RouteOptions>(pattern: P, options: O, handler: Handler<RouteParams<P>, ValidInput<O>>): this;
+  any<P extends Pattern>(methods: readonly string[], pattern: P, handler: Handler<RouteParams<P>>): this;
+  any<P extends Pattern, O extends RouteOptions>(methods: readonly string[], pattern: P, options: O, handler: Handler<RouteParams<P>, ValidInput<O>>): this;
   any(...args: [Pattern, ...AnyRouteArgs] | [readonly string[], Pattern, ...AnyRouteArgs]): this {
     if (!Array.isArray(args[0])) {
       const [pattern, ...rest] = args as [Pattern, ...AnyRouteArgs];
@@ -143,7 +161,8 @@ export class App {
    * A route for `methods` (`'GET'`, a list, or `'*'`); the verb methods above are this. Options
    * may come before the handler: `route('POST', '/api', { csrf: false }, handler)`.
    */
-  route<P extends Pattern>(methods: string | readonly string[], pattern: P, ...rest: RouteArgs<P>): this;
+  route<P extends Pattern>(methods: string | readonly string[], pattern: P, handler: Handler<RouteParams<P>>): this;
+  route<P extends Pattern, O extends RouteOptions>(methods: string | readonly string[], pattern: P, options: O, handler: Handler<RouteParams<P>, ValidInput<O>>): this;
   route(methods: string | readonly string[], pattern: Pattern, ...rest: AnyRouteArgs): this {
     return this.#add(methods, pattern, rest);
   }
@@ -210,9 +229,17 @@ export class App {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new Context(req, res, this.#services);
     if (this.#settings.access_log) logAccessWhenDone(ctx, this.#log);
+    // Traced only while someone subscribes (base/tracing.ts): else this one check.
+    if (channels.request.hasSubscribers) return traceRequest(ctx, () => this.#run(ctx));
     if (this.#settings.keywords) currentContext.run(ctx, this.#pipeline.run, ctx);
     else this.#pipeline.run(ctx);
   };
+
+  /** The request's pipeline, inside the keywords' AsyncLocalStorage unless `keywords: false`. */
+  #run(ctx: Context): void {
+    if (this.#settings.keywords) currentContext.run(ctx, this.#pipeline.run, ctx);
+    else this.#pipeline.run(ctx);
+  }
 
   /**
    * Starts serving. Defaults to the `port` and `host` settings; port 0 picks a free port.
@@ -261,7 +288,7 @@ export class App {
   }
 }
 
-const ROUTE_OPTION_NAMES = ['csrf'];
+const ROUTE_OPTION_NAMES = ['csrf', ...INPUT_PARTS];
 
 /** The options given to a route, checked once when it is added: a TypeError names a bad one. */
 function checkRouteOptions(pattern: Pattern, options: unknown): RouteOptions {
@@ -272,5 +299,7 @@ function checkRouteOptions(pattern: Pattern, options: unknown): RouteOptions {
   }
   const { csrf } = options as { csrf?: unknown };
   if (csrf !== undefined && typeof csrf !== 'boolean') throw new TypeError(`${where}: options.csrf must be true or false, got ${JSON.stringify(csrf)}`);
-  return Object.freeze({ ...(csrf === undefined ? {} : { csrf }) });
+  const schemas = checkInputSchemas(where, options);
+  const { params, query, body } = schemas ?? {};
+  return Object.freeze({ ...(csrf === undefined ? {} : { csrf }), ...(params && { params }), ...(query && { query }), ...(body && { body }) });
 }

@@ -18,6 +18,7 @@ import { isSessionId, newSessionId } from './session-id.ts';
 import type { SessionDevice } from './session-meta.ts';
 import { SessionCookie } from './session-cookie.ts';
 import { cookiePrefixOf, type SessionPolicy } from './settings.ts';
+import { sessionHandle, storeKeyFor, type StoreKey } from './store-key.ts';
 import type { UserSession } from './user-sessions.ts';
 
 /** What a browser keeps of one cookie: name, value and attributes together (RFC 6265 §6.1). */
@@ -41,6 +42,9 @@ export class SessionFactory {
   readonly #owners: BackendOwners | undefined;
   /** What this app notices and refuses of a client abusing sessions (abuse/abuse-limits.ts); undefined when off. */
   readonly abuse: AbuseLimits | undefined;
+  readonly #storeKey: StoreKey;
+  /** A flush applies the change log in the store (SessionBackend.merges). */
+  readonly merges: boolean;
   /** The cookie over HTTPS and over plain http (session-cookie.ts): one object when is_secure is not `auto`. */
   readonly #secureCookie: SessionCookie;
   readonly #plainCookie: SessionCookie;
@@ -62,6 +66,8 @@ export class SessionFactory {
     this.unreadFlush = backend.unreadFlush;
     this.requestDeadlineMs = backend.requestDeadlineMs;
     this.#owners = backend.owners;
+    this.#storeKey = storeKeyFor(policy.hash_ids);
+    this.merges = backend.merges;
     // A prefixed cookie_name is always Secure: browsers drop it otherwise (settings.ts checks is_secure).
     const always = policy.is_secure === true || cookiePrefixOf(policy.cookie_name) !== undefined;
     this.#secureCookie = new SessionCookie(policy, policy.is_secure !== false);
@@ -83,6 +89,14 @@ export class SessionFactory {
   /** Whether `id` has the shape of an id this factory makes. Nothing else reaches the engine. */
   validateId(id: string): boolean {
     return isSessionId(id);
+  }
+
+  /**
+   * The name of session `id` that cannot be replayed as a cookie: the `handle` userSessions shows
+   * (store-key.ts), for traces (base/tracing.ts), which never hold an id.
+   */
+  handleOf(id: string): string {
+    return sessionHandle(this.#storeKey(id));
   }
 
   /**

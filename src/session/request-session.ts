@@ -16,9 +16,11 @@
  *   round trip at the commit. Anything that reads the session first loads it and replays them.
  */
 import { handled } from '../base/handled.ts';
+import { channels, tracePromise, type QuickstepChannel, type Traced } from '../base/tracing.ts';
 import { csrfTokenOf, renewCsrfToken, wellFormedCsrfToken } from './csrf-token.ts';
 import { StoreTimeBudget } from './deadline.ts';
 import type { SessionFactory } from './factory.ts';
+import type { SessionChange } from './engine.ts';
 import type { Session } from './session.ts';
 import type { SessionCookie } from './session-cookie.ts';
 import { SessionRead, type CallSite } from './session-read.ts';
@@ -89,6 +91,14 @@ export class RequestSession {
   /** A store operation of this request, held to the request's budget where the engine sets one. */
   #store<T>(start: () => Promise<T>): Promise<T> {
     return this.#budget === undefined ? start() : this.#budget.hold(start);
+  }
+
+  /**
+   * A store operation (#store) traced on `on` (base/tracing.ts): only called while it has
+   * subscribers, so that an untraced operation builds no payload and no closure more.
+   */
+  #traced<P extends Traced, T>(on: QuickstepChannel<P>, payload: P, start: () => Promise<T>, settled?: (value: T) => void): Promise<T> {
+    return tracePromise(on, payload, () => this.#store(start), settled);
   }
 
   /**
@@ -176,7 +186,9 @@ export class RequestSession {
   async destroy(): Promise<void> {
     const session = await this.find();
     if (session && !session.isNew) {
-      await this.#store(() => this.#factory.destroy(session.id, session.owner, session));
+      const destroy = () => this.#factory.destroy(session.id, session.owner, session);
+      const on = channels.sessionDestroy;
+      await (on.hasSubscribers ? this.#traced(on, { req: this.#client?.req, handle: this.#factory.handleOf(session.id) }, destroy) : this.#store(destroy));
       await this.#events?.('session.destroyed', session.id);
     }
     this.#ended();
@@ -197,7 +209,14 @@ export class RequestSession {
     const oldId = session.id;
     // A browser that was shown a token before (its CSRF cookie) gets a new one for the session too.
     const hadToken = session.csrfToken !== undefined || this.#browserToken !== undefined;
-    this.#session = await this.#store(() => this.#factory.changeId(session));
+    const change = () => this.#factory.changeId(session);
+    const on = channels.sessionChangeId;
+    if (on.hasSubscribers) {
+      const payload = { req: this.#client?.req, handle: this.#factory.handleOf(oldId), newHandle: undefined as string | undefined };
+      this.#session = await this.#traced(on, payload, change, moved => (payload.newHandle = this.#factory.handleOf(moved.id)));
+    } else {
+      this.#session = await this.#store(change);
+    }
     renewCsrfToken(this.#session, hadToken);
     this.#idChanged = true;
     if (!session.isNew) await this.#events?.('session.id_changed', this.#session.id, oldId);
@@ -310,7 +329,10 @@ export class RequestSession {
       if (session.isNew) this.#factory.abuse?.creating(this.#client);
       if (session.isNew && session.csrfToken === undefined && this.#browserToken !== undefined) session.setCsrfToken(this.#browserToken);
       const client = session.owner === undefined ? undefined : this.#client;
-      return this.#store(() => this.#factory.flush(session, client && writtenBy(client))).then(() => this.#flushed(session));
+      const flush = () => this.#factory.flush(session, client && writtenBy(client));
+      const on = channels.sessionFlush;
+      const flushed = on.hasSubscribers ? this.#traced(on, this.#flushTrace(session.id, session.change, this.#factory.merges), flush) : this.#store(flush);
+      return flushed.then(() => this.#flushed(session));
     }
     if (session === undefined && this.#unread !== undefined) return this.#flushUnread(this.#cookieId!, this.#unread);
     return this.#cookie(session);
@@ -323,7 +345,9 @@ export class RequestSession {
    */
   #flushUnread(id: string, unread: UnreadWrites): Promise<string | undefined> | string | undefined {
     const change = unread.change();
-    return this.#store(() => unread.flush(id, change)).then(flushed => {
+    const flush = () => unread.flush(id, change);
+    const on = channels.sessionFlush;
+    return (on.hasSubscribers ? this.#traced(on, this.#flushTrace(id, change, true), flush) : this.#store(flush)).then(flushed => {
       const factory = this.#factory;
       if (flushed) {
         this.#unread = undefined;
@@ -378,11 +402,29 @@ export class RequestSession {
     return undefined;
   }
 
+  /** The payload of a traced flush (base/tracing.ts): counts and the handle, never the id. */
+  #flushTrace(id: string, change: SessionChange, merged: boolean) {
+    return { req: this.#client?.req, handle: this.#factory.handleOf(id), changed: changedKeys(change), merged, isNew: change.isNew };
+  }
+
   #load(id: string): Promise<Session | undefined> {
     // A client past its budget of unknown ids is refused before the store is asked (abuse/).
     const blocked = this.#factory.abuse?.blocked(this.#client);
     if (blocked !== undefined) return Promise.reject(blocked);
-    return this.#store(() => this.#factory.retrieve(id)).then(found => {
+    const retrieve = () => this.#factory.retrieve(id);
+    const on = channels.sessionLoad;
+    let loading: Promise<Session | undefined>;
+    if (on.hasSubscribers) {
+      const payload = { req: this.#client?.req, found: false, handle: undefined as string | undefined };
+      loading = this.#traced(on, payload, retrieve, session => {
+        payload.found = session !== undefined;
+        // The handle of the id inside: with the Cookie engine the cookie value is the seal, not the id.
+        if (session !== undefined) payload.handle = this.#factory.handleOf(session.id);
+      });
+    } else {
+      loading = this.#store(retrieve);
+    }
+    return loading.then(found => {
       // A session made over HTTPS had a prefixed cookie from the start: under a previous name
       // its id was planted (a sibling subdomain can set `sid`, not `__Host-sid`), so unknown.
       const session = found !== undefined && this.#fromPrevious && found.madeOverHttps ? undefined : found;
@@ -408,6 +450,11 @@ export class RequestSession {
     if (abuse === undefined || !abuse.unknownId(this.#client)) return undefined;
     return this.#events?.('session.id_guessing', this.#client?.clientIp() ?? 'unknown');
   }
+}
+
+/** How many keys a change touches, for a flush's trace (a clear counts one). */
+function changedKeys(change: SessionChange): number {
+  return change.set.size + change.deleted.size + change.incremented.size + change.pushed.size + (change.cleared ? 1 : 0);
 }
 
 const DONE: Promise<void> = Promise.resolve();

@@ -34,6 +34,7 @@ export class SealedBackend implements SessionBackend {
   /** The owner index, from the revocation store when the engine has one. */
   readonly owners: BackendOwners | undefined;
   readonly requestDeadlineMs = undefined;
+  readonly merges = false;
   readonly engine: SealedEngine;
   readonly #sealer: SessionSealer;
   readonly #policy: SessionPolicy;

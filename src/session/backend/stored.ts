@@ -19,6 +19,7 @@ export class StoredBackend implements SessionBackend {
   readonly unreadFlush: BackendUnreadFlush | undefined;
   readonly owners: BackendOwners | undefined;
   readonly requestDeadlineMs: number | undefined;
+  readonly merges = true;
   readonly #store: SessionStore;
   readonly #changeId: IdChange | undefined;
   readonly engine: StoredEngine;
