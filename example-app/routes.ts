@@ -22,6 +22,11 @@
  * GET /sessions ("Your sessions", issue 14) lists the devices logged in as the user, from the
  * owner index login() keeps; POST /sessions/others-out ("Sign out everywhere else") ends all of
  * them but this one. The name typed at login is the user id (the example has no user database).
+ *
+ * Device-bound sessions (config.yml's `dbsc`): a browser with DBSC (Chrome) binds its session to a
+ * key it keeps on the device when it logs in; GET /account is `{ deviceBound: true }`, so a copy
+ * of the session cookie alone does not open it once the session is bound. "Your sessions" says
+ * which sessions are bound.
  */
 import { z } from 'zod';
 import { body, csrfToken, destroyUserSessions, flash, header, HttpError, login, logout, redirect, sendError, session, status, template, userSessions, type App } from 'quickstep';
@@ -48,6 +53,7 @@ export function defineRoutes(app: App): App {
     .post('/login', logIn)
     .post('/logout', logOut)
     .get('/sessions', yourSessions)
+    .get('/account', { deviceBound: true }, account)
     .post('/sessions/others-out', signOutOthers)
     .get('/counter', counter)
     .get('/whoami', whoami)
@@ -128,6 +134,14 @@ async function yourSessions(): Promise<string> {
   const devices = await userSessions(user);
   const notice = await flash('notice');
   return template('sessions', { title: 'Your sessions', user, devices, notice, csrf: await csrfToken() });
+}
+
+/** The device-bound page: a bound session reaches it only with its bound cookie (the key's proof). */
+async function account(): Promise<string> {
+  const user = await session('user');
+  if (typeof user !== 'string') return redirect('/');
+  const current = (await userSessions(user)).find(device => device.current);
+  return template('account', { title: 'Your account', user, bound: current?.deviceBound === true });
 }
 
 /** "Sign out everywhere else": ends every session of this user but the current one. */

@@ -19,9 +19,10 @@ const settings = loadConfig({ dir: ROOT, environment: 'production', env });
 const redisOptions = process.env.RELIABILITY_REDIS_OPTIONS;
 if (redisOptions) {
   // Checked settings are taken as they are by createApp, so the block is checked here, with
-  // the same rules (and a ConfigError naming the variable) as a Redis block in config.yml.
+  // the same rules (and a ConfigError naming the variable) as a Redis block in config.yml;
+  // dbsc as config.yml has it (the example app has a deviceBound route).
   const where = { file: 'RELIABILITY_REDIS_OPTIONS', enginePath: 'session', optionsPath: 'engines.session.Redis' };
-  settings.session = readSessionSettings('Redis', { session_duration: 3600, ...JSON.parse(redisOptions) }, where);
+  settings.session = readSessionSettings('Redis', { session_duration: 3600, dbsc: true, ...JSON.parse(redisOptions) }, where);
 }
 const app = defineRoutes(createApp(settings));
 const { url } = await app.listen(0, '127.0.0.1');

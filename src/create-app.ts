@@ -5,6 +5,7 @@
  * factory to the App. The DSL's default app is built here too, from config.yml.
  */
 import { App } from './server/app.ts';
+import { ConfigError } from './base/errors.ts';
 import { isCheckedSettings, readSettings, type Settings, type SettingsInput } from './config/config.ts';
 import type { SessionBackend } from './session/backend/backend.ts';
 import { SealedBackend } from './session/backend/sealed.ts';
@@ -41,7 +42,7 @@ export function createApp(settings: SettingsInput | Settings = {}, parts: AppPar
     log: (level, message) => app?.log(level, message),
   });
   const warn = (message: string) => app?.log('warning', message);
-  app = new App(checked, new SessionFactory(policy, backendFor(engine, policy), warn), site(checked));
+  app = new App(checked, new SessionFactory(policy, backendFor(engine, policy, checked.session.engineName), warn), site(checked));
   return app;
 }
 
@@ -49,7 +50,12 @@ export function createApp(settings: SettingsInput | Settings = {}, parts: AppPar
  * The engine behind the interface the factory holds: the one place that tells a store from a
  * sealer, once, when the app is built.
  */
-function backendFor(engine: SessionEngine, policy: SessionPolicy): SessionBackend {
+function backendFor(engine: SessionEngine, policy: SessionPolicy, engineName: string): SessionBackend {
+  if ('sealer' in engine && policy.dbsc) {
+    // A sealed session is its cookie: a binding kept in it could be rolled back by replaying an
+    // older cookie, and ended nowhere (docs/design.md#device-bound-sessions).
+    throw new ConfigError('settings', `engines.session.${engineName}.dbsc`, 'false with a sealing engine such as Cookie (device binding needs a session store: Memory or Redis)', true);
+  }
   return 'sealer' in engine ? new SealedBackend(engine, policy) : new StoredBackend(engine, policy);
 }
 

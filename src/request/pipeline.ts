@@ -1,8 +1,9 @@
 /**
  * The request pipeline, each step written once, in order:
  *
- *   public file -> body -> before hooks -> [cross-site lock] -> [input schemas] -> [CSRF token]
- *     -> route (pass() tries the next) -> after hooks -> session commit -> write
+ *   public file -> [DBSC endpoint] -> body -> before hooks -> [cross-site lock] -> [input schemas]
+ *     -> [bound cookie] -> [CSRF token] -> route (pass() tries the next) -> after hooks
+ *     -> session commit -> write
  *
  * The CSRF check (csrf-check.ts: the Sec-Fetch-Site lock, then the token) runs after the before hooks, so that they can answer first (an
  * auth redirect) and their headers (CORS, security) are kept on its 403, and after the match,
@@ -51,6 +52,7 @@ import { UnawaitedSessionReadError } from '../session/session-read.ts';
 import { channels } from '../base/tracing.ts';
 import { traceHandler } from './request-trace.ts';
 import { validateInput } from './validation/input.ts';
+import type { DeviceBinding } from './dbsc/device-binding.ts';
 
 /**
  * A route handler. Its return value becomes the body; a Promise is awaited.
@@ -70,6 +72,8 @@ export interface PipelineParts {
   readonly publicFiles: PublicFiles | undefined;
   /** The session's `csrf` setting: whether routes without their own `{ csrf }` option are checked. */
   readonly csrf: boolean;
+  /** DBSC's endpoints and route check (dbsc/device-binding.ts), or undefined when the `dbsc` setting is off. */
+  readonly deviceBinding: DeviceBinding | undefined;
 }
 
 /** What a step returned that ends the steps: the response is decided (a public file, a halt). */
@@ -77,12 +81,15 @@ const END: unique symbol = Symbol('end');
 /** A step's outcome: go on (undefined), END, or the Promise of either. */
 type Outcome = void | typeof END | Promise<void | typeof END>;
 
-type StepName = 'public file' | 'body' | 'before' | 'route' | 'after';
+type StepName = 'public file' | 'dbsc' | 'body' | 'before' | 'route' | 'after';
 
 /** The steps up to the after hooks, in order; #from runs them. */
 const STEPS: readonly { readonly name: StepName; run(pipeline: Pipeline, ctx: Context): Outcome }[] = [
   // Step 0, public files: a path that cannot name one is decided without I/O (public-files.ts).
   { name: 'public file', run: (pipeline, ctx) => pipeline.publicFile(ctx) },
+  // DBSC's registration and refresh endpoints (dbsc/device-binding.ts): before the hooks, so no
+  // hook's CORS headers reach them; nothing at all with the setting off.
+  { name: 'dbsc', run: (pipeline, ctx) => pipeline.dbscEndpoint(ctx) },
   // A form or JSON body is read now, for the synchronous param() (request-data.ts).
   { name: 'body', run: (_pipeline, ctx) => ctx.preloadBody() },
   { name: 'before', run: (pipeline, ctx) => pipeline.beforeHooks(ctx) },
@@ -163,6 +170,11 @@ export class Pipeline {
     });
   }
 
+  dbscEndpoint(ctx: Context): Outcome {
+    const served = this.#parts.deviceBinding?.serve(ctx);
+    return served === undefined ? undefined : served.then(() => END);
+  }
+
   beforeHooks(ctx: Context): Step {
     const hooks = this.#parts.hooks;
     if (hooks.before.length === 0) return undefined;
@@ -199,8 +211,15 @@ export class Pipeline {
     // The route's schemas (validation/input.ts), before the token check: bad input costs no store read.
     if (options.params !== undefined || options.query !== undefined || options.body !== undefined) {
       const validated = validateInput(ctx, options);
-      if (validated !== undefined) return validated.then(() => this.#checkToken(ctx, match, unsafe));
+      if (validated !== undefined) return validated.then(() => this.#checkBound(ctx, match, unsafe));
     }
+    return this.#checkBound(ctx, match, unsafe);
+  }
+
+  /** `{ deviceBound: true }` (the option needs the dbsc setting: app.ts): the bound cookie, before the token. */
+  #checkBound(ctx: Context, match: RouteMatch<Handler>, unsafe: boolean): Step {
+    const binding = match.options.deviceBound === true ? this.#parts.deviceBinding : undefined;
+    if (binding !== undefined) return binding.requireBound(ctx).then(() => this.#checkToken(ctx, match, unsafe));
     return this.#checkToken(ctx, match, unsafe);
   }
 
@@ -295,13 +314,16 @@ export class Pipeline {
     } catch (failure) {
       return this.#errorThenWrite(ctx, failure);
     }
+    const binding = this.#parts.deviceBinding;
     if (typeof committed !== 'object') {
       if (committed !== undefined) response.appendSetCookie(committed);
+      binding?.decorate(ctx, state, response);
       return this.#write(ctx);
     }
     committed.then(
       cookie => {
         if (cookie !== undefined) response.appendSetCookie(cookie);
+        binding?.decorate(ctx, state, response);
         this.#write(ctx);
       },
       failure => this.#errorThenWrite(ctx, failure),

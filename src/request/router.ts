@@ -27,6 +27,12 @@ export interface RouteOptions {
   readonly params?: StandardSchemaV1;
   readonly query?: StandardSchemaV1;
   readonly body?: StandardSchemaV1;
+  /**
+   * Refuse (403) a request whose session is device-bound (the `dbsc` setting) but that came
+   * without the session's valid bound cookie: a copied session cookie alone is not enough here.
+   * Sessions that are not bound pass (request/dbsc/device-binding.ts).
+   */
+  readonly deviceBound?: boolean;
 }
 
 /** The options of a route that gave none (one shared frozen object). */

@@ -18,6 +18,7 @@ import { createLog, type Log, type LogEvent } from '../base/logger.ts';
 import { Pipeline, type Handler } from '../request/pipeline.ts';
 import { traceRequest } from '../request/request-trace.ts';
 import { channels } from '../base/tracing.ts';
+import { DeviceBinding } from '../request/dbsc/device-binding.ts';
 import type { RouteParams } from '../request/route-params.ts';
 import { checkInputSchemas, INPUT_PARTS, type ValidInput } from '../request/validation/input.ts';
 import { NO_ROUTE_OPTIONS, Router, type RouteOptions } from '../request/router.ts';
@@ -105,6 +106,7 @@ export class App {
       closing: () => this.#closing,
       publicFiles: site.publicFiles,
       csrf: sessions.policy.csrf,
+      deviceBinding: sessions.policy.dbsc ? new DeviceBinding(sessions.policy, () => this.#log) : undefined,
     });
     this.#services = this.#servicesNow();
   }
@@ -170,7 +172,7 @@ export class App {
   #add(methods: string | readonly string[], pattern: Pattern, rest: AnyRouteArgs): this {
     const handler = rest.length === 1 ? rest[0] : rest[1];
     if (typeof handler !== 'function') throw new TypeError(`The route ${String(pattern)} needs a handler function`);
-    const options = rest.length === 1 ? NO_ROUTE_OPTIONS : checkRouteOptions(pattern, rest[0]);
+    const options = rest.length === 1 ? NO_ROUTE_OPTIONS : checkRouteOptions(pattern, rest[0], this.#sessions.policy.dbsc);
     if (typeof pattern !== 'string' && this.#prefix !== '') {
       // Splicing a prefix into a user's RegExp would change what it means; say so instead.
       throw new TypeError(`The RegExp route ${String(pattern)} cannot be inside prefix('${this.#prefix}'): write the prefix into the RegExp and register it outside`);
@@ -288,18 +290,25 @@ export class App {
   }
 }
 
-const ROUTE_OPTION_NAMES = ['csrf', ...INPUT_PARTS];
+const ROUTE_OPTION_NAMES = ['csrf', 'deviceBound', ...INPUT_PARTS];
 
 /** The options given to a route, checked once when it is added: a TypeError names a bad one. */
-function checkRouteOptions(pattern: Pattern, options: unknown): RouteOptions {
+function checkRouteOptions(pattern: Pattern, options: unknown, dbsc: boolean): RouteOptions {
   const where = `The route ${String(pattern)}`;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`${where}: the options before the handler must be an object such as { csrf: false }`);
   for (const key of Object.keys(options)) {
     if (!ROUTE_OPTION_NAMES.includes(key)) throw new TypeError(`${where}: unknown option "${key}" (known: ${ROUTE_OPTION_NAMES.join(', ')})`);
   }
-  const { csrf } = options as { csrf?: unknown };
+  const { csrf, deviceBound } = options as { csrf?: unknown; deviceBound?: unknown };
   if (csrf !== undefined && typeof csrf !== 'boolean') throw new TypeError(`${where}: options.csrf must be true or false, got ${JSON.stringify(csrf)}`);
+  if (deviceBound !== undefined && typeof deviceBound !== 'boolean') throw new TypeError(`${where}: options.deviceBound must be true or false, got ${JSON.stringify(deviceBound)}`);
+  // Without the setting no session is ever bound, so the option would protect nothing: said now.
+  if (deviceBound === true && !dbsc) throw new TypeError(`${where}: { deviceBound: true } needs the session setting dbsc: true`);
   const schemas = checkInputSchemas(where, options);
   const { params, query, body } = schemas ?? {};
-  return Object.freeze({ ...(csrf === undefined ? {} : { csrf }), ...(params && { params }), ...(query && { query }), ...(body && { body }) });
+  return Object.freeze({
+    ...(csrf === undefined ? {} : { csrf }),
+    ...(deviceBound === undefined ? {} : { deviceBound }),
+    ...(params && { params }), ...(query && { query }), ...(body && { body }),
+  });
 }

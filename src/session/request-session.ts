@@ -17,6 +17,7 @@
  */
 import { handled } from '../base/handled.ts';
 import { channels, tracePromise, type QuickstepChannel, type Traced } from '../base/tracing.ts';
+import { newBinding, type DbscBinding } from './dbsc/binding.ts';
 import { csrfTokenOf, renewCsrfToken, wellFormedCsrfToken } from './csrf-token.ts';
 import { StoreTimeBudget } from './deadline.ts';
 import type { SessionFactory } from './factory.ts';
@@ -52,6 +53,8 @@ export class RequestSession {
   #destroyed = false;
   #idChanged = false;
   #staleCookie = false;
+  /** This request changed the id with `dbsc` on: its response offers registration (registrationOffer). */
+  #offerBinding = false;
   /**
    * Writes made while nothing had read the session (see write). Replayed onto the session as
    * soon as one is loaded or created.
@@ -148,6 +151,19 @@ export class RequestSession {
     return this.#destroyed ? this.#factory.policy.clear_site_data : NOTHING;
   }
 
+  /**
+   * The binding whose registration this request's response offers: the one a changed id made,
+   * unless the session ended after it. Undefined otherwise (and always without `dbsc`).
+   */
+  registrationOffer(): DbscBinding | undefined {
+    return this.#offerBinding && !this.#destroyed ? this.#session?.dbsc : undefined;
+  }
+
+  /** This request ended its session (destroy, logout, or destroyUserSessions that included it). */
+  get endedHere(): boolean {
+    return this.#destroyed;
+  }
+
   /** The session, created (in memory only) when there is none. */
   get(): Promise<Session> {
     return this.find().then(found => found ?? this.#adopt(this.#create()));
@@ -218,6 +234,12 @@ export class RequestSession {
       this.#session = await this.#store(change);
     }
     renewCsrfToken(this.#session, hadToken);
+    // A new id is a new binding: the old key (if any) no longer renews this session's bound
+    // cookie, and the response offers the browser to register one (docs/design.md#device-bound-sessions).
+    if (this.#factory.policy.dbsc) {
+      this.#session.setDbsc(newBinding());
+      this.#offerBinding = true;
+    }
     this.#idChanged = true;
     if (!session.isNew) await this.#events?.('session.id_changed', this.#session.id, oldId);
     return this.#session.id;

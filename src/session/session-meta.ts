@@ -5,6 +5,7 @@
  *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds>, "csrf": <token>, "https": true }
  *   "__quickstep_owner": "<user id>"
  *   "__quickstep_device": { "at": <ms since epoch>, "userAgent": "...", "ip": "..." }
+ *   "__quickstep_dbsc": { "secret": ..., "used": ..., "id": ..., "jwk": ..., ... }  (dbsc/binding.ts)
  *
  * `created` is when the session was first stored (for `absolute_duration`; `changeSessionId`
  * keeps it). `remember` is the session's own lifetime from `session().remember(seconds)`:
@@ -20,13 +21,17 @@
  * login made meanwhile by another. All three keys are taken out of the data on load, so the app
  * never sees them; `SessionMeta.owner` is the owner key's value.
  */
+import { readBinding, type DbscBinding } from './dbsc/binding.ts';
+
 export const META_KEY = '__quickstep';
 /** Where the owner (login) is kept (see above). */
 export const OWNER_KEY = '__quickstep_owner';
 /** Where the client of an owned session's last write is kept (see above). */
 export const DEVICE_KEY = '__quickstep_device';
+/** Where a session's device binding is kept (the `dbsc` setting; dbsc/binding.ts). */
+export const DBSC_KEY = '__quickstep_dbsc';
 /** The keys an app can never set: the framework's own. */
-export const RESERVED_KEYS: ReadonlySet<string> = new Set([META_KEY, OWNER_KEY, DEVICE_KEY]);
+export const RESERVED_KEYS: ReadonlySet<string> = new Set([META_KEY, OWNER_KEY, DEVICE_KEY, DBSC_KEY]);
 
 /** Flash messages are session keys with this prefix: `flash('notice', ...)` is `flash.notice`. */
 export const FLASH_PREFIX = 'flash.';
@@ -39,6 +44,8 @@ export interface SessionMeta {
   https?: true;
   /** The owner key's value (stored apart from the meta: see above). */
   owner?: string;
+  /** The device binding key's value (stored apart from the meta: see above). */
+  dbsc?: DbscBinding;
 }
 
 /** The client of an owned session's last write. */
@@ -52,12 +59,15 @@ export interface SessionDevice {
 /** Takes the meta out of loaded `data` (deleting the key); undefined when absent or malformed. */
 export function extractMeta(data: Record<string, unknown>): SessionMeta | undefined {
   const owner = ownerOf(data);
+  const dbsc = Object.hasOwn(data, DBSC_KEY) ? readBinding(data[DBSC_KEY]) : undefined;
   delete data[OWNER_KEY];
   delete data[DEVICE_KEY];
+  delete data[DBSC_KEY];
   if (!Object.hasOwn(data, META_KEY)) return undefined;
   const meta = readMeta(data);
   delete data[META_KEY];
   if (meta && owner !== undefined) meta.owner = owner;
+  if (meta && dbsc !== undefined) meta.dbsc = dbsc;
   return meta;
 }
 
@@ -74,7 +84,7 @@ export function readMeta(data: Record<string, unknown>): SessionMeta | undefined
 
 /** The meta's stored JSON (`owner` has a key of its own). */
 export function metaJson(meta: SessionMeta): string {
-  const { owner: _, ...stored } = meta;
+  const { owner: _, dbsc: __, ...stored } = meta;
   return JSON.stringify(stored);
 }
 

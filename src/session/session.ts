@@ -11,7 +11,8 @@ import { SessionTooLargeError } from '../base/errors.ts';
 import type { SessionChange, SessionValues } from './engine.ts';
 import { defineOwn, toSessionJson } from './session-json.ts';
 import type { PushItem, SessionKey, SessionValue } from './session-data.ts';
-import { DEVICE_KEY, META_KEY, metaJson, OWNER_KEY, RESERVED_KEYS, type SessionDevice, type SessionMeta } from './session-meta.ts';
+import type { DbscBinding } from './dbsc/binding.ts';
+import { DBSC_KEY, DEVICE_KEY, META_KEY, metaJson, OWNER_KEY, RESERVED_KEYS, type SessionDevice, type SessionMeta } from './session-meta.ts';
 
 export class Session {
   #id: string;
@@ -114,6 +115,18 @@ export class Session {
     change.owner = { previous: change.owner ? change.owner.previous : previous, next: owner };
   }
 
+  /** The session's device binding (dbsc/binding.ts), or undefined when it has none. */
+  get dbsc(): DbscBinding | undefined {
+    return this.#meta.dbsc;
+  }
+
+  /** Keeps `binding` (undefined: ends it); written with the next flush, in a key of its own. */
+  setDbsc(binding: DbscBinding | undefined): void {
+    const { dbsc: _, ...rest } = this.#meta;
+    this.#meta = binding === undefined ? rest : { ...rest, dbsc: binding };
+    this.change.set.set(DBSC_KEY, binding === undefined ? 'null' : JSON.stringify(binding));
+  }
+
   /** Writes the client of this write (an owned session's flush does: userSessions shows it). */
   recordDevice(device: SessionDevice): void {
     this.change.set.set(DEVICE_KEY, JSON.stringify(device));
@@ -126,6 +139,8 @@ export class Session {
     // After clear(): the owner goes back with the meta, so the session stays its owner's.
     const owner = this.#meta.owner;
     if (owner !== undefined && !this.change.set.has(OWNER_KEY)) this.change.set.set(OWNER_KEY, JSON.stringify(owner));
+    const dbsc = this.#meta.dbsc;
+    if (dbsc !== undefined && !this.change.set.has(DBSC_KEY)) this.change.set.set(DBSC_KEY, JSON.stringify(dbsc));
   }
 
   #saveMeta(): void {

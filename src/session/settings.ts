@@ -81,6 +81,15 @@ export interface SessionPolicy {
   unknown_id_block: boolean;
   /** New sessions one client may store in a minute; past it, 429 and nothing stored. Default 0: no limit. */
   new_session_limit: number;
+  /**
+   * Device Bound Session Credentials (docs/design.md#device-bound-sessions): a login (any id
+   * change) offers the browser to bind the session to a key it keeps on the device; a bound
+   * session then also needs a short-lived bound cookie that only that key can renew, on routes
+   * with `{ deviceBound: true }`. Off by default. Not with a sealing engine (Cookie).
+   */
+  dbsc: boolean;
+  /** Seconds a bound cookie lives before the browser must prove its key again (default 600). */
+  dbsc_cookie_duration: number;
 }
 
 export const sessionPolicySpecs: Specs<SessionPolicy> = {
@@ -103,6 +112,8 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   unknown_id_limit: integer(100, 0),
   unknown_id_block: boolean(false),
   new_session_limit: integer(0, 0),
+  dbsc: boolean(false),
+  dbsc_cookie_duration: duration(600),
 };
 
 /** Whether `name` starts with a cookie prefix browsers enforce (matched case-insensitively, as RFC 6265bis does). */

@@ -24,6 +24,8 @@ export interface UserSession {
   userAgent: string | undefined;
   /** The client IP of the last write (X-Forwarded-For's first address only with trust_proxy). */
   ip: string | undefined;
+  /** The session is bound to a key the browser keeps on the device (the `dbsc` setting). */
+  deviceBound: boolean;
 }
 
 /**
@@ -46,6 +48,7 @@ export function listUserSessions(owned: OwnedSession[], currentKey: string | und
       lastSeenAt: new Date(device?.at ?? created),
       userAgent: device?.userAgent,
       ip: device?.ip,
+      deviceBound: meta?.dbsc?.jwk !== undefined,
     });
   }
   return list.sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime());

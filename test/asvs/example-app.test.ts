@@ -12,17 +12,9 @@
  */
 import * as assert from 'uvu/assert';
 import { audit, formatTable, type AuditOptions, type AuditResult } from 'quickstep/asvs';
-import { ENGINES, serve, type Engine, type Served, type Transport } from '../example-app/harness.ts';
+import { ENGINES, EXAMPLE_APP, serve, type Engine, type Served, type Transport } from '../example-app/harness.ts';
 import { redisSuite } from '../support/redis-server.ts';
 import { suite } from 'uvu';
-
-/** The example app described for the audit: its forms carry the token in `_csrf`; /whoami shows the user. */
-export const EXAMPLE_APP: AuditOptions = {
-  login: { path: '/login', fields: { user: 'asvs-audit' }, csrf: { page: '/' } },
-  logout: { path: '/logout', csrf: { page: '/' } },
-  loggedIn: { path: '/whoami', pattern: '"user":"asvs-audit"' },
-  sessions: { path: '/sessions', endOthers: { path: '/sessions/others-out', csrf: { page: '/sessions' } } },
-};
 
 /** The timeouts the HTTPS run configures (seconds): short, so the audit can wait them out. */
 const IDLE = 3;

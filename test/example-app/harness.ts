@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { suite, type Test } from 'uvu';
 import { createApp, loadConfig, type App } from 'quickstep';
 import { testClient, type TestClient } from 'quickstep/testing';
+import type { AuditOptions } from 'quickstep/asvs';
 import { defineRoutes } from '../../example-app/routes.ts';
 import { storeOf } from '../support/engine-calls.ts';
 import { certificate } from '../support/certificate.ts';
@@ -28,6 +29,17 @@ export function exampleApp(engine: Engine, redisUrl?: string, env: Record<string
   const all = { ...process.env, LOG_LEVEL: 'warning', SESSION_ENGINE: engine, ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }), ...env };
   return defineRoutes(createApp(loadConfig({ dir: ROOT, environment: 'development', env: all })));
 }
+
+/**
+ * The example app described for the ASVS audit (test/asvs/example-app.test.ts, and the Quickstep
+ * column of bench/asvs/): its forms carry the token in `_csrf`; /whoami shows the user.
+ */
+export const EXAMPLE_APP: AuditOptions = {
+  login: { path: '/login', fields: { user: 'asvs-audit' }, csrf: { page: '/' } },
+  logout: { path: '/logout', csrf: { page: '/' } },
+  loggedIn: { path: '/whoami', pattern: '"user":"asvs-audit"' },
+  sessions: { path: '/sessions', endOthers: { path: '/sessions/others-out', csrf: { page: '/sessions' } } },
+};
 
 /** A running example app on an engine; `stop()` stops the app, its proxy and its redis-server. */
 export interface Served {

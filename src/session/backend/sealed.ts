@@ -186,6 +186,8 @@ class RevocationOwners implements BackendOwners {
           lastSeenAt: new Date(entry.at),
           userAgent: entry.userAgent,
           ip: entry.ip,
+          // Device binding (dbsc) is not offered on a sealing engine.
+          deviceBound: false,
         }))
         .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime());
     });

@@ -14,9 +14,7 @@
  * Nothing here runs on a read that finds its session.
  */
 import type { Client } from './client.ts';
-
-/** How `eviction` reads in config.yml: warn (default), refuse to serve, or not check. */
-export type EvictionCheck = 'warn' | 'refuse' | 'ignore';
+import type { EvictionCheck } from './options.ts';
 
 /** At most one `evicted_keys` sample per this many ms, however many reads miss. */
 const MISS_SAMPLE_MS = 10_000;

@@ -9,7 +9,6 @@ import type { ConnectionOptions } from 'node:tls';
 import { ConfigError } from '../../../base/errors.ts';
 import { integer, list, mapping, matching, readOptions, string, type Specs } from '../../../base/schema.ts';
 import { withoutUrlPassword } from '../../../base/secret-names.ts';
-import type { EvictionCheck } from './eviction.ts';
 import { SCRIPTS } from './scripts.ts';
 import { redisTimeouts } from './timeouts.ts';
 
@@ -64,6 +63,9 @@ export interface RedisTls {
 }
 
 const tlsSpecs: Specs<RedisTls> = { ca: string(undefined), cert: string(undefined), key: string(undefined), server_name: string(undefined) };
+
+/** How `eviction` reads in config.yml: warn (default), refuse to serve, or not check (redis/eviction.ts). */
+export type EvictionCheck = 'warn' | 'refuse' | 'ignore';
 
 export const DEFAULT_SERVER = '127.0.0.1:6379';
 
