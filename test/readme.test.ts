@@ -138,6 +138,10 @@ const YAML_CHECKS: Record<string, (load: (env: Record<string, string>) => Settin
       assert.throws(() => load(env), (error: unknown) => error instanceof ConfigError && /secret_key/.test(error.message), JSON.stringify(env));
     }
   },
+  'Abuse limits': load => {
+    const { policy } = load({}).session;
+    assert.equal([policy.unknown_id_limit, policy.unknown_id_block, policy.new_session_limit], [100, true, 30]);
+  },
 };
 
 const shCommands = blocks
