@@ -41,7 +41,8 @@ export function createApp(settings: SettingsInput | Settings = {}, parts: AppPar
     // Engines log on events (an outage), never while being built, so `app` is set by then.
     log: (level, message) => app?.log(level, message),
   });
-  app = new App(checked, new SessionFactory(policy, backendFor(engine, policy, checked.session.engineName)), site(checked));
+  const warn = (message: string) => app?.log('warning', message);
+  app = new App(checked, new SessionFactory(policy, backendFor(engine, policy, checked.session.engineName), warn), site(checked));
   return app;
 }
 

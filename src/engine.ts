@@ -17,6 +17,7 @@ export type {
   SessionEngine, SessionEngineDefinition, SessionRecord, SessionSealer, SessionStore, SessionValues, StoredEngine, UnreadExpiry,
   UnreadFlush, UnreadFlushed,
 } from './session/engine.ts';
+export type { ListedSeal, RevocationStore, SealCheck } from './session/revocation/revocation-store.ts';
 export { registerSessionEngine } from './session/engine-registry.ts';
 export * as optionSpecs from './base/schema.ts';
 export { applyChange } from './session/apply-change.ts';

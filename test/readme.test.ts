@@ -213,6 +213,10 @@ const YAML_CHECKS: Record<string, (load: (env: Record<string, string>) => Settin
     const { session } = load({});
     assert.equal([session.engineName, session.engineOptions.server, session.policy.session_duration, session.policy.cookie_name, session.policy.is_http_only], ['Redis', '127.0.0.1:6379', 7200, 'dancer.session', true]);
   },
+  'docs/guide/sessions.md > Abuse limits': load => {
+    const { policy } = load({}).session;
+    assert.equal([policy.unknown_id_limit, policy.unknown_id_block, policy.new_session_limit], [100, true, 30]);
+  },
 };
 
 const shCommands = blocks

@@ -31,7 +31,7 @@ const app = store === 'redis'
     engines: { session: { Redis: { server: `127.0.0.1:${redisPort()}`, database: Number(process.env['BENCH_REDIS_DB'] ?? 0) } } },
   })
   : store === 'cookie'
-  ? createApp({ log: 'error', environment: 'production', keywords, session: 'Cookie', engines: { session: { Cookie: { secret_key: 'bench-only-secret-of-at-least-32-bytes' } } } })
+  ? createApp({ log: 'error', environment: 'production', keywords, session: 'Cookie', engines: { session: { Cookie: { secret_key: 'bench-only-secret-of-at-least-32-bytes', revocation: false } } } })
   : createApp({ log: 'error', environment: 'production', keywords, session: 'Memory' }, prefill > 0 ? { sessionEngine: await filledMemoryEngine(prefill) } : {});
 
 app.get('/hello', () => 'hello');

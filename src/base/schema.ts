@@ -9,7 +9,8 @@
 import { ConfigError } from './errors.ts';
 import { shownInError } from './secret-names.ts';
 
-const INVALID: unique symbol = Symbol('invalid');
+/** What a spec's `parse` returns for a value that does not fit. */
+export const INVALID: unique symbol = Symbol('invalid');
 
 /** How to read one option. `parse` returns the value, or `INVALID` when it does not fit. */
 export interface OptionSpec<T> {

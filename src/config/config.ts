@@ -216,7 +216,11 @@ function check(input: unknown, file: string, environmentInUse: string, root: str
   // An engine chosen without a block of its own runs on its defaults.
   session ??= readSessionSettings(top.session, undefined, { file, enginePath: 'session', optionsPath: `engines.session.${top.session}` });
   // Checked on the value as written, so that a config valid on one machine is valid on all.
-  if (top.workers !== 1 && session.engine.processLocal) {
+  const processLocal = session.engine.processLocal;
+  if (top.workers !== 1 && typeof processLocal === 'function' && processLocal(session.engineOptions)) {
+    throw new ConfigError(file, 'workers', `1 with the ${session.engineName} session engine's in-process store (each worker would keep its own, so a logout through one would not be seen by the others); to run several workers point it at Redis`, top.workers);
+  }
+  if (top.workers !== 1 && processLocal === true) {
     throw new ConfigError(file, 'workers', `1 with the ${session.engineName} session engine, which keeps sessions inside one process (each worker would have its own, and a session made through one would be unknown to the others); to run several workers choose a session engine they share: session: Redis, or session: Cookie (the session sealed in the cookie)`, top.workers);
   }
   // A file is part of the body, so the body's limit stops it first: a larger max_file_size

@@ -24,7 +24,7 @@ export type ErrorHook = (ctx: Context, error: unknown) => unknown;
 /** A session hook gets the session id (and, for session.id_changed, the old one). */
 export type SessionHook = (ctx: Context, id: string, previousId?: string) => unknown;
 
-const SESSION_HOOKS = ['session.created', 'session.loaded', 'session.id_changed', 'session.destroyed', 'session.flushed'] as const;
+const SESSION_HOOKS = ['session.created', 'session.loaded', 'session.id_changed', 'session.destroyed', 'session.flushed', 'session.id_guessing'] as const;
 export type SessionHookName = (typeof SESSION_HOOKS)[number];
 
 export const HOOK_NAMES = ['before', 'after', 'before_error', 'on_route_exception', ...SESSION_HOOKS] as const;
@@ -82,11 +82,12 @@ export class Hooks {
   /**
    * Dancer2's engine.session.* hooks, for auditing and metrics: `session.created` (a new session
    * is first stored), `session.loaded` (read from the store), `session.id_changed`,
-   * `session.destroyed`, `session.flushed` (after each save). Awaited; one that fails is logged
+   * `session.destroyed`, `session.flushed` (after each save); and `session.id_guessing`, given the
+   * client's address, when a client passes unknown_id_limit (session/abuse/). Awaited; one that fails is logged
    * and loses nothing (the store operation has already happened).
    */
   readonly session: Record<SessionHookName, SessionHook[]> = {
-    'session.created': [], 'session.loaded': [], 'session.id_changed': [], 'session.destroyed': [], 'session.flushed': [],
+    'session.created': [], 'session.loaded': [], 'session.id_changed': [], 'session.destroyed': [], 'session.flushed': [], 'session.id_guessing': [],
   };
   /** Whether any session hook is registered (requests then pay for reporting events). */
   hasSessionHooks = false;

@@ -8,6 +8,7 @@
  * engines check themselves with the contract suite exported as `quickstep/engine-contract`.
  */
 import type { OptionSpec } from '../base/schema.ts';
+import type { RevocationStore } from './revocation/revocation-store.ts';
 
 /** A session's data: a plain JSON object. */
 export type SessionValues = Record<string, unknown>;
@@ -202,15 +203,22 @@ export interface SessionSealer {
   openCookie(value: string): SealedSession | undefined;
   /**
    * A cookie value holding session `id` with `json` (its data, meta included, as JSON text),
-   * which opens until `ttlSeconds` from now and no longer. Only characters a cookie value may
+   * which opens until `ttlSeconds` from now and no longer; `issuedAt` (ms since epoch), when the
+   * id was issued, is sealed with it for the revocation store's not-before. Only characters a cookie value may
    * hold unquoted (RFC 6265 cookie-octet), so it is sent as it is.
    */
-  sealCookie(id: string, json: string, ttlSeconds: number): string;
+  sealCookie(id: string, json: string, ttlSeconds: number, issuedAt?: number): string;
 }
 
 /** An engine of the sealer kind, as its definition's `create` gives it. */
 export interface SealedEngine {
   readonly sealer: SessionSealer;
+  /**
+   * The store that makes its cookies revocable (logout, log out everywhere, a credential change:
+   * revocation/revocation-store.ts), and with it login() and userSessions(); absent, a copy of a
+   * cookie opens until it expires and the owner keywords are refused.
+   */
+  readonly revocations?: RevocationStore;
   /** Releases what the sealer holds; called once, when the app closes. */
   close?(): Promise<void>;
 }
@@ -232,6 +240,8 @@ export interface SealedSession {
   size: number;
   /** When it stops opening (ms since epoch): the idle expiry sealed with it. */
   expiresAt: number;
+  /** When its id was issued (ms since epoch), as sealCookie was given it; undefined in older cookies. */
+  issuedAt?: number | undefined;
 }
 
 /** The policy flushUnread applies from the stored meta (the factory's rules, see ttlFor). */
@@ -278,6 +288,6 @@ export interface SessionEngineDefinition<Options extends object = Record<string,
    * true when the sessions live inside this one process (Memory): `workers` above 1 is then a
    * ConfigError, since each worker would have sessions of its own that the others cannot read.
    */
-  processLocal?: boolean;
+  processLocal?: boolean | ((options: Options) => boolean);
   create(options: Options, context: EngineContext): SessionEngine;
 }

@@ -10,6 +10,7 @@
  * (take, flushUnread, the owner index) resolved once, as objects it has or not.
  */
 import { SessionCookieTooLargeError } from '../base/errors.ts';
+import { AbuseLimits } from './abuse/abuse-limits.ts';
 import type { BackendOwners, BackendTake, BackendUnreadFlush, SessionBackend } from './backend/backend.ts';
 import type { SessionEngine } from './engine.ts';
 import { Session } from './session.ts';
@@ -39,6 +40,8 @@ export class SessionFactory {
   /** All of one request's store operations settle within this many ms (StoredEngine.requestDeadlineMs). */
   readonly requestDeadlineMs: number | undefined;
   readonly #owners: BackendOwners | undefined;
+  /** What this app notices and refuses of a client abusing sessions (abuse/abuse-limits.ts); undefined when off. */
+  readonly abuse: AbuseLimits | undefined;
   readonly #storeKey: StoreKey;
   /** A flush applies the change log in the store (SessionBackend.merges). */
   readonly merges: boolean;
@@ -51,9 +54,13 @@ export class SessionFactory {
     return this.#backend.engine;
   }
 
-  /** `backend` is built by createApp from the same settings; the factory owns it from now on. */
-  constructor(policy: SessionPolicy, backend: SessionBackend) {
+  /**
+   * `backend` is built by createApp from the same settings; the factory owns it from now on.
+   * `warn` logs the abuse limits' lines (a client guessing ids).
+   */
+  constructor(policy: SessionPolicy, backend: SessionBackend, warn: (message: string) => void = () => {}) {
     this.policy = policy;
+    this.abuse = AbuseLimits.wanted(policy) ? new AbuseLimits(policy, warn) : undefined;
     this.#backend = backend;
     this.take = backend.take;
     this.unreadFlush = backend.unreadFlush;
@@ -139,8 +146,8 @@ export class SessionFactory {
   }
 
   /** Deletes the session; `owner` (the session's, if any) also takes it out of the owner's index. */
-  destroy(id: string, owner?: string): Promise<void> {
-    return this.#backend.destroy(id, owner);
+  destroy(id: string, owner?: string, session?: Session): Promise<void> {
+    return this.#backend.destroy(id, owner, session);
   }
 
   /**
@@ -150,7 +157,7 @@ export class SessionFactory {
   requireOwners(keyword: string): BackendOwners {
     const owners = this.#owners;
     if (owners === undefined) {
-      throw new TypeError(`${keyword}(): the session engine (${this.#backend.name}) keeps no owner index (the "owners" capability: ownedSessions and destroyOwned); Memory and Redis do`);
+      throw new TypeError(`${keyword}(): the session engine (${this.#backend.name}) keeps no owner index (the "owners" capability: ownedSessions and destroyOwned); Memory and Redis do, and Cookie with a revocation store (engines.session.Cookie.revocation)`);
     }
     return owners;
   }

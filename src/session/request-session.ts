@@ -29,11 +29,12 @@ import { checkedUnreadWrite, UnreadWrites } from './unread-writes.ts';
 import { checkUserId, writtenBy, type ClientSource, type UserSession } from './user-sessions.ts';
 
 /** The session hooks (Dancer2's engine.session.* hooks), each given the session id. */
-export type SessionEvent = 'session.created' | 'session.loaded' | 'session.id_changed' | 'session.destroyed' | 'session.flushed';
+export type SessionEvent = 'session.created' | 'session.loaded' | 'session.id_changed' | 'session.destroyed' | 'session.flushed' | 'session.id_guessing';
 
 /**
  * Where a RequestSession reports its events; the Context binds them to the request. A hook that
- * fails is logged by the listener and never fails the session operation.
+ * fails is logged by the listener and never fails the session operation. `session.id_guessing`
+ * is given the client's address instead of an id (abuse/abuse-limits.ts).
  */
 export type SessionEvents = (event: SessionEvent, id: string, previousId?: string) => Promise<void> | undefined;
 
@@ -201,7 +202,7 @@ export class RequestSession {
   async destroy(): Promise<void> {
     const session = await this.find();
     if (session && !session.isNew) {
-      const destroy = () => this.#factory.destroy(session.id, session.owner);
+      const destroy = () => this.#factory.destroy(session.id, session.owner, session);
       const on = channels.sessionDestroy;
       await (on.hasSubscribers ? this.#traced(on, { req: this.#client?.req, handle: this.#factory.handleOf(session.id) }, destroy) : this.#store(destroy));
       await this.#events?.('session.destroyed', session.id);
@@ -297,6 +298,24 @@ export class RequestSession {
   }
 
   /**
+   * `destroyUserSessions(userId, { credentialsChanged: true })`, after `userId`'s password or
+   * another factor changed (ASVS 7.4.3): every other session of the
+   * user ends, and this request's, if it is the user's, stays logged in under a new id. Sessions
+   * established before it read as unknown on every engine (the owner index; on Cookie the
+   * revocation store's not-before). A TypeError without an owner index, before anything changes.
+   * How many other sessions it ended.
+   */
+  async credentialsChanged(userId: unknown): Promise<number> {
+    const owner = checkUserId('destroyUserSessions', userId);
+    this.#factory.requireOwners('destroyUserSessions');
+    const session = await this.find();
+    const keep = session !== undefined && !session.isNew && session.owner === owner;
+    // The new id first: the old one is then among those ended, and the kept one is the new one.
+    const keptId = keep ? await this.changeId() : undefined;
+    return this.#store(() => this.#factory.destroyUserSessions(owner, keptId));
+  }
+
+  /**
    * Returns the value at `key` and removes it, in one step of the store where the engine can
    * (the engine's `take` capability), so that of two requests reading it at once only one gets
    * it: a flash message.
@@ -329,6 +348,7 @@ export class RequestSession {
     }
     const session = this.#session;
     if (session?.isDirty) {
+      if (session.isNew) this.#factory.abuse?.creating(this.#client);
       if (session.isNew && session.csrfToken === undefined && this.#browserToken !== undefined) session.setCsrfToken(this.#browserToken);
       const client = session.owner === undefined ? undefined : this.#client;
       const flush = () => this.#factory.flush(session, client && writtenBy(client));
@@ -357,7 +377,9 @@ export class RequestSession {
       }
       this.#cookieId = undefined;
       this.#staleCookie = true;
+      const reported = this.#unknownId();
       if (change.set.size > 0) this.#adopt(this.#create());
+      if (reported !== undefined) return reported.then(() => this.commit());
       this.#unread = undefined;
       return this.commit();
     });
@@ -408,6 +430,9 @@ export class RequestSession {
   }
 
   #load(id: string): Promise<Session | undefined> {
+    // A client past its budget of unknown ids is refused before the store is asked (abuse/).
+    const blocked = this.#factory.abuse?.blocked(this.#client);
+    if (blocked !== undefined) return Promise.reject(blocked);
     const retrieve = () => this.#factory.retrieve(id);
     const on = channels.sessionLoad;
     let loading: Promise<Session | undefined>;
@@ -434,9 +459,18 @@ export class RequestSession {
         this.#staleCookie = true;
         // Writes made before this read go to a new session (get() would make one anyway).
         if (this.#unread !== undefined) this.#adopt(this.#create());
+        const reported = this.#unknownId();
+        if (reported !== undefined) return reported.then(() => this.#session);
       }
       return this.#session;
     });
+  }
+
+  /** The request's cookie named no session: counted per client; the hook runs when it passes the limit. */
+  #unknownId(): Promise<void> | undefined {
+    const abuse = this.#factory.abuse;
+    if (abuse === undefined || !abuse.unknownId(this.#client)) return undefined;
+    return this.#events?.('session.id_guessing', this.#client?.clientIp() ?? 'unknown');
   }
 }
 

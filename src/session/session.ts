@@ -283,12 +283,14 @@ export class Session {
   }
 
   /**
-   * The data with the meta under `__quickstep`, as JSON text: the whole session as a sealing
+   * The data with the meta under `__quickstep` (and the owner under `__quickstep_owner`), as JSON text: the whole session as a sealing
    * engine (Cookie) puts it in the cookie.
    */
   storedJson(): string {
     const data = JSON.stringify(this.#data);
-    const meta = `"${META_KEY}":${metaJson(this.#meta)}`;
+    const owner = this.#meta.owner;
+    // The owner (login) too: a sealed session has no store to keep it in.
+    const meta = `"${META_KEY}":${metaJson(this.#meta)}${owner === undefined ? '' : `,"${OWNER_KEY}":${JSON.stringify(owner)}`}`;
     return data === '{}' ? `{${meta}}` : `{${meta},${data.slice(1)}`;
   }
 

@@ -65,6 +65,23 @@ export interface SessionPolicy {
    */
   csrf: boolean;
   /**
+   * Seconds after which a session in use gets a new id (OWASP's renewal timeout); undefined:
+   * never. On the Cookie engine a reseal under a new id (backend/sealed.ts).
+   */
+  renewal_duration: number | undefined;
+  /** Seconds the old id keeps working after a renewal, for requests already in flight (default 10). */
+  renewal_grace: number;
+  /**
+   * Unknown, expired or revoked session ids one client (its address, as trust_proxy defines it)
+   * may send in a minute before it is reported: a warning line and the `session.id_guessing`
+   * hook (session/abuse/). Default 100; 0: not counted.
+   */
+  unknown_id_limit: number;
+  /** Past unknown_id_limit, the client's session requests answer 429 until the minute ends (default false). */
+  unknown_id_block: boolean;
+  /** New sessions one client may store in a minute; past it, 429 and nothing stored. Default 0: no limit. */
+  new_session_limit: number;
+  /**
    * Device Bound Session Credentials (docs/design.md#device-bound-sessions): a login (any id
    * change) offers the browser to bind the session to a key it keeps on the device; a bound
    * session then also needs a short-lived bound cookie that only that key can renew, on routes
@@ -90,6 +107,11 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   max_session_size: integer(256 * 1024, 2),
   hash_ids: boolean(false),
   csrf: boolean(true),
+  renewal_duration: duration(undefined),
+  renewal_grace: duration(10),
+  unknown_id_limit: integer(100, 0),
+  unknown_id_block: boolean(false),
+  new_session_limit: integer(0, 0),
   dbsc: boolean(false),
   dbsc_cookie_duration: duration(600),
 };

@@ -41,7 +41,7 @@ views('setting("session") is the engine name on Memory and Cookie (inside a requ
   const cases: [SettingsInput, string][] = [
     [{}, 'Memory'],
     [{ session: 'memory' }, 'Memory'],
-    [{ session: 'Cookie', engines: { session: { Cookie: { secret_key: COOKIE_SECRET } } } }, 'Cookie'],
+    [{ session: 'Cookie', engines: { session: { Cookie: { secret_key: COOKIE_SECRET, revocation: false } } } }, 'Cookie'],
   ];
   for (const [settings, name] of cases) {
     const { app, root } = dumpingApp(settings);
@@ -51,7 +51,7 @@ views('setting("session") is the engine name on Memory and Cookie (inside a requ
 });
 
 views('a template that dumps settings shows no Cookie secret; the engine block shows it as hidden; sessions still work', async () => {
-  const { app, root } = dumpingApp({ session: 'Cookie', engines: { session: { Cookie: { secret_keys: [COOKIE_SECRET, OLD_SECRET], cookie_name: 'shop' } } } });
+  const { app, root } = dumpingApp({ session: 'Cookie', engines: { session: { Cookie: { secret_keys: [COOKIE_SECRET, OLD_SECRET], cookie_name: 'shop', revocation: false } } } });
   await withClient(app, async client => {
     const dump = await client.get('/dump');
     assert.is(dump.status, 200);
@@ -129,7 +129,7 @@ errors('a bad Redis URL is shown without its password', () => {
 
 errors('a secret in config.yml that is not a valid ${VAR} reference is not printed, nor is one in a list', () => {
   const root = siteDir({
-    'config.yml': `session: Cookie\nengines:\n  session:\n    Cookie:\n      secret_keys:\n        - ${COOKIE_SECRET}\n        - "${OLD_SECRET}\${"\n`,
+    'config.yml': `session: Cookie\nengines:\n  session:\n    Cookie:\n      secret_keys:\n        - ${COOKIE_SECRET}\n        - "${OLD_SECRET}\${"\n      revocation: false\n`,
   });
   try {
     loadConfig({ dir: root, env: {} });

@@ -235,7 +235,7 @@ const sealed = suite('dance() :: workers: 2 on Cookie');
 
 sealed('a session sealed by one worker opens in the other (no server state to share)', async () => {
   const secret = 'k'.repeat(40);
-  const app = run(`port: 0\nhost: 127.0.0.1\nlog: info\naccess_log: false\nworkers: 2\nsession: Cookie\nengines:\n  session:\n    Cookie: { secret_key: "${secret}", csrf: false }\n`);
+  const app = run(`port: 0\nhost: 127.0.0.1\nlog: info\naccess_log: false\nworkers: 2\nsession: Cookie\nengines:\n  session:\n    Cookie: { secret_key: "${secret}", csrf: false, revocation: false }\n`);
   try {
     const url = await printedUrl(app);
     assert.match(app.stdout(), /^Quickstep \(development, Cookie, 2 workers\) is dancing on /);

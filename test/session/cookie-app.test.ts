@@ -22,7 +22,7 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** An app on the Cookie engine with `options` under engines.session.Cookie. */
 function cookieApp(options: Record<string, unknown> = {}, log: 'none' | 'debug' | 'info' = 'none'): App {
-  const app = createApp({ log, environment: 'production', session: 'Cookie', engines: { session: { Cookie: { secret_key: NEW, ...options } } } });
+  const app = createApp({ log, environment: 'production', session: 'Cookie', engines: { session: { Cookie: { secret_key: NEW, revocation: false, ...options } } } });
   app.get('/all', async ctx => ({ id: (await ctx.findSession())?.id ?? null, data: (await ctx.findSession())?.toJSON() ?? null }));
   app.get('/read', async ctx => JSON.stringify((await ctx.session('user')) ?? null));
   app.get('/set/:key/:value', async ctx => {
@@ -289,7 +289,7 @@ config('a short secret_key or secret_keys item :: a ConfigError with its length,
 });
 
 config('secret_key: ${SESSION_SECRET} :: read from the environment; unset is a ConfigError', () => {
-  const yaml = 'session: Cookie\nengines:\n  session:\n    Cookie:\n      secret_key: ${SESSION_SECRET}\n';
+  const yaml = 'session: Cookie\nengines:\n  session:\n    Cookie:\n      secret_key: ${SESSION_SECRET}\n      revocation: false\n';
   assert.is(load(yaml, { SESSION_SECRET: NEW }).session.engineName, 'Cookie');
   assert.match(configError(() => load(yaml)).message, /SESSION_SECRET/);
 });

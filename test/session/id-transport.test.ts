@@ -136,14 +136,14 @@ memory.run();
 const cookie = suite<{ client: TestClient; app: App }>('id transport :: Cookie over HTTP', {} as never);
 const secret_key = randomBytes(32).toString('base64url');
 cookie.before(async context => {
-  context.app = flowApp('Cookie', { secret_key });
+  context.app = flowApp('Cookie', { secret_key, revocation: false });
   context.client = await testClient(context.app);
 });
 cookie.after(async ({ client }) => {
   await client?.close();
 });
 transportTests(cookie);
-cookie('logs :: a flow at log level debug logs no sealed cookie and no CSRF token', () => flowLogsNoSecret('Cookie', { secret_key }));
+cookie('logs :: a flow at log level debug logs no sealed cookie and no CSRF token', () => flowLogsNoSecret('Cookie', { secret_key, revocation: false }));
 cookie.run();
 
 const redis = redisSuite<{ client: TestClient; app: App; redis: RedisServer }>('id transport :: Redis over HTTP', {} as never);

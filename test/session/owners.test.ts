@@ -85,6 +85,20 @@ function clusterRedis(): Store {
   };
 }
 
+/** The Cookie engine with a revocation store (`revocation`: Memory, or a single Redis): its owner index is the store's. */
+function cookieWith(store: 'Memory' | 'Redis'): Store {
+  let redis: RedisServer | undefined;
+  const secret_key = 'owners-test-'.padEnd(44, 'x');
+  return {
+    name: `Cookie, revocation on ${store}`,
+    engine: async () => ({
+      session: 'Cookie',
+      options: { secret_key, revocation: store === 'Memory' ? { store } : { store, url: (redis ??= await startRedis()).url, key_prefix: uniquePrefix() } },
+    }),
+    stop: async () => redis?.stop(),
+  };
+}
+
 /** A browser: its own cookie jar and user agent; records every session id it was ever given. */
 class Browser {
   readonly client: TestClient;
@@ -151,7 +165,7 @@ async function twoDevices(ctx: Ctx): Promise<{ laptop: Browser; phone: Browser }
 }
 
 function engineSuite(store: Store): void {
-  const test = store.name === 'Memory' ? suite(`owners over HTTP :: ${store.name}`) : redisSuite(`owners over HTTP :: ${store.name}`);
+  const test = !store.name.includes('Redis') ? suite(`owners over HTTP :: ${store.name}`) : redisSuite(`owners over HTTP :: ${store.name}`);
   test.after(() => store.stop());
 
   for (const hashIds of [false, true]) {
@@ -292,3 +306,5 @@ function engineSuite(store: Store): void {
 engineSuite(memory);
 engineSuite(singleRedis());
 engineSuite(clusterRedis());
+engineSuite(cookieWith('Memory'));
+engineSuite(cookieWith('Redis'));

@@ -29,8 +29,11 @@ export interface SessionBackend {
   retrieve(cookieValue: string): Promise<Session | undefined>;
   /** Stores what this request changed in a dirty session; `device` recorded on an owned one. */
   flush(session: Session, device: SessionDevice | undefined): Promise<void>;
-  /** Deletes the session; `owner` (the session's) also takes it out of the owner's index. */
-  destroy(id: string, owner: string | undefined): Promise<void>;
+  /**
+   * Deletes the session; `owner` (the session's) also takes it out of the owner's index. `session`,
+   * when the request has it loaded: a sealed backend denies its cookies until they would expire.
+   */
+  destroy(id: string, owner: string | undefined, session?: Session): Promise<void>;
   /** Gives `session` the id `newId`; the session to use from now on. */
   changeId(session: Session, newId: string): Promise<Session>;
   /** The session cookie's value for `session`: its id, or the session sealed. */

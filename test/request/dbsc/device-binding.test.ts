@@ -331,7 +331,7 @@ test('the endpoints: POST only, same-origin only, never framed, a refresh needs 
   }));
 
 test('settings: dbsc is refused with the Cookie engine; deviceBound needs dbsc', () => {
-  assert.throws(() => createApp({ log: 'none', session: 'Cookie', engines: { session: { Cookie: { secret_key: 'x'.repeat(32), dbsc: true } } } }), /dbsc: expected false with a sealing engine/);
+  assert.throws(() => createApp({ log: 'none', session: 'Cookie', engines: { session: { Cookie: { secret_key: 'x'.repeat(32), revocation: false, dbsc: true } } } }), /dbsc: expected false with a sealing engine/);
   const app = createApp({ log: 'none' });
   assert.throws(() => app.get('/x', { deviceBound: true }, () => ''), /needs the session setting dbsc: true/);
   assert.throws(() => createApp({ log: 'none', engines: { session: { Memory: { dbsc_cookie_duration: 0 } } } }), /dbsc_cookie_duration/);

@@ -5,18 +5,21 @@
  * several app servers or cluster workers share sessions with nothing between them.
  *
  * It is an engine of the sealer kind (SessionSealer, engine.ts): it implements no store method.
- * The sealed text is `{"i":<id>,"e":<idle expiry, ms>,"d":<data with __quickstep meta>}`. The
+ * The sealed text is `{"i":<id>,"e":<idle expiry, ms>,"t":<when the id was issued, ms>,"d":<data
+ * with __quickstep meta>}` (`t` since the revocation store; a cookie without it reads as issued at 0). The
  * factory opens the request's cookie (openCookie) and, for a session the request changed, sends a
  * new seal as the cookie (sealCookie): the cookie is the flush. What follows from having no
  * server state, declared to the contract suite and documented in docs/guide/cookie-engine.md:
- * - no listing and no "log out everywhere": the server does not know which sessions exist;
- * - destroy and changeSessionId cannot revoke a copy of the old cookie: a replayed copy opens
- *   until its own idle or absolute expiry (as with Rails' cookie store);
+ * - without a revocation store (`revocation:`, session/revocation/), no listing and no "log out
+ *   everywhere", and destroy and changeSessionId cannot revoke a copy of the old cookie: a
+ *   replayed copy opens until its own idle or absolute expiry (as with Rails' cookie store);
+ *   with one, the backend (backend/sealed.ts) checks each opened cookie against it;
  * - concurrent requests do not merge: each answers with its own cookie, the last one wins.
  */
 import { ConfigError } from '../../../base/errors.ts';
 import { list, string } from '../../../base/schema.ts';
 import type { EngineContext, SealedSession, SessionEngineDefinition, SessionSealer } from '../../engine.ts';
+import { checkRevocation, createRevocationStore, revocationIsProcessLocal, revocationSpec, type RevocationSetting } from '../../revocation/options.ts';
 import { CookieSeal } from './seal.ts';
 
 /** Bytes a secret must have at least: 256 bits, AES-256's key size. */
@@ -27,6 +30,8 @@ export interface CookieEngineOptions {
   secret_key: string | undefined;
   /** Key rotation: `[new, old, ...]`; the first seals, every one opens. Instead of secret_key. */
   secret_keys: string[] | undefined;
+  /** Where logouts are remembered (revocation/options.ts), or false for nowhere; must be given. */
+  revocation: RevocationSetting;
 }
 
 /** The sealer: no store method at all, since there is no store. */
@@ -48,28 +53,34 @@ export class CookieEngine implements SessionSealer {
       this.#log?.('debug', 'a session cookie did not open (tampered, truncated, sealed with a key not in secret_keys, or not a Quickstep cookie): no session');
       return undefined;
     }
-    let sealed: { i?: unknown; e?: unknown; d?: unknown };
+    let sealed: { i?: unknown; e?: unknown; t?: unknown; d?: unknown };
     try {
       sealed = JSON.parse(text);
     } catch {
       return undefined; // only text sealed with our own key gets here: it is always JSON
     }
-    const { i: id, e: expiresAt, d: data } = sealed;
+    const { i: id, e: expiresAt, t: issuedAt, d: data } = sealed;
     if (typeof id !== 'string' || typeof expiresAt !== 'number' || data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
     if (expiresAt <= Date.now()) return undefined;
-    return { id, data: data as Record<string, unknown>, size: text.length, expiresAt };
+    return { id, data: data as Record<string, unknown>, size: text.length, expiresAt, issuedAt: typeof issuedAt === 'number' ? issuedAt : undefined };
   }
 
-  sealCookie(id: string, json: string, ttlSeconds: number): string {
-    return this.#seal.seal(`{"i":${JSON.stringify(id)},"e":${Date.now() + ttlSeconds * 1000},"d":${json}}`);
+  sealCookie(id: string, json: string, ttlSeconds: number, issuedAt?: number): string {
+    const issued = issuedAt === undefined ? '' : `"t":${issuedAt},`;
+    return this.#seal.seal(`{"i":${JSON.stringify(id)},"e":${Date.now() + ttlSeconds * 1000},${issued}"d":${json}}`);
   }
 }
 
 /** The Cookie engine as config.yml sees it: `session: Cookie`, options under `engines.session.Cookie`. */
 export const cookieEngine: SessionEngineDefinition<CookieEngineOptions> = {
-  options: { secret_key: string(undefined), secret_keys: list(string(''), undefined) },
+  options: { secret_key: string(undefined), secret_keys: list(string(''), undefined), revocation: revocationSpec },
   validate: validateCookieOptions,
-  create: (options, context) => ({ sealer: new CookieEngine(secretsOf(options), context.log) }),
+  processLocal: options => revocationIsProcessLocal(options.revocation),
+  create: (options, context) => {
+    const sealer = new CookieEngine(secretsOf(options), context.log);
+    const revocations = createRevocationStore(options.revocation, context);
+    return revocations === undefined ? { sealer } : { sealer, revocations, close: () => revocations.close() };
+  },
 };
 
 const GENERATE = 'node -e "console.log(require(\'node:crypto\').randomBytes(32).toString(\'base64url\'))"';
@@ -95,4 +106,5 @@ function validateCookieOptions(options: CookieEngineOptions, where: { file: stri
     const at = keys === undefined ? `${where.path}.secret_key` : `${where.path}.secret_keys[${index}]`;
     throw new ConfigError(where.file, at, `a secret of at least ${MIN_SECRET_BYTES} bytes (this one has ${bytes}); make one with ${GENERATE}`);
   }
+  checkRevocation(options.revocation, { file: where.file, path: `${where.path}.revocation` });
 }
