@@ -1,6 +1,8 @@
 /**
- * README.md's fenced blocks, every one of them, as printed: a user copies them first. A block
- * that no check below covers fails the first test, so the README cannot drift from the code.
+ * The fenced blocks of README.md and of every guide and reference page (docs/guide/*.md,
+ * docs/reference/*.md), every one of them, as
+ * printed: a user copies them first. A block that no check below covers fails the first test, so
+ * the documentation cannot drift from the code. Blocks are named by `<file> > <heading>`.
  *
  * - ```ts and ```js blocks are files of one TypeScript program (the repository's own tsc, its
  *   strict options), where `quickstep` is this repository's src/ through the `quickstep-source`
@@ -28,23 +30,32 @@ import * as assert from 'uvu/assert';
 import * as quickstep from '../src/index.ts';
 import { ConfigError, loadConfig, type Settings } from '../src/index.ts';
 import { TestClient } from '../src/testing/client.ts';
+import { readdirSync } from 'node:fs';
+import { appFiles } from '../src/cli/app-files.ts';
+import { startupErrorLine } from '../src/process/startup.ts';
 import { certificate } from './support/certificate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const THIS_FILE = 'test/readme.test.ts';
 
+/** The markdown files whose blocks run: the README, every guide page and every reference page. */
+const FILES = ['README.md', ...['guide', 'reference'].flatMap(folder => readdirSync(join(ROOT, 'docs', folder)).filter(name => name.endsWith('.md')).sort().map(name => `docs/${folder}/${name}`))];
+
 interface Block {
   lang: string;
+  file: string;
   /** The nearest heading above the block, without its #s. */
   heading: string;
-  /** README.md line of the block's first line of code (1-based). */
+  /** `<file> > <heading>`: what the tables below are keyed by. */
+  where: string;
+  /** The file's line of the block's first line of code (1-based). */
   line: number;
   text: string;
 }
 
-function readmeBlocks(): Block[] {
-  const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n');
+function markdownBlocks(file: string): Block[] {
+  const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
   const blocks: Block[] = [];
   let heading = '';
   for (let i = 0; i < lines.length; i++) {
@@ -52,9 +63,9 @@ function readmeBlocks(): Block[] {
     const fence = /^( *)```(\S*)\s*$/.exec(lines[i]!);
     if (fence) {
       const end = lines.findIndex((line, j) => j > i && line.trim() === '```');
-      assert.ok(end > i, `README.md line ${i + 1}: a fence that never closes`);
+      assert.ok(end > i, `${file} line ${i + 1}: a fence that never closes`);
       const text = lines.slice(i + 1, end).map(line => line.slice(fence[1]!.length)).join('\n');
-      blocks.push({ lang: fence[2]!, heading, line: i + 2, text });
+      blocks.push({ lang: fence[2]!, file, heading, where: `${file} > ${heading}`, line: i + 2, text });
       i = end;
     } else if (/^#+ /.test(lines[i]!)) {
       heading = lines[i]!.replace(/^#+ /, '');
@@ -63,38 +74,80 @@ function readmeBlocks(): Block[] {
   return blocks;
 }
 
-const blocks = readmeBlocks();
+const blocks = FILES.flatMap(markdownBlocks);
 const sources = blocks.filter(block => block.lang === 'ts' || block.lang === 'js');
 
 /** Free names the prose implies, declared before each ts/js block under that heading. */
 const FREE_NAMES: Record<string, string> = {
-  'Views and files': "import { Readable } from 'node:stream';\ndeclare function rows(): Iterable<string>;",
-  Sessions: 'declare const page: string;',
-  'Users and their devices': 'declare const user: { id: string };',
-  CSRF: 'declare const handler: () => string;',
+  'docs/guide/routes-and-views.md > Views and files': "import { Readable } from 'node:stream';\ndeclare function rows(): Iterable<string>;",
+  'docs/guide/sessions.md > The keywords': 'declare const page: string;',
+  'docs/guide/sessions.md > Users and their devices': 'declare const user: { id: string };',
+  'docs/guide/security.md > CSRF': 'declare const handler: () => string;',
   // The validation example's schema library: any Standard Schema one would do.
-  'Routes and requests': "import { z } from 'zod';",
+  'docs/guide/routes-and-views.md > Routes and requests': "import { z } from 'zod';",
   // "new MyStore(...)": the reader's own class implementing SessionStore and IdChange (the block imports the types).
-  'Writing a session engine': [
+  'docs/guide/writing-an-engine.md > Writing a session engine': [
     "import { tmpdir } from 'node:os';",
     'interface MyStore extends SessionStore, IdChange {}',
     'declare class MyStore { constructor(path: string, sessionDuration: number) }',
   ].join('\n'),
+  'docs/guide/deployment.md > HTTPS without a proxy': "import { readFileSync } from 'node:fs';",
+  'docs/reference/hooks.md > The hooks': 'declare function report(error: unknown): void;\ndeclare function audit(event: string, ip: string | undefined): void;',
+  'docs/reference/errors.md > Errors': 'declare function findUser(id: string): Promise<{ name: string } | undefined>;',
 };
 
-/** Whole programs (own imports, no free names), by heading: the title of the test below that runs each. */
+/** What each ```text block shows, by where: the text as the code prints or states it now. */
+const OUTPUTS: Record<string, () => string> = {
+  // The one line dance() prints for a bad config.yml (process/startup.ts).
+  'docs/reference/config.md > Configuration': () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quickstep-readme-'));
+    try {
+      writeFileSync(join(dir, 'config.yml'), 'engines:\n  session:\n    Redis:\n      command_timeout: 0\n');
+      assert.throws(() => loadConfig({ dir, env: {} }));
+      try {
+        loadConfig({ dir, env: {} });
+      } catch (error) {
+        return startupErrorLine(error)!;
+      }
+      return '';
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  // The steps as the pipeline's own header states them.
+  'docs/reference/hooks.md > The steps of a request': () => {
+    const header = readFileSync(join(ROOT, 'src', 'request', 'pipeline.ts'), 'utf8').split('\n');
+    const start = header.findIndex(line => line.includes('public file ->'));
+    const end = header.findIndex((line, i) => i > start && line.trim() === '*');
+    return header.slice(start, end).map(line => line.replace(/^ \* {3}/, '')).join('\n');
+  },
+};
+
+/** Whole programs (own imports, no free names), by where: the title of the test below that runs each. */
 const PROGRAMS: Record<string, string> = {
-  'Ten lines': 'the Ten lines run as printed: a login echoed escaped, a logout, bad input a 400',
-  Install: 'the node:test example passes under node --test',
-  'Checking it: the ASVS kit': 'the ASVS kit example passes under node --test over HTTPS, every applicable row',
+  'README.md > Ten lines': 'the Ten lines run as printed: a login echoed escaped, a logout, bad input a 400',
+  'docs/guide/testing.md > With node:test': 'the node:test example passes under node --test',
+  'docs/guide/security.md > Checking it: the ASVS kit': 'the ASVS kit example passes under node --test over HTTPS, every applicable row',
 };
 
-const isProgram = (block: Block) => /^import .* from 'quickstep/m.test(block.text) && !(block.heading in FREE_NAMES);
+/** Blocks that are a file `quickstep new` writes, by where (every block under that heading in that language). */
+const SAME_AS: Record<string, Record<string, string>> = {
+  'docs/guide/first-app.md > The login': { ts: 'routes.ts', html: 'views/login.eta' },
+};
 
-/** sh command lines this file runs itself, by `<heading>: <command>` (its comment left out). */
+/** Blocks no test here can run, by where: the reason. */
+const NOT_RUN: Record<string, string> = {
+  'docs/guide/deployment.md > Behind a proxy': 'an nginx location block: the headers it sets are what test/request tests send as a trusted proxy',
+  'docs/guide/deployment.md > A systemd unit': 'a systemd unit: the test machine runs no systemd',
+  'docs/guide/deployment.md > A container': 'a Dockerfile: the test machine builds no images',
+};
+
+const isProgram = (block: Block) => /^import .* from 'quickstep/m.test(block.text) && !(block.where in FREE_NAMES) && !(block.where in SAME_AS);
+
+/** sh command lines this file runs itself, by `<where>: <command>` (its comment left out). */
 const RUN_HERE: Record<string, () => Promise<void>> = {
   // The whole suite is what runs this file: here the runner on one small file, for its last line.
-  'Quickstep: npm test': async () => {
+  'README.md > Quickstep: npm test': async () => {
     const ran = await run('npm', ['test', '--', 'test/architecture.test.ts'], ROOT);
     const last = ran.stdout.trim().split('\n').at(-1);
     assert.ok(ran.code === 0, `npm test exited with ${ran.code}\n${ran.stdout}\n${ran.stderr}`);
@@ -102,24 +155,26 @@ const RUN_HERE: Record<string, () => Promise<void>> = {
   },
 };
 
-/** sh command lines another test file runs, by `<heading>: <command>`. */
+/** sh command lines another test file runs, by `<where>: <command>`. */
 const COVERED_BY: Record<string, string> = {
-  'Quickstep: npm install && npm start': 'test/example-app/start.test.ts',
-  'Install: npm install quickstep': 'test/package/package.test.ts',
-  'Install: npx quickstep new my-app': 'test/package/package.test.ts',
-  'Install: cd my-app && npm install && npm start': 'test/package/package.test.ts',
-  'Install: npm test': 'test/package/package.test.ts',
-  'Install: npm run typecheck': 'test/package/package.test.ts',
+  'README.md > Quickstep: npm install && npm start': 'test/example-app/start.test.ts',
+  'README.md > Install: npm install quickstep': 'test/package/package.test.ts',
+  ...Object.fromEntries(['README.md > A new app', 'docs/guide/first-app.md > Make it'].flatMap(where => [
+    [`${where}: npx quickstep new my-app`, 'test/package/package.test.ts'],
+    [`${where}: cd my-app && npm install && npm start`, 'test/package/package.test.ts'],
+    [`${where}: npm test`, 'test/package/package.test.ts'],
+  ])),
+  'README.md > A new app: npm run typecheck': 'test/package/package.test.ts',
   // The scaffolded app run as printed, and the key formula's line, against a real redis-server.
-  'Running on Redis: SESSION_ENGINE=Redis REDIS_URL=redis://127.0.0.1:6379 npm start': 'test/package/package.test.ts',
+  'docs/guide/redis.md > Running on Redis: SESSION_ENGINE=Redis REDIS_URL=redis://127.0.0.1:6379 npm start': 'test/package/package.test.ts',
+  [`docs/guide/redis.md > Running on Redis: redis-cli -u redis://127.0.0.1:6379 GET "dancer.session:$(node -p "require('node:crypto').createHash('sha256').update(process.argv[1]).digest('base64url')" "$ID")"`]: 'test/package/package.test.ts',
   // The ACL rule is redisAclRule's (checked there), and the engine contract runs under it.
-  'Running on Redis: redis-cli ACL SETUSER quickstep on \'>a-long-password\' resetkeys ~dancer.session:* resetchannels -@all +client|setname +info +select +quit +evalsha +eval +scan +get +set +del +zrange +zrem +wait +expire +hmget +hset +renamenx +time +type +zadd +zcard +zscore': 'test/session/engines/redis/acl.test.ts',
-  [`Running on Redis: redis-cli -u redis://127.0.0.1:6379 GET "dancer.session:$(node -p "require('node:crypto').createHash('sha256').update(process.argv[1]).digest('base64url')" "$ID")"`]: 'test/package/package.test.ts',
+  'docs/guide/redis.md > Least privilege: redis-cli ACL SETUSER quickstep on \'>a-long-password\' resetkeys ~dancer.session:* resetchannels -@all +client|setname +info +select +quit +evalsha +eval +scan +get +set +del +zrange +zrem +wait +expire +hmget +hset +renamenx +time +type +zadd +zcard +zscore': 'test/session/engines/redis/acl.test.ts',
 };
 
-/** What each ```yaml block promises, by heading: the environment it names, and a check of the settings. */
+/** What each ```yaml block promises, by where: the environment it names, and a check of the settings. */
 const YAML_CHECKS: Record<string, (load: (env: Record<string, string>) => Settings) => void> = {
-  'config.yml': load => {
+  'README.md > config.yml': load => {
     const plain = load({});
     assert.equal([plain.port, plain.session.engineName], [3000, 'Memory']);
     const redis = load({ PORT: '4000', SESSION_ENGINE: 'Redis', REDIS_URL: 'redis://10.0.0.5:6380' });
@@ -128,17 +183,37 @@ const YAML_CHECKS: Record<string, (load: (env: Record<string, string>) => Settin
     for (const { session } of [plain, redis]) assert.equal([session.policy.session_duration, session.policy.hash_ids], [3600, true]);
   },
   // The tls block's files are read at start-up: where they are missing (here), a ConfigError says which.
-  'Running on Redis': load => {
+  'docs/guide/redis.md > TLS': load => {
     assert.throws(() => load({ REDIS_PASSWORD: 'x' }), (error: unknown) => error instanceof ConfigError && /engines\.session\.Redis\.tls\.ca: expected a readable PEM file .*ENOENT/.test(error.message));
   },
-  'Running on the Cookie engine': load => {
+  'docs/guide/cookie-engine.md > Running on the Cookie engine': load => {
     assert.is(load({ SESSION_SECRET: 'x'.repeat(32) }).session.engineName, 'Cookie');
     // "at least 32 bytes; the process will not start without it"
     for (const env of [{}, { SESSION_SECRET: 'x'.repeat(31) }]) {
       assert.throws(() => load(env), (error: unknown) => error instanceof ConfigError && /secret_key/.test(error.message), JSON.stringify(env));
     }
   },
-  'Abuse limits': load => {
+  'docs/guide/deployment.md > The production environment': load => {
+    const settings = load({});
+    assert.equal([settings.host, settings.port, settings.trust_proxy, settings.workers, settings.session.engineName], ['0.0.0.0', 3000, false, 1, 'Redis']);
+    assert.equal([settings.session.policy.session_duration, settings.session.policy.absolute_duration, settings.session.policy.hash_ids], [3600, 43200, true]);
+    const proxied = load({ TRUST_PROXY: 'true', WORKERS: '4', REDIS_URL: 'rediss://cache.internal:6380' });
+    assert.equal([proxied.trust_proxy, proxied.workers, proxied.session.engineOptions.url], [true, 4, 'rediss://cache.internal:6380']);
+  },
+  'docs/guide/redis.md > Sentinel and Cluster': load => {
+    // Two blocks under one heading: each is checked for what it is.
+    const { engineOptions: options } = load({}).session;
+    if (options.sentinels !== undefined) {
+      assert.equal([options.sentinels, options.name, options.wait_replicas], [['10.0.0.1:26379', '10.0.0.2:26379', '10.0.0.3:26379'], 'mymaster', 1]);
+    } else {
+      assert.equal([options.cluster, options.database, options.wait_replicas], [['10.0.0.1:7000', '10.0.0.2:7000', '10.0.0.3:7000'], undefined, undefined]);
+    }
+  },
+  'docs/guide/from-dancer2.md > Coming from Dancer2': load => {
+    const { session } = load({});
+    assert.equal([session.engineName, session.engineOptions.server, session.policy.session_duration, session.policy.cookie_name, session.policy.is_http_only], ['Redis', '127.0.0.1:6379', 7200, 'dancer.session', true]);
+  },
+  'docs/guide/sessions.md > Abuse limits': load => {
     const { policy } = load({}).session;
     assert.equal([policy.unknown_id_limit, policy.unknown_id_block, policy.new_session_limit], [100, true, 30]);
   },
@@ -146,7 +221,7 @@ const YAML_CHECKS: Record<string, (load: (env: Record<string, string>) => Settin
 
 const shCommands = blocks
   .filter(block => block.lang === 'sh')
-  .flatMap(block => block.text.replace(/\\\n/g, ' ').split('\n').map(line => line.replace(/\s+#.*$/, '').trim()).filter(Boolean).map(line => `${block.heading}: ${line}`));
+  .flatMap(block => block.text.replace(/\\\n/g, ' ').split('\n').map(line => line.replace(/\s+#.*$/, '').trim()).filter(Boolean).map(line => `${block.where}: ${line}`));
 
 interface Ran {
   code: number | null;
@@ -162,31 +237,55 @@ function run(command: string, args: string[], cwd: string, timeout = 60_000): Pr
   });
 }
 
-const readme = suite('README');
+const readme = suite('README and docs');
 
 readme('every fenced block is covered: a new one fails here until a check covers it', () => {
-  const known = ['ts', 'js', 'yaml', 'sh'];
+  const known = ['ts', 'js', 'yaml', 'sh', 'text'];
   const problems: string[] = [];
   for (const block of blocks) {
-    const where = `README.md line ${block.line} (under "${block.heading}")`;
-    if (!known.includes(block.lang)) problems.push(`${where}: a \`\`\`${block.lang} block; make it one of ${known.join(', ')}, or teach ${THIS_FILE} to check it`);
-    if (block.lang === 'yaml' && !(block.heading in YAML_CHECKS)) problems.push(`${where}: add what this YAML promises to YAML_CHECKS`);
-    if (sources.includes(block) && isProgram(block) && !(block.heading in PROGRAMS)) {
+    const where = `${block.file} line ${block.line} (under "${block.heading}")`;
+    const sameAs = SAME_AS[block.where]?.[block.lang];
+    if (!known.includes(block.lang) && !(block.where in NOT_RUN) && sameAs === undefined) {
+      problems.push(`${where}: a \`\`\`${block.lang} block; make it one of ${known.join(', ')}, or say in NOT_RUN why it cannot run, or teach ${THIS_FILE} to check it`);
+    }
+    if (block.lang === 'yaml' && !(block.where in YAML_CHECKS)) problems.push(`${where}: add what this YAML promises to YAML_CHECKS`);
+    if (block.lang === 'text' && !(block.where in OUTPUTS)) problems.push(`${where}: add what prints or states this text to OUTPUTS`);
+    if (sources.includes(block) && isProgram(block) && !(block.where in PROGRAMS)) {
       problems.push(`${where}: a whole program; run it in a test of ${THIS_FILE} and name that test in PROGRAMS (or its free names in FREE_NAMES)`);
     }
   }
   for (const command of shCommands.filter(command => !(command in RUN_HERE) && !(command in COVERED_BY))) {
-    problems.push(`README.md runs \`${command}\`: cover it, here (RUN_HERE) or by a test file (COVERED_BY)`);
+    problems.push(`${command.split(' > ')[0]} runs \`${command}\`: cover it, here (RUN_HERE) or by a test file (COVERED_BY)`);
   }
   for (const file of Object.values(COVERED_BY).filter(file => !existsSync(join(ROOT, file)))) problems.push(`COVERED_BY names ${file}, which does not exist`);
-  // The tables name only what the README still has, so that they cannot drift either.
+  // The tables name only what the files still have, so that they cannot drift either.
   const stale = [
     ...[...Object.keys(RUN_HERE), ...Object.keys(COVERED_BY)].filter(command => !shCommands.includes(command)),
-    ...[...Object.keys(FREE_NAMES), ...Object.keys(PROGRAMS)].filter(heading => !sources.some(block => block.heading === heading)),
-    ...Object.keys(YAML_CHECKS).filter(heading => !blocks.some(block => block.lang === 'yaml' && block.heading === heading)),
+    ...[...Object.keys(FREE_NAMES), ...Object.keys(PROGRAMS)].filter(where => !sources.some(block => block.where === where)),
+    ...Object.keys(YAML_CHECKS).filter(where => !blocks.some(block => block.lang === 'yaml' && block.where === where)),
+    ...[...Object.keys(NOT_RUN), ...Object.keys(SAME_AS)].filter(where => !blocks.some(block => block.where === where)),
+    ...Object.keys(OUTPUTS).filter(where => !blocks.some(block => block.lang === 'text' && block.where === where)),
   ];
-  for (const key of stale) problems.push(`${THIS_FILE} has an entry for "${key}", which README.md no longer has`);
+  for (const key of stale) problems.push(`${THIS_FILE} has an entry for "${key}", which the documentation no longer has`);
   assert.ok(problems.length === 0, problems.join('\n'));
+});
+
+readme('every text block is what the code prints or states now', () => {
+  for (const block of blocks.filter(b => b.lang === 'text')) {
+    assert.is(block.text, OUTPUTS[block.where]!(), `${block.file} line ${block.line}`);
+  }
+});
+
+readme('a block that is a file quickstep new writes is that file, as it writes it', () => {
+  const files = appFiles('my-app', '0.1.0');
+  let compared = 0;
+  for (const block of blocks) {
+    const path = SAME_AS[block.where]?.[block.lang];
+    if (path === undefined) continue;
+    assert.is(block.text, files[path]!.replace(/\n$/, ''), `${block.file} line ${block.line} is not the ${path} quickstep new writes`);
+    compared++;
+  }
+  assert.is(compared, Object.values(SAME_AS).reduce((n, langs) => n + Object.keys(langs).length, 0));
 });
 
 /**
@@ -207,7 +306,7 @@ function project(): string {
 interface File {
   name: string;
   text: string;
-  /** Lines added before the block's first line: tsc's line L is README.md's block.line + L - 1 - added. */
+  /** Lines added before the block's first line: tsc's line L is the markdown file's block.line + L - 1 - added. */
   added: number;
   block: Block;
 }
@@ -217,7 +316,7 @@ function program(block: Block, index: number): File {
   const text = block.text.replace(/^(\s*)\.\.\.$/gm, '$1// ...');
   const fragment = !/^import /m.test(text);
   const before = fragment ? [`import { ${Object.keys(quickstep).join(', ')} } from 'quickstep';`] : [];
-  before.push(...(FREE_NAMES[block.heading]?.split('\n') ?? []));
+  before.push(...(FREE_NAMES[block.where]?.split('\n') ?? []));
   let after = '';
   if (fragment && /^await /m.test(text)) {
     before.push(`get('/readme-${index}', async () => {`);
@@ -236,25 +335,25 @@ readme('every ts and js block type-checks against quickstep (the repository\'s t
     const compilerOptions = { ...repo.compilerOptions, allowJs: true, checkJs: true };
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: files.map(file => file.name) }, null, 2));
     const checked = await run(process.execPath, [TSC, '-p', 'tsconfig.json', '--pretty', 'false'], dir, 120_000);
-    // tsc's file(line,col) as the README's line, so the message points at what to fix.
+    // tsc's file(line,col) as the markdown file's line, so the message points at what to fix.
     const output = (checked.stdout + checked.stderr).replace(/^(block-\S+)\((\d+),(\d+)\)/gm, (whole, name: string, line: string, col: string) => {
       const file = files.find(f => f.name === name);
       const at = file ? file.block.line + Number(line) - 1 - file.added : NaN;
-      return file && Number(line) > file.added ? `README.md:${at}:${col} (${name})` : whole;
+      return file && Number(line) > file.added ? `${file.block.file}:${at}:${col} (${name})` : whole;
     });
-    assert.ok(checked.code === 0 && output.trim() === '', `tsc on README.md's blocks:\n${output}`);
+    assert.ok(checked.code === 0 && output.trim() === '', `tsc on the documentation's blocks:\n${output}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-readme(PROGRAMS.Install!, async () => {
-  const block = sources.find(b => b.heading === 'Install' && /from 'node:test'/.test(b.text));
-  assert.ok(block, 'the node:test example under "Install"');
+readme(PROGRAMS['docs/guide/testing.md > With node:test']!, async () => {
+  const block = sources.find(b => b.where === 'docs/guide/testing.md > With node:test');
+  assert.ok(block, 'the node:test example of the testing guide');
   const dir = project();
   try {
     writeFileSync(join(dir, 'session.test.mjs'), block.text);
-    // tsx for quickstep's own .ts sources (Node 20 cannot strip types); the file is the README's.
+    // tsx for quickstep's own .ts sources (a Node 22 before 22.18 does not strip types); the file is the guide's.
     const args = ['--import', import.meta.resolve('tsx'), '--conditions=quickstep-source', '--test', '--test-reporter=tap', 'session.test.mjs'];
     const tested = await run(process.execPath, args, dir);
     assert.ok(tested.code === 0, `node --test exited with ${tested.code}\n${tested.stdout}\n${tested.stderr}`);
@@ -265,8 +364,8 @@ readme(PROGRAMS.Install!, async () => {
   }
 });
 
-readme(PROGRAMS['Checking it: the ASVS kit']!, async () => {
-  const block = sources.find(b => b.heading === 'Checking it: the ASVS kit');
+readme(PROGRAMS['docs/guide/security.md > Checking it: the ASVS kit']!, async () => {
+  const block = sources.find(b => b.where === 'docs/guide/security.md > Checking it: the ASVS kit');
   assert.ok(block, 'the asvsSuite example');
   const dir = project();
   try {
@@ -292,7 +391,7 @@ readme('every yaml block loads through loadConfig and gives what it promises', (
     const dir = mkdtempSync(join(tmpdir(), 'quickstep-readme-'));
     try {
       writeFileSync(join(dir, 'config.yml'), block.text);
-      YAML_CHECKS[block.heading]!(env => loadConfig({ dir, env }));
+      YAML_CHECKS[block.where]!(env => loadConfig({ dir, env }));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -300,12 +399,12 @@ readme('every yaml block loads through loadConfig and gives what it promises', (
 });
 
 readme('the Tracing example, as printed, exports a request span with its handler and session spans inside', async () => {
-  const block = sources.find(b => b.heading === 'Tracing');
-  assert.ok(block, 'the OpenTelemetry example under "Tracing"');
+  const block = sources.find(b => b.where === 'docs/guide/tracing.md > Wiring OpenTelemetry');
+  assert.ok(block, 'the OpenTelemetry example of the tracing guide');
   const dir = project();
   try {
     writeFileSync(join(dir, 'tracing.ts'), block.text);
-    // An app that imports the README's wiring first, as an app's entry point would, and makes one request.
+    // An app that imports the guide's wiring first, as an app's entry point would, and makes one request.
     writeFileSync(join(dir, 'app.ts'), [
       "import './tracing.ts';",
       "import { createApp } from 'quickstep';",
@@ -336,8 +435,8 @@ readme('the sh command lines run here run as printed', async () => {
   for (const command of shCommands) await RUN_HERE[command]?.();
 });
 
-readme(PROGRAMS['Ten lines']!, async () => {
-  const example = blocks.find(block => block.heading === 'Ten lines')!.text;
+readme(PROGRAMS['README.md > Ten lines']!, async () => {
+  const example = blocks.find(block => block.where === 'README.md > Ten lines')!.text;
   const dir = mkdtempSync(join(tmpdir(), 'quickstep-readme-'));
   writeFileSync(join(dir, 'config.yml'), 'port: 0\nhost: 127.0.0.1\nlog: none\n');
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', example], {

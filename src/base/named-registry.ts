@@ -34,8 +34,8 @@ export class NamedRegistry<Definition> {
     return undefined;
   }
 
-  /** Every known name, built-in first, for error messages. */
-  names(): string[] {
-    return [...Object.keys(this.#builtIn), ...this.#added.keys()];
+  /** Every known name, built-in first, for error messages; with `'built-in'` only those that ship with Quickstep. */
+  names(which: 'all' | 'built-in' = 'all'): string[] {
+    return which === 'built-in' ? Object.keys(this.#builtIn) : [...Object.keys(this.#builtIn), ...this.#added.keys()];
   }
 }

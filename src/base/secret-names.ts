@@ -22,9 +22,10 @@ export function isSecretSetting(name: string): boolean {
 }
 
 // url := scheme "://" [userinfo "@"] rest. The userinfo is taken to run to the last "@", so that a
-// password written with an unencoded "@", "/" or "#" is hidden whole: hiding too much of an odd
-// URL is better than printing part of a password.
-const URL_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^\s]*)@/i;
+// password written with an unencoded "@", "/", "#" or a space is hidden whole: hiding too much of
+// an odd URL is better than printing part of a password. A URL with a space is invalid, and so
+// is exactly the value a ConfigError prints.
+const URL_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^\n]*)@/i;
 
 /** `text` with the password of a URL in it hidden (`redis://user:[hidden]@host`); other text as it is. */
 export function withoutUrlPassword(text: string): string {

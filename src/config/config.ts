@@ -110,6 +110,9 @@ const topLevelSpecs: Specs<TopLevel> = {
   workers: workersSpec,
 };
 
+/** The top-level keys of config.yml and how each is checked (docs/reference/config.md lists them; test/docs/reference.test.ts holds that). */
+export const topLevelSettingSpecs: Readonly<Record<string, OptionSpec<unknown>>> = topLevelSpecs;
+
 /** An environment names a file under environments/, so it must not reach outside it. */
 const ENVIRONMENT_NAME = /^[A-Za-z0-9_-]+$/;
 

@@ -26,7 +26,7 @@ export function findSessionEngine(name: string): { name: string; definition: Ses
   return engines.find(name);
 }
 
-/** Names of every known engine, for error messages. */
-export function sessionEngineNames(): string[] {
-  return engines.names();
+/** Names of every known engine, for error messages; `'built-in'`: those docs/reference/config.md documents. */
+export function sessionEngineNames(which: 'all' | 'built-in' = 'all'): string[] {
+  return engines.names(which);
 }

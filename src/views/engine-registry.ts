@@ -22,6 +22,11 @@ export function findTemplateEngine(name: string): { name: string; definition: Te
   return engines.find(name);
 }
 
+/** The names `template:` accepts: the built-in engines and the registered ones; `'built-in'`: only those that ship with Quickstep. */
+export function templateEngineNames(which: 'all' | 'built-in' = 'all'): string[] {
+  return engines.names(which);
+}
+
 /**
  * Checks `template:` and every `engines.template.<Name>` block (a typo in an unused block shows
  * up too) and returns the chosen engine with its options.

@@ -71,18 +71,40 @@ test('public/503.html is the page a visitor gets while the session store is down
   }));
 });
 
-test('CSRF is on in a new app: its form carries the token, a POST without it is a 403', async ctx => {
+test('CSRF is on in a new app: its login form carries the token, a POST without it is a 403', async ctx => {
   const settings = loadConfig({ dir: ctx.dir, environment: 'production', env: {} });
   assert.is(settings.session.policy.csrf, true);
   const app = createApp(settings);
-  // The scaffold's own routes.ts imports 'quickstep' (run by test/package/package.test.ts); its view here.
-  app.get('/', async () => template('index', { title: 'shop-app', csrf: await csrfToken() }));
-  app.post('/note', () => 'saved');
+  // The scaffold's own routes.ts imports 'quickstep' (run by test/package/package.test.ts); its views here.
+  app.get('/login', async () => template('login', { title: 'Log in', csrf: await csrfToken() }));
+  app.post('/login', () => 'logged in');
   await withClient(app, async client => {
-    const token = /<input type="hidden" name="_csrf" value="([^"]+)">/.exec((await client.get('/')).text)?.[1];
+    const token = /<input type="hidden" name="_csrf" value="([^"]+)">/.exec((await client.get('/login')).text)?.[1];
     assert.ok(token, 'the form has its token');
-    assert.is((await client.post('/note', { form: { note: 'x' } })).status, 403);
-    assert.is((await client.post('/note', { form: { note: 'x', _csrf: token! } })).text, 'saved');
+    assert.is((await client.post('/login', { form: { name: 'ann' } })).status, 403);
+    assert.is((await client.post('/login', { form: { name: 'ann', _csrf: token! } })).text, 'logged in');
+  });
+});
+
+test('a page looks like the start of an app: navigation, favicon, the flash message, log in or log out', async ctx => {
+  const app = createApp(loadConfig({ dir: ctx.dir, environment: 'production', env: {} }));
+  app.get('/', async () => template('index', { title: 'Home', user: await session('user'), notice: 'Welcome, ann.', csrf: await csrfToken() }));
+  app.get('/as/:user', async c => template('index', { title: 'Home', user: c.params.user, csrf: await csrfToken() }));
+  await withClient(app, async client => {
+    const anonymous = (await client.get('/')).text;
+    assert.match(anonymous, /<title>Home · shop-app<\/title>/);
+    assert.match(anonymous, /<link rel="icon" href="\/favicon.svg" type="image\/svg\+xml">/);
+    assert.match(anonymous, /<nav>[\s\S]*<a class="brand" href="\/">shop-app<\/a>[\s\S]*<a href="\/login">Log in<\/a>[\s\S]*<\/nav>/);
+    assert.match(anonymous, /<p class="notice" role="status">Welcome, ann.<\/p>/);
+    assert.not.match(anonymous, /Log out/);
+    const named = (await client.get('/as/%3Cb%3Eann')).text;
+    assert.match(named, /Logged in as <strong>&lt;b&gt;ann<\/strong>/, 'the name escaped');
+    assert.match(named, /<form method="post" action="\/logout"><input type="hidden" name="_csrf" value="[\w-]{43}"><button>Log out<\/button><\/form>/);
+    assert.not.match(named, /class="notice"/, 'no message, no empty box');
+    const icon = await client.get('/favicon.svg');
+    assert.equal([icon.status, icon.headers.get('content-type')], [200, 'image/svg+xml; charset=utf-8']);
+    assert.match(icon.text, /^<svg /);
+    for (const page of ['/nowhere']) assert.match((await client.get(page)).text, /<link rel="icon" href="\/favicon.svg"/, 'the error pages too');
   });
 });
 

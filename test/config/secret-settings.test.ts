@@ -159,6 +159,7 @@ names('a URL keeps everything but its password', () => {
   assert.is(withoutUrlPassword(`rediss://ann:${PASSWORD}@host`), 'rediss://ann:[hidden]@host');
   assert.is(withoutUrlPassword('https://token123@example.com/x'), 'https://[hidden]@example.com/x', 'userinfo alone may be a token');
   assert.is(withoutUrlPassword('redis://:p@ss/w#rd@host'), 'redis://:[hidden]@host', 'an unencoded @ or / in a password');
+  assert.is(withoutUrlPassword('rediss://:s3cret x@host:6380/0'), 'rediss://:[hidden]@host:6380/0', 'a space in a password: the URL is invalid, and its ConfigError prints it');
   assert.is(withoutUrlPassword('redis://host:6379'), 'redis://host:6379');
   assert.is(withoutUrlPassword('not a url: a@b'), 'not a url: a@b');
 });

@@ -267,7 +267,7 @@ test('quickstep new :: from the packed tarball, a new app that npm install && np
   assert.match(made.stdout, /cd 'Shop App'\n {2}npm install\n {2}npm start/);
   const app = join(ctx.project, 'Shop App');
   for (const file of ['app.ts', 'routes.ts', 'config.yml', 'environments/development.yml', 'environments/production.yml', 'views/index.eta',
-    'views/layouts/main.eta', 'public/css/style.css', 'public/404.html', 'public/500.html', 'public/503.html', 'test/app.test.ts', 'package.json', 'tsconfig.json']) {
+    'views/layouts/main.eta', 'views/login.eta', 'public/favicon.svg', 'public/css/style.css', 'public/404.html', 'public/500.html', 'public/503.html', 'test/app.test.ts', 'package.json', 'tsconfig.json']) {
     assert.ok(existsSync(join(app, file)), `${file} is made`);
   }
   const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
@@ -308,7 +308,7 @@ test('quickstep new :: from the packed tarball, a new app that npm install && np
   const tested = await run('npm', ['test'], app, 60_000);
   assertRan(tested, 'npm test in the new app');
   // node:test's reporter: TAP on Node 20 without a terminal, spec on Node 24.
-  assert.match(tested.stdout, /(# |ℹ )pass 2\b/, "the home page test and the CSRF form test");
+  assert.match(tested.stdout, /(# |ℹ )pass 2\b/, "the home page test and the login test");
 
   const typecheck = await run('npm', ['run', 'typecheck'], app, 60_000);
   assertRan(typecheck, 'npm run typecheck in the new app');
@@ -335,22 +335,22 @@ test("quickstep new :: npm run typecheck reports a type error in the app's own .
   }
 });
 
-/** A fenced `sh` line of the README's "Running on Redis" section that starts with `start`. */
+/** A fenced `sh` line of the Redis guide's "Running on Redis" section that starts with `start`. */
 function readmeLine(start: string): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Running on Redis'), readme.indexOf('\n## ', readme.indexOf('## Running on Redis') + 1));
+  const guide = readFileSync(join(ROOT, 'docs', 'guide', 'redis.md'), 'utf8');
+  const section = guide.slice(guide.indexOf('## Running on Redis'), guide.indexOf('\n## ', guide.indexOf('## Running on Redis') + 1) >>> 0);
   const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap(block => block[1]!.split('\n'));
   const line = blocks.find(text => text.startsWith(start));
-  assert.ok(line, `README's "Running on Redis" has a line starting with ${start}`);
+  assert.ok(line, `docs/guide/redis.md's "Running on Redis" has a line starting with ${start}`);
   return line;
 }
 
-/** The README's lines name the Redis a user runs; the test's own runs on a free port. */
+/** The guide's lines name the Redis a user runs; the test's own runs on a free port. */
 const README_REDIS = 'redis://127.0.0.1:6379';
 
 // As redisSuite does: skipped without redis-server, except under CI=true, where startRedis fails it.
 const withRedis = redisAvailable() || process.env.CI === 'true' ? test : test.skip;
-withRedis(`quickstep new :: the README's \`SESSION_ENGINE=Redis REDIS_URL=... npm start\` keeps the sessions in that Redis, and its redis-cli line finds one${redisAvailable() ? '' : ' (skipped: no redis-server)'}`, async ctx => {
+withRedis(`quickstep new :: the Redis guide's \`SESSION_ENGINE=Redis REDIS_URL=... npm start\` keeps the sessions in that Redis, and its redis-cli line finds one${redisAvailable() ? '' : ' (skipped: no redis-server)'}`, async ctx => {
   const app = join(ctx.project, 'Shop App');
   // What a user adds: a route that writes the session.
   writeFileSync(join(app, 'routes.ts'), `import { increment, template, type App } from 'quickstep';

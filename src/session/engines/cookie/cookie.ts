@@ -9,7 +9,7 @@
  * with __quickstep meta>}` (`t` since the revocation store; a cookie without it reads as issued at 0). The
  * factory opens the request's cookie (openCookie) and, for a session the request changed, sends a
  * new seal as the cookie (sealCookie): the cookie is the flush. What follows from having no
- * server state, declared to the contract suite and documented in the README:
+ * server state, declared to the contract suite and documented in docs/guide/cookie-engine.md:
  * - without a revocation store (`revocation:`, session/revocation/), no listing and no "log out
  *   everywhere", and destroy and changeSessionId cannot revoke a copy of the old cookie: a
  *   replayed copy opens until its own idle or absolute expiry (as with Rails' cookie store);
