@@ -1,7 +1,7 @@
 /**
  * Least privilege, tested: a Redis user limited to the rule redis/acl.ts gives (the engine's
  * commands, on keys under key_prefix) passes the whole engine contract and the example app's
- * login, devices page, sign-out-everywhere-else and logout; the README's rule is that one.
+ * login, devices page, sign-out-everywhere-else and logout; the Redis guide's rule is that one.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,9 +71,9 @@ test('the example app under the ACL :: login, devices, sign out elsewhere, logou
   assert.is(denied, '', `Redis refused a command or key:\n${denied}`);
 });
 
-test('the README gives the same rule', () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  assert.ok(readme.includes(redisAclRule('dancer.session:')), 'README.md shows redisAclRule("dancer.session:")');
+test('the Redis guide gives the same rule', () => {
+  const guide = readFileSync(join(ROOT, 'docs', 'guide', 'redis.md'), 'utf8');
+  assert.ok(guide.includes(redisAclRule('dancer.session:')), 'docs/guide/redis.md shows redisAclRule("dancer.session:")');
 });
 
 test.run();
