@@ -53,7 +53,8 @@ export function defineRoutes(app: App): App {
     .post('/login', logIn)
     .post('/logout', logOut)
     .get('/sessions', yourSessions)
-    .get('/account', { deviceBound: true }, account)
+    // Device-bound where the session engine can bind (not the Cookie engine: docs/guide/security.md).
+    .get('/account', app.settings.session.policy.dbsc ? { deviceBound: true } : {}, account)
     .post('/sessions/others-out', signOutOthers)
     .get('/counter', counter)
     .get('/whoami', whoami)

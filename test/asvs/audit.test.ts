@@ -4,6 +4,9 @@
  * server (test/asvs/hardened-server.ts) on which every row passes; and the cookie jar's browser
  * rules, on which the evidence rests.
  */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp, header, logout, param, redirect, session, type App } from 'quickstep';
@@ -104,6 +107,44 @@ test('a description the app does not fit is an error before any row, naming what
     });
   } finally {
     await app.close();
+  }
+});
+
+/** A bare app whose login issues `makeId()` as its session cookie: for the id checks alone. */
+async function idApp(makeId: () => string): Promise<{ url: string; stop(): Promise<void> }> {
+  const sessions = new Map<string, string>();
+  const server = createServer((req, res) => {
+    const id = /sid=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    if (req.method === 'POST' && req.url === '/login') {
+      const next = makeId();
+      sessions.set(next, 'ann');
+      res.writeHead(303, { location: '/me', 'set-cookie': `sid=${next}; Path=/; HttpOnly` }).end();
+    } else if (req.method === 'POST' && req.url === '/logout') {
+      if (id !== undefined) sessions.delete(id);
+      res.writeHead(303, { location: '/me', 'set-cookie': 'sid=; Path=/; Max-Age=0' }).end();
+    } else {
+      res.writeHead(200).end(id !== undefined && sessions.has(id) ? 'user: ann' : 'anonymous');
+    }
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, stop: () => new Promise<void>(resolve => server.close(() => resolve())) };
+}
+
+test('7.2.3 :: counts the entropy of the part that varies: a counter behind a prefix fails, a sealed token\'s fixed header does not', async () => {
+  const description: AuditOptions = { login: { path: '/login' }, logout: { path: '/logout' }, loggedIn: { path: '/me', pattern: '^user: ann$' } };
+  let n = 1_000_000;
+  const counter = await idApp(() => `sess_${randomBytes(2).toString('hex')}${n++}`);
+  const sealed = await idApp(() => `v1.AAAA${randomBytes(40).toString('base64url')}`);
+  try {
+    const weak = row(await audit(counter.url, description), '7.2.3');
+    assert.is(weak.outcome, 'fail', weak.evidence);
+    assert.match(weak.evidence, /bits by length and alphabet in the part that varies/);
+    const strong = row(await audit(sealed.url, description), '7.2.3');
+    assert.is(strong.outcome, 'pass', strong.evidence);
+    assert.match(strong.evidence, /all start with "AAAA", not counted/);
+  } finally {
+    await counter.stop();
+    await sealed.stop();
   }
 });
 

@@ -5,7 +5,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { suite, type Test } from 'uvu';
-import { createApp, loadConfig, type App } from 'quickstep';
+import { randomBytes } from 'node:crypto';
+import { createApp, loadConfig, type App, type Settings, type SettingsInput } from 'quickstep';
 import { testClient, type TestClient } from 'quickstep/testing';
 import type { AuditOptions } from 'quickstep/asvs';
 import { defineRoutes } from '../../example-app/routes.ts';
@@ -14,8 +15,11 @@ import { certificate } from '../support/certificate.ts';
 import { redisSuite, startRedis, type RedisServer } from '../support/redis-server.ts';
 import { startTlsProxy } from '../support/tls-proxy.ts';
 
-export type Engine = 'Memory' | 'Redis';
+export type Engine = 'Memory' | 'Redis' | 'Cookie';
+/** The engines config.yml configures, on which the example app's suites run. */
 export const ENGINES: readonly Engine[] = ['Memory', 'Redis'];
+/** Those and the Cookie engine, given in code (see exampleApp): what the ASVS audit runs on. */
+export const AUDITED_ENGINES: readonly Engine[] = [...ENGINES, 'Cookie'];
 /** The session cookie over plain http (over HTTPS it is `__Host-sid`). */
 export const COOKIE = 'sid';
 /** The browser's CSRF cookie, for the login form of a visitor without a session. */
@@ -27,7 +31,26 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The example app as config.yml makes it for `engine`; `env` adds to the environment config.yml reads. */
 export function exampleApp(engine: Engine, redisUrl?: string, env: Record<string, string> = {}): App {
   const all = { ...process.env, LOG_LEVEL: 'warning', SESSION_ENGINE: engine, ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }), ...env };
+  if (engine === 'Cookie') return defineRoutes(createApp(onCookie(loadConfig({ dir: ROOT, environment: 'development', env: { ...all, SESSION_ENGINE: 'Memory' } }))));
   return defineRoutes(createApp(loadConfig({ dir: ROOT, environment: 'development', env: all })));
+}
+
+/**
+ * config.yml's settings with the Cookie engine in place of Memory: config.yml has no Cookie block,
+ * since every engine block is checked at start-up and a Cookie block would demand its secret on
+ * every `npm start`. The same posture: its timeouts and csrf, a revocation store (so login and
+ * the devices page work), a fresh secret.
+ */
+function onCookie(settings: Settings): SettingsInput {
+  const { policy } = settings.session;
+  return {
+    log: settings.log, trust_proxy: settings.trust_proxy, views: settings.views, public_dir: settings.public_dir,
+    session: 'Cookie',
+    engines: { session: { Cookie: {
+      secret_key: randomBytes(32).toString('base64url'), revocation: { store: 'Memory' },
+      session_duration: policy.session_duration, absolute_duration: policy.absolute_duration, csrf: policy.csrf,
+    } } },
+  };
 }
 
 /**
