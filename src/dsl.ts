@@ -123,8 +123,8 @@ export const login = (userId: string): Promise<string> => current('login').login
 export const logout = (): Promise<void> => current('logout').logout();
 /** The live sessions (devices) of `userId`, this request's marked `current`. */
 export const userSessions = (userId: string): Promise<UserSession[]> => current('userSessions').userSessions(userId);
-/** Ends the sessions of `userId` but `except` ("sign out everywhere else"); how many it ended. */
-export const destroyUserSessions = (userId: string, options?: { except?: string | undefined }): Promise<number> =>
+/** Ends the sessions of `userId` but `except` ("sign out everywhere else"), or `only` one by its handle; how many it ended. */
+export const destroyUserSessions = (userId: string, options?: { except?: string | undefined; only?: string | undefined }): Promise<number> =>
   current('destroyUserSessions').destroyUserSessions(userId, options);
 /** The CSRF token of the current session (made, with the session, on first use); see Context.csrfToken. */
 export const csrfToken = (): Promise<string> => current('csrfToken').csrfToken();

@@ -299,12 +299,13 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
 
   /**
    * Ends every session of `userId` ("log out everywhere"), or every one but `except` (pass the
-   * current session's id: "sign out everywhere else"); returns how many it ended. If this
-   * request's session was among them, it goes as with destroySession.
+   * current session's id: "sign out everywhere else"), or only the one whose `handle`
+   * userSessions showed (`{ only: handle }`: "sign out this device"); returns how many it ended.
+   * If this request's session was among them, it goes as with destroySession.
    */
-  destroyUserSessions(userId: string, options: { except?: string | undefined } = {}): Promise<number> {
+  destroyUserSessions(userId: string, options: { except?: string | undefined; only?: string | undefined } = {}): Promise<number> {
     const sessions = this.#requestSession();
-    return sessions.track(sessions.destroyUserSessions(userId, options.except));
+    return sessions.track(sessions.destroyUserSessions(userId, options.except, options.only));
   }
 
   /**

@@ -42,6 +42,7 @@ import type { Log } from '../base/logger.ts';
 import { checkHeaders } from './header-check.ts';
 import { markPrivate } from './private-response.ts';
 import { isSafeMethod, refuseCrossSite, verifyCsrf } from './csrf-check.ts';
+import { requireRecentAuth } from './recent-auth.ts';
 import { writeLastResort500, writeResponse } from '../response/respond.ts';
 import type { PublicFiles } from '../response/public-files.ts';
 import type { RouteMatch, Router } from './router.ts';
@@ -65,6 +66,8 @@ export interface PipelineParts {
   readonly publicFiles: PublicFiles | undefined;
   /** The session's `csrf` setting: whether routes without their own `{ csrf }` option are checked. */
   readonly csrf: boolean;
+  /** The session's `reauth_redirect` setting: where a `{ recentAuth }` route sends a stale login. */
+  readonly reauthRedirect: string | undefined;
 }
 
 /** What a step returned that ends the steps: the response is decided (a public file, a halt). */
@@ -185,7 +188,7 @@ export class Pipeline {
     if (!match) return noRoute(ctx, router);
     ctx.params = match.params;
     ctx.splat = match.splat;
-    const csrf = match.options.csrf;
+    const { csrf, recentAuth } = match.options;
     // `{ csrf: false }` opts a route out of both locks (a SAML or payment provider's cross-site
     // POST needs both off); a safe method reads no header here.
     if (csrf !== false && !isSafeMethod(ctx.req.method)) {
@@ -193,11 +196,16 @@ export class Pipeline {
       if ((csrf ?? this.#parts.csrf) && !pipelineState(ctx).csrfChecked) {
         return verifyCsrf(ctx).then(() => {
           pipelineState(ctx).csrfChecked = true;
-          return this.#run(ctx, match);
+          return recentAuth === undefined ? this.#run(ctx, match) : this.#recentAuth(ctx, match, recentAuth);
         });
       }
     }
-    return this.#run(ctx, match);
+    return recentAuth === undefined ? this.#run(ctx, match) : this.#recentAuth(ctx, match, recentAuth);
+  }
+
+  /** A `{ recentAuth }` route: its handler runs once the login is known to be recent (recent-auth.ts). */
+  #recentAuth(ctx: Context, match: RouteMatch<Handler>, seconds: number): Step {
+    return requireRecentAuth(ctx, seconds, this.#parts.reauthRedirect).then(() => this.#run(ctx, match));
   }
 
   /** Runs the matched route's handler; a signal it throws goes to #routeSignal. */

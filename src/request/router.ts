@@ -19,6 +19,11 @@ export interface RouteOptions {
    * `false` also lets cross-site requests in (the Sec-Fetch-Site lock, csrf-check.ts).
    */
   readonly csrf?: boolean;
+  /**
+   * Seconds: the route runs only for a session whose user logged in (or logged in again) at most
+   * this long ago; else a redirect to `reauth_redirect`, or a 401 (recent-auth.ts).
+   */
+  readonly recentAuth?: number;
 }
 
 /** The options of a route that gave none (one shared frozen object). */

@@ -82,6 +82,7 @@ export class App {
       closing: () => this.#closing,
       publicFiles: site.publicFiles,
       csrf: sessions.policy.csrf,
+      reauthRedirect: sessions.policy.reauth_redirect,
     });
     this.#services = this.#servicesNow();
   }
@@ -249,7 +250,7 @@ export class App {
   }
 }
 
-const ROUTE_OPTION_NAMES = ['csrf'];
+const ROUTE_OPTION_NAMES = ['csrf', 'recentAuth'];
 
 /** The options given to a route, checked once when it is added: a TypeError names a bad one. */
 function checkRouteOptions(pattern: Pattern, options: unknown): RouteOptions {
@@ -258,7 +259,10 @@ function checkRouteOptions(pattern: Pattern, options: unknown): RouteOptions {
   for (const key of Object.keys(options)) {
     if (!ROUTE_OPTION_NAMES.includes(key)) throw new TypeError(`${where}: unknown option "${key}" (known: ${ROUTE_OPTION_NAMES.join(', ')})`);
   }
-  const { csrf } = options as { csrf?: unknown };
+  const { csrf, recentAuth } = options as { csrf?: unknown; recentAuth?: unknown };
   if (csrf !== undefined && typeof csrf !== 'boolean') throw new TypeError(`${where}: options.csrf must be true or false, got ${JSON.stringify(csrf)}`);
-  return Object.freeze({ ...(csrf === undefined ? {} : { csrf }) });
+  if (recentAuth !== undefined && (typeof recentAuth !== 'number' || !Number.isInteger(recentAuth) || recentAuth <= 0)) {
+    throw new TypeError(`${where}: options.recentAuth must be a positive whole number of seconds (the login's greatest age), got ${JSON.stringify(recentAuth)}`);
+  }
+  return Object.freeze({ ...(csrf === undefined ? {} : { csrf }), ...(recentAuth === undefined ? {} : { recentAuth }) });
 }

@@ -9,8 +9,8 @@
  * The factory never asks which kind it holds, and finds the store's optional capabilities
  * (take, flushUnread, the owner index) resolved once, as objects it has or not.
  */
-import { SessionCookieTooLargeError } from '../base/errors.ts';
-import type { BackendOwners, BackendTake, BackendUnreadFlush, SessionBackend } from './backend/backend.ts';
+import { ConfigError, SessionCookieTooLargeError, TooManySessionsError } from '../base/errors.ts';
+import type { BackendOwners, BackendRenewal, BackendTake, BackendUnreadFlush, SessionBackend } from './backend/backend.ts';
 import type { SessionEngine } from './engine.ts';
 import { Session } from './session.ts';
 import { isSessionId, newSessionId } from './session-id.ts';
@@ -38,6 +38,10 @@ export class SessionFactory {
   /** All of one request's store operations settle within this many ms (StoredEngine.requestDeadlineMs). */
   readonly requestDeadlineMs: number | undefined;
   readonly #owners: BackendOwners | undefined;
+  /** Renewal, when renewal_duration is set (then the backend has it: checked in the constructor). */
+  readonly #renewal: BackendRenewal | undefined;
+  /** renewal_duration in ms. */
+  readonly #renewalMs: number;
   /** The cookie over HTTPS and over plain http (session-cookie.ts): one object when is_secure is not `auto`. */
   readonly #secureCookie: SessionCookie;
   readonly #plainCookie: SessionCookie;
@@ -55,6 +59,13 @@ export class SessionFactory {
     this.unreadFlush = backend.unreadFlush;
     this.requestDeadlineMs = backend.requestDeadlineMs;
     this.#owners = backend.owners;
+    if (policy.renewal_duration !== undefined) {
+      if (backend.renewal === undefined) {
+        throw new ConfigError('config.yml', `engines.session.${backend.name.replace(/Engine$/, '')}.renewal_duration`, `no renewal_duration: the session engine (${backend.name}) cannot renew ids (the "renewal" capability; Memory and Redis can)`, policy.renewal_duration);
+      }
+      this.#renewal = backend.renewal;
+    }
+    this.#renewalMs = (policy.renewal_duration ?? Infinity) * 1000;
     // A prefixed cookie_name is always Secure: browsers drop it otherwise (settings.ts checks is_secure).
     const always = policy.is_secure === true || cookiePrefixOf(policy.cookie_name) !== undefined;
     this.#secureCookie = new SessionCookie(policy, policy.is_secure !== false);
@@ -140,6 +151,49 @@ export class SessionFactory {
   /** The live sessions of `owner`, newest activity first; `currentId`'s is marked `current`. */
   userSessions(owner: string, currentId: string | undefined): Promise<UserSession[]> {
     return this.requireOwners('userSessions').list(owner, currentId);
+  }
+
+  /**
+   * Whether `session`, just read, is due for a new id (renewal_duration since its id was last
+   * renewed or its user logged in). False without renewal_duration: one comparison.
+   */
+  renewalDue(session: Session): boolean {
+    return this.#renewal !== undefined && !session.isNew && Date.now() - session.renewedAt >= this.#renewalMs;
+  }
+
+  /**
+   * Gives a session due for renewal a new id, its old one forwarded for renewal_grace seconds;
+   * undefined when another request renewed it first (docs/design.md#renewal-with-a-grace-window).
+   */
+  renew(session: Session): Promise<Session | undefined> {
+    return this.#renewal!.renew(session, this.generateId());
+  }
+
+  /**
+   * Makes room for one more session of `owner` under max_sessions_per_user, before a login
+   * (docs/design.md#a-cap-per-user): with `end_least_recent` ends the least recently used of the
+   * others, with `refuse` throws TooManySessionsError (409) when they are at the cap. Nothing to
+   * do without the setting. `currentId`: the session logging in, never counted or ended.
+   */
+  async makeRoomFor(owner: string, currentId: string | undefined): Promise<void> {
+    const cap = this.policy.max_sessions_per_user;
+    if (cap === undefined) return;
+    const owners = this.requireOwners('login');
+    const others = (await owners.list(owner, currentId)).filter(s => !s.current);
+    if (others.length < cap) return;
+    if (this.policy.max_sessions_policy === 'refuse') throw new TooManySessionsError(cap);
+    // Newest activity first: the tail is the least recently used.
+    await owners.end(owner, others.slice(cap - 1).map(s => s.handle));
+  }
+
+  /** Ends the sessions of `owner` shown with `handles` in userSessions; how many it ended. */
+  endUserSessions(owner: string, handles: readonly string[]): Promise<number> {
+    return this.requireOwners('destroyUserSessions').end(owner, handles);
+  }
+
+  /** The handle userSessions shows for session `id` (undefined without an owner index). */
+  handleOf(id: string): string | undefined {
+    return this.#owners?.handle(id);
   }
 
   /** Ends every live session of `owner` but `exceptId`'s; how many it ended. */

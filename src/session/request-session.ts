@@ -227,9 +227,17 @@ export class RequestSession {
    */
   async login(userId: unknown): Promise<string> {
     const owner = checkUserId('login', userId);
-    this.#factory.requireOwners('login');
+    const factory = this.#factory;
+    factory.requireOwners('login');
+    if (factory.policy.max_sessions_per_user !== undefined) {
+      const current = await this.find();
+      await this.#store(() => factory.makeRoomFor(owner, current === undefined || current.isNew ? undefined : current.id));
+    }
     const id = await this.changeId();
-    this.#session!.setOwner(owner);
+    const session = this.#session!;
+    session.setOwner(owner);
+    // The time of this authentication, for `{ recentAuth }` routes: a login of the same user again is a re-authentication.
+    session.markAuthenticated(Date.now());
     return id;
   }
 
@@ -245,11 +253,19 @@ export class RequestSession {
    * Ends `userId`'s sessions but `exceptId`'s; how many. If this request's session was one of
    * them, the request goes on without it, as after destroy() (its cookie is expired).
    */
-  async destroyUserSessions(userId: unknown, exceptId: string | undefined): Promise<number> {
+  async destroyUserSessions(userId: unknown, exceptId: string | undefined, only?: string): Promise<number> {
     const owner = checkUserId('destroyUserSessions', userId);
+    if (only !== undefined && typeof only !== 'string') throw new TypeError(`destroyUserSessions(userId, { only }): expected a handle from userSessions(), got ${typeof only}`);
     // Loaded first, so that if it is among the ended ones its cookie is expired in this response.
     const session = await this.find();
-    const ended = await this.#store(() => this.#factory.destroyUserSessions(owner, exceptId));
+    const factory = this.#factory;
+    if (only !== undefined) {
+      // One device ("sign out this device"), by the handle userSessions showed.
+      const ended = await this.#store(() => factory.endUserSessions(owner, [only]));
+      if (ended > 0 && session && !session.isNew && session.owner === owner && factory.handleOf(session.id) === only) this.#ended();
+      return ended;
+    }
+    const ended = await this.#store(() => factory.destroyUserSessions(owner, exceptId));
     if (session && !session.isNew && session.owner === owner && session.id !== exceptId) this.#ended();
     return ended;
   }
@@ -286,6 +302,8 @@ export class RequestSession {
       return Promise.all(pending).then(() => this.commit());
     }
     const session = this.#session;
+    // Renewal (renewal_duration) of a session read in this request: rare, so one check here.
+    if (session !== undefined && !this.#idChanged && !this.#renewedElsewhere && this.#factory.renewalDue(session)) return this.#renew(session);
     if (session?.isDirty) {
       if (session.isNew && session.csrfToken === undefined && this.#browserToken !== undefined) session.setCsrfToken(this.#browserToken);
       const client = session.owner === undefined ? undefined : this.#client;
@@ -315,6 +333,31 @@ export class RequestSession {
       return this.commit();
     });
   }
+
+  /**
+   * Gives the session its new id (docs/design.md#renewal-with-a-grace-window), then commits: the
+   * renewal time goes out with the flush under the new id, and the cookie with it. The CSRF token
+   * stays, so a form another tab rendered before the renewal still posts. When a concurrent
+   * request renewed first, this one keeps the old id (its write is forwarded) and sends no cookie.
+   */
+  #renew(session: Session): Promise<string | undefined> {
+    this.#idChanged = true;
+    const oldId = session.id;
+    return this.#store(() => this.#factory.renew(session)).then(async renewed => {
+      if (renewed === undefined) {
+        this.#idChanged = false;
+        this.#renewedElsewhere = true;
+      } else {
+        this.#session = renewed;
+        renewed.markRenewed(Date.now());
+        await this.#events?.('session.id_changed', renewed.id, oldId);
+      }
+      return this.commit();
+    });
+  }
+
+  /** A concurrent request renewed this session: the commit must not try again. */
+  #renewedElsewhere = false;
 
   /** Makes `session` this request's session, with the writes made before it replayed onto it. */
   #adopt(session: Session): Session {
@@ -353,6 +396,8 @@ export class RequestSession {
   #load(id: string): Promise<Session | undefined> {
     return this.#store(() => this.#factory.retrieve(id)).then(session => {
       if (session) {
+        // Read through a renewal's old id in its grace window: the response gives the new id.
+        if (session.arrivedRenewed) this.#idChanged = true;
         this.#adopt(session);
         const loaded = this.#events?.('session.loaded', id);
         if (loaded) return loaded.then(() => this.#session);
