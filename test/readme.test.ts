@@ -70,6 +70,7 @@ const FREE_NAMES: Record<string, string> = {
   'Views and files': "import { Readable } from 'node:stream';\ndeclare function rows(): Iterable<string>;",
   Sessions: 'declare const page: string;',
   'Users and their devices': 'declare const user: { id: string };',
+  'Renewal, recent login, a cap per user': 'declare const user: { id: string };',
   CSRF: 'declare const handler: () => string;',
   // "new MyStore(...)": the reader's own class implementing SessionStore and IdChange (the block imports the types).
   'Writing a session engine': [
