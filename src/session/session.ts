@@ -105,7 +105,7 @@ export class Session {
   /** Records an authentication now (RequestSession.login); stored with the flush. */
   markAuthenticated(at: number): void {
     this.#meta = { ...this.#meta, auth: at };
-    this.#metaUnsaved = false;
+    // #metaUnsaved is left as it is: after a clear() the flush must still put the owner back.
     this.change.set.set(META_KEY, metaJson(this.#meta));
   }
 
@@ -117,15 +117,23 @@ export class Session {
   /** Records a renewal now (RequestSession's commit); stored with the flush under the new id. */
   markRenewed(at: number): void {
     this.#meta = { ...this.#meta, renewed: at };
-    this.#metaUnsaved = false;
     this.change.set.set(META_KEY, metaJson(this.#meta));
   }
 
+  #arrivedRenewed = false;
+
   /**
-   * The session was read through the old id of a renewal, within its grace window: it now has
-   * the new id, which the response must give the browser (docs/design.md#renewal-with-a-grace-window).
+   * The session was read through the old id of a renewal, within its grace window: it has the
+   * new id, which the response must give the browser (docs/design.md#renewal-with-a-grace-window).
    */
-  arrivedRenewed = false;
+  get arrivedRenewed(): boolean {
+    return this.#arrivedRenewed;
+  }
+
+  /** Marks the session as read through a renewal's old id (the stored backend does, on read). */
+  markArrivedRenewed(): void {
+    this.#arrivedRenewed = true;
+  }
 
   /** The user id given to login() (in this request or an earlier one), or undefined. */
   get owner(): string | undefined {

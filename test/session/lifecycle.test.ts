@@ -8,7 +8,7 @@
  */
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
-import { createApp, type App, type SettingsInput } from '../../src/index.ts';
+import { ConfigError, createApp, type App, type SettingsInput } from '../../src/index.ts';
 import { MemoryEngine, storedMemoryEngine } from '../../src/session/engines/memory/memory.ts';
 import type { SessionEngine } from '../../src/session/engine.ts';
 import { testClient, type TestClient } from '../../src/testing.ts';
@@ -320,6 +320,37 @@ function engineSuite(store: Store): void {
 
   test.run();
 }
+
+const checks = suite('session lifecycle :: settings and options checked at start-up');
+
+checks('a bad renewal_grace, reauth_redirect or max_sessions_policy is a ConfigError naming the key', () => {
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ renewal_duration: 10, renewal_grace: 10 }, /engines\.session\.Memory\.renewal_grace: expected fewer seconds than renewal_duration \(10\)/],
+    [{ reauth_redirect: 'https://elsewhere.example/login' }, /reauth_redirect: expected a path on this site/],
+    [{ reauth_redirect: '//elsewhere.example/login' }, /reauth_redirect: expected a path on this site/],
+    [{ max_sessions_policy: 'evict_everyone' }, /max_sessions_policy: expected one of "end_least_recent", "refuse"/],
+    [{ max_sessions_per_user: 0 }, /max_sessions_per_user: expected an integer of at least 1/],
+  ];
+  for (const [settings, message] of bad) {
+    assert.throws(() => createApp({ log: 'none', engines: { session: { Memory: settings } } }), (error: unknown) => error instanceof ConfigError && message.test(error.message), JSON.stringify(settings));
+  }
+});
+
+checks('renewal_duration on an engine that cannot renew ids is a ConfigError at start-up, not a logout later', () => {
+  const memory = new MemoryEngine({ max_sessions: 10 }, 60);
+  const { renewal: _, ...withoutRenewal } = storedMemoryEngine(memory);
+  assert.throws(() => createApp({ log: 'none', engines: { session: { Memory: { renewal_duration: 60 } } } }, { sessionEngine: withoutRenewal }), (error: unknown) => error instanceof ConfigError && /renewal_duration: expected no renewal_duration: the session engine \(MemoryEngine\) cannot renew ids/.test(error.message));
+  void memory.close();
+});
+
+checks('a bad recentAuth option is a TypeError when the route is added', () => {
+  const app = createApp({ log: 'none' });
+  for (const value of [0, -5, 1.5, '300', null]) {
+    assert.throws(() => app.get('/x', { recentAuth: value as never }, () => 'x'), /options\.recentAuth must be a positive whole number of seconds/, String(value));
+  }
+});
+
+checks.run();
 
 engineSuite(memory);
 engineSuite(singleRedis());

@@ -111,7 +111,7 @@ export class StoredBackend implements SessionBackend {
     if (record.renewedTo === undefined) return storedSession(this.#policy, id, record.data, record.size);
     const newId = openForward(id, record.renewedTo);
     const session = newId === undefined ? undefined : storedSession(this.#policy, newId, record.data, record.size);
-    if (session) session.arrivedRenewed = true;
+    session?.markArrivedRenewed();
     return session;
   }
 
