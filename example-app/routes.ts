@@ -15,21 +15,31 @@
  * login CSRF); an anonymous view of it stores no session: its token is the browser's, in a
  * cookie of its own, so bots fetching the page cost the store nothing. The preference API is a
  * JSON PUT, which no cross-site form can send and which needs a CORS preflight this app never
- * grants: it opts out with `{ csrf: false }`.
+ * grants: it opts out with `{ csrf: false }`. Its name and body are declared as zod schemas
+ * (any Standard Schema library would do): bad input is a 400 naming the field before the route
+ * runs, as problem details (RFC 9457) for a client that asks for JSON.
  *
  * GET /sessions ("Your sessions", issue 14) lists the devices logged in as the user, from the
  * owner index login() keeps; POST /sessions/others-out ("Sign out everywhere else") ends all of
  * them but this one. The name typed at login is the user id (the example has no user database).
  */
-import { body, csrfToken, destroyUserSessions, flash, header, HttpError, login, logout, param, redirect, sendError, session, status, template, userSessions, type App } from 'quickstep';
+import { z } from 'zod';
+import { body, csrfToken, destroyUserSessions, flash, header, HttpError, login, logout, redirect, sendError, session, status, template, userSessions, type App } from 'quickstep';
 
 /** Preference names: what fits in a URL segment and a session key without escaping. */
 const PREF_NAME = /^[a-z0-9_-]{1,32}$/;
 /** Each preference is its own session key, so concurrent writes of different ones both stay. */
 const PREF_KEY = 'pref.';
 const MAX_NAME = 64;
+const BAD_NAME = 'A preference name is 1 to 32 of a-z, 0-9, "_" and "-".';
 /** The preference API's routes: JSON only, so no CSRF token (see the top of this file). */
 const JSON_API = { csrf: false } as const;
+/** PUT /prefs/:name: the name, and a JSON body `{"value": <any JSON>}` (the parser has checked it is JSON). */
+const PUT_PREF = {
+  ...JSON_API,
+  params: z.object({ name: z.string().regex(PREF_NAME, BAD_NAME) }),
+  body: z.object({ value: z.unknown() }).refine(sent => Object.hasOwn(sent, 'value'), { message: 'Expected a JSON body {"value": <any JSON>}.', path: ['value'] }),
+};
 
 /** Registers every route of the example app on `app` and returns it. */
 export function defineRoutes(app: App): App {
@@ -41,7 +51,7 @@ export function defineRoutes(app: App): App {
     .post('/sessions/others-out', signOutOthers)
     .get('/counter', counter)
     .get('/whoami', whoami)
-    .put('/prefs/:name', JSON_API, putPref)
+    .put('/prefs/:name', PUT_PREF, ctx => putPref(ctx.valid.params.name, ctx.valid.body.value))
     // Whatever else sits under /prefs/ ("", "a/b") is a bad name too, not a 404.
     .put('/prefs/**', JSON_API, badPrefName)
     .get('/prefs', getPrefs)
@@ -139,17 +149,15 @@ async function whoami(): Promise<{ user: string | null }> {
   return { user: typeof user === 'string' ? user : null };
 }
 
-const badPrefName = (): never => sendError('A preference name is 1 to 32 of a-z, 0-9, "_" and "-".', 400);
+const badPrefName = (): never => sendError(BAD_NAME, 400);
 
-async function putPref(): Promise<string> {
-  const name = param('name');
-  if (typeof name !== 'string' || !PREF_NAME.test(name)) return badPrefName();
+/** Stores preference `name` (its schemas checked it and the body before this runs). */
+async function putPref(name: string, value: unknown): Promise<string> {
+  // A form body has a `value` too: the API takes JSON only.
   const type = mediaType();
   if (type !== 'application/json' && !type.endsWith('+json')) return sendError('Send the preference as JSON (content-type: application/json).', 400);
-  const payload = await body<unknown>();
-  if (!isPlainObject(payload) || !Object.hasOwn(payload, 'value')) return sendError('Expected a JSON body {"value": <any JSON>}.', 400);
   try {
-    await session(PREF_KEY + name, payload.value);
+    await session(PREF_KEY + name, value);
   } catch (error) {
     // A value the session refuses (too deep, not JSON-safe) is the client's, so a 400, not a 500.
     // A value over max_session_size stays the 413 the session gives it.
@@ -184,8 +192,4 @@ function prefsOf(data: Record<string, unknown>): Record<string, unknown> {
 function mediaType(): string {
   const type = header('content-type');
   return typeof type === 'string' ? type.split(';', 1)[0]!.trim().toLowerCase() : '';
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array);
 }

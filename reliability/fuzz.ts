@@ -40,8 +40,8 @@ export function hostileRequest(r: () => number): string {
     '*', 'http://evil.example/', '/' + 'a'.repeat(Math.floor(r() * 10_000)), `/prefs/${MARK}`, '/\r\nX-Injected: 1', '/?a=%E0%A4%A',
   ]);
   const cookie = pick([
-    `dancer.session=${ID}`, 'dancer.session=../../etc', 'dancer.session=' + 'A'.repeat(33), 'dancer.session="x"; dancer.session=y',
-    'dancer.session=%00%ff', `dancer.session=${junk(40)}`, 'a'.repeat(9000), '=;=;;', `dancer.session=${MARK}`, '',
+    `sid=${ID}`, 'sid=../../etc', 'sid=' + 'A'.repeat(33), 'sid="x"; sid=y',
+    'sid=%00%ff', `sid=${junk(40)}`, 'a'.repeat(9000), '=;=;;', `sid=${MARK}`, '',
   ]);
   const bodies = [
     '', 'user=ann', `user=${encodeURIComponent(MARK)}`, 'user=%zz', '{"user":"ann"}', `{"user":${JSON.stringify(MARK)}}`, '[' .repeat(5000),
@@ -106,7 +106,7 @@ export async function fuzz(port: number, options: { count: number; seed?: number
       if (status >= 500) { result.serverErrors++; note('5xx', request, response); }
       if (LEAK.test(response)) { result.leaks++; note('leak', request, response); }
       if (response.includes(MARK) || /\r\nX-Injected/i.test(response)) { result.xss++; note('xss/injection', request, response); }
-      if (response.includes(`dancer.session=${ID}`)) { result.adoptedIds++; note('adopted id', request, response); }
+      if (response.includes(`sid=${ID}`)) { result.adoptedIds++; note('adopted id', request, response); }
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));

@@ -20,7 +20,7 @@ export function send(port: number, method: string, path: string, options: { cook
       let body = '';
       res.setEncoding('utf8');
       res.on('data', chunk => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: res.headers['set-cookie']?.find(c => c.startsWith('dancer.session='))?.split(';')[0], body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: res.headers['set-cookie']?.find(c => c.startsWith('sid='))?.split(';')[0], body }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve({ status: 0, cookie: undefined, body: '' }));

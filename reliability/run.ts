@@ -48,7 +48,7 @@ async function fuzzEngine(engine: Engine): Promise<FuzzResult & { readOnlyWrites
       for (let i = 0; i < n(2_000); i++) {
         // Not `/`: its login form stores a session for the CSRF token, a write by design.
         const path = ['/whoami', '/prefs', '/health'][i % 3]!;
-        await fetch(url + path, { headers: { cookie: `dancer.session=${cookies[i % cookies.length]}` } }).then(r => r.arrayBuffer());
+        await fetch(url + path, { headers: { cookie: `sid=${cookies[i % cookies.length]}` } }).then(r => r.arrayBuffer());
       }
       readOnlyWrites = writeCalls(await redis.commandCalls());
     }

@@ -4,7 +4,9 @@
  * so `get('/', () => session('user'))` works as written. Called outside a request they throw an
  * OutsideRequestError naming the keyword.
  */
-import type { App, Listening, Pattern, RouteArgs } from './server/app.ts';
+import type { App, Handler, Listening, Pattern, RouteMethod, RouteOptions } from './server/app.ts';
+import type { RouteParams } from './request/route-params.ts';
+import type { ValidInput } from './request/validation/input.ts';
 import { loadConfig, type Settings } from './config/config.ts';
 import { current, currentContext, type CookieOptions } from './request/context.ts';
 import { format } from 'node:util';
@@ -43,16 +45,26 @@ function defaultAppFromConfig(): App {
   return built;
 }
 
-export const get = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) => void app().get(pattern, ...rest);
-export const post = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) => void app().post(pattern, ...rest);
-export const put = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) => void app().put(pattern, ...rest);
-export const patch = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) => void app().patch(pattern, ...rest);
-export const del = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) => void app().del(pattern, ...rest);
-export const options = <P extends Pattern>(pattern: P, ...rest: RouteArgs<P>) => void app().options(pattern, ...rest);
+/** A route keyword of the default app for `method` (the App's, without the chaining). */
+function routeKeyword(method: 'get' | 'post' | 'put' | 'patch' | 'del' | 'options'): RouteMethod<void> {
+  return ((...args: unknown[]) => {
+    const target = app();
+    (target[method] as (...all: unknown[]) => App)(...args);
+  }) as RouteMethod<void>;
+}
+
+export const get = routeKeyword('get');
+export const post = routeKeyword('post');
+export const put = routeKeyword('put');
+export const patch = routeKeyword('patch');
+export const del = routeKeyword('del');
+export const options = routeKeyword('options');
 
 /** A route for every method, or for a list: `any(['get', 'post'], '/x', h)`. */
-export function any<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): void;
-export function any<P extends Pattern>(methods: readonly string[], pattern: P, ...rest: RouteArgs<P>): void;
+export function any<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): void;
+export function any<P extends Pattern, O extends RouteOptions>(pattern: P, options: O, handler: Handler<RouteParams<P>, ValidInput<O>>): void;
+export function any<P extends Pattern>(methods: readonly string[], pattern: P, handler: Handler<RouteParams<P>>): void;
+export function any<P extends Pattern, O extends RouteOptions>(methods: readonly string[], pattern: P, options: O, handler: Handler<RouteParams<P>, ValidInput<O>>): void;
 export function any(...args: unknown[]): void {
   const target = app();
   (target.any as (...all: unknown[]) => App).apply(target, args);

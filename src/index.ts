@@ -13,7 +13,9 @@
 // (a dependency) for consumers whose tsconfig has "types": [], as `tsc --init` writes.
 /// <reference types="node" preserve="true" />
 import type { App as AppClass, Handler as AppHandler, Listening as AppListening, Pattern as AppPattern, RouteArgs as AppRouteArgs, RouteOptions as AppRouteOptions } from './server/app.ts';
-import type { Context as ContextClass, CookieOptions as ContextCookieOptions } from './request/context.ts';
+import type { Context as ContextClass, CookieOptions as ContextCookieOptions, NoValidInput } from './request/context.ts';
+import type { InputIssue as AppInputIssue, InvalidInputError as AppInvalidInputError, ValidInput as AppValidInput } from './request/validation/input.ts';
+import type { StandardSchemaV1 } from './request/validation/standard-schema.ts';
 import type { ErrorHook as AppErrorHook, Hook as AppHook, HookName as AppHookName, SessionHook as AppSessionHook, SessionHookName as AppSessionHookName } from './request/hooks.ts';
 import type { AnyParams as ContextAnyParams, RouteParams as ContextRouteParams } from './request/route-params.ts';
 import type { UrlencodedValues as ContextUrlencodedValues } from './request/urlencoded.ts';
@@ -44,9 +46,17 @@ export type { UserSession } from './session/user-sessions.ts';
 export interface App extends AppClass {}
 /** The types of an app's routes, hooks and server. */
 export declare namespace App {
-  export type Handler<Params extends object = ContextAnyParams> = AppHandler<Params>;
+  export type Handler<Params extends object = ContextAnyParams, Valid = NoValidInput> = AppHandler<Params, Valid>;
   export type RouteOptions = AppRouteOptions;
-  export type RouteArgs<P extends Pattern> = AppRouteArgs<P>;
+  export type RouteArgs<P extends Pattern, O extends RouteOptions = RouteOptions> = AppRouteArgs<P, O>;
+  /** `ctx.valid` of a route with options `O`: each schema's output type. */
+  export type ValidInput<O> = AppValidInput<O>;
+  /** A Standard Schema (zod, valibot, arktype, ...), as route options take one. */
+  export type StandardSchema<Input = unknown, Output = Input> = StandardSchemaV1<Input, Output>;
+  /** The 400 for input a route's schemas refused (an HttpError whose `code` is `INVALID_INPUT`), with its `issues`. */
+  export type InvalidInputError = AppInvalidInputError;
+  /** One bad field of an InvalidInputError. */
+  export type InputIssue = AppInputIssue;
   export type Pattern = AppPattern;
   export type Listening = AppListening;
   export type Hook = AppHook;
@@ -57,7 +67,7 @@ export declare namespace App {
 }
 
 /** One request as a handler sees it: what came in, what goes out, every keyword as a method (request/context.ts). */
-export interface Context<Params extends object = ContextAnyParams> extends ContextClass<Params> {}
+export interface Context<Params extends object = ContextAnyParams, Valid = NoValidInput> extends ContextClass<Params, Valid> {}
 /** The types of what a request reads and answers. */
 export declare namespace Context {
   export type RouteParams<Pattern> = ContextRouteParams<Pattern>;

@@ -28,6 +28,7 @@ import * as assert from 'uvu/assert';
 import * as quickstep from '../src/index.ts';
 import { ConfigError, loadConfig, type Settings } from '../src/index.ts';
 import { TestClient } from '../src/testing/client.ts';
+import { certificate } from './support/certificate.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -72,6 +73,8 @@ const FREE_NAMES: Record<string, string> = {
   'Users and their devices': 'declare const user: { id: string };',
   'Renewal, recent login, a cap per user': 'declare const user: { id: string };',
   CSRF: 'declare const handler: () => string;',
+  // The validation example's schema library: any Standard Schema one would do.
+  'Routes and requests': "import { z } from 'zod';",
   // "new MyStore(...)": the reader's own class implementing SessionStore and IdChange (the block imports the types).
   'Writing a session engine': [
     "import { tmpdir } from 'node:os';",
@@ -84,6 +87,7 @@ const FREE_NAMES: Record<string, string> = {
 const PROGRAMS: Record<string, string> = {
   'Ten lines': 'the Ten lines run as printed: a login echoed escaped, a logout, bad input a 400',
   Install: 'the node:test example passes under node --test',
+  'Checking it: the ASVS kit': 'the ASVS kit example passes under node --test over HTTPS, every applicable row',
 };
 
 const isProgram = (block: Block) => /^import .* from 'quickstep/m.test(block.text) && !(block.heading in FREE_NAMES);
@@ -109,6 +113,8 @@ const COVERED_BY: Record<string, string> = {
   'Install: npm run typecheck': 'test/package/package.test.ts',
   // The scaffolded app run as printed, and the key formula's line, against a real redis-server.
   'Running on Redis: SESSION_ENGINE=Redis REDIS_URL=redis://127.0.0.1:6379 npm start': 'test/package/package.test.ts',
+  // The ACL rule is redisAclRule's (checked there), and the engine contract runs under it.
+  'Running on Redis: redis-cli ACL SETUSER quickstep on \'>a-long-password\' resetkeys ~dancer.session:* resetchannels -@all +client|setname +info +select +quit +evalsha +eval +scan +get +set +del +zrange +zrem +wait +expire +hmget +hset +renamenx +time +type +zadd +zcard +zscore': 'test/session/engines/redis/acl.test.ts',
   [`Running on Redis: redis-cli -u redis://127.0.0.1:6379 GET "dancer.session:$(node -p "require('node:crypto').createHash('sha256').update(process.argv[1]).digest('base64url')" "$ID")"`]: 'test/package/package.test.ts',
 };
 
@@ -121,6 +127,10 @@ const YAML_CHECKS: Record<string, (load: (env: Record<string, string>) => Settin
     assert.equal([redis.port, redis.session.engineName], [4000, 'Redis']);
     assert.is(redis.session.engineOptions.url, 'redis://10.0.0.5:6380');
     for (const { session } of [plain, redis]) assert.equal([session.policy.session_duration, session.policy.hash_ids], [3600, true]);
+  },
+  // The tls block's files are read at start-up: where they are missing (here), a ConfigError says which.
+  'Running on Redis': load => {
+    assert.throws(() => load({ REDIS_PASSWORD: 'x' }), (error: unknown) => error instanceof ConfigError && /engines\.session\.Redis\.tls\.ca: expected a readable PEM file .*ENOENT/.test(error.message));
   },
   'Running on the Cookie engine': load => {
     assert.is(load({ SESSION_SECRET: 'x'.repeat(32) }).session.engineName, 'Cookie');
@@ -185,6 +195,8 @@ function project(): string {
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(ROOT, join(dir, 'node_modules', 'quickstep'), 'dir');
   symlinkSync(join(ROOT, 'node_modules', '@types'), join(dir, 'node_modules', '@types'), 'dir');
+  // What the Validation and Tracing examples import besides quickstep (the repository's devDependencies).
+  for (const name of ['zod', '@opentelemetry']) symlinkSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'readme', private: true, type: 'module' }));
   return dir;
 }
@@ -250,6 +262,28 @@ readme(PROGRAMS.Install!, async () => {
   }
 });
 
+readme(PROGRAMS['Checking it: the ASVS kit']!, async () => {
+  const block = sources.find(b => b.heading === 'Checking it: the ASVS kit');
+  assert.ok(block, 'the asvsSuite example');
+  const dir = project();
+  try {
+    // The key.pem and cert.pem it reads: a certificate for 127.0.0.1, made here.
+    const tls = certificate();
+    writeFileSync(join(dir, 'key.pem'), tls.key);
+    writeFileSync(join(dir, 'cert.pem'), tls.cert);
+    writeFileSync(join(dir, 'asvs.test.ts'), block.text);
+    const args = ['--import', import.meta.resolve('tsx'), '--conditions=quickstep-source', '--test', '--test-reporter=tap', 'asvs.test.ts'];
+    const tested = await run(process.execPath, args, dir);
+    assert.ok(tested.code === 0, `node --test exited with ${tested.code}\n${tested.stdout}\n${tested.stderr}`);
+    // 21 rows: 16 pass; the timeouts, the account steps and the sessions page are not described (5 skipped).
+    assert.match(tested.stdout, /^# pass 16$/m, tested.stdout);
+    assert.match(tested.stdout, /^# skipped 5$/m);
+    assert.match(tested.stdout, /^# fail 0$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 readme('every yaml block loads through loadConfig and gives what it promises', () => {
   for (const block of blocks.filter(b => b.lang === 'yaml')) {
     const dir = mkdtempSync(join(tmpdir(), 'quickstep-readme-'));
@@ -259,6 +293,39 @@ readme('every yaml block loads through loadConfig and gives what it promises', (
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+});
+
+readme('the Tracing example, as printed, exports a request span with its handler and session spans inside', async () => {
+  const block = sources.find(b => b.heading === 'Tracing');
+  assert.ok(block, 'the OpenTelemetry example under "Tracing"');
+  const dir = project();
+  try {
+    writeFileSync(join(dir, 'tracing.ts'), block.text);
+    // An app that imports the README's wiring first, as an app's entry point would, and makes one request.
+    writeFileSync(join(dir, 'app.ts'), [
+      "import './tracing.ts';",
+      "import { createApp } from 'quickstep';",
+      "const app = createApp({ log: 'none' });",
+      "app.get('/visit', async ctx => String(await ctx.increment('visits')));",
+      "const { url } = await app.listen(0, '127.0.0.1');",
+      "const cookie = (await fetch(url + '/visit')).headers.get('set-cookie')!.split(';')[0]!;",
+      "console.log('second visit:', await (await fetch(url + '/visit', { headers: { cookie } })).text());",
+      'await app.close();',
+    ].join('\n'));
+    const ran = await run(process.execPath, ['--import', import.meta.resolve('tsx'), '--conditions=quickstep-source', 'app.ts'], dir);
+    assert.ok(ran.code === 0, `exited with ${ran.code}\n${ran.stdout}\n${ran.stderr}`);
+    assert.match(ran.stdout, /second visit: 2/);
+    // ConsoleSpanExporter prints each span as it ends: the second request's spans are the last four.
+    const spans = [...ran.stdout.matchAll(/parentSpanContext: (undefined|\{[^}]*spanId: '(\w+)'[^}]*\}),\s+traceState: \w+,\s+name: '([\w.]+)',\s+id: '(\w+)'/g)]
+      .map(([, , parent, name, id]) => ({ parent, name, id }));
+    const last = spans.slice(-4);
+    const request = last.find(span => span.name === 'quickstep.request');
+    assert.ok(request && request.parent === undefined, `a root request span: ${JSON.stringify(spans)}`);
+    const inside = last.filter(span => span.parent === request.id).map(span => span.name).sort();
+    assert.equal(inside, ['quickstep.request.handler', 'quickstep.session.flush', 'quickstep.session.load']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

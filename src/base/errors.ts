@@ -15,13 +15,20 @@ export class HttpError extends Error {
   readonly expose: boolean;
   /** Response headers of the error response, names in lower case. */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Extension members of RFC 9457 problem details (`{ errors: [...] }`): when set, a client that
+   * prefers JSON gets `application/problem+json` with `type`, `title`, `status`, `detail` and
+   * these (respond.ts). Shown only when the message is (`expose`).
+   */
+  readonly problem: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(status: number, message?: string, options?: { cause?: unknown; expose?: boolean; headers?: Record<string, string> }) {
+  constructor(status: number, message?: string, options?: { cause?: unknown; expose?: boolean; headers?: Record<string, string>; problem?: Record<string, unknown> }) {
     super(message ?? statusText(status), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HttpError';
     this.status = status;
     this.expose = options?.expose ?? status < 500;
     this.headers = lowerCaseNames(options?.headers);
+    this.problem = options?.problem;
   }
 }
 

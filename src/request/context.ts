@@ -68,6 +68,8 @@ export class PipelineState {
   forwards = 0;
   /** The CSRF check (csrf-check.ts) passed for this request: pass() and forward() skip it. */
   csrfChecked = false;
+  /** The route's input as its schemas parsed it (validation/input.ts): `ctx.valid`. */
+  valid: object | undefined = undefined;
 }
 
 // The parts of a Context only the request layer reaches (the pipeline, the error response, the
@@ -87,13 +89,18 @@ export let sessionOf: (ctx: Context) => RequestSession | undefined;
 /** `ctx`'s session state, made now if need be (the CSRF check's expected token). */
 export let requestSessionOf: (ctx: Context) => RequestSession;
 
+const NO_VALID_INPUT: NoValidInput = Object.freeze({});
+
 const CONTENT_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8', json: 'application/json; charset=utf-8', text: 'text/plain; charset=utf-8',
   xml: 'application/xml; charset=utf-8', css: 'text/css; charset=utf-8', js: 'text/javascript; charset=utf-8',
   csv: 'text/csv; charset=utf-8', svg: 'image/svg+xml', bin: 'application/octet-stream',
 };
 
-export class Context<Params extends object = AnyParams> extends RequestData<Params> {
+/** `ctx.valid` of a route that declared no schemas: nothing to read. */
+export type NoValidInput = {};
+
+export class Context<Params extends object = AnyParams, Valid = NoValidInput> extends RequestData<Params> {
   readonly #services: RequestServices;
   /** What goes out; the app writes it after the session is committed. */
   readonly #response: ResponseState;
@@ -112,6 +119,15 @@ export class Context<Params extends object = AnyParams> extends RequestData<Para
     super(req, res, services.settings);
     this.#services = services;
     this.#response = new ResponseState(res);
+  }
+
+  /**
+   * The route's params, query and body as the schemas of its options parsed them, typed from
+   * them: `post('/notes/:id', { params, body }, ctx => ctx.valid.body.title)`
+   * (request/validation/input.ts). Empty for a route without schemas, and before the route's input is validated (before hooks).
+   */
+  get valid(): Valid {
+    return (this.#state?.valid ?? NO_VALID_INPUT) as Valid;
   }
 
   /** The response status so far (200 unless set); a hook may set it. */

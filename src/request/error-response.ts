@@ -27,9 +27,12 @@ import type { Hooks } from './hooks.ts';
 import type { Log } from '../base/logger.ts';
 import type { PublicFiles } from '../response/public-files.ts';
 import { setErrorResponse, showsDetails } from '../response/respond.ts';
+import { channels } from '../base/tracing.ts';
+import { noteRequestError } from './request-trace.ts';
 
 /** Makes the error response; undefined when no hook returned a Promise, else its end. */
 export function respondWithError(ctx: Context, error: unknown, parts: ErrorParts): Promise<void> | undefined {
+  if (channels.request.hasSubscribers) noteRequestError(ctx, error);
   const uncaught = !(error instanceof HttpError);
   if (uncaught && parts.hooks.on_route_exception.length > 0) {
     const seen = parts.hooks.runErrorHooks('on_route_exception', ctx, error, parts.log);

@@ -1,8 +1,8 @@
 /**
  * The request pipeline, each step written once, in order:
  *
- *   public file -> body -> before hooks -> [CSRF check] -> route (pass() tries the next) -> after hooks
- *     -> session commit -> write
+ *   public file -> body -> before hooks -> [cross-site lock] -> [input schemas] -> [CSRF token]
+ *     -> route (pass() tries the next) -> after hooks -> session commit -> write
  *
  * The CSRF check (csrf-check.ts: the Sec-Fetch-Site lock, then the token) runs after the before hooks, so that they can answer first (an
  * auth redirect) and their headers (CORS, security) are kept on its 403, and after the match,
@@ -27,13 +27,14 @@
  * | `pass()`                     | route                | this route: the next match runs         | —             |
  * | `sendError()` / HttpError    | anywhere             | all that follows; its error response    | yes           |
  * | CSRF/cross-site check (403)  | before the route     | the route, the after hooks              | yes           |
+ * | invalid input (400)          | before the route     | the token check, the route, after hooks | yes           |
  * | anything else                | anywhere             | all that follows; a 500                 | no            |
  * | a session read not awaited   | anywhere             | the response decided without it; a 500  | no            |
  *
  * An uncaught exception saves nothing, so a failed request leaves the stored session as it was;
  * a 404, 405 or 4xx still saves it (a flash written before a redirect must survive).
  */
-import { clearSignal, pendingSignal, pipelineState, responseOf, sessionOf, type Context } from './context.ts';
+import { clearSignal, pendingSignal, pipelineState, responseOf, sessionOf, type Context, type NoValidInput } from './context.ts';
 import type { AnyParams } from './route-params.ts';
 import { respondWithError, type ErrorParts } from './error-response.ts';
 import { Forward, Halt, HttpError, Pass } from '../base/errors.ts';
@@ -48,12 +49,16 @@ import type { PublicFiles } from '../response/public-files.ts';
 import type { RouteMatch, Router } from './router.ts';
 import { isThenable, type Step } from './steps.ts';
 import { UnawaitedSessionReadError } from '../session/session-read.ts';
+import { channels } from '../base/tracing.ts';
+import { traceHandler } from './request-trace.ts';
+import { validateInput } from './validation/input.ts';
 
 /**
  * A route handler. Its return value becomes the body; a Promise is awaited.
- * `Params` is the type of `ctx.params`, inferred from the route's pattern (route-params.ts).
+ * `Params` is the type of `ctx.params`, inferred from the route's pattern (route-params.ts);
+ * `Valid` the type of `ctx.valid`, from the route's schemas (validation/input.ts).
  */
-export type Handler<Params extends object = AnyParams> = (ctx: Context<Params>) => unknown;
+export type Handler<Params extends object = AnyParams, Valid = NoValidInput> = (ctx: Context<Params, Valid>) => unknown;
 
 /** What the pipeline needs from its app; read on every request, so settings changes apply. */
 export interface PipelineParts {
@@ -188,23 +193,35 @@ export class Pipeline {
     if (!match) return noRoute(ctx, router);
     ctx.params = match.params;
     ctx.splat = match.splat;
-    const { csrf, recentAuth } = match.options;
+    const options = match.options;
+    const csrf = options.csrf;
     // `{ csrf: false }` opts a route out of both locks (a SAML or payment provider's cross-site
     // POST needs both off); a safe method reads no header here.
-    if (csrf !== false && !isSafeMethod(ctx.req.method)) {
-      refuseCrossSite(ctx);
-      if ((csrf ?? this.#parts.csrf) && !pipelineState(ctx).csrfChecked) {
-        return verifyCsrf(ctx).then(() => {
-          pipelineState(ctx).csrfChecked = true;
-          return recentAuth === undefined ? this.#run(ctx, match) : this.#recentAuth(ctx, match, recentAuth);
-        });
-      }
+    const unsafe = csrf !== false && !isSafeMethod(ctx.req.method);
+    if (unsafe) refuseCrossSite(ctx);
+    // The route's schemas (validation/input.ts), before the token check: bad input costs no store read.
+    if (options.params !== undefined || options.query !== undefined || options.body !== undefined) {
+      const validated = validateInput(ctx, options);
+      if (validated !== undefined) return validated.then(() => this.#checkToken(ctx, match, unsafe));
     }
-    return recentAuth === undefined ? this.#run(ctx, match) : this.#recentAuth(ctx, match, recentAuth);
+    return this.#checkToken(ctx, match, unsafe);
   }
 
-  /** A `{ recentAuth }` route: its handler runs once the login is known to be recent (recent-auth.ts). */
-  #recentAuth(ctx: Context, match: RouteMatch<Handler>, seconds: number): Step {
+  /** The CSRF token check where the route or the `csrf` setting asks for it, then the handler. */
+  #checkToken(ctx: Context, match: RouteMatch<Handler>, unsafe: boolean): Step {
+    if (unsafe && (match.options.csrf ?? this.#parts.csrf) && !pipelineState(ctx).csrfChecked) {
+      return verifyCsrf(ctx).then(() => {
+        pipelineState(ctx).csrfChecked = true;
+        return this.#checkAuth(ctx, match);
+      });
+    }
+    return this.#checkAuth(ctx, match);
+  }
+
+  /** A `{ recentAuth }` route's check (recent-auth.ts), then the handler; other routes go straight on. */
+  #checkAuth(ctx: Context, match: RouteMatch<Handler>): Step {
+    const seconds = match.options.recentAuth;
+    if (seconds === undefined) return this.#run(ctx, match);
     return requireRecentAuth(ctx, seconds, this.#parts.reauthRedirect).then(() => this.#run(ctx, match));
   }
 
@@ -213,7 +230,8 @@ export class Pipeline {
     const next = match.index + 1;
     let result: unknown;
     try {
-      result = match.handler(ctx);
+      // Traced (request-trace.ts) only while someone subscribes: else this one check.
+      result = channels.request.hasSubscribers || channels.handler.hasSubscribers ? traceHandler(ctx, this.#parts.router.pattern(match.index), match.handler) : match.handler(ctx);
     } catch (signal) {
       return this.#routeSignal(ctx, signal, next);
     }

@@ -213,10 +213,11 @@ export class RequestData<Params extends object = AnyParams> {
 
   /**
    * An absolute URL for `path` on this server, from the request's Host (and `https` when the
-   * connection is TLS): `uriFor('/users', { page: 2 })` -> `http://example.com/users?page=2`.
+   * request came over HTTPS: TLS, or a trusted proxy's X-Forwarded-Proto, as isSecure says):
+   * `uriFor('/users', { page: 2 })` -> `http://example.com/users?page=2`.
    */
   uriFor(path: string, query?: Record<string, string | number | boolean>): string {
-    const secure = (this.req.socket as { encrypted?: boolean }).encrypted === true;
+    const secure = this.isSecure();
     const host = this.req.headers.host ?? `${this.req.socket.localAddress}:${this.req.socket.localPort}`;
     const url = new URL(path.startsWith('/') ? path : `/${path}`, `${secure ? 'https' : 'http'}://${host}`);
     if (query) for (const [key, value] of Object.entries(query)) url.searchParams.append(key, String(value));

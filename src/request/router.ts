@@ -8,6 +8,7 @@
  * `café` compares decoded. A path without `%` is already in that form: no decoding work at all.
  */
 import { HttpError } from '../base/errors.ts';
+import type { StandardSchemaV1 } from './validation/standard-schema.ts';
 
 /**
  * What a route may say about itself besides its handler: `post('/api', { csrf: false }, h)`.
@@ -24,6 +25,13 @@ export interface RouteOptions {
    * this long ago; else a redirect to `reauth_redirect`, or a 401 (recent-auth.ts).
    */
   readonly recentAuth?: number;
+  /**
+   * Standard Schemas (zod, valibot, ...) for the route's params, query and body: validated before
+   * the handler, parsed into `ctx.valid`; invalid input is a 400 (validation/input.ts).
+   */
+  readonly params?: StandardSchemaV1;
+  readonly query?: StandardSchemaV1;
+  readonly body?: StandardSchemaV1;
 }
 
 /** The options of a route that gave none (one shared frozen object). */
@@ -92,6 +100,8 @@ export class Router<H> {
   // keeps the common case (fixed paths) free of regex work.
   readonly #static = new Map<string, Route<H>[]>();
   readonly #dynamic: Route<H>[] = [];
+  /** Each route's pattern as written (a RegExp as `String(regex)`), by position: what traces name. */
+  readonly #patterns: string[] = [];
   #count = 0;
 
   /**
@@ -108,6 +118,7 @@ export class Router<H> {
     const upper = list.map(m => m.toUpperCase());
     const set = upper.includes('*') ? null : new Set(upper.includes('GET') ? [...upper, 'HEAD'] : upper);
     const index = this.#count++;
+    this.#patterns.push(String(pattern));
     if (pattern instanceof RegExp) {
       // g and y make exec() stateful (lastIndex), which would make matches depend on history.
       const regex = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
@@ -157,6 +168,11 @@ export class Router<H> {
       if (m !== null) return captures(route, m, encoded && !route.onDecoded);
     }
     return found && { handler: found.handler, options: found.options, params: Object.create(null), splat: [], index: found.index };
+  }
+
+  /** The pattern of the route at position `index` (RouteMatch.index), as it was added. */
+  pattern(index: number): string {
+    return this.#patterns[index]!;
   }
 
   /** Methods of the routes matching `path` (for 405 + Allow): sorted, unique, HEAD wherever GET. */

@@ -15,6 +15,7 @@ import type { RequestLine, ResponseState } from './response-state.ts';
 
 const HTML = 'text/html; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
+const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
 const OCTETS = 'application/octet-stream';
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -77,7 +78,8 @@ export function writeLastResort500(res: ServerResponse): void {
  * Replaces `response` with the error's default response. An HttpError gives its
  * status and headers (and its message when `expose`); anything else is a 500, logged once with
  * its stack. Headers set by before hooks survive (`response.kept`); others are dropped. A client
- * that prefers JSON (Accept) gets `{"status": 404, "message": "..."}`, others plain text, or,
+ * that prefers JSON (Accept) gets `{"status": 404, "message": "..."}` (RFC 9457 problem details
+ * for an HttpError with `problem`), others plain text, or,
  * when `showsDetails`, the HTML page of error-details-page.ts (message, file:line, stack).
  */
 export function setErrorResponse(response: ResponseState, request: RequestLine, settings: Settings, error: unknown, log: Log): void {
@@ -99,7 +101,12 @@ export function setErrorResponse(response: ResponseState, request: RequestLine, 
     log('error', `${request.method} ${request.path}: uncaught ${stack}`);
     message = details ? stack : statusText(500);
   }
-  if (prefersJson(request.headers.accept)) {
+  const problem = error instanceof HttpError && error.expose ? error.problem : undefined;
+  if (problem !== undefined && prefersJson(request.headers.accept)) {
+    // RFC 9457: `type` about:blank says the status alone is the problem's type, `title` its phrase.
+    response.body = { type: 'about:blank', title: statusText(response.status), status: response.status, detail: message, ...problem };
+    headers['content-type'] = PROBLEM_JSON;
+  } else if (prefersJson(request.headers.accept)) {
     response.body = { status: response.status, message };
     headers['content-type'] = JSON_TYPE;
   } else if (details) {

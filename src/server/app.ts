@@ -6,6 +6,8 @@
  */
 import { logAccessWhenDone } from './access-log.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { readSettings, type Settings } from '../config/config.ts';
 import { answerClientErrors } from './client-errors.ts';
@@ -14,7 +16,10 @@ import { Context, currentContext, type RequestServices } from '../request/contex
 import { Hooks, type ErrorHook, type Hook, type SessionHook, type SessionHookName } from '../request/hooks.ts';
 import { createLog, type Log, type LogEvent } from '../base/logger.ts';
 import { Pipeline, type Handler } from '../request/pipeline.ts';
+import { traceRequest } from '../request/request-trace.ts';
+import { channels } from '../base/tracing.ts';
 import type { RouteParams } from '../request/route-params.ts';
+import { checkInputSchemas, INPUT_PARTS, type ValidInput } from '../request/validation/input.ts';
 import { NO_ROUTE_OPTIONS, Router, type RouteOptions } from '../request/router.ts';
 import type { PublicFiles } from '../response/public-files.ts';
 import type { SessionFactory } from '../session/factory.ts';
@@ -22,9 +27,22 @@ import type { Views } from '../views/views.ts';
 
 export type { Handler, RouteOptions };
 
-/** What follows a route's pattern: its handler, or its options and then its handler. */
-export type RouteArgs<P extends Pattern> = [handler: Handler<RouteParams<P>>] | [options: RouteOptions, handler: Handler<RouteParams<P>>];
-type AnyRouteArgs = [handler: Handler<any>] | [options: RouteOptions, handler: Handler<any>];
+/**
+ * What follows a route's pattern: its handler, or its options and then its handler (whose
+ * `ctx.valid` is typed from the options' schemas).
+ */
+export type RouteArgs<P extends Pattern, O extends RouteOptions = RouteOptions> = [handler: Handler<RouteParams<P>>] | [options: O, handler: Handler<RouteParams<P>, ValidInput<O>>];
+type AnyRouteArgs = [handler: Handler<any, any>] | [options: RouteOptions, handler: Handler<any, any>];
+
+/**
+ * A route keyword (`get`, `post`, ...): `(pattern, handler)` or `(pattern, options, handler)`.
+ * Two signatures rather than RouteArgs, so that the compiler infers the options' type first and
+ * types the handler's `ctx.valid` from it.
+ */
+export interface RouteMethod<R> {
+  <P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): R;
+  <P extends Pattern, O extends RouteOptions>(pattern: P, options: O, handler: Handler<RouteParams<P>, ValidInput<O>>): R;
+}
 
 /** A route pattern: `/users/:id`, `/files/**`, or a RegExp with named groups. */
 export type Pattern = string | RegExp;
@@ -38,6 +56,11 @@ export interface ListenOptions {
   requestTimeout?: number;
   keepAliveTimeout?: number;
   connectionsCheckingInterval?: number;
+  /**
+   * Serve HTTPS with this key and certificate (PEM, as node:tls takes them) instead of plain
+   * http: the session cookie is then Secure and `__Host-` without a proxy (`is_secure: auto`).
+   */
+  tls?: SecureContextOptions;
 }
 
 export interface Listening {
@@ -114,16 +137,18 @@ export class App {
     this.#log(level, message);
   }
 
-  get<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('GET', pattern, ...rest); }
-  post<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('POST', pattern, ...rest); }
-  put<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('PUT', pattern, ...rest); }
-  patch<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('PATCH', pattern, ...rest); }
-  del<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('DELETE', pattern, ...rest); }
-  options<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this { return this.route('OPTIONS', pattern, ...rest); }
+  readonly get: RouteMethod<this> = (pattern: Pattern, ...rest: AnyRouteArgs) => this.#add('GET', pattern, rest);
+  readonly post: RouteMethod<this> = (pattern: Pattern, ...rest: AnyRouteArgs) => this.#add('POST', pattern, rest);
+  readonly put: RouteMethod<this> = (pattern: Pattern, ...rest: AnyRouteArgs) => this.#add('PUT', pattern, rest);
+  readonly patch: RouteMethod<this> = (pattern: Pattern, ...rest: AnyRouteArgs) => this.#add('PATCH', pattern, rest);
+  readonly del: RouteMethod<this> = (pattern: Pattern, ...rest: AnyRouteArgs) => this.#add('DELETE', pattern, rest);
+  readonly options: RouteMethod<this> = (pattern: Pattern, ...rest: AnyRouteArgs) => this.#add('OPTIONS', pattern, rest);
 
   /** A route for every method (`any('/x', h)`) or for a list (`any(['get', 'post'], '/x', h)`). */
-  any<P extends Pattern>(pattern: P, ...rest: RouteArgs<P>): this;
-  any<P extends Pattern>(methods: readonly string[], pattern: P, ...rest: RouteArgs<P>): this;
+  any<P extends Pattern>(pattern: P, handler: Handler<RouteParams<P>>): this;
+  any<P extends Pattern, O extends RouteOptions>(pattern: P, options: O, handler: Handler<RouteParams<P>, ValidInput<O>>): this;
+  any<P extends Pattern>(methods: readonly string[], pattern: P, handler: Handler<RouteParams<P>>): this;
+  any<P extends Pattern, O extends RouteOptions>(methods: readonly string[], pattern: P, options: O, handler: Handler<RouteParams<P>, ValidInput<O>>): this;
   any(...args: [Pattern, ...AnyRouteArgs] | [readonly string[], Pattern, ...AnyRouteArgs]): this {
     if (!Array.isArray(args[0])) {
       const [pattern, ...rest] = args as [Pattern, ...AnyRouteArgs];
@@ -137,7 +162,8 @@ export class App {
    * A route for `methods` (`'GET'`, a list, or `'*'`); the verb methods above are this. Options
    * may come before the handler: `route('POST', '/api', { csrf: false }, handler)`.
    */
-  route<P extends Pattern>(methods: string | readonly string[], pattern: P, ...rest: RouteArgs<P>): this;
+  route<P extends Pattern>(methods: string | readonly string[], pattern: P, handler: Handler<RouteParams<P>>): this;
+  route<P extends Pattern, O extends RouteOptions>(methods: string | readonly string[], pattern: P, options: O, handler: Handler<RouteParams<P>, ValidInput<O>>): this;
   route(methods: string | readonly string[], pattern: Pattern, ...rest: AnyRouteArgs): this {
     return this.#add(methods, pattern, rest);
   }
@@ -204,9 +230,17 @@ export class App {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new Context(req, res, this.#services);
     if (this.#settings.access_log) logAccessWhenDone(ctx, this.#log);
+    // Traced only while someone subscribes (base/tracing.ts): else this one check.
+    if (channels.request.hasSubscribers) return traceRequest(ctx, () => this.#run(ctx));
     if (this.#settings.keywords) currentContext.run(ctx, this.#pipeline.run, ctx);
     else this.#pipeline.run(ctx);
   };
+
+  /** The request's pipeline, inside the keywords' AsyncLocalStorage unless `keywords: false`. */
+  #run(ctx: Context): void {
+    if (this.#settings.keywords) currentContext.run(ctx, this.#pipeline.run, ctx);
+    else this.#pipeline.run(ctx);
+  }
 
   /**
    * Starts serving. Defaults to the `port` and `host` settings; port 0 picks a free port.
@@ -214,10 +248,15 @@ export class App {
    * than the usual load balancer idle timeout (60 s), as in Fastify: a balancer reusing a socket
    * Node has just closed answers 502. `options` overrides them (tests use short ones). The
    * server also answers client errors (client-errors.ts) and caps pipelining (connection-limits.ts).
+   * With `options.tls` it serves HTTPS (most apps leave TLS to a proxy: `trust_proxy`).
    */
   async listen(port = this.#settings.port, host = this.#settings.host, options: ListenOptions = {}): Promise<Listening> {
     if (this.#server) throw new Error('This app is already listening; call close() first');
-    const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 72_000, ...options }, limitPipelining(this.handle));
+    const { tls, ...timeouts } = options;
+    const serverOptions = { requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 72_000, ...timeouts };
+    const handler = limitPipelining(this.handle);
+    // An https.Server is a tls.Server, not an http.Server, but serves requests the same way.
+    const server = (tls === undefined ? createServer(serverOptions, handler) : createTlsServer({ ...serverOptions, ...tls }, handler)) as Server;
     // Unparsable (400, 431), too slow (408) and CONNECT (405) requests: see client-errors.ts.
     answerClientErrors(server);
     await new Promise<void>((resolve, reject) => {
@@ -230,7 +269,7 @@ export class App {
     this.#server = server;
     const actual = (server.address() as AddressInfo).port;
     const shownHost = host.includes(':') ? `[${host}]` : host;
-    return { port: actual, url: `http://${shownHost}:${actual}`, server };
+    return { port: actual, url: `${tls === undefined ? 'http' : 'https'}://${shownHost}:${actual}`, server };
   }
 
   /**
@@ -250,7 +289,7 @@ export class App {
   }
 }
 
-const ROUTE_OPTION_NAMES = ['csrf', 'recentAuth'];
+const ROUTE_OPTION_NAMES = ['csrf', 'recentAuth', ...INPUT_PARTS];
 
 /** The options given to a route, checked once when it is added: a TypeError names a bad one. */
 function checkRouteOptions(pattern: Pattern, options: unknown): RouteOptions {
@@ -264,5 +303,7 @@ function checkRouteOptions(pattern: Pattern, options: unknown): RouteOptions {
   if (recentAuth !== undefined && (typeof recentAuth !== 'number' || !Number.isInteger(recentAuth) || recentAuth <= 0)) {
     throw new TypeError(`${where}: options.recentAuth must be a positive whole number of seconds (the login's greatest age), got ${JSON.stringify(recentAuth)}`);
   }
-  return Object.freeze({ ...(csrf === undefined ? {} : { csrf }), ...(recentAuth === undefined ? {} : { recentAuth }) });
+  const schemas = checkInputSchemas(where, options);
+  const { params, query, body } = schemas ?? {};
+  return Object.freeze({ ...(csrf === undefined ? {} : { csrf }), ...(recentAuth === undefined ? {} : { recentAuth }), ...(params && { params }), ...(query && { query }), ...(body && { body }) });
 }

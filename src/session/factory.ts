@@ -17,6 +17,7 @@ import { isSessionId, newSessionId } from './session-id.ts';
 import type { SessionDevice } from './session-meta.ts';
 import { SessionCookie } from './session-cookie.ts';
 import { cookiePrefixOf, type SessionPolicy } from './settings.ts';
+import { sessionHandle, storeKeyFor, type StoreKey } from './store-key.ts';
 import type { UserSession } from './user-sessions.ts';
 
 /** What a browser keeps of one cookie: name, value and attributes together (RFC 6265 §6.1). */
@@ -42,6 +43,9 @@ export class SessionFactory {
   readonly #renewal: BackendRenewal | undefined;
   /** renewal_duration in ms. */
   readonly #renewalMs: number;
+  readonly #storeKey: StoreKey;
+  /** A flush applies the change log in the store (SessionBackend.merges). */
+  readonly merges: boolean;
   /** The cookie over HTTPS and over plain http (session-cookie.ts): one object when is_secure is not `auto`. */
   readonly #secureCookie: SessionCookie;
   readonly #plainCookie: SessionCookie;
@@ -66,6 +70,8 @@ export class SessionFactory {
       this.#renewal = backend.renewal;
     }
     this.#renewalMs = (policy.renewal_duration ?? Infinity) * 1000;
+    this.#storeKey = storeKeyFor(policy.hash_ids);
+    this.merges = backend.merges;
     // A prefixed cookie_name is always Secure: browsers drop it otherwise (settings.ts checks is_secure).
     const always = policy.is_secure === true || cookiePrefixOf(policy.cookie_name) !== undefined;
     this.#secureCookie = new SessionCookie(policy, policy.is_secure !== false);
@@ -89,9 +95,21 @@ export class SessionFactory {
     return isSessionId(id);
   }
 
-  /** A new, empty session; stored only once something is written to it. */
-  create(): Session {
-    return new Session(this.generateId(), {}, true, this.policy.max_session_size);
+  /**
+   * The name of session `id` that cannot be replayed as a cookie: the `handle` userSessions shows
+   * (store-key.ts), for traces (base/tracing.ts), which never hold an id.
+   */
+  handleOf(id: string): string {
+    return sessionHandle(this.#storeKey(id));
+  }
+
+  /**
+   * A new, empty session; stored only once something is written to it. `https`: made by a
+   * request over HTTPS, recorded so that it is never read under a previous cookie name.
+   */
+  create(https = false): Session {
+    const meta = https ? { created: Date.now(), https: true as const } : undefined;
+    return new Session(this.generateId(), {}, true, this.policy.max_session_size, undefined, meta);
   }
 
   /**
@@ -189,11 +207,6 @@ export class SessionFactory {
   /** Ends the sessions of `owner` shown with `handles` in userSessions; how many it ended. */
   endUserSessions(owner: string, handles: readonly string[]): Promise<number> {
     return this.requireOwners('destroyUserSessions').end(owner, handles);
-  }
-
-  /** The handle userSessions shows for session `id` (undefined without an owner index). */
-  handleOf(id: string): string | undefined {
-    return this.#owners?.handle(id);
   }
 
   /** Ends every live session of `owner` but `exceptId`'s; how many it ended. */

@@ -16,9 +16,11 @@
  *   round trip at the commit. Anything that reads the session first loads it and replays them.
  */
 import { handled } from '../base/handled.ts';
+import { channels, tracePromise, type QuickstepChannel, type Traced } from '../base/tracing.ts';
 import { csrfTokenOf, renewCsrfToken, wellFormedCsrfToken } from './csrf-token.ts';
 import { StoreTimeBudget } from './deadline.ts';
 import type { SessionFactory } from './factory.ts';
+import type { SessionChange } from './engine.ts';
 import type { Session } from './session.ts';
 import type { SessionCookie } from './session-cookie.ts';
 import { SessionRead, type CallSite } from './session-read.ts';
@@ -91,6 +93,14 @@ export class RequestSession {
   }
 
   /**
+   * A store operation (#store) traced on `on` (base/tracing.ts): only called while it has
+   * subscribers, so that an untraced operation builds no payload and no closure more.
+   */
+  #traced<P extends Traced, T>(on: QuickstepChannel<P>, payload: P, start: () => Promise<T>, settled?: (value: T) => void): Promise<T> {
+    return tracePromise(on, payload, () => this.#store(start), settled);
+  }
+
+  /**
    * Records an operation the request started (a keyword's Promise), so that the commit waits for
    * it: `session('user', name); return redirect('/')` without await stores the write as an awaited
    * one would. If it fails, the commit fails with its error (a loud 5xx, never a silent loss).
@@ -139,7 +149,7 @@ export class RequestSession {
 
   /** The session, created (in memory only) when there is none. */
   get(): Promise<Session> {
-    return this.find().then(found => found ?? this.#adopt(this.#factory.create()));
+    return this.find().then(found => found ?? this.#adopt(this.#create()));
   }
 
   /**
@@ -150,7 +160,8 @@ export class RequestSession {
   write(key: string, value: unknown): Promise<void> {
     const id = this.#cookieId;
     const unreadFlush = this.#factory.unreadFlush;
-    if (this.#session === undefined && this.#loading === undefined && id !== undefined && this.#events === undefined && unreadFlush !== undefined && this.#factory.validateId(id)) {
+    // Not for an id under a previous cookie name: the session must be read to know it may be (#load).
+    if (this.#session === undefined && this.#loading === undefined && id !== undefined && this.#events === undefined && unreadFlush !== undefined && !this.#fromPrevious && this.#factory.validateId(id)) {
       try {
         const written = checkedUnreadWrite(key, value, this.#factory.policy.max_session_size);
         // Made only once a write passed its check: a refused one leaves nothing to flush.
@@ -174,7 +185,9 @@ export class RequestSession {
   async destroy(): Promise<void> {
     const session = await this.find();
     if (session && !session.isNew) {
-      await this.#store(() => this.#factory.destroy(session.id, session.owner));
+      const destroy = () => this.#factory.destroy(session.id, session.owner);
+      const on = channels.sessionDestroy;
+      await (on.hasSubscribers ? this.#traced(on, { req: this.#client?.req, handle: this.#factory.handleOf(session.id) }, destroy) : this.#store(destroy));
       await this.#events?.('session.destroyed', session.id);
     }
     this.#ended();
@@ -195,7 +208,14 @@ export class RequestSession {
     const oldId = session.id;
     // A browser that was shown a token before (its CSRF cookie) gets a new one for the session too.
     const hadToken = session.csrfToken !== undefined || this.#browserToken !== undefined;
-    this.#session = await this.#store(() => this.#factory.changeId(session));
+    const change = () => this.#factory.changeId(session);
+    const on = channels.sessionChangeId;
+    if (on.hasSubscribers) {
+      const payload = { req: this.#client?.req, handle: this.#factory.handleOf(oldId), newHandle: undefined as string | undefined };
+      this.#session = await this.#traced(on, payload, change, moved => (payload.newHandle = this.#factory.handleOf(moved.id)));
+    } else {
+      this.#session = await this.#store(change);
+    }
     renewCsrfToken(this.#session, hadToken);
     this.#idChanged = true;
     if (!session.isNew) await this.#events?.('session.id_changed', this.#session.id, oldId);
@@ -307,7 +327,10 @@ export class RequestSession {
     if (session?.isDirty) {
       if (session.isNew && session.csrfToken === undefined && this.#browserToken !== undefined) session.setCsrfToken(this.#browserToken);
       const client = session.owner === undefined ? undefined : this.#client;
-      return this.#store(() => this.#factory.flush(session, client && writtenBy(client))).then(() => this.#flushed(session));
+      const flush = () => this.#factory.flush(session, client && writtenBy(client));
+      const on = channels.sessionFlush;
+      const flushed = on.hasSubscribers ? this.#traced(on, this.#flushTrace(session.id, session.change, this.#factory.merges), flush) : this.#store(flush);
+      return flushed.then(() => this.#flushed(session));
     }
     if (session === undefined && this.#unread !== undefined) return this.#flushUnread(this.#cookieId!, this.#unread);
     return this.#cookie(session);
@@ -320,15 +343,17 @@ export class RequestSession {
    */
   #flushUnread(id: string, unread: UnreadWrites): Promise<string | undefined> | string | undefined {
     const change = unread.change();
-    return this.#store(() => unread.flush(id, change)).then(flushed => {
+    const flush = () => unread.flush(id, change);
+    const on = channels.sessionFlush;
+    return (on.hasSubscribers ? this.#traced(on, this.#flushTrace(id, change, true), flush) : this.#store(flush)).then(flushed => {
       const factory = this.#factory;
       if (flushed) {
         this.#unread = undefined;
-        return factory.persistentFor(flushed.lifetime) || this.#fromPrevious ? factory.cookieFor(id, flushed.lifetime, this.cookie) : undefined;
+        return factory.persistentFor(flushed.lifetime) ? factory.cookieFor(id, flushed.lifetime, this.cookie) : undefined;
       }
       this.#cookieId = undefined;
       this.#staleCookie = true;
-      if (change.set.size > 0) this.#adopt(factory.create());
+      if (change.set.size > 0) this.#adopt(this.#create());
       this.#unread = undefined;
       return this.commit();
     });
@@ -358,6 +383,11 @@ export class RequestSession {
 
   /** A concurrent request renewed this session: the commit must not try again. */
   #renewedElsewhere = false;
+
+  /** A new session, marked as made over HTTPS when this request's cookie is the Secure one. */
+  #create(): Session {
+    return this.#factory.create(this.cookie.secure);
+  }
 
   /** Makes `session` this request's session, with the writes made before it replayed onto it. */
   #adopt(session: Session): Session {
@@ -393,8 +423,29 @@ export class RequestSession {
     return undefined;
   }
 
+  /** The payload of a traced flush (base/tracing.ts): counts and the handle, never the id. */
+  #flushTrace(id: string, change: SessionChange, merged: boolean) {
+    return { req: this.#client?.req, handle: this.#factory.handleOf(id), changed: changedKeys(change), merged, isNew: change.isNew };
+  }
+
   #load(id: string): Promise<Session | undefined> {
-    return this.#store(() => this.#factory.retrieve(id)).then(session => {
+    const retrieve = () => this.#factory.retrieve(id);
+    const on = channels.sessionLoad;
+    let loading: Promise<Session | undefined>;
+    if (on.hasSubscribers) {
+      const payload = { req: this.#client?.req, found: false, handle: undefined as string | undefined };
+      loading = this.#traced(on, payload, retrieve, session => {
+        payload.found = session !== undefined;
+        // The handle of the id inside: with the Cookie engine the cookie value is the seal, not the id.
+        if (session !== undefined) payload.handle = this.#factory.handleOf(session.id);
+      });
+    } else {
+      loading = this.#store(retrieve);
+    }
+    return loading.then(found => {
+      // A session made over HTTPS had a prefixed cookie from the start: under a previous name
+      // its id was planted (a sibling subdomain can set `sid`, not `__Host-sid`), so unknown.
+      const session = found !== undefined && this.#fromPrevious && found.madeOverHttps ? undefined : found;
       if (session) {
         // Read through a renewal's old id in its grace window: the response gives the new id.
         if (session.arrivedRenewed) this.#idChanged = true;
@@ -405,11 +456,16 @@ export class RequestSession {
         this.#cookieId = undefined;
         this.#staleCookie = true;
         // Writes made before this read go to a new session (get() would make one anyway).
-        if (this.#unread !== undefined) this.#adopt(this.#factory.create());
+        if (this.#unread !== undefined) this.#adopt(this.#create());
       }
       return this.#session;
     });
   }
+}
+
+/** How many keys a change touches, for a flush's trace (a clear counts one). */
+function changedKeys(change: SessionChange): number {
+  return change.set.size + change.deleted.size + change.incremented.size + change.pushed.size + (change.cleared ? 1 : 0);
 }
 
 const DONE: Promise<void> = Promise.resolve();

@@ -2,7 +2,7 @@
  * What the framework keeps about a session beside its data, stored inside it under one reserved
  * key, so that every engine carries it without knowing it is there (and `redis-cli GET` shows it):
  *
- *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds>, "csrf": <token>,
+ *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds>, "csrf": <token>, "https": true,
  *                    "auth": <ms>, "renewed": <ms>, "v": <format version> }
  *   "__quickstep_owner": "<user id>"
  *   "__quickstep_device": { "at": <ms since epoch>, "userAgent": "...", "ip": "..." }
@@ -11,6 +11,9 @@
  * keeps it). `remember` is the session's own lifetime from `session().remember(seconds)`:
  * a persistent cookie and an idle timeout of that many seconds; absent, the policy's. `csrf` is
  * the session's CSRF token (csrf-token.ts), made by the first `csrfToken()`, renewed with the id.
+ * `https` says the session was made by a request over HTTPS, so its cookie was `__Host-`/`__Secure-`
+ * from the start: it is never read under a previous cookie name (a sibling subdomain can plant a
+ * cookie under an unprefixed name, not under a prefixed one: docs/design.md#the-session-cookie).
  * `auth` is when the user last authenticated (`login()`; a `login()` of the same user again is a
  * re-authentication), what a `{ recentAuth }` route checks. `renewed` is when renewal_duration
  * last gave the session a new id (docs/design.md#renewal-with-a-grace-window). `v` is the format
@@ -52,6 +55,8 @@ export interface SessionMeta {
   created: number;
   remember?: number;
   csrf?: string;
+  /** Made over HTTPS: never read under a previous cookie name (see above). */
+  https?: true;
   /** When the user last authenticated (login), ms since epoch. */
   auth?: number;
   /** When renewal last gave the session a new id, ms since epoch. */
@@ -93,6 +98,7 @@ export function readMeta(data: Record<string, unknown>): SessionMeta | undefined
   const meta: SessionMeta = { created: raw.created };
   if (typeof raw.remember === 'number' && raw.remember > 0) meta.remember = raw.remember;
   if (typeof raw.csrf === 'string') meta.csrf = raw.csrf;
+  if (raw.https === true) meta.https = true;
   if (typeof raw.auth === 'number') meta.auth = raw.auth;
   if (typeof raw.renewed === 'number') meta.renewed = raw.renewed;
   if (stored !== SESSION_FORMAT) meta.storedFormat = stored;

@@ -52,6 +52,11 @@ export class Session {
     return this.#meta.created;
   }
 
+  /** Made by a request over HTTPS (session-meta.ts): never read under a previous cookie name. */
+  get madeOverHttps(): boolean {
+    return this.#meta.https === true;
+  }
+
   /** The session's own lifetime in seconds (remember()), or undefined for the policy's. */
   get lifetime(): number | undefined {
     return this.#meta.remember;

@@ -22,7 +22,8 @@ export interface SessionPolicy {
   /**
    * Names the session cookie had before (an upgrade, a changed cookie_name): read only when the
    * request has no cookie under the current name, and then moved to it (RequestSession). Default
-   * `['dancer.session']`, Quickstep's name before 0.x, so an upgrade logs no one out.
+   * `['dancer.session']`, Quickstep's default before the secure defaults, so an upgrade logs no one
+   * out. A session made over HTTPS is never read under them (request-session.ts: cookie tossing).
    */
   previous_cookie_names: string[] | undefined;
   cookie_path: string;
@@ -95,7 +96,7 @@ export interface SessionPolicy {
 }
 
 export const sessionPolicySpecs: Specs<SessionPolicy> = {
-  cookie_name: string('dancer.session'),
+  cookie_name: string('sid'),
   previous_cookie_names: list(string(''), ['dancer.session']),
   cookie_path: string('/'),
   cookie_domain: string(undefined),

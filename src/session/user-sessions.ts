@@ -2,7 +2,7 @@
  * What `userSessions(userId)` gives an app: one entry per live session (device) of a user, from
  * the engine's owner index, without any id a client could replay (docs/design.md#owners).
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { OwnedSession } from './engine.ts';
 import { deviceOf, extractMeta, type SessionDevice } from './session-meta.ts';
 import { sessionHandle } from './store-key.ts';
@@ -64,6 +64,8 @@ export function checkUserId(keyword: string, userId: unknown): string {
 export interface ClientSource {
   readonly headers: IncomingHttpHeaders;
   clientIp(): string | undefined;
+  /** The request itself, named in the session's trace payloads (base/tracing.ts). */
+  readonly req?: IncomingMessage;
 }
 
 /** The client of this write; the User-Agent cut to 512 characters (a client sends what it likes). */

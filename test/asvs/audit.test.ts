@@ -50,7 +50,7 @@ test('a badly configured app: each weakness is a fail row saying what was seen',
     const rows = await audit(url, BAD);
     const failed = rows.filter(r => r.outcome === 'fail').map(r => r.id);
     assert.equal(failed, ['3.3.1', '3.3.2', '3.3.3', '3.3.4', '3.5.1', '3.5.2', '3.5.3', '7.2.4', '14.3.1', '14.3.2'], formatTable(rows));
-    assert.match(row(rows, '3.3.1').evidence, 'dancer.session (set by POST /login (303)): no Secure, no __Host-/__Secure- prefix');
+    assert.match(row(rows, '3.3.1').evidence, 'sid (set by POST /login (303)): no Secure, no __Host-/__Secure- prefix');
     assert.match(row(rows, '3.3.2').evidence, 'theme (set by POST /login (303)): no SameSite');
     assert.match(row(rows, '3.3.4').evidence, 'has no HttpOnly');
     assert.match(row(rows, '3.3.4').evidence, 'the session id is in the body of GET /whoami (200)');

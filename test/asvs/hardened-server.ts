@@ -6,14 +6,11 @@
  * `Clear-Site-Data` at logout; idle and absolute timeouts short enough to audit (1 s and 3 s);
  * a credential change, account deletion and a sessions page that end the user's other sessions.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AuditOptions } from 'quickstep/asvs';
+import { certificate } from '../support/certificate.ts';
 
 export const IDLE = 1;
 export const ABSOLUTE = 3;
@@ -33,17 +30,6 @@ export interface Hardened {
   /** The description the audit gets of this app, every optional flow included. */
   options: AuditOptions;
   stop(): Promise<void>;
-}
-
-/** A self-signed certificate for 127.0.0.1, made in a temporary folder (removed at once). */
-function certificate(): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'quickstep-asvs-tls-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 export async function startHardened(): Promise<Hardened> {

@@ -37,7 +37,7 @@ test('registers one test per requirement; n/a skipped with the reason; a fail th
       outcomes.push(await t.fn().then(() => 'pass', (error: Error) => error.message));
     }
     assert.is(started, 1, 'the audit ran once');
-    assert.ok(outcomes.some(o => o.startsWith('ASVS 3.3.1 fails: dancer.session (set by POST /login (303)): no Secure')), outcomes.join('\n'));
+    assert.ok(outcomes.some(o => o.startsWith('ASVS 3.3.1 fails: sid (set by POST /login (303)): no Secure')), outcomes.join('\n'));
     assert.ok(outcomes.includes('pass'));
   } finally {
     await app.close();

@@ -59,7 +59,7 @@ files('defaults :: no config file at all', () => {
   assert.is(settings.environment, 'development');
   assert.is(settings.show_errors, true);
   assert.is(settings.session.engineName, 'Memory');
-  assert.is(settings.session.policy.cookie_name, 'dancer.session');
+  assert.is(settings.session.policy.cookie_name, 'sid');
   assert.is(settings.session.policy.cookie_same_site, 'Lax');
 });
 

@@ -57,6 +57,20 @@ export function dataRoutes(test: Test<Ctx>): void {
     });
   }
 
+  test('PUT /prefs/:name :: a JSON client gets the 400 as problem details naming each bad field', async ctx => {
+    const { client } = await loggedIn(ctx, 'ann');
+    const before = await storedSessions(ctx);
+    const res = await client.put('/prefs/Theme', { json: { other: 1 }, headers: { accept: 'application/json' } });
+    assert.is(res.status, 400);
+    assert.match(res.headers.get('content-type')!, /^application\/problem\+json/);
+    const problem = res.json();
+    assert.equal([problem.status, problem.title], [400, 'Bad Request']);
+    assert.equal(problem.errors.map((error: { in: string; field: string }) => `${error.in}.${error.field}`), ['params.name', 'body.value']);
+    assert.match(problem.errors[0].detail, /1 to 32 of a-z/);
+    assert.equal(res.setCookies, []);
+    assert.is(await storedSessions(ctx), before, 'nothing stored');
+  });
+
   test('PUT /prefs/:name :: 32 characters are fine', async ctx => {
     assert.is((await browser(ctx).put(`/prefs/${'z'.repeat(32)}`, { json: { value: 1 } })).status, 204);
   });

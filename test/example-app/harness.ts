@@ -7,38 +7,71 @@ import { fileURLToPath } from 'node:url';
 import { suite, type Test } from 'uvu';
 import { createApp, loadConfig, type App } from 'quickstep';
 import { testClient, type TestClient } from 'quickstep/testing';
+import type { AuditOptions } from 'quickstep/asvs';
 import { defineRoutes } from '../../example-app/routes.ts';
 import { storeOf } from '../support/engine-calls.ts';
+import { certificate } from '../support/certificate.ts';
 import { redisSuite, startRedis, type RedisServer } from '../support/redis-server.ts';
+import { startTlsProxy } from '../support/tls-proxy.ts';
 
 export type Engine = 'Memory' | 'Redis';
 export const ENGINES: readonly Engine[] = ['Memory', 'Redis'];
-export const COOKIE = 'dancer.session';
+/** The session cookie over plain http (over HTTPS it is `__Host-sid`). */
+export const COOKIE = 'sid';
 /** The browser's CSRF cookie, for the login form of a visitor without a session. */
 export const CSRF_COOKIE = `${COOKIE}.csrf`;
 
 /** The repository root, where config.yml is. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-/** The example app as config.yml makes it for `engine`. */
-export function exampleApp(engine: Engine, redisUrl?: string): App {
-  const env = { ...process.env, LOG_LEVEL: 'warning', SESSION_ENGINE: engine, ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }) };
-  return defineRoutes(createApp(loadConfig({ dir: ROOT, environment: 'development', env })));
+/** The example app as config.yml makes it for `engine`; `env` adds to the environment config.yml reads. */
+export function exampleApp(engine: Engine, redisUrl?: string, env: Record<string, string> = {}): App {
+  const all = { ...process.env, LOG_LEVEL: 'warning', SESSION_ENGINE: engine, ...(redisUrl === undefined ? {} : { REDIS_URL: redisUrl }), ...env };
+  return defineRoutes(createApp(loadConfig({ dir: ROOT, environment: 'development', env: all })));
 }
 
-/** A running example app on an engine; `stop()` stops the app and its redis-server. */
+/**
+ * The example app described for the ASVS audit (test/asvs/example-app.test.ts, and the Quickstep
+ * column of bench/asvs/): its forms carry the token in `_csrf`; /whoami shows the user.
+ */
+export const EXAMPLE_APP: AuditOptions = {
+  login: { path: '/login', fields: { user: 'asvs-audit' }, csrf: { page: '/' } },
+  logout: { path: '/logout', csrf: { page: '/' } },
+  loggedIn: { path: '/whoami', pattern: '"user":"asvs-audit"' },
+  sessions: { path: '/sessions', endOthers: { path: '/sessions/others-out', csrf: { page: '/sessions' } } },
+};
+
+/** A running example app on an engine; `stop()` stops the app, its proxy and its redis-server. */
 export interface Served {
   app: App;
+  /** Where a client reaches it: the app, or the proxy in front of it. */
   url: string;
+  /** Over TLS: the certificate a client must trust. */
+  ca?: string;
   stop(): Promise<void>;
 }
 
+/**
+ * How a client reaches the app: plain http (development on localhost), HTTPS served by the app
+ * itself (`listen` with `tls`), or HTTPS through a TLS-terminating proxy the app trusts
+ * (`TRUST_PROXY=true`, `X-Forwarded-Proto: https`), as most deployments run it.
+ */
+export type Transport = 'http' | 'tls' | 'proxy';
+
 /** Starts the example app on `engine` (and a redis-server for it) on a free loopback port. */
-export async function serve(engine: Engine): Promise<Served> {
+export async function serve(engine: Engine, options: { over?: Transport; env?: Record<string, string> } = {}): Promise<Served> {
+  const over = options.over ?? 'http';
   const redis: RedisServer | undefined = engine === 'Redis' ? await startRedis() : undefined;
-  const app = exampleApp(engine, redis?.url);
-  const { url } = await app.listen(0, '127.0.0.1');
-  return { app, url, stop: async () => { await app.close(); await redis?.stop(); } };
+  const app = exampleApp(engine, redis?.url, { ...(over === 'proxy' ? { TRUST_PROXY: 'true' } : {}), ...options.env });
+  const tls = over === 'http' ? undefined : certificate();
+  const { url } = await app.listen(0, '127.0.0.1', over === 'tls' && tls !== undefined ? { tls } : {});
+  const proxy = over === 'proxy' ? await startTlsProxy(url, tls!) : undefined;
+  const stop = async () => {
+    await proxy?.stop();
+    await app.close();
+    await redis?.stop();
+  };
+  return { app, url: proxy?.url ?? url, ...(tls === undefined ? {} : { ca: tls.cert }), stop };
 }
 
 /** What every test of an engine suite gets: the app and a client whose jar is never used. */

@@ -52,7 +52,7 @@ test('serves on $PORT with the Memory engine, and SIGTERM exits 0', async () => 
     // A session works too: the Memory engine from config.yml is in place.
     const counter = await fetch(`${url}/counter`);
     assert.equal(await counter.json(), { count: 1 });
-    assert.match(counter.headers.get('set-cookie') ?? '', /^dancer\.session=/);
+    assert.match(counter.headers.get('set-cookie') ?? '', /^sid=/);
     const exit = exited(child);
     child.kill('SIGTERM');
     assert.equal(await exit, { code: 0, signal: null });

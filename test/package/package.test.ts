@@ -194,7 +194,7 @@ async function sessionRoundTrip(ctx: { project: string }, args: string[]): Promi
     const set = await fetchWhenUp(`${url}/set`, child, () => output);
     assert.is(set.status, 200, output);
     assert.is(await set.text(), 'stored');
-    const cookie = set.headers.getSetCookie().find(header => header.startsWith('dancer.session='));
+    const cookie = set.headers.getSetCookie().find(header => header.startsWith('sid='));
     assert.ok(cookie, `a session cookie was set; output: ${output}`);
     const get = await fetch(`${url}/get`, { headers: { cookie: cookie.split(';', 1)[0]! } });
     assert.is(await get.text(), 'name=ann');
@@ -374,12 +374,12 @@ export function routes(app: App): App {
   try {
     const first = await fetchWhenUp(`http://127.0.0.1:${port}/visits`, child, () => output);
     assert.is(await first.text(), '1', output);
-    const cookie = first.headers.getSetCookie().find(header => header.startsWith('dancer.session='))!.split(';', 1)[0]!;
+    const cookie = first.headers.getSetCookie().find(header => header.startsWith('sid='))!.split(';', 1)[0]!;
     const second = await fetch(`http://127.0.0.1:${port}/visits`, { headers: { cookie } });
     assert.is(await second.text(), '2');
     assert.match(output, /Quickstep \(development, Redis\)/, 'the start line names Redis');
 
-    const id = cookie.slice('dancer.session='.length);
+    const id = cookie.slice('sid='.length);
     const shown = await run('sh', ['-c', show.replaceAll(README_REDIS, redis.url)], app, 10_000, userEnv({ ID: id }));
     assertRan(shown, show);
     assert.is((JSON.parse(shown.stdout) as { visits: number }).visits, 2, 'the session as JSON, under the key the README computes');

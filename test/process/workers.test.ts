@@ -241,7 +241,7 @@ sealed('a session sealed by one worker opens in the other (no server state to sh
     assert.match(app.stdout(), /^Quickstep \(development, Cookie, 2 workers\) is dancing on /);
     const made = await ask(url, '/remember', { method: 'POST' });
     assert.is(made.status, 200);
-    assert.ok(made.cookie?.startsWith('dancer.session=v1.'), `a sealed cookie (${made.cookie?.slice(0, 24)})`);
+    assert.ok(made.cookie?.startsWith('sid=v1.'), `a sealed cookie (${made.cookie?.slice(0, 24)})`);
     const other = await askUntil(url, '/recall', answer => JSON.parse(answer.text).pid !== Number(made.text), 10_000, made.cookie);
     assert.is(JSON.parse(other.text).note, `written by ${made.text}`);
   } finally {

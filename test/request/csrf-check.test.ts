@@ -62,8 +62,8 @@ async function withForm(client: TestClient): Promise<{ browser: TestClient; toke
   const browser = client.fork();
   const res = await browser.get('/form');
   assert.is(res.status, 200);
-  assert.is(res.setCookie('dancer.session'), undefined, 'a page with a form stores no session');
-  assert.is(res.setCookie('dancer.session.csrf')?.value, res.text, "the browser's token, in its cookie");
+  assert.is(res.setCookie('sid'), undefined, 'a page with a form stores no session');
+  assert.is(res.setCookie('sid.csrf')?.value, res.text, "the browser's token, in its cookie");
   return { browser, token: res.text };
 }
 
@@ -155,14 +155,14 @@ function csrfTests(test: Test<{ client: TestClient }>): void {
     const login = await browser.post('/login', { form: { _csrf: token } });
     assert.is(login.status, 200);
     const fresh = login.text;
-    const firstId = browser.jar.get('dancer.session')!.value;
+    const firstId = browser.jar.get('sid')!.value;
     assert.is.not(fresh, token, 'a new token with the session');
     assert.is((await browser.get('/form')).text, fresh, 'later pages carry the new token');
     assert.is((await browser.post('/note', { form: { note: 'x', _csrf: token } })).status, 403, 'the token from before login');
     assert.is((await browser.post('/note', { form: { note: 'y', _csrf: fresh } })).status, 200);
     // A second login (an existing session) changes the id and the token again.
     const again = await browser.post('/login', { form: { _csrf: fresh } });
-    assert.is.not(browser.jar.get('dancer.session')!.value, firstId, 'a new session id');
+    assert.is.not(browser.jar.get('sid')!.value, firstId, 'a new session id');
     assert.is.not(again.text, fresh, 'a new token');
     assert.is((await browser.post('/note', { form: { note: 'z', _csrf: fresh } })).status, 403, 'the token from before the second login');
   });
@@ -174,7 +174,7 @@ function csrfTests(test: Test<{ client: TestClient }>): void {
     const before = ran;
     assert.is((await other.browser.post('/note', { form: { note: 'x', _csrf: token } })).status, 403, "another browser's token");
     assert.is((await client.fork().post('/note', { form: { note: 'x', _csrf: token } })).status, 403, 'the token without its cookie');
-    const planted = await client.fork().post('/note', { form: { note: 'x', _csrf: token }, headers: { cookie: `dancer.session.csrf=${other.token}` } });
+    const planted = await client.fork().post('/note', { form: { note: 'x', _csrf: token }, headers: { cookie: `sid.csrf=${other.token}` } });
     assert.is(planted.status, 403, "a cookie that is not this token's");
     assert.is(ran, before);
     assert.is((await browser.post('/note', { form: { note: 'first', _csrf: token } })).status, 200);
@@ -187,18 +187,18 @@ function csrfTests(test: Test<{ client: TestClient }>): void {
   test('two tabs :: a form rendered before another tab made the session still passes', async ({ client }) => {
     const { browser, token } = await withForm(client);
     assert.is((await browser.post('/api/notes', { json: { note: 'from the other tab' } })).status, 200);
-    assert.ok(browser.jar.get('dancer.session'), 'the other tab made a session');
+    assert.ok(browser.jar.get('sid'), 'the other tab made a session');
     assert.is((await browser.post('/note', { form: { note: 'tab one', _csrf: token } })).status, 200);
   });
 
   test('bad CSRF cookie :: a malformed one is ignored: the page gets a new token, and the bad value is no token', async ({ client }) => {
     const browser = client.fork();
     const bad = 'not-a-token';
-    const page = await browser.get('/form', { headers: { cookie: `dancer.session.csrf=${bad}` } });
+    const page = await browser.get('/form', { headers: { cookie: `sid.csrf=${bad}` } });
     assert.is(page.status, 200);
     assert.match(page.text, /^[A-Za-z0-9_-]{43}$/);
-    assert.is(page.setCookie('dancer.session.csrf')?.value, page.text, 'a new cookie');
-    const res = await client.fork().post('/note', { form: { note: 'x', _csrf: bad }, headers: { cookie: `dancer.session.csrf=${bad}` } });
+    assert.is(page.setCookie('sid.csrf')?.value, page.text, 'a new cookie');
+    const res = await client.fork().post('/note', { form: { note: 'x', _csrf: bad }, headers: { cookie: `sid.csrf=${bad}` } });
     assert.is(res.status, 403);
   });
 
@@ -237,7 +237,7 @@ function csrfTests(test: Test<{ client: TestClient }>): void {
     }
     assert.is(ran, before, 'the route did not run');
     assert.is((await browser.get('/note')).text, 'null', 'nothing stored');
-    assert.is(fresh.jar.get('dancer.session'), undefined, 'no session for a client without one');
+    assert.is(fresh.jar.get('sid'), undefined, 'no session for a client without one');
   });
 
   test('cross-site :: Sec-Fetch-Site: cross-site on an unsafe method is a 403 before the route, even with the right token; the before hooks\' headers stay', async ({ client }) => {
@@ -406,7 +406,7 @@ settings('CSRF cookie :: HttpOnly always, with the session cookie\'s SameSite, S
     const res = await client.get('/app/form');
     const header = res.headers.get('set-cookie')!;
     // The session cookie's prefix rule: Secure at a Path other than / is __Secure-.
-    assert.match(header, /^__Secure-dancer\.session\.csrf=[A-Za-z0-9_-]{43}; /);
+    assert.match(header, /^__Secure-sid\.csrf=[A-Za-z0-9_-]{43}; /);
     for (const attribute of [/; Path=\/app/, /; HttpOnly/, /; Secure/, /; SameSite=Strict/]) assert.match(header, attribute);
     assert.not.match(header, /Expires/, 'a browser-session cookie, as the session cookie without cookie_duration');
   } finally {

@@ -104,7 +104,7 @@ streams('session :: committed before the first byte (Set-Cookie on the stream); 
   }, async client => {
     const res = await client.get('/s');
     assert.is(res.text, 'streamed');
-    assert.ok(res.setCookie('dancer.session'));
+    assert.ok(res.setCookie('sid'));
   });
   let destroyed = false;
   const app = createApp({ log: 'none' }, { sessionEngine: new FailingFlushEngine(new Error('store down')) });

@@ -3,6 +3,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { App, Listening, ListenOptions } from '../../src/server/app.ts';
 import { createApp } from '../../src/create-app.ts';
+import { get as httpsGet } from 'node:https';
+import { certificate } from '../support/certificate.ts';
 import { raw, statusLine, statusOf } from '../support/raw.ts';
 import { withoutCsrf } from '../support/serve.ts';
 
@@ -225,5 +227,28 @@ hardening('close() :: idle keep-alive connections do not hold it open', () =>
     await app.close();
     assert.ok((await closedAt) - start < 1000, 'the idle socket was closed at once');
   }));
+
+hardening('tls :: listen() serves HTTPS with the given key and certificate; its URL says https; the session cookie is __Host-', async () => {
+  const tls = certificate();
+  const app = createApp({ log: 'none', environment: 'production' });
+  app.get('/login', async ctx => { await ctx.session('user', 'ann'); return 'in'; });
+  const listening = await app.listen(0, '127.0.0.1', { tls });
+  try {
+    assert.match(listening.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const answer = await new Promise<{ status: number; cookie: string }>((resolve, reject) => {
+      httpsGet(`${listening.url}/login`, { ca: tls.cert }, res => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: res.headers['set-cookie']?.[0] ?? '' }));
+      }).on('error', reject);
+    });
+    assert.is(answer.status, 200);
+    assert.match(answer.cookie, /^__Host-sid=[^;]+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    // Plain http to the TLS port is not served.
+    const plain = await raw(listening.port, 'GET /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n').catch(() => '');
+    assert.not.match(plain, /^HTTP\/1\.1 200/);
+  } finally {
+    await app.close();
+  }
+});
 
 hardening.run();

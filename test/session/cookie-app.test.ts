@@ -14,7 +14,7 @@ import { CookieEngine } from '../../src/session/engines/cookie/cookie.ts';
 import { testClient, type TestClient, type TestResponse } from '../../src/testing.ts';
 import { stderrOf } from '../support/stderr.ts';
 
-const NAME = 'dancer.session';
+const NAME = 'sid';
 const secret = (tag: string) => tag.padEnd(12, '-') + randomBytes(24).toString('base64url');
 const NEW = secret('new');
 const OLD = secret('old');

@@ -35,7 +35,7 @@ function sessionApp(options: Record<string, unknown> = {}, engine?: CountingEngi
 }
 
 
-const sessionCookie = (client: TestClient) => client.jar.get('dancer.session')?.value;
+const sessionCookie = (client: TestClient) => client.jar.get('sid')?.value;
 
 factory('ids :: 32 base64url characters, 10,000 without a repeat', () => {
   const f = createApp({ log: 'none' }).sessions;
@@ -63,7 +63,7 @@ factory('changeSessionId :: keeps the data under a new id; the old id no longer 
     assert.is.not(after, before);
     assert.is((await client.get('/read')).text, '"bob"');
     const attacker = client.fork();
-    const stale = await attacker.get('/read', { headers: { cookie: `dancer.session=${before}` } });
+    const stale = await attacker.get('/read', { headers: { cookie: `sid=${before}` } });
     assert.is(stale.text, 'null', 'the old id reads nothing');
   });
 });
@@ -84,12 +84,12 @@ factory('destroySession :: deletes the stored session and expires the cookie', a
     await client.get('/write/ann');
     const id = sessionCookie(client)!;
     const response = await client.get('/logout');
-    const cookie = response.setCookie('dancer.session')!;
+    const cookie = response.setCookie('sid')!;
     assert.is(cookie.value, '');
     assert.ok(cookie.expires!.getTime() < Date.now(), 'the cookie is expired');
     assert.is(sessionCookie(client), undefined, 'the client dropped it');
     assert.is(await storeOf(app).retrieve(id), undefined, 'gone from the store');
-    const stale = await client.get('/read', { headers: { cookie: `dancer.session=${id}` } });
+    const stale = await client.get('/read', { headers: { cookie: `sid=${id}` } });
     assert.is(stale.text, 'null');
   });
 });
@@ -101,7 +101,7 @@ factory('destroySession :: destroy then write in one request gives one cookie wi
     const first = sessionCookie(client)!;
     const response = await client.get('/churn');
     assert.is(response.setCookies.length, 1);
-    const second = response.setCookie('dancer.session')!.value!;
+    const second = response.setCookie('sid')!.value!;
     assert.match(second, /^[A-Za-z0-9_-]{32}$/);
     assert.is.not(second, first);
     assert.is((await client.get('/read')).text, '"new"');
@@ -115,17 +115,17 @@ factory('bad ids :: malformed and oversized ids never reach retrieve; unknown id
   const calls = engine.calls;
   await withClient(app, async client => {
     for (const bad of ['x', 'a'.repeat(33), 'a'.repeat(5000), '../../etc/passwd', '%00%00', `${'a'.repeat(31)};`, '"quoted"']) {
-      const response = await client.get('/write/ann', { headers: { cookie: `dancer.session=${encodeURIComponent(bad)}` } });
+      const response = await client.get('/write/ann', { headers: { cookie: `sid=${encodeURIComponent(bad)}` } });
       assert.is(response.status, 200, bad);
-      const issued = response.setCookie('dancer.session')!.value;
+      const issued = response.setCookie('sid')!.value;
       assert.is.not(issued, bad);
       assert.match(issued!, /^[A-Za-z0-9_-]{32}$/);
     }
     assert.equal(calls.retrieve, [], 'no malformed id was looked up');
     const unknown = 'A'.repeat(32);
-    const response = await client.get('/write/ann', { headers: { cookie: `dancer.session=${unknown}` } });
+    const response = await client.get('/write/ann', { headers: { cookie: `sid=${unknown}` } });
     assert.equal(calls.retrieve, [unknown], 'a well-formed id is looked up');
-    assert.is.not(response.setCookie('dancer.session')!.value, unknown, 'but never adopted');
+    assert.is.not(response.setCookie('sid')!.value, unknown, 'but never adopted');
     assert.is(await storeOf(app).retrieve(unknown), undefined, 'and nothing is stored under it');
   });
 });
@@ -133,16 +133,16 @@ factory('bad ids :: malformed and oversized ids never reach retrieve; unknown id
 factory('bad ids :: a stale cookie used by a read is cleared', async () => {
   const app = sessionApp();
   await withClient(app, async client => {
-    const response = await client.get('/read', { headers: { cookie: `dancer.session=${'B'.repeat(32)}` } });
+    const response = await client.get('/read', { headers: { cookie: `sid=${'B'.repeat(32)}` } });
     assert.is(response.text, 'null');
-    assert.ok(response.setCookie('dancer.session')!.expires!.getTime() < Date.now());
+    assert.ok(response.setCookie('sid')!.expires!.getTime() < Date.now());
   });
 });
 
 factory('cookie :: defaults are Path=/, HttpOnly, SameSite=Lax, no Secure, no Domain, no Expires', async () => {
   await withClient(sessionApp(), async client => {
     const header = (await client.get('/write/ann')).headers.get('set-cookie')!;
-    assert.match(header, /^dancer\.session=[A-Za-z0-9_-]{32}; Path=\/; HttpOnly; SameSite=Lax$/);
+    assert.match(header, /^sid=[A-Za-z0-9_-]{32}; Path=\/; HttpOnly; SameSite=Lax$/);
   });
 });
 
@@ -186,7 +186,7 @@ factory('cookie :: with cookie_duration a read refreshes Expires; without it a r
   await withClient(app, async client => {
     await client.get('/write/ann');
     const read = await client.get('/read');
-    assert.ok(read.setCookie('dancer.session')!.expires!.getTime() > Date.now() + 590_000);
+    assert.ok(read.setCookie('sid')!.expires!.getTime() > Date.now() + 590_000);
   });
 });
 

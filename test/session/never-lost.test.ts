@@ -38,7 +38,7 @@ for (const engine of ['Memory', 'Redis'] as const) {
     await withClient(app, async client => {
       const res = await client.post('/login');
       assert.is(res.status, 303);
-      assert.ok(res.setCookie('dancer.session'), 'the session cookie goes out with the redirect');
+      assert.ok(res.setCookie('sid'), 'the session cookie goes out with the redirect');
       assert.equal((await client.get('/all')).json(), { user: 'ann', via: 'session()', visits: 2, recent: ['/login'] });
     });
   });
@@ -52,7 +52,7 @@ for (const engine of ['Memory', 'Redis'] as const) {
     await withClient(app, async client => {
       await client.get('/in');
       const out = await client.get('/out');
-      assert.is(out.setCookie('dancer.session')?.value, '', 'an expired cookie');
+      assert.is(out.setCookie('sid')?.value, '', 'an expired cookie');
       assert.equal((await client.get('/all')).json(), {});
       const bad = await client.get('/bad');
       assert.is(bad.status, 500, 'a write that cannot be kept is never a 200');
@@ -117,14 +117,14 @@ for (const engine of ['Memory', 'Redis'] as const) {
     app.post('/forget', async ctx => { (await ctx.session()).forget(); return 'ok'; });
     await withClient(app, async client => {
       const login = await client.post('/login');
-      const expires = login.setCookie('dancer.session')!.expires!;
+      const expires = login.setCookie('sid')!.expires!;
       assert.ok(Math.abs(expires.getTime() - Date.now() - 30_000) < 3000, `Expires ${expires.toISOString()} is 30 s ahead`);
       await sleep(1300);
       const later = await client.get('/user');
       assert.is(later.text, 'ann', 'alive after session_duration: the remembered lifetime holds');
-      assert.ok(later.setCookie('dancer.session')?.expires, 'a touch refreshes the persistent cookie');
+      assert.ok(later.setCookie('sid')?.expires, 'a touch refreshes the persistent cookie');
       const forgot = await client.post('/forget');
-      assert.is(forgot.setCookie('dancer.session')!.expires, undefined, 'back to a browser-session cookie');
+      assert.is(forgot.setCookie('sid')!.expires, undefined, 'back to a browser-session cookie');
       await sleep(2200);
       assert.is((await client.get('/user')).text, 'none', 'then session_duration applies again');
     });
@@ -147,14 +147,14 @@ for (const engine of ['Memory', 'Redis'] as const) {
     app.get('/out', async () => { await destroySession(); return 'ok'; });
     await withClient(app, async client => {
       await client.get('/new');
-      const first = client.jar.get('dancer.session')!.value;
+      const first = client.jar.get('sid')!.value;
       assert.equal(events.splice(0), ['session.created', 'session.flushed']);
       assert.is(ids.get('session.created'), first);
       assert.is((await client.get('/read')).text, '1', 'the failing flushed hook lost nothing');
       assert.equal(events.splice(0), ['session.loaded']);
       await client.get('/login');
       assert.equal(events.splice(0), ['session.loaded', 'session.id_changed']);
-      assert.is(ids.get('session.id_changed'), `${first}->${client.jar.get('dancer.session')!.value}`);
+      assert.is(ids.get('session.id_changed'), `${first}->${client.jar.get('sid')!.value}`);
       await client.get('/out');
       assert.equal(events.splice(0), ['session.loaded', 'session.destroyed']);
     });
@@ -171,7 +171,7 @@ for (const engine of ['Memory', 'Redis'] as const) {
       }
       await withClient(first, client => withClient(second, async other => {
         await client.get('/start');
-        const cookie = `dancer.session=${client.jar.get('dancer.session')!.value}`;
+        const cookie = `sid=${client.jar.get('sid')!.value}`;
         const statuses = await Promise.all(Array.from({ length: 50 }, (_, i) =>
           (i % 2 ? other : client).get(`/push/${i}`, { headers: { cookie } }).then(r => r.status)));
         assert.ok(statuses.every(s => s === 200), statuses.join(','));

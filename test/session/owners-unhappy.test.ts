@@ -26,7 +26,7 @@ plain('login and userSessions :: a 500 that names the missing capability; nothin
       const res = await client.request(method, path);
       assert.is(res.status, 500, path);
       assert.match(res.text, /keeps no owner index \(the &quot;owners&quot; capability: ownedSessions and destroyOwned\); Memory and Redis do/);
-      assert.is(res.setCookie('dancer.session'), undefined, `${path} stored nothing`);
+      assert.is(res.setCookie('sid'), undefined, `${path} stored nothing`);
     }
   });
 });

@@ -14,7 +14,7 @@ import { uniquePrefix } from './engines/redis/helpers.ts';
 import { ownerRoutes } from './owner-routes.ts';
 import { withoutCsrf } from '../support/serve.ts';
 
-const COOKIE = 'dancer.session';
+const COOKIE = 'sid';
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** A store the suite runs on: its engine settings, and (Redis) every key and value in it. */

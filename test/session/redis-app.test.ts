@@ -86,7 +86,7 @@ test('shared :: two app instances on one Redis see one session; 50 writes and 50
   const second = await testClient(redisApp(settings));
   try {
     await first.get('/set/start');
-    second.jar.set('dancer.session', first.jar.get('dancer.session')!);
+    second.jar.set('sid', first.jar.get('sid')!);
     const clients = [first, second];
     const keys = Array.from({ length: 50 }, (_, i) => `key${i}`);
     await Promise.all([
@@ -108,8 +108,8 @@ test('race :: a logout racing a slow request that writes leaves the session dest
   const app = redisApp({ url: redis.url, key_prefix: 'race:' });
   await serve(app, async client => {
     await client.get('/set/user');
-    const id = client.jar.get('dancer.session')!.value;
-    const cookie = { cookie: `dancer.session=${id}` };
+    const id = client.jar.get('sid')!.value;
+    const cookie = { cookie: `sid=${id}` };
     const slow = client.get('/slow-write', { headers: cookie });
     await sleep(100);
     assert.is((await client.get('/logout', { headers: cookie })).text, 'bye');
@@ -164,14 +164,14 @@ onCluster('cluster :: login with changeSessionId, reads, increments and logout w
   const app = redisApp({ cluster: cluster.nodes, command_timeout: 1000 });
   await serve(app, async client => {
     await client.get('/set/before');
-    const before = client.jar.get('dancer.session')!.value;
+    const before = client.jar.get('sid')!.value;
     await client.get('/login/ann');
-    assert.is.not(client.jar.get('dancer.session')!.value, before);
+    assert.is.not(client.jar.get('sid')!.value, before);
     await Promise.all(Array.from({ length: 20 }, () => client.get('/inc')));
     assert.equal((await client.get('/all')).json(), { before: 'before', user: 'ann', n: 20 });
     const ids: string[] = [];
     for await (const id of storeOf(app).sessions()) ids.push(id);
-    assert.equal(ids, [client.jar.get('dancer.session')!.value]);
+    assert.equal(ids, [client.jar.get('sid')!.value]);
     await client.get('/logout');
     assert.is((await client.get('/read')).text, 'null');
   });

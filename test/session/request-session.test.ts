@@ -24,7 +24,7 @@ function sessionApp(settings: Parameters<typeof createApp>[0] = {}, engine?: Cou
 }
 
 
-const cookieOf = (client: TestClient) => client.jar.get('dancer.session')?.value;
+const cookieOf = (client: TestClient) => client.jar.get('sid')?.value;
 
 lifecycle('untouched :: a route that never uses the session sends no cookie, even to a client that has one', async () => {
   const engine = new CountingEngine();
@@ -70,7 +70,7 @@ lifecycle('write :: the first write creates the session and its cookie; the next
   const app = sessionApp();
   await withClient(app, async client => {
     const first = await client.get('/write/user/ann');
-    const cookie = first.setCookie('dancer.session');
+    const cookie = first.setCookie('sid');
     assert.ok(cookie, 'the session cookie is set');
     assert.match(cookie!.value!, /^[A-Za-z0-9_-]{32}$/);
     assert.is((await client.get('/read/user')).text, '"ann"');

@@ -29,7 +29,7 @@ hook('redirect :: a write right before a redirect is read by the very next reque
     const response = await client.post('/login');
     assert.is(response.status, 303);
     assert.is(response.headers.get('location'), '/all');
-    assert.ok(response.setCookie('dancer.session'));
+    assert.ok(response.setCookie('sid'));
     assert.equal((await client.get('/all')).json(), { flash: 'Welcome back' });
   });
 });

@@ -12,7 +12,7 @@ import type { SettingsInput } from '../../src/config/config.ts';
 import { redisSuite, startRedis, type RedisServer } from '../support/redis-server.ts';
 import { withClient as withApp } from '../support/serve.ts';
 
-const COOKIE = 'dancer.session';
+const COOKIE = 'sid';
 
 function appOn(engine: () => SettingsInput, policy: Record<string, unknown> = {}, define?: (app: App) => void): App {
   const base = engine();

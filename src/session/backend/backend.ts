@@ -20,6 +20,11 @@ export interface SessionBackend {
   readonly engine: SessionEngine;
   /** The engine's class name, for messages that name the engine. */
   readonly name: string;
+  /**
+   * A flush applies the change log to what the store holds now (a store), rather than writing the
+   * whole session (a sealer): what a flush's trace calls `merged` (base/tracing.ts).
+   */
+  readonly merges: boolean;
   /** The session the request's cookie value names, or undefined (malformed, unknown, expired). */
   retrieve(cookieValue: string): Promise<Session | undefined>;
   /** Stores what this request changed in a dirty session; `device` recorded on an owned one. */
@@ -78,8 +83,6 @@ export interface BackendOwners {
   destroy(owner: string, exceptId: string | undefined): Promise<number>;
   /** Ends the live sessions of `owner` whose userSessions handle is in `handles`; how many it ended. */
   end(owner: string, handles: readonly string[]): Promise<number>;
-  /** The handle userSessions shows for the session `id`. */
-  handle(id: string): string;
 }
 
 /**

@@ -16,6 +16,7 @@ export class SealedBackend implements SessionBackend {
   readonly unreadFlush = undefined;
   readonly owners = undefined;
   readonly requestDeadlineMs = undefined;
+  readonly merges = false;
   readonly engine: SealedEngine;
   readonly #sealer: SessionSealer;
   readonly #policy: SessionPolicy;

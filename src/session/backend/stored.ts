@@ -21,6 +21,7 @@ export class StoredBackend implements SessionBackend {
   readonly owners: BackendOwners | undefined;
   readonly renewal: BackendRenewal | undefined;
   readonly requestDeadlineMs: number | undefined;
+  readonly merges = true;
   readonly #store: SessionStore;
   readonly #changeId: IdChange | undefined;
   readonly engine: StoredEngine;
@@ -59,7 +60,6 @@ export class StoredBackend implements SessionBackend {
         await Promise.all(ending.map(owned => store.destroy(owned.id, owner)));
         return ending.length;
       }),
-      handle: id => sessionHandle(key(id)),
     };
     const renewal = engine.renewal;
     this.renewal = renewal && {

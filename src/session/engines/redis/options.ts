@@ -3,9 +3,11 @@
  * ioredis options they describe (the client itself is made in redis/client.ts, which alone loads
  * ioredis). Nothing here loads ioredis: config.yml's Redis block is checked on every start.
  */
+import { readFileSync } from 'node:fs';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { ConnectionOptions } from 'node:tls';
 import { ConfigError } from '../../../base/errors.ts';
-import { integer, list, matching, string, type Specs } from '../../../base/schema.ts';
+import { integer, list, mapping, matching, readOptions, string, type Specs } from '../../../base/schema.ts';
 import { withoutUrlPassword } from '../../../base/secret-names.ts';
 import { SCRIPTS } from './scripts.ts';
 import { redisTimeouts } from './timeouts.ts';
@@ -33,7 +35,37 @@ export interface RedisEngineOptions {
    * command_timeout; else 503). Default: 1 with sentinels, 0 otherwise; not with cluster.
    */
   wait_replicas: number | undefined;
+  /**
+   * TLS to Redis beyond what a rediss:// url gives (RedisTls): a private CA, a client certificate,
+   * a server name. Given with `server` or `cluster` it turns TLS on; with a url it must be rediss://.
+   */
+  tls: RedisTls | undefined;
+  /**
+   * What to do when Redis may evict sessions (redis/eviction.ts): `warn` (default) logs a
+   * warning when the engine connects, `refuse` answers 503 until maxmemory-policy is noeviction,
+   * `ignore` does not check (a Redis that forbids INFO).
+   */
+  eviction: EvictionCheck;
 }
+
+/**
+ * The `tls:` block. Each of ca, cert and key is a file's path (relative to the working
+ * directory) or the PEM text itself (from the environment: `ca: "${REDIS_CA}"`).
+ */
+export interface RedisTls {
+  /** The CA (or the self-signed certificate) that signs the server's certificate. */
+  ca: string | undefined;
+  /** A client certificate, for a Redis with tls-auth-clients; with `key`. */
+  cert: string | undefined;
+  key: string | undefined;
+  /** The name the server's certificate must carry, when it is not the host connected to. */
+  server_name: string | undefined;
+}
+
+const tlsSpecs: Specs<RedisTls> = { ca: string(undefined), cert: string(undefined), key: string(undefined), server_name: string(undefined) };
+
+/** How `eviction` reads in config.yml: warn (default), refuse to serve, or not check (redis/eviction.ts). */
+export type EvictionCheck = 'warn' | 'refuse' | 'ignore';
 
 export const DEFAULT_SERVER = '127.0.0.1:6379';
 
@@ -55,6 +87,9 @@ export const redisOptionSpecs: Specs<RedisEngineOptions> = {
   name: string(undefined),
   cluster: list(matching(undefined, ADDRESS, ADDRESS_EXPECTED), undefined) as Specs<RedisEngineOptions>['cluster'],
   wait_replicas: integer(undefined, 0, 16),
+  // Read as a mapping here, checked key by key in validateRedisOptions (which knows its path).
+  tls: { ...mapping({}), fallback: undefined } as unknown as Specs<RedisEngineOptions>['tls'],
+  eviction: string('warn', ['warn', 'refuse', 'ignore']) as Specs<RedisEngineOptions>['eviction'],
 };
 
 /**
@@ -97,6 +132,51 @@ export function validateRedisOptions(options: RedisEngineOptions, where: { file:
   if (options.cluster !== undefined && options.database !== undefined && options.database !== 0) {
     throw new ConfigError(where.file, at('database'), 'no database with cluster (Redis Cluster has database 0 only)', options.database);
   }
+  if (options.tls !== undefined) validateTls(options, where.file, at);
+}
+
+/** The tls block: known keys, readable PEM files, cert and key together, a url that says TLS. */
+function validateTls(options: RedisEngineOptions, file: string, parent: (key: string) => string): void {
+  const tls = readOptions(tlsSpecs, options.tls, { file, path: parent('tls') });
+  const where = { file };
+  const at = (key: string) => parent(`tls.${key}`);
+  if (options.url !== undefined && !options.url.startsWith('rediss://')) {
+    throw new ConfigError(file, parent('url'), 'a rediss:// url with a tls block (redis:// is plain text)', withoutUrlPassword(options.url));
+  }
+  if (options.sentinels !== undefined) {
+    throw new ConfigError(file, parent('tls'), 'no tls block with sentinels (not supported yet: keep Redis and its sentinels on a private network, or use url or cluster)');
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new ConfigError(where.file, at(tls.cert === undefined ? 'cert' : 'key'), 'cert and key together (the client certificate and its private key)');
+  }
+  for (const key of ['ca', 'cert', 'key'] as const) {
+    const value = tls[key];
+    if (value === undefined) continue;
+    let pem: string;
+    try {
+      pem = pemOf(value);
+    } catch (error) {
+      throw new ConfigError(where.file, at(key), `a readable PEM file or the PEM text (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`, value);
+    }
+    if (!pem.includes('-----BEGIN')) throw new ConfigError(where.file, at(key), 'a PEM file (-----BEGIN ...) or the PEM text', value);
+  }
+}
+
+/** A tls value as PEM: the text itself when it is PEM, else the file it names. */
+function pemOf(value: string): string {
+  return value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8');
+}
+
+/** The node:tls options for the connection, or undefined for plain text (a rediss:// url alone uses the default CAs). */
+export function tlsConnectionOptions(options: RedisEngineOptions): ConnectionOptions | undefined {
+  const tls = options.tls as RedisTls | undefined;
+  if (tls === undefined) return undefined;
+  return {
+    ...(tls.ca === undefined ? {} : { ca: pemOf(tls.ca) }),
+    ...(tls.cert === undefined ? {} : { cert: pemOf(tls.cert) }),
+    ...(tls.key === undefined ? {} : { key: pemOf(tls.key) }),
+    ...(tls.server_name === undefined ? {} : { servername: tls.server_name }),
+  };
 }
 
 /** A host:port address (already checked by the spec) as ioredis wants it. */
@@ -130,7 +210,14 @@ function connectionOptions(options: RedisEngineOptions) {
     autoResendUnfulfilledCommands: false,
     connectionName: 'quickstep.session',
     ...(options.password === undefined ? {} : { password: options.password }),
+    ...tlsOption(options),
   };
+}
+
+/** ioredis's `tls` option from the tls block; with a rediss:// url ioredis merges it with its own. */
+function tlsOption(options: RedisEngineOptions): { tls?: ConnectionOptions } {
+  const tls = tlsConnectionOptions(options);
+  return tls === undefined ? {} : { tls };
 }
 
 /**

@@ -120,7 +120,7 @@ export class LoginFlush {
   send(key: string, args: (string | number)[]): Promise<FlushAnswer> {
     const client = this.#client;
     this.#key = key;
-    if (!this.#isCluster) return client.sessionFlushOwned(key, this.#join, this.#leave ?? '', ...args);
+    if (!this.#isCluster) return client.sessionFlushOwned(key, this.#join, this.#leave ?? this.#join, ...args);
     return client.ownerIndexAdd(this.#join, key).then(count => {
       this.#members = count;
       return client.sessionFlush(key, ...args);

@@ -95,7 +95,7 @@ export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTak
     } catch (error) {
       throw this.#redis.failure(action, error);
     }
-    this.#redis.answered();
+    this.#redis.answered(action);
     return answer;
   }
 
@@ -118,7 +118,10 @@ export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTak
       }
       return answer;
     });
-    if (text === null || Array.isArray(text)) return undefined;
+    if (text === null || Array.isArray(text)) {
+      this.#redis.missed();
+      return undefined;
+    }
     try {
       return forward === undefined ? { data: JSON.parse(text), size: text.length } : { data: JSON.parse(text), size: text.length, renewedTo: forward };
     } catch {

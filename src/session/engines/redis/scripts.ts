@@ -113,7 +113,8 @@ redis.call('SET', key, json, 'EX', ttl)
  * (the engine flushes the same change there), or -2 while a Cluster move is still under way (the
  * engine tries again).
  * A login on a single node passes two more keys (the same text, registered with 3 keys): KEYS[2]
- * the owner index the session joins, KEYS[3] the one it leaves ('' for none); both change in the
+ * the owner index the session joins, KEYS[3] the one it leaves (KEYS[2] again for none: every key
+ * a script gets is under key_prefix, so an ACL limited to it allows them all); both change in the
  * same step as the write, and only when the session is stored. Then 2 instead of 1 says the
  * index has more than PRUNE_ABOVE members: the engine prunes it.
  */
@@ -142,7 +143,7 @@ local max_size = tonumber(ARGV[#ARGV])
 ` + APPLY_CHANGE + `
 if KEYS[2] then
   redis.call('ZADD', KEYS[2], now_ms(), key)
-  if KEYS[3] ~= '' then redis.call('ZREM', KEYS[3], key) end
+  if KEYS[3] ~= KEYS[2] then redis.call('ZREM', KEYS[3], key) end
   if redis.call('ZCARD', KEYS[2]) > ${PRUNE_ABOVE} then return 2 end
 end
 return 1

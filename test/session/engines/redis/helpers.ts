@@ -78,8 +78,8 @@ export const sleep = (ms: number): Promise<void> => new Promise(resolve => setTi
  * increments a session that has a user (answering 409 otherwise), so a request whose cookie went
  * stale cannot count an increment into a fresh session of its own.
  */
-export function redisApp(redisOptions: Record<string, unknown>): App {
-  const app = createApp({ log: 'none', session: 'Redis', engines: { session: { Redis: redisOptions } } });
+export function redisApp(redisOptions: Record<string, unknown>, log = 'none'): App {
+  const app = createApp({ log, session: 'Redis', engines: { session: { Redis: redisOptions } } });
   app.get('/start', async ctx => {
     await ctx.session('user', 'ann');
     return 'ok';
@@ -105,8 +105,8 @@ export function redisApp(redisOptions: Record<string, unknown>): App {
 
 /** A GET with exactly this session cookie (or none), not through a cookie jar. */
 export async function getWith(base: string, path: string, id: string | undefined): Promise<{ status: number; text: string; id: string | undefined }> {
-  const response = await fetch(base + path, id === undefined ? {} : { headers: { cookie: `dancer.session=${id}` } });
+  const response = await fetch(base + path, id === undefined ? {} : { headers: { cookie: `sid=${id}` } });
   const text = await response.text();
-  const set = response.headers.getSetCookie().find(header => header.startsWith('dancer.session='));
-  return { status: response.status, text, id: set?.slice('dancer.session='.length, set.indexOf(';')) };
+  const set = response.headers.getSetCookie().find(header => header.startsWith('sid='));
+  return { status: response.status, text, id: set?.slice('sid='.length, set.indexOf(';')) };
 }

@@ -20,7 +20,7 @@ const afterImport = loaded();
 redis.get('/', async ctx => String(await ctx.session('user')));
 const { url } = await redis.listen(0, '127.0.0.1');
 const beforeUse = loaded();
-const status = (await fetch(url + '/', { headers: { cookie: 'dancer.session=' + 'a'.repeat(32) } })).status;
+const status = (await fetch(url + '/', { headers: { cookie: 'sid=' + 'a'.repeat(32) } })).status;
 console.log(JSON.stringify({ afterImport, beforeUse, status, afterUse: loaded() }));
 await redis.close();
 await memory.close();
