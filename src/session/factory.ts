@@ -188,20 +188,32 @@ export class SessionFactory {
   }
 
   /**
-   * Makes room for one more session of `owner` under max_sessions_per_user, before a login
-   * (docs/design.md#a-cap-per-user): with `end_least_recent` ends the least recently used of the
-   * others, with `refuse` throws TooManySessionsError (409) when they are at the cap. Nothing to
-   * do without the setting. `currentId`: the session logging in, never counted or ended.
+   * With max_sessions_per_user and the `refuse` policy, before a login: throws
+   * TooManySessionsError (409) when `owner` already has that many live sessions besides
+   * `currentId` (the session logging in, never counted), so nothing changes
+   * (docs/design.md#a-cap-per-user).
    */
-  async makeRoomFor(owner: string, currentId: string | undefined): Promise<void> {
+  async refuseIfFull(owner: string, currentId: string | undefined): Promise<void> {
     const cap = this.policy.max_sessions_per_user;
-    if (cap === undefined) return;
+    if (cap === undefined || this.policy.max_sessions_policy !== 'refuse') return;
+    const others = (await this.requireOwners('login').list(owner, currentId)).filter(s => !s.current);
+    if (others.length >= cap) throw new TooManySessionsError(cap);
+  }
+
+  /**
+   * With max_sessions_per_user and the `end_least_recent` policy, after a login's flush: ends
+   * `owner`'s least recently used sessions past the cap, `currentId` (the one that logged in)
+   * always kept. After the flush, so that logins at the same instant each see the others and
+   * the cap holds (at worst one more is ended); how many it ended.
+   */
+  async trimToCap(owner: string, currentId: string): Promise<number> {
+    const cap = this.policy.max_sessions_per_user;
+    if (cap === undefined || this.policy.max_sessions_policy !== 'end_least_recent') return 0;
     const owners = this.requireOwners('login');
     const others = (await owners.list(owner, currentId)).filter(s => !s.current);
-    if (others.length < cap) return;
-    if (this.policy.max_sessions_policy === 'refuse') throw new TooManySessionsError(cap);
+    if (others.length < cap) return 0;
     // Newest activity first: the tail is the least recently used.
-    await owners.end(owner, others.slice(cap - 1).map(s => s.handle));
+    return owners.end(owner, others.slice(cap - 1).map(s => s.handle));
   }
 
   /** Ends the sessions of `owner` shown with `handles` in userSessions; how many it ended. */

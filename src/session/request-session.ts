@@ -249,9 +249,14 @@ export class RequestSession {
     const owner = checkUserId('login', userId);
     const factory = this.#factory;
     factory.requireOwners('login');
-    if (factory.policy.max_sessions_per_user !== undefined) {
-      const current = await this.find();
-      await this.#store(() => factory.makeRoomFor(owner, current === undefined || current.isNew ? undefined : current.id));
+    const policy = factory.policy;
+    if (policy.max_sessions_per_user !== undefined) {
+      if (policy.max_sessions_policy === 'refuse') {
+        const current = await this.find();
+        await this.#store(() => factory.refuseIfFull(owner, current === undefined || current.isNew ? undefined : current.id));
+      } else {
+        this.#trimOwner = owner;
+      }
     }
     const id = await this.changeId();
     const session = this.#session!;
@@ -330,7 +335,11 @@ export class RequestSession {
       const flush = () => this.#factory.flush(session, client && writtenBy(client));
       const on = channels.sessionFlush;
       const flushed = on.hasSubscribers ? this.#traced(on, this.#flushTrace(session.id, session.change, this.#factory.merges), flush) : this.#store(flush);
-      return flushed.then(() => this.#flushed(session));
+      const owner = this.#trimOwner;
+      if (owner === undefined) return flushed.then(() => this.#flushed(session));
+      this.#trimOwner = undefined;
+      // A login under max_sessions_per_user (end_least_recent): the user's oldest-used others past the cap end now.
+      return flushed.then(() => session.owner === owner ? this.#store(() => this.#factory.trimToCap(owner, session.id)) : undefined).then(() => this.#flushed(session));
     }
     if (session === undefined && this.#unread !== undefined) return this.#flushUnread(this.#cookieId!, this.#unread);
     return this.#cookie(session);
@@ -380,6 +389,9 @@ export class RequestSession {
       return this.commit();
     });
   }
+
+  /** The user this request logged in, when max_sessions_per_user trims after the flush (end_least_recent). */
+  #trimOwner: string | undefined;
 
   /** A concurrent request renewed this session: the commit must not try again. */
   #renewedElsewhere = false;

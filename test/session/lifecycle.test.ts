@@ -257,6 +257,13 @@ function engineSuite(store: Store): void {
         assert.is((await browsers[1]!.request('GET', '/sessions/ann')).json().length, 2, 'never more than the cap');
         // Another user has a cap of their own.
         assert.is((await browser().request('POST', '/login/bob')).status, 200);
+        if (policy === 'end_least_recent') {
+          // Logins at the same instant: each trims after its own flush, so the cap still holds.
+          const rush = [browser(), browser(), browser(), browser()];
+          await Promise.all(rush.map(b => b.request('POST', '/login/ann')));
+          const live = (await browser().request('GET', '/sessions/ann')).json().length;
+          assert.ok(live >= 1 && live <= 2, `${live} live sessions after 4 simultaneous logins with a cap of 2`);
+        }
       }));
   }
 
