@@ -136,10 +136,11 @@ export const logout = (): Promise<void> => current('logout').logout();
 /** The live sessions (devices) of `userId`, this request's marked `current`. */
 export const userSessions = (userId: string): Promise<UserSession[]> => current('userSessions').userSessions(userId);
 /**
- * Ends the sessions of `userId` but `except` ("sign out everywhere else"); with `credentialsChanged:
- * true` all but this one, which gets a new id (see Context.destroyUserSessions). How many it ended.
+ * Ends the sessions of `userId` but `except` ("sign out everywhere else"), or `only` one by its
+ * handle ("sign out this device"); with `credentialsChanged: true` all but this one, which gets a
+ * new id (see Context.destroyUserSessions). How many it ended.
  */
-export const destroyUserSessions = (userId: string, options?: { except?: string | undefined; credentialsChanged?: boolean }): Promise<number> =>
+export const destroyUserSessions = (userId: string, options?: { except?: string | undefined; only?: string | undefined; credentialsChanged?: boolean }): Promise<number> =>
   current('destroyUserSessions').destroyUserSessions(userId, options);
 /** The CSRF token of the current session (made, with the session, on first use); see Context.csrfToken. */
 export const csrfToken = (): Promise<string> => current('csrfToken').csrfToken();

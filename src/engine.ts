@@ -13,8 +13,8 @@
 // consumers whose tsconfig has "types": [], as `tsc --init` writes.
 /// <reference types="node" preserve="true" />
 export type {
-  AtomicTake, EngineContext, IdChange, OwnedSession, OwnerChange, OwnerIndex, PushedItems, SealedEngine, SealedSession, SessionChange,
-  SessionEngine, SessionEngineDefinition, SessionRecord, SessionSealer, SessionStore, SessionValues, StoredEngine, UnreadExpiry,
+  AtomicTake, EngineContext, IdChange, IdRenewal, OwnedSession, OwnerChange, OwnerIndex, PushedItems, SealedEngine, SealedSession, SessionChange,
+  SessionEngine, SessionEngineDefinition, RenewalGrace, SessionRecord, SessionSealer, SessionStore, SessionValues, StoredEngine, UnreadExpiry,
   UnreadFlush, UnreadFlushed,
 } from './session/engine.ts';
 export type { ListedSeal, RevocationStore, SealCheck } from './session/revocation/revocation-store.ts';

@@ -83,6 +83,7 @@ const FREE_NAMES: Record<string, string> = {
   'docs/guide/sessions.md > The keywords': 'declare const page: string;',
   'docs/guide/sessions.md > Users and their devices': 'declare const user: { id: string };',
   'docs/guide/security.md > CSRF': 'declare const handler: () => string;',
+  'docs/guide/sessions.md > Renewal, recent login, a cap per user': 'declare const user: { id: string };',
   // The validation example's schema library: any Standard Schema one would do.
   'docs/guide/routes-and-views.md > Routes and requests': "import { z } from 'zod';",
   // "new MyStore(...)": the reader's own class implementing SessionStore and IdChange (the block imports the types).

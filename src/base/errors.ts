@@ -39,6 +39,22 @@ function lowerCaseNames(headers: Record<string, string> | undefined): Record<str
 }
 
 /**
+ * A login refused because the user already has `max_sessions_per_user` live sessions and
+ * `max_sessions_policy` is `refuse` (docs/design.md#a-cap-per-user): a 409 unless caught, thrown
+ * by `login()` before anything changed (the session keeps its id and owner). `limit` is the cap.
+ */
+export class TooManySessionsError extends HttpError {
+  readonly code = 'TOO_MANY_SESSIONS';
+  readonly limit: number;
+
+  constructor(limit: number) {
+    super(409, `This account already has ${limit} active sessions (max_sessions_per_user): sign out on another device first`);
+    this.name = 'TooManySessionsError';
+    this.limit = limit;
+  }
+}
+
+/**
  * A bad configuration, found at start-up. Names the file, the key path and what was expected,
  * so the message alone tells how to fix it:
  * `config.yml: engines.session.Memory.max_sessions: expected a positive integer, got "lots"`.

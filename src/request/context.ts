@@ -315,18 +315,19 @@ export class Context<Params extends object = AnyParams, Valid = NoValidInput> ex
 
   /**
    * Ends every session of `userId` ("log out everywhere"), or every one but `except` (pass the
-   * current session's id: "sign out everywhere else"); returns how many it ended. If this
-   * request's session was among them, it goes as with destroySession.
+   * current session's id: "sign out everywhere else"), or only the one whose `handle`
+   * userSessions showed (`{ only: handle }`: "sign out this device"); returns how many it ended.
+   * If this request's session was among them, it goes as with destroySession.
    *
    * `{ credentialsChanged: true }`, after the user's password or another factor changed (ASVS
    * 7.4.3): every other session of the user ends (a stolen one included), and this request's, if
    * it is the user's, stays logged in under a new id; sessions established before it read as
    * unknown on every engine. Returns how many other sessions it ended.
    */
-  destroyUserSessions(userId: string, options: { except?: string | undefined; credentialsChanged?: boolean } = {}): Promise<number> {
+  destroyUserSessions(userId: string, options: { except?: string | undefined; only?: string | undefined; credentialsChanged?: boolean } = {}): Promise<number> {
     const sessions = this.#requestSession();
-    if (options.credentialsChanged !== true) return sessions.track(sessions.destroyUserSessions(userId, options.except));
-    if (options.except !== undefined) return Promise.reject(new TypeError('destroyUserSessions(userId, { credentialsChanged: true }) keeps the current session itself: give no `except`'));
+    if (options.credentialsChanged !== true) return sessions.track(sessions.destroyUserSessions(userId, options.except, options.only));
+    if (options.except !== undefined || options.only !== undefined) return Promise.reject(new TypeError('destroyUserSessions(userId, { credentialsChanged: true }) keeps the current session itself: give no `except` or `only`'));
     return sessions.track(sessions.credentialsChanged(userId));
   }
 

@@ -2,7 +2,7 @@
  * The request pipeline, each step written once, in order:
  *
  *   public file -> [DBSC endpoint] -> body -> before hooks -> [cross-site lock] -> [input schemas]
- *     -> [bound cookie] -> [CSRF token] -> route (pass() tries the next) -> after hooks
+ *     -> [bound cookie] -> [CSRF token] -> [recent auth] -> route (pass() tries the next) -> after hooks
  *     -> session commit -> write
  *
  * The CSRF check (csrf-check.ts: the Sec-Fetch-Site lock, then the token) runs after the before hooks, so that they can answer first (an
@@ -44,6 +44,7 @@ import type { Log } from '../base/logger.ts';
 import { checkHeaders } from './header-check.ts';
 import { markPrivate } from './private-response.ts';
 import { isSafeMethod, refuseCrossSite, verifyCsrf } from './csrf-check.ts';
+import { requireRecentAuth } from './recent-auth.ts';
 import { writeLastResort500, writeResponse } from '../response/respond.ts';
 import type { PublicFiles } from '../response/public-files.ts';
 import type { RouteMatch, Router } from './router.ts';
@@ -74,6 +75,8 @@ export interface PipelineParts {
   readonly csrf: boolean;
   /** DBSC's endpoints and route check (dbsc/device-binding.ts), or undefined when the `dbsc` setting is off. */
   readonly deviceBinding: DeviceBinding | undefined;
+  /** The session's `reauth_redirect` setting: where a `{ recentAuth }` route sends a stale login. */
+  readonly reauthRedirect: string | undefined;
 }
 
 /** What a step returned that ends the steps: the response is decided (a public file, a halt). */
@@ -228,10 +231,17 @@ export class Pipeline {
     if (unsafe && (match.options.csrf ?? this.#parts.csrf) && !pipelineState(ctx).csrfChecked) {
       return verifyCsrf(ctx).then(() => {
         pipelineState(ctx).csrfChecked = true;
-        return this.#run(ctx, match);
+        return this.#checkAuth(ctx, match);
       });
     }
-    return this.#run(ctx, match);
+    return this.#checkAuth(ctx, match);
+  }
+
+  /** A `{ recentAuth }` route's check (recent-auth.ts), then the handler; other routes go straight on. */
+  #checkAuth(ctx: Context, match: RouteMatch<Handler>): Step {
+    const seconds = match.options.recentAuth;
+    if (seconds === undefined) return this.#run(ctx, match);
+    return requireRecentAuth(ctx, seconds, this.#parts.reauthRedirect).then(() => this.#run(ctx, match));
   }
 
   /** Runs the matched route's handler; a signal it throws goes to #routeSignal. */

@@ -21,6 +21,11 @@ export interface RouteOptions {
    */
   readonly csrf?: boolean;
   /**
+   * Seconds: the route runs only for a session whose user logged in (or logged in again) at most
+   * this long ago; else a redirect to `reauth_redirect`, or a 401 (recent-auth.ts).
+   */
+  readonly recentAuth?: number;
+  /**
    * Standard Schemas (zod, valibot, ...) for the route's params, query and body: validated before
    * the handler, parsed into `ctx.valid`; invalid input is a 400 (validation/input.ts).
    */

@@ -107,6 +107,7 @@ export class App {
       publicFiles: site.publicFiles,
       csrf: sessions.policy.csrf,
       deviceBinding: sessions.policy.dbsc ? new DeviceBinding(sessions.policy, () => this.#log) : undefined,
+      reauthRedirect: sessions.policy.reauth_redirect,
     });
     this.#services = this.#servicesNow();
   }
@@ -290,7 +291,7 @@ export class App {
   }
 }
 
-const ROUTE_OPTION_NAMES = ['csrf', 'deviceBound', ...INPUT_PARTS];
+const ROUTE_OPTION_NAMES = ['csrf', 'deviceBound', 'recentAuth', ...INPUT_PARTS];
 
 /** The options given to a route, checked once when it is added: a TypeError names a bad one. */
 function checkRouteOptions(pattern: Pattern, options: unknown, dbsc: boolean): RouteOptions {
@@ -299,16 +300,20 @@ function checkRouteOptions(pattern: Pattern, options: unknown, dbsc: boolean): R
   for (const key of Object.keys(options)) {
     if (!ROUTE_OPTION_NAMES.includes(key)) throw new TypeError(`${where}: unknown option "${key}" (known: ${ROUTE_OPTION_NAMES.join(', ')})`);
   }
-  const { csrf, deviceBound } = options as { csrf?: unknown; deviceBound?: unknown };
+  const { csrf, deviceBound, recentAuth } = options as { csrf?: unknown; deviceBound?: unknown; recentAuth?: unknown };
   if (csrf !== undefined && typeof csrf !== 'boolean') throw new TypeError(`${where}: options.csrf must be true or false, got ${JSON.stringify(csrf)}`);
   if (deviceBound !== undefined && typeof deviceBound !== 'boolean') throw new TypeError(`${where}: options.deviceBound must be true or false, got ${JSON.stringify(deviceBound)}`);
   // Without the setting no session is ever bound, so the option would protect nothing: said now.
   if (deviceBound === true && !dbsc) throw new TypeError(`${where}: { deviceBound: true } needs the session setting dbsc: true`);
+  if (recentAuth !== undefined && (typeof recentAuth !== 'number' || !Number.isInteger(recentAuth) || recentAuth <= 0)) {
+    throw new TypeError(`${where}: options.recentAuth must be a positive whole number of seconds (the login's greatest age), got ${JSON.stringify(recentAuth)}`);
+  }
   const schemas = checkInputSchemas(where, options);
   const { params, query, body } = schemas ?? {};
   return Object.freeze({
     ...(csrf === undefined ? {} : { csrf }),
     ...(deviceBound === undefined ? {} : { deviceBound }),
+    ...(recentAuth === undefined ? {} : { recentAuth }),
     ...(params && { params }), ...(query && { query }), ...(body && { body }),
   });
 }

@@ -2,7 +2,8 @@
  * The session engine contract, what third-party engines implement, and how an engine is
  * described to Quickstep (its options and a constructor). An engine is of one of two kinds: a
  * store (SessionStore: sessions on a server, four methods) with optional capabilities, each an
- * object it has or not (IdChange, AtomicTake, UnreadFlush, OwnerIndex); or a sealer
+ * object it has or not (IdChange, IdRenewal, AtomicTake, UnreadFlush,
+ * OwnerIndex); or a sealer
  * (SessionSealer: the session sealed in the cookie, no server state). Ids, cookies and policy
  * belong to the SessionFactory. Engines are found by name in engine-registry.ts; third-party
  * engines check themselves with the contract suite exported as `quickstep/engine-contract`.
@@ -21,6 +22,12 @@ export interface SessionRecord {
    * write check `max_session_size` without serializing the session again. Optional.
    */
   size?: number;
+  /**
+   * Set by an engine with the `renewal` capability when `retrieve` was given the old key of a
+   * renewal within its grace window: `data` is then the session under the new key, and this is
+   * the `forward` given to renewId (opaque to the engine; the factory learns the new id from it).
+   */
+  renewedTo?: string;
 }
 
 /**
@@ -123,6 +130,33 @@ export interface IdChange {
 }
 
 /**
+ * The `renewal` capability (renewal_duration): a session in use moves to a new key, and its old
+ * key keeps reaching it for a grace window, so requests already in flight with the old id lose
+ * nothing and never make a second live session (docs/design.md#renewal-with-a-grace-window).
+ * The Memory and Redis engines reuse changeId's moved-to pointer for it.
+ */
+export interface IdRenewal {
+  /**
+   * Moves the session as IdChange.changeId does (`owner`: it stays in its owner's index under the
+   * new key), and leaves at `oldKey` a pointer to `newKey` that, until `grace.seconds` from now,
+   * `retrieve(oldKey)` follows (answering the new key's record with `renewedTo: grace.forward`)
+   * and that flushes follow as after changeId. After the grace window the old key reads as
+   * unknown. Answers false, changing nothing, when `oldKey` holds no session (a concurrent
+   * request renewed it first, or it is gone): the caller keeps the old key, whose writes the
+   * pointer forwards.
+   */
+  renewId(oldKey: string, newKey: string, owner: string | undefined, grace: RenewalGrace): Promise<boolean>;
+}
+
+/** How long a renewed session's old key still reaches it, and what its reads carry back. */
+export interface RenewalGrace {
+  /** Seconds the old key is followed by reads (renewal_grace). */
+  seconds: number;
+  /** Opaque text returned as SessionRecord.renewedTo (the new id, sealed under the old one). */
+  forward: string;
+}
+
+/**
  * The `take` capability: one key read and removed atomically, so that of two concurrent takes
  * only one gets the value (a flash message is shown once). Without it the factory reads the key
  * and deletes it in the change log (two tabs may then both see a flash).
@@ -181,6 +215,7 @@ export interface StoredEngine {
   readonly take?: AtomicTake | undefined;
   readonly flushUnread?: UnreadFlush | undefined;
   readonly owners?: OwnerIndex | undefined;
+  readonly renewal?: IdRenewal | undefined;
   /**
    * When set, all the operations of one request together settle within this many ms: past it,
    * the request's pending or next operation fails with SessionStoreError (a 503; RequestSession

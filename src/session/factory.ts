@@ -9,9 +9,9 @@
  * The factory never asks which kind it holds, and finds the store's optional capabilities
  * (take, flushUnread, the owner index) resolved once, as objects it has or not.
  */
-import { SessionCookieTooLargeError } from '../base/errors.ts';
+import { ConfigError, SessionCookieTooLargeError, TooManySessionsError } from '../base/errors.ts';
 import { AbuseLimits } from './abuse/abuse-limits.ts';
-import type { BackendOwners, BackendTake, BackendUnreadFlush, SessionBackend } from './backend/backend.ts';
+import type { BackendOwners, BackendRenewal, BackendTake, BackendUnreadFlush, SessionBackend } from './backend/backend.ts';
 import type { SessionEngine } from './engine.ts';
 import { Session } from './session.ts';
 import { isSessionId, newSessionId } from './session-id.ts';
@@ -42,6 +42,10 @@ export class SessionFactory {
   readonly #owners: BackendOwners | undefined;
   /** What this app notices and refuses of a client abusing sessions (abuse/abuse-limits.ts); undefined when off. */
   readonly abuse: AbuseLimits | undefined;
+  /** Renewal, when renewal_duration is set (then the backend has it: checked in the constructor). */
+  readonly #renewal: BackendRenewal | undefined;
+  /** renewal_duration in ms. */
+  readonly #renewalMs: number;
   readonly #storeKey: StoreKey;
   /** A flush applies the change log in the store (SessionBackend.merges). */
   readonly merges: boolean;
@@ -66,6 +70,13 @@ export class SessionFactory {
     this.unreadFlush = backend.unreadFlush;
     this.requestDeadlineMs = backend.requestDeadlineMs;
     this.#owners = backend.owners;
+    if (policy.renewal_duration !== undefined) {
+      if (backend.renewal === undefined && backend.renewsItself !== true) {
+        throw new ConfigError('config.yml', `engines.session.${backend.name.replace(/Engine$/, '')}.renewal_duration`, `no renewal_duration: the session engine (${backend.name}) cannot renew ids (the "renewal" capability; Memory and Redis can)`, policy.renewal_duration);
+      }
+      this.#renewal = backend.renewal;
+    }
+    this.#renewalMs = (policy.renewal_duration ?? Infinity) * 1000;
     this.#storeKey = storeKeyFor(policy.hash_ids);
     this.merges = backend.merges;
     // A prefixed cookie_name is always Secure: browsers drop it otherwise (settings.ts checks is_secure).
@@ -165,6 +176,56 @@ export class SessionFactory {
   /** The live sessions of `owner`, newest activity first; `currentId`'s is marked `current`. */
   userSessions(owner: string, currentId: string | undefined): Promise<UserSession[]> {
     return this.requireOwners('userSessions').list(owner, currentId);
+  }
+
+  /**
+   * Whether `session`, just read, is due for a new id (renewal_duration since its id was last
+   * renewed or its user logged in). False without renewal_duration: one comparison.
+   */
+  renewalDue(session: Session): boolean {
+    return this.#renewal !== undefined && !session.isNew && Date.now() - session.renewedAt >= this.#renewalMs;
+  }
+
+  /**
+   * Gives a session due for renewal a new id, its old one forwarded for renewal_grace seconds;
+   * undefined when another request renewed it first (docs/design.md#renewal-with-a-grace-window).
+   */
+  renew(session: Session): Promise<Session | undefined> {
+    return this.#renewal!.renew(session, this.generateId());
+  }
+
+  /**
+   * With max_sessions_per_user and the `refuse` policy, before a login: throws
+   * TooManySessionsError (409) when `owner` already has that many live sessions besides
+   * `currentId` (the session logging in, never counted), so nothing changes
+   * (docs/design.md#a-cap-per-user).
+   */
+  async refuseIfFull(owner: string, currentId: string | undefined): Promise<void> {
+    const cap = this.policy.max_sessions_per_user;
+    if (cap === undefined || this.policy.max_sessions_policy !== 'refuse') return;
+    const others = (await this.requireOwners('login').list(owner, currentId)).filter(s => !s.current);
+    if (others.length >= cap) throw new TooManySessionsError(cap);
+  }
+
+  /**
+   * With max_sessions_per_user and the `end_least_recent` policy, after a login's flush: ends
+   * `owner`'s least recently used sessions past the cap, `currentId` (the one that logged in)
+   * always kept. After the flush, so that logins at the same instant each see the others and
+   * the cap holds (at worst one more is ended); how many it ended.
+   */
+  async trimToCap(owner: string, currentId: string): Promise<number> {
+    const cap = this.policy.max_sessions_per_user;
+    if (cap === undefined || this.policy.max_sessions_policy !== 'end_least_recent') return 0;
+    const owners = this.requireOwners('login');
+    const others = (await owners.list(owner, currentId)).filter(s => !s.current);
+    if (others.length < cap) return 0;
+    // Newest activity first: the tail is the least recently used.
+    return owners.end(owner, others.slice(cap - 1).map(s => s.handle));
+  }
+
+  /** Ends the sessions of `owner` shown with `handles` in userSessions; how many it ended. */
+  endUserSessions(owner: string, handles: readonly string[]): Promise<number> {
+    return this.requireOwners('destroyUserSessions').end(owner, handles);
   }
 
   /** Ends every live session of `owner` but `exceptId`'s; how many it ended. */

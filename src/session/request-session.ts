@@ -270,9 +270,22 @@ export class RequestSession {
    */
   async login(userId: unknown): Promise<string> {
     const owner = checkUserId('login', userId);
-    this.#factory.requireOwners('login');
+    const factory = this.#factory;
+    factory.requireOwners('login');
+    const policy = factory.policy;
+    if (policy.max_sessions_per_user !== undefined) {
+      if (policy.max_sessions_policy === 'refuse') {
+        const current = await this.find();
+        await this.#store(() => factory.refuseIfFull(owner, current === undefined || current.isNew ? undefined : current.id));
+      } else {
+        this.#trimOwner = owner;
+      }
+    }
     const id = await this.changeId();
-    this.#session!.setOwner(owner);
+    const session = this.#session!;
+    session.setOwner(owner);
+    // The time of this authentication, for `{ recentAuth }` routes: a login of the same user again is a re-authentication.
+    session.markAuthenticated(Date.now());
     return id;
   }
 
@@ -288,11 +301,19 @@ export class RequestSession {
    * Ends `userId`'s sessions but `exceptId`'s; how many. If this request's session was one of
    * them, the request goes on without it, as after destroy() (its cookie is expired).
    */
-  async destroyUserSessions(userId: unknown, exceptId: string | undefined): Promise<number> {
+  async destroyUserSessions(userId: unknown, exceptId: string | undefined, only?: string): Promise<number> {
     const owner = checkUserId('destroyUserSessions', userId);
+    if (only !== undefined && typeof only !== 'string') throw new TypeError(`destroyUserSessions(userId, { only }): expected a handle from userSessions(), got ${typeof only}`);
     // Loaded first, so that if it is among the ended ones its cookie is expired in this response.
     const session = await this.find();
-    const ended = await this.#store(() => this.#factory.destroyUserSessions(owner, exceptId));
+    const factory = this.#factory;
+    if (only !== undefined) {
+      // One device ("sign out this device"), by the handle userSessions showed.
+      const ended = await this.#store(() => factory.endUserSessions(owner, [only]));
+      if (ended > 0 && session && !session.isNew && session.owner === owner && factory.handleOf(session.id) === only) this.#ended();
+      return ended;
+    }
+    const ended = await this.#store(() => factory.destroyUserSessions(owner, exceptId));
     if (session && !session.isNew && session.owner === owner && session.id !== exceptId) this.#ended();
     return ended;
   }
@@ -347,6 +368,8 @@ export class RequestSession {
       return Promise.all(pending).then(() => this.commit());
     }
     const session = this.#session;
+    // Renewal (renewal_duration) of a session read in this request: rare, so one check here.
+    if (session !== undefined && !this.#idChanged && !this.#renewedElsewhere && this.#factory.renewalDue(session)) return this.#renew(session);
     if (session?.isDirty) {
       if (session.isNew) this.#factory.abuse?.creating(this.#client);
       if (session.isNew && session.csrfToken === undefined && this.#browserToken !== undefined) session.setCsrfToken(this.#browserToken);
@@ -354,7 +377,11 @@ export class RequestSession {
       const flush = () => this.#factory.flush(session, client && writtenBy(client));
       const on = channels.sessionFlush;
       const flushed = on.hasSubscribers ? this.#traced(on, this.#flushTrace(session.id, session.change, this.#factory.merges), flush) : this.#store(flush);
-      return flushed.then(() => this.#flushed(session));
+      const owner = this.#trimOwner;
+      if (owner === undefined) return flushed.then(() => this.#flushed(session));
+      this.#trimOwner = undefined;
+      // A login under max_sessions_per_user (end_least_recent): the user's oldest-used others past the cap end now.
+      return flushed.then(() => session.owner === owner ? this.#store(() => this.#factory.trimToCap(owner, session.id)) : undefined).then(() => this.#flushed(session));
     }
     if (session === undefined && this.#unread !== undefined) return this.#flushUnread(this.#cookieId!, this.#unread);
     return this.#cookie(session);
@@ -384,6 +411,34 @@ export class RequestSession {
       return this.commit();
     });
   }
+
+  /**
+   * Gives the session its new id (docs/design.md#renewal-with-a-grace-window), then commits: the
+   * renewal time goes out with the flush under the new id, and the cookie with it. The CSRF token
+   * stays, so a form another tab rendered before the renewal still posts. When a concurrent
+   * request renewed first, this one keeps the old id (its write is forwarded) and sends no cookie.
+   */
+  #renew(session: Session): Promise<string | undefined> {
+    this.#idChanged = true;
+    const oldId = session.id;
+    return this.#store(() => this.#factory.renew(session)).then(async renewed => {
+      if (renewed === undefined) {
+        this.#idChanged = false;
+        this.#renewedElsewhere = true;
+      } else {
+        this.#session = renewed;
+        renewed.markRenewed(Date.now());
+        await this.#events?.('session.id_changed', renewed.id, oldId);
+      }
+      return this.commit();
+    });
+  }
+
+  /** The user this request logged in, when max_sessions_per_user trims after the flush (end_least_recent). */
+  #trimOwner: string | undefined;
+
+  /** A concurrent request renewed this session: the commit must not try again. */
+  #renewedElsewhere = false;
 
   /** A new session, marked as made over HTTPS when this request's cookie is the Secure one. */
   #create(): Session {
@@ -451,6 +506,8 @@ export class RequestSession {
       // its id was planted (a sibling subdomain can set `sid`, not `__Host-sid`), so unknown.
       const session = found !== undefined && this.#fromPrevious && found.madeOverHttps ? undefined : found;
       if (session) {
+        // Read through a renewal's old id in its grace window: the response gives the new id.
+        if (session.arrivedRenewed) this.#idChanged = true;
         this.#adopt(session);
         const loaded = this.#events?.('session.loaded', id);
         if (loaded) return loaded.then(() => this.#session);

@@ -2,7 +2,8 @@
  * What the framework keeps about a session beside its data, stored inside it under one reserved
  * key, so that every engine carries it without knowing it is there (and `redis-cli GET` shows it):
  *
- *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds>, "csrf": <token>, "https": true }
+ *   "__quickstep": { "created": <ms since epoch>, "remember": <seconds>, "csrf": <token>, "https": true,
+ *                    "auth": <ms>, "renewed": <ms>, "v": <format version> }
  *   "__quickstep_owner": "<user id>"
  *   "__quickstep_device": { "at": <ms since epoch>, "userAgent": "...", "ip": "..." }
  *   "__quickstep_dbsc": { "secret": ..., "used": ..., "id": ..., "jwk": ..., ... }  (dbsc/binding.ts)
@@ -14,6 +15,11 @@
  * `https` says the session was made by a request over HTTPS, so its cookie was `__Host-`/`__Secure-`
  * from the start: it is never read under a previous cookie name (a sibling subdomain can plant a
  * cookie under an unprefixed name, not under a prefixed one: docs/design.md#the-session-cookie).
+ * `auth` is when the user last authenticated (`login()`; a `login()` of the same user again is a
+ * re-authentication), what a `{ recentAuth }` route checks. `renewed` is when renewal_duration
+ * last gave the session a new id (docs/design.md#renewal-with-a-grace-window). `v` is the format
+ * of this meta (SESSION_FORMAT): a session stored in an older format is upgraded when read
+ * (UPGRADES) and written in the new one with its next flush (docs/design.md#migrations-that-log-no-one-out).
  * The owner is the user id given to `login(userId)`: the session is in that user's owner index.
  * The device key is what `userSessions` shows: the client of the session's last write (written
  * with every flush of an owned session, so no extra store command). Each is a key of its own:
@@ -36,12 +42,32 @@ export const RESERVED_KEYS: ReadonlySet<string> = new Set([META_KEY, OWNER_KEY, 
 /** Flash messages are session keys with this prefix: `flash('notice', ...)` is `flash.notice`. */
 export const FLASH_PREFIX = 'flash.';
 
+/**
+ * The format of the meta this version writes. Sessions stored before it (no `v`: format 0) are
+ * read through UPGRADES; raise it, with an upgrade from the previous format, when a change of the
+ * meta would misread sessions already stored.
+ */
+export const SESSION_FORMAT = 1;
+
+/**
+ * UPGRADES[n] turns a stored meta of format n into format n + 1, when a session is read. Format 0
+ * (before `v`) has the same fields as format 1, which only adds `v` and the optional `auth` and
+ * `renewed`: nothing to change.
+ */
+const UPGRADES: readonly ((raw: Record<string, unknown>) => Record<string, unknown>)[] = [raw => raw];
+
 export interface SessionMeta {
   created: number;
   remember?: number;
   csrf?: string;
   /** Made over HTTPS: never read under a previous cookie name (see above). */
   https?: true;
+  /** When the user last authenticated (login), ms since epoch. */
+  auth?: number;
+  /** When renewal last gave the session a new id, ms since epoch. */
+  renewed?: number;
+  /** The format the meta was stored in (0: before formats); SESSION_FORMAT once upgraded in memory. */
+  storedFormat?: number;
   /** The owner key's value (stored apart from the meta: see above). */
   owner?: string;
   /** The device binding key's value (stored apart from the meta: see above). */
@@ -73,19 +99,26 @@ export function extractMeta(data: Record<string, unknown>): SessionMeta | undefi
 
 /** The meta in stored `data`, left in place; undefined when absent or malformed. */
 export function readMeta(data: Record<string, unknown>): SessionMeta | undefined {
-  const raw = (Object.hasOwn(data, META_KEY) ? data[META_KEY] : undefined) as Partial<SessionMeta> | null | undefined;
-  if (raw === null || typeof raw !== 'object' || typeof raw.created !== 'number') return undefined;
+  let raw = (Object.hasOwn(data, META_KEY) ? data[META_KEY] : undefined) as Record<string, unknown> | null | undefined;
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const stored = typeof raw.v === 'number' && Number.isInteger(raw.v) && raw.v >= 0 ? raw.v : 0;
+  // A meta from a later format than this code knows is read as it is (a rollback): fields it does not know are dropped.
+  for (let format = stored; format < SESSION_FORMAT; format++) raw = UPGRADES[format]!(raw);
+  if (typeof raw.created !== 'number') return undefined;
   const meta: SessionMeta = { created: raw.created };
   if (typeof raw.remember === 'number' && raw.remember > 0) meta.remember = raw.remember;
   if (typeof raw.csrf === 'string') meta.csrf = raw.csrf;
   if (raw.https === true) meta.https = true;
+  if (typeof raw.auth === 'number') meta.auth = raw.auth;
+  if (typeof raw.renewed === 'number') meta.renewed = raw.renewed;
+  if (stored !== SESSION_FORMAT) meta.storedFormat = stored;
   return meta;
 }
 
 /** The meta's stored JSON (`owner` has a key of its own). */
 export function metaJson(meta: SessionMeta): string {
-  const { owner: _, dbsc: __, ...stored } = meta;
-  return JSON.stringify(stored);
+  const { owner: _, dbsc: __, storedFormat: _format, ...stored } = meta;
+  return JSON.stringify({ ...stored, v: SESSION_FORMAT });
 }
 
 /** The owner recorded in stored `data` (left in place), for engines checking their index. */

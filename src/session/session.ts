@@ -40,8 +40,9 @@ export class Session {
     this.#maxSize = maxSize;
     this.#size = size;
     this.#meta = meta ?? { created: Date.now() };
-    // A new session, or one stored before meta existed: its meta goes out with its next flush.
-    this.#metaUnsaved = isNew || meta === undefined;
+    // A new session, one stored before meta existed or in an older format (session-meta.ts
+    // UPGRADES): its meta goes out with its next flush, never with a read of its own.
+    this.#metaUnsaved = isNew || meta === undefined || meta.storedFormat !== undefined;
   }
 
   /** The meta is not stored yet (new session, or stored before meta existed). */
@@ -95,6 +96,49 @@ export class Session {
     this.#meta = { ...this.#meta, csrf: token };
     this.#metaUnsaved = false;
     this.change.set.set(META_KEY, metaJson(this.#meta));
+  }
+
+  /**
+   * When the user last authenticated on this session (the last `login()`, a re-authentication
+   * included), or undefined: never logged in, or logged in before Quickstep recorded it. What a
+   * `{ recentAuth: seconds }` route checks (docs/design.md#recent-authentication).
+   */
+  get authenticatedAt(): Date | undefined {
+    const at = this.#meta.auth;
+    return at === undefined ? undefined : new Date(at);
+  }
+
+  /** Records an authentication now (RequestSession.login); stored with the flush. */
+  markAuthenticated(at: number): void {
+    this.#meta = { ...this.#meta, auth: at };
+    // #metaUnsaved is left as it is: after a clear() the flush must still put the owner back.
+    this.change.set.set(META_KEY, metaJson(this.#meta));
+  }
+
+  /** When the session's id was last renewed (renewal_duration), else when it was created (ms). */
+  get renewedAt(): number {
+    return Math.max(this.#meta.renewed ?? 0, this.#meta.auth ?? 0, this.#meta.created);
+  }
+
+  /** Records a renewal now (RequestSession's commit); stored with the flush under the new id. */
+  markRenewed(at: number): void {
+    this.#meta = { ...this.#meta, renewed: at };
+    this.change.set.set(META_KEY, metaJson(this.#meta));
+  }
+
+  #arrivedRenewed = false;
+
+  /**
+   * The session was read through the old id of a renewal, within its grace window: it has the
+   * new id, which the response must give the browser (docs/design.md#renewal-with-a-grace-window).
+   */
+  get arrivedRenewed(): boolean {
+    return this.#arrivedRenewed;
+  }
+
+  /** Marks the session as read through a renewal's old id (the stored backend does, on read). */
+  markArrivedRenewed(): void {
+    this.#arrivedRenewed = true;
   }
 
   /** The user id given to login() (in this request or an earlier one), or undefined. */

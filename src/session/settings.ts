@@ -59,18 +59,41 @@ export interface SessionPolicy {
    */
   hash_ids: boolean;
   /**
+   * With hash_ids: an id the store does not know under its hash is looked for under the id
+   * itself (a session stored before hash_ids was turned on) and moved to its hash, so turning
+   * hash_ids on logs no one out. Costs one more read for an unknown id only. Default true; once
+   * session_duration has passed since hash_ids was turned on, no such session is left and it
+   * may be set to false (docs/design.md#migrations-that-log-no-one-out).
+   */
+  rekey_unhashed_ids: boolean;
+  /**
    * Whether routes check a CSRF token on unsafe methods (csrf-check.ts): a POST, PUT, PATCH or
    * DELETE without the session's token in `_csrf` or `X-CSRF-Token` is a 403 before the route.
    * On by default (docs/design.md#csrf-on-by-default); a route opts out with `{ csrf: false }`.
    */
   csrf: boolean;
   /**
-   * Seconds after which a session in use gets a new id (OWASP's renewal timeout); undefined:
-   * never. On the Cookie engine a reseal under a new id (backend/sealed.ts).
+   * Seconds after which a session in use gets a new id (OWASP's renewal timeout); undefined (the
+   * default): never, but at login. The old id goes on working for renewal_grace seconds,
+   * forwarded to the new one (docs/design.md#renewal-with-a-grace-window); on the Cookie engine
+   * a reseal under a new id (backend/sealed.ts).
    */
   renewal_duration: number | undefined;
-  /** Seconds the old id keeps working after a renewal, for requests already in flight (default 10). */
+  /** Seconds a renewed session's old id still reaches it (requests in flight; default 10). */
   renewal_grace: number;
+  /**
+   * Where a `{ recentAuth: seconds }` route sends a session whose last login is older (a 302,
+   * with the path asked for in `return_to`); undefined (the default): a 401 instead.
+   */
+  reauth_redirect: string | undefined;
+  /** Most live sessions one user (login's userId) may have; undefined (the default): no cap. */
+  max_sessions_per_user: number | undefined;
+  /**
+   * What a login past max_sessions_per_user does: `end_least_recent` (the default) ends the user's
+   * least recently used sessions to make room; `refuse` refuses the login (409
+   * TooManySessionsError) and changes nothing (docs/design.md#a-cap-per-user).
+   */
+  max_sessions_policy: 'end_least_recent' | 'refuse';
   /**
    * Unknown, expired or revoked session ids one client (its address, as trust_proxy defines it)
    * may send in a minute before it is reported: a warning line and the `session.id_guessing`
@@ -106,9 +129,13 @@ export const sessionPolicySpecs: Specs<SessionPolicy> = {
   clear_site_data: { ...list(string('cookies', ['cookies', 'storage', 'cache']), ['cookies']), expected: 'a list of "cookies", "storage", "cache" ([] for none)' } as Specs<SessionPolicy>['clear_site_data'],
   max_session_size: integer(256 * 1024, 2),
   hash_ids: boolean(false),
+  rekey_unhashed_ids: boolean(true),
   csrf: boolean(true),
   renewal_duration: duration(undefined),
   renewal_grace: duration(10),
+  reauth_redirect: string(undefined),
+  max_sessions_per_user: integer(undefined, 1),
+  max_sessions_policy: string('end_least_recent', ['end_least_recent', 'refuse']) as Specs<SessionPolicy>['max_sessions_policy'],
   unknown_id_limit: integer(100, 0),
   unknown_id_block: boolean(false),
   new_session_limit: integer(0, 0),
@@ -188,6 +215,14 @@ function checkCookiePolicy(policy: SessionPolicy, file: string, path: string): v
   }
   if (prefix === '__Host-' && policy.cookie_path !== '/') {
     throw new ConfigError(file, `${path}.cookie_path`, `"/" with a __Host- cookie_name (use __Secure- or no prefix: over HTTPS it is then added)`, policy.cookie_path);
+  }
+  if (policy.renewal_duration !== undefined && policy.renewal_grace >= policy.renewal_duration) {
+    // A grace as long as the renewal would leave two live ids for a session all the time.
+    throw new ConfigError(file, `${path}.renewal_grace`, `fewer seconds than renewal_duration (${policy.renewal_duration})`, String(policy.renewal_grace));
+  }
+  if (policy.reauth_redirect !== undefined && !/^\/(?![/\\])/.test(policy.reauth_redirect)) {
+    // A path of this site only: an absolute URL here would make every stale route an open redirect's cousin.
+    throw new ConfigError(file, `${path}.reauth_redirect`, 'a path on this site starting with "/" (e.g. "/login")', policy.reauth_redirect);
   }
   // A prefixed name is always sent Secure (session-cookie.ts); `auto` is not Secure over http.
   if (policy.cookie_same_site === 'None' && policy.is_secure !== true && prefix === undefined) {

@@ -73,6 +73,7 @@ export const CAPABILITY_METHODS = {
   take: 'take method',
   flushUnread: 'flushUnread method',
   owners: 'ownedSessions and destroyOwned methods',
+  renewal: 'renewId method',
 } as const;
 
 export type CapabilityObject = keyof typeof CAPABILITY_METHODS;

@@ -36,6 +36,7 @@ import { randomBytes } from 'node:crypto';
 import type { SessionEngine, StoredEngine } from '../session/engine.ts';
 import { Session } from '../session/session.ts';
 import { ownerContract } from './contract-owners.ts';
+import { renewalContract } from './contract-renewal.ts';
 import { unreadContract } from './contract-unread.ts';
 import { capability, CAPABILITY_METHODS, engineAccess, type CapabilityObject, type EngineAccess } from './contract-access.ts';
 
@@ -46,8 +47,9 @@ export interface ContractSubject {
 }
 
 /**
- * The optional parts of the engine contract. The first four are the capability objects of a
- * StoredEngine (engine.ts), under the same names; the rest say what the engine's kind implies.
+ * The optional parts of the engine contract. changeId, take, owners, flushUnread and renewal are
+ * the capability objects of a StoredEngine (engine.ts), under the same names; the rest say what
+ * the engine's kind implies.
  */
 export interface EngineCapabilities {
   /** The `changeId` object (IdChange): `changeId(oldKey, newKey)` moves a session's data in the store. */
@@ -62,6 +64,11 @@ export interface EngineCapabilities {
    * `ownedSessions` and `destroyOwned`.
    */
   owners?: boolean;
+  /**
+   * The `renewal` object (IdRenewal): renewId moves a session and its old key reads it, with the
+   * forward, for the grace window (contract-renewal.ts).
+   */
+  renewal?: boolean;
   /** Works with the 43-character store keys `hash_ids` gives it (listing included). Default: serverState. */
   hashedKeys?: boolean;
   /** The `flushUnread` object (UnreadFlush): stores a write made without a read (contract-unread.ts). */
@@ -108,7 +115,7 @@ const destroy = (engine: SessionEngine, id: string) => accesses.get(engine)!.des
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 export function engineContract(test: TestFunction, options: ContractOptions): void {
-  const capabilities = { changeId: false, listing: true, take: false, flushUnread: false, merge: true, serverState: true, owners: false, hashedKeys: options.capabilities?.serverState ?? true, ...options.capabilities };
+  const capabilities = { changeId: false, listing: true, take: false, flushUnread: false, merge: true, serverState: true, owners: false, renewal: false, hashedKeys: options.capabilities?.serverState ?? true, ...options.capabilities };
   const prefix = `engine contract :: ${options.name} :: `;
 
   /** Runs `body` on a fresh engine whose sessions live `sessionDuration` without use. */
@@ -335,4 +342,5 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
   }, 'listing');
 
   ownerContract(storeContract);
+  renewalContract(storeContract);
 }

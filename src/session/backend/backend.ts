@@ -46,9 +46,30 @@ export interface SessionBackend {
   readonly unreadFlush: BackendUnreadFlush | undefined;
   /** The owner index, when the engine has it. */
   readonly owners: BackendOwners | undefined;
+  /**
+   * Renewal (renewal_duration) by the factory at the commit, for a store with the `renewal`
+   * capability. Absent, and the backend does not renew itself: renewal_duration is a ConfigError
+   * at start-up.
+   */
+  readonly renewal?: BackendRenewal | undefined;
+  /**
+   * The backend renews on its own where it opens a session (a sealer: a reseal under an id derived
+   * from the old one, so concurrent tabs agree on it: backend/sealed.ts); the factory does not.
+   */
+  readonly renewsItself?: boolean;
   /** All the store operations of one request settle within this many ms (StoredEngine). */
   readonly requestDeadlineMs: number | undefined;
   close(): Promise<void>;
+}
+
+/** Renewal by session id (docs/design.md#renewal-with-a-grace-window). */
+export interface BackendRenewal {
+  /**
+   * Gives `session` the id `newId`, its old id forwarded for the grace window; the session to
+   * use from now on, or undefined when a concurrent request renewed it first (keep the old one:
+   * its writes are forwarded, and that request's response carries the new id).
+   */
+  renew(session: Session, newId: string): Promise<Session | undefined>;
 }
 
 /** AtomicTake by session id. */
@@ -68,6 +89,8 @@ export interface BackendOwners {
   list(owner: string, currentId: string | undefined): Promise<UserSession[]>;
   /** Ends every live session of `owner` but `exceptId`'s; how many it ended. */
   destroy(owner: string, exceptId: string | undefined): Promise<number>;
+  /** Ends the live sessions of `owner` whose userSessions handle is in `handles`; how many it ended. */
+  end(owner: string, handles: readonly string[]): Promise<number>;
 }
 
 /**

@@ -35,6 +35,8 @@ export class SealedBackend implements SessionBackend {
   readonly owners: BackendOwners | undefined;
   readonly requestDeadlineMs = undefined;
   readonly merges = false;
+  /** renewal_duration is honoured where a cookie is opened (#openChecked), not by the factory. */
+  readonly renewsItself = true;
   readonly engine: SealedEngine;
   readonly #sealer: SessionSealer;
   readonly #policy: SessionPolicy;
@@ -198,5 +200,20 @@ class RevocationOwners implements BackendOwners {
     const keep = exceptId === undefined ? undefined : sessionHandle(exceptId);
     const { session_duration, absolute_duration } = this.#policy;
     return guard('delete', () => this.#revocations.revokeOwner(owner, Date.now(), keep, notBeforeKeptMs(session_duration, absolute_duration)));
+  }
+
+  /**
+   * The listed sessions of `owner` among `handles` stop opening ("sign out this device"). A
+   * copy's expiry is not known here, so each denial is kept as long as a not-before would be.
+   */
+  end(owner: string, handles: readonly string[]): Promise<number> {
+    const { session_duration, absolute_duration } = this.#policy;
+    return guard('delete', async () => {
+      const now = Date.now();
+      const listed = new Set((await this.#revocations.list(owner, now)).map(({ handle }) => handle));
+      const ending = handles.filter(handle => listed.has(handle));
+      for (const handle of ending) await this.#revocations.deny(handle, owner, now, now + notBeforeKeptMs(session_duration, absolute_duration));
+      return ending.length;
+    });
   }
 }

@@ -4,20 +4,22 @@
  * every call is guarded (a failure is a SessionStoreError). The capabilities the engine offers
  * are resolved here once, into objects by id or undefined: the factory never looks for a method.
  */
-import type { IdChange, SessionStore, StoredEngine } from '../engine.ts';
+import type { IdChange, SessionChange, SessionRecord, SessionStore, StoredEngine } from '../engine.ts';
+import { openForward, sealForward } from '../renewal-forward.ts';
 import { Session } from '../session.ts';
 import { isSessionId } from '../session-id.ts';
-import type { SessionDevice } from '../session-meta.ts';
+import { ownerOf, type SessionDevice } from '../session-meta.ts';
 import type { SessionPolicy } from '../settings.ts';
-import { storeKeyFor, type StoreKey } from '../store-key.ts';
+import { idAsKey, sessionHandle, storeKeyFor, type StoreKey } from '../store-key.ts';
 import { listUserSessions } from '../user-sessions.ts';
-import { guard, NOTHING, storedSession, ttlSeconds, type BackendOwners, type BackendTake, type BackendUnreadFlush, type SessionBackend } from './backend.ts';
+import { guard, NOTHING, storedSession, ttlSeconds, type BackendOwners, type BackendRenewal, type BackendTake, type BackendUnreadFlush, type SessionBackend } from './backend.ts';
 
 export class StoredBackend implements SessionBackend {
   readonly name: string;
   readonly take: BackendTake | undefined;
   readonly unreadFlush: BackendUnreadFlush | undefined;
   readonly owners: BackendOwners | undefined;
+  readonly renewal: BackendRenewal | undefined;
   readonly requestDeadlineMs: number | undefined;
   readonly merges = true;
   readonly #store: SessionStore;
@@ -40,7 +42,11 @@ export class StoredBackend implements SessionBackend {
     this.take = take && { take: (id, name) => guard('read', () => take.take(key(id), name)) };
     if (flushUnread) {
       const { session_duration: idle, absolute_duration: absolute, max_session_size: maxSize } = policy;
-      this.unreadFlush = { flushUnread: (id, change, writtenAt) => guard('save', () => flushUnread.flushUnread(key(id), change, { idle, absolute, maxSize, writtenAt })) };
+      const flush = (id: string, change: SessionChange, writtenAt: number) => guard('save', () => flushUnread.flushUnread(key(id), change, { idle, absolute, maxSize, writtenAt }));
+      this.unreadFlush = {
+        // A miss may be a session stored before hash_ids: re-keyed, then written (see #rekey).
+        flushUnread: (id, change, writtenAt) => flush(id, change, writtenAt).then(done => (done !== undefined || !this.#rekeys ? done : this.#rekey(id).then(found => (found ? flush(id, change, writtenAt) : undefined)))),
+      };
     }
     this.owners = owners && {
       list: (owner, currentId) => {
@@ -48,13 +54,65 @@ export class StoredBackend implements SessionBackend {
         return guard('list', () => owners.ownedSessions(owner)).then(owned => listUserSessions(owned, current, policy.absolute_duration));
       },
       destroy: (owner, exceptId) => guard('delete', () => owners.destroyOwned(owner, exceptId === undefined ? undefined : key(exceptId))),
+      // The index lists store keys; a handle is found among them (a rare, user-asked operation: a list, then the deletes).
+      end: (owner, handles) => guard('delete', async () => {
+        const ending = (await owners.ownedSessions(owner)).filter(owned => handles.includes(sessionHandle(owned.id)));
+        await Promise.all(ending.map(owned => store.destroy(owned.id, owner)));
+        return ending.length;
+      }),
     };
+    const renewal = engine.renewal;
+    this.renewal = renewal && {
+      renew: (session, newId) => {
+        const grace = { seconds: policy.renewal_grace, forward: sealForward(session.id, newId) };
+        return guard('rename', () => renewal.renewId(key(session.id), key(newId), session.owner, grace)).then(renewed => {
+          if (!renewed) return undefined;
+          session.rename(newId);
+          return session;
+        });
+      },
+    };
+    this.#rekeys = policy.hash_ids && policy.rekey_unhashed_ids && changeId !== undefined;
+  }
+
+  /** hash_ids with rekey_unhashed_ids: a miss looks for the id stored as its own key (see #rekey). */
+  readonly #rekeys: boolean;
+
+  /**
+   * A session stored before hash_ids was turned on, under its id itself: moved to its hashed key
+   * (changeId, keeping it in its owner's index), so turning hash_ids on logs no one out
+   * (docs/design.md#migrations-that-log-no-one-out). Costs a read on a miss only (an unknown id),
+   * and the move once per such session. The record, or undefined when there is none.
+   */
+  async #rekey(id: string): Promise<SessionRecord | undefined> {
+    const record = await guard('read', () => this.#store.retrieve(idAsKey(id)));
+    if (record === undefined || record.renewedTo !== undefined) return undefined;
+    const owner = ownerOf(record.data);
+    const changer = this.#changeId!;
+    const hashed = this.#key(id);
+    await guard('rename', () => (owner === undefined ? changer.changeId(id, hashed) : changer.changeId(id, hashed, owner)));
+    return record;
   }
 
   /** The cookie's value is the id: checked before the store sees it. */
   retrieve(id: string): Promise<Session | undefined> {
     if (!isSessionId(id)) return NOTHING;
-    return guard('read', () => this.#store.retrieve(this.#key(id))).then(record => (record ? storedSession(this.#policy, id, record.data, record.size) : undefined));
+    return guard('read', () => this.#store.retrieve(this.#key(id))).then(record => {
+      if (record === undefined) return this.#rekeys ? this.#rekey(id).then(found => found && this.#session(id, found)) : undefined;
+      return this.#session(id, record);
+    });
+  }
+
+  /**
+   * The Session for what the store gave for `id`: through a renewal's old id within its grace
+   * window, the session under its new id (renewal-forward.ts), marked so its cookie is sent.
+   */
+  #session(id: string, record: SessionRecord): Session | undefined {
+    if (record.renewedTo === undefined) return storedSession(this.#policy, id, record.data, record.size);
+    const newId = openForward(id, record.renewedTo);
+    const session = newId === undefined ? undefined : storedSession(this.#policy, newId, record.data, record.size);
+    session?.markArrivedRenewed();
+    return session;
   }
 
   /**

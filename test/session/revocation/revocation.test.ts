@@ -78,6 +78,7 @@ function routes(app: App): App {
     })
     .post('/password/:user', async ctx => ({ ended: await ctx.destroyUserSessions(ctx.params.user, { credentialsChanged: true }) }))
     .get('/sessions/:user', ctx => ctx.userSessions(ctx.params.user))
+    .post('/sign-out/:user/:handle', async ctx => ({ ended: await ctx.destroyUserSessions(ctx.params.user, { only: ctx.params.handle }) }))
     .get('/id', async ctx => ({ id: (await ctx.findSession())?.id ?? null }));
 }
 
@@ -106,6 +107,23 @@ function revocationSuite(where: Where): void {
     }
   };
   test.after(() => where.stop());
+
+  test('sign out this device :: { only: handle } ends that one session, a copy of its cookie included; the others stay', () =>
+    withApp({}, async client => {
+      const phone = client.fork();
+      await client.request('POST', '/login/ann');
+      await phone.request('POST', '/login/ann');
+      const stolen = copyOf(phone);
+      const listed = (await client.request('GET', '/sessions/ann')).json() as { handle: string; current: boolean }[];
+      assert.is(listed.length, 2);
+      const other = listed.find(s => !s.current)!;
+      assert.equal((await client.request('POST', `/sign-out/ann/${other.handle}`)).json(), { ended: 1 });
+      assert.is((await me(phone)).user, null, 'the phone is signed out');
+      assert.is((await me(stolen)).user, null, 'and so is a copy of its cookie');
+      assert.is((await me(client)).user, 'ann', 'this device stays');
+      assert.equal((await client.request('POST', `/sign-out/ann/${other.handle}`)).json(), { ended: 0 }, 'a handle already ended');
+      assert.equal((await client.request('POST', '/sign-out/bob/nothing')).json(), { ended: 0 }, "a handle that is not the user's");
+    }));
 
   test('logout :: a copy of the cookie taken before it is no session after it, logged in or not', () =>
     withApp({}, async client => {
@@ -204,12 +222,13 @@ function revocationSuite(where: Where): void {
   }
 
   test('renewal_duration :: an old cookie is resealed under a new id, concurrent requests agree on it, and the old one dies after renewal_grace', () =>
-    withApp({ renewal_duration: 1, renewal_grace: 1 }, async (client, app) => {
+    // The grace window is shorter than the renewal period (a ConfigError otherwise).
+    withApp({ renewal_duration: 2, renewal_grace: 1 }, async (client, app) => {
       const name = app.sessions.cookieOver(false).name;
       await client.request('POST', '/login/ann');
       await client.request('POST', '/visit');
       const first = client.jar.get(name)!.value;
-      await sleep(1100);
+      await sleep(2100);
       const tab = copyOf(client);
       const [a, b] = await Promise.all([client.request('GET', '/me'), tab.request('GET', '/me')]);
       assert.equal([a.json(), b.json()], [{ user: 'ann', visits: 1 }, { user: 'ann', visits: 1 }]);
@@ -321,12 +340,12 @@ config('revocation: false :: sessions work, and login() is refused before it cha
   }
 });
 config('renewal_duration without a store :: the cookie is still resealed under a new id (a copy of the old one opens until it expires)', async () => {
-  const app = routes(createApp(cookieSettings(false, { renewal_duration: 1 })));
+  const app = routes(createApp(cookieSettings(false, { renewal_duration: 2, renewal_grace: 1 })));
   const client = await testClient(app);
   try {
     await client.request('POST', '/visit');
     const first = (await client.request('GET', '/id')).json().id;
-    await sleep(1100);
+    await sleep(2100);
     const renewed = await client.request('GET', '/id');
     assert.ok(renewed.setCookie(app.sessions.cookieOver(false).name)?.value, 'resealed');
     assert.is.not(renewed.json().id, first, 'under a new id');

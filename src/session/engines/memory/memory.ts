@@ -17,7 +17,7 @@
 import { SessionTooLargeError } from '../../../base/errors.ts';
 import { integer } from '../../../base/schema.ts';
 import { applyChange } from '../../apply-change.ts';
-import type { AtomicTake, IdChange, OwnedSession, OwnerChange, OwnerIndex, SessionChange, SessionEngineDefinition, SessionRecord, SessionStore, SessionValues, StoredEngine, UnreadExpiry, UnreadFlush, UnreadFlushed } from '../../engine.ts';
+import type { AtomicTake, IdChange, IdRenewal, OwnedSession, OwnerChange, OwnerIndex, SessionChange, SessionEngineDefinition, RenewalGrace, SessionRecord, SessionStore, SessionValues, StoredEngine, UnreadExpiry, UnreadFlush, UnreadFlushed } from '../../engine.ts';
 import { readMeta, ttlFor } from '../../session-meta.ts';
 import { RecencyList, type Linked } from './recency-list.ts';
 
@@ -45,11 +45,21 @@ export interface MemoryOptions {
   max_bytes: number;
 }
 
+/** What changeId and renewId leave at the old id (see #movedTo). */
+interface MovedTo {
+  to: string;
+  until: number;
+  at: number;
+  /** renewId: reads follow the pointer until then (ms), and answer with `forward`. */
+  graceUntil?: number;
+  forward?: string;
+}
+
 /** How long a changed id's moved-to pointer sends flushes on to the new one (as the Redis engine's MOVED_TO_SECONDS). */
 const MOVED_TO_MS = 10_000;
 
 /** The store, and every capability of the store kind (storedMemoryEngine offers them all). */
-export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadFlush, OwnerIndex {
+export class MemoryEngine implements SessionStore, IdChange, IdRenewal, AtomicTake, UnreadFlush, OwnerIndex {
   readonly #entries = new Map<string, Entry>();
   readonly #order = new RecencyList<Entry>();
   /** owner -> the ids of its sessions (the owner index; an owner with none has no Set). */
@@ -57,9 +67,11 @@ export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadF
   /**
    * old id -> new id and until when, left by changeId: a request that read the session before
    * its id changed and flushes after must not lose its write (docs/design.md#ids-and-fixation). Only flush follows it;
-   * a read of the old id stays unknown, so fixation stays defeated.
+   * a read of the old id stays unknown, so fixation stays defeated. A renewal's pointer (renewId)
+   * is also followed by reads until `graceUntil`, answering with its `forward`
+   * (docs/design.md#renewal-with-a-grace-window).
    */
-  readonly #movedTo = new Map<string, { to: string; until: number; at: number }>();
+  readonly #movedTo = new Map<string, MovedTo>();
   readonly #maxSessions: number;
   readonly #maxBytes: number;
   #bytes = 0;
@@ -87,9 +99,19 @@ export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadF
 
   async retrieve(id: string): Promise<SessionRecord | undefined> {
     const entry = this.#live(id);
-    if (!entry) return undefined;
+    if (!entry) return this.#movedTo.size === 0 ? undefined : this.#renewed(id);
     this.#touch(entry);
     return { data: JSON.parse(entry.json), size: entry.size };
+  }
+
+  /** A read of a renewal's old id within its grace window: the session it moved to, with the forward. */
+  #renewed(id: string): SessionRecord | undefined {
+    const pointer = this.#movedTo.get(id);
+    if (pointer?.graceUntil === undefined || pointer.graceUntil <= Date.now()) return undefined;
+    const entry = this.#live(this.#followMovedTo(pointer.to));
+    if (!entry) return undefined;
+    this.#touch(entry);
+    return { data: JSON.parse(entry.json), size: entry.size, renewedTo: pointer.forward! };
   }
 
   async flush(id: string, change: SessionChange, ttlSeconds?: number, maxSize = Infinity): Promise<void> {
@@ -145,8 +167,18 @@ export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadF
   }
 
   async changeId(oldId: string, newId: string): Promise<void> {
+    this.#move(oldId, newId, undefined);
+  }
+
+  /** changeId, with the old id followed by reads for the grace window (IdRenewal). */
+  async renewId(oldId: string, newId: string, _owner: string | undefined, grace: RenewalGrace): Promise<boolean> {
+    return this.#move(oldId, newId, grace);
+  }
+
+  /** Moves the entry at `oldId` to `newId` and leaves the moved-to pointer; false when there is none. */
+  #move(oldId: string, newId: string, grace: RenewalGrace | undefined): boolean {
     const entry = this.#live(oldId);
-    if (!entry) return;
+    if (!entry) return false;
     this.#remove(newId); // a random id is never taken; if it were, its entry must leave the bounds too
     this.#entries.delete(oldId);
     entry.id = newId;
@@ -162,7 +194,10 @@ export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadF
       if (pointer.until > now) break;
       this.#movedTo.delete(from);
     }
-    this.#movedTo.set(oldId, { to: newId, until: now + MOVED_TO_MS, at: now });
+    const pointer: MovedTo = grace === undefined ? { to: newId, until: now + MOVED_TO_MS, at: now }
+      : { to: newId, until: now + Math.max(MOVED_TO_MS, grace.seconds * 1000), at: now, graceUntil: now + grace.seconds * 1000, forward: grace.forward };
+    this.#movedTo.set(oldId, pointer);
+    return true;
   }
 
   /**
@@ -174,7 +209,8 @@ export class MemoryEngine implements SessionStore, IdChange, AtomicTake, UnreadF
     const now = Date.now();
     for (let hops = 0; hops < 8 && !this.#entries.has(id); hops++) {
       const pointer = this.#movedTo.get(id);
-      if (!pointer || pointer.until <= now || pointer.at <= writtenAt) break;
+      // A renewal's old id is still the holder's within the grace window, whenever it wrote.
+      if (!pointer || pointer.until <= now || (pointer.at <= writtenAt && !(pointer.graceUntil! > now))) break;
       id = pointer.to;
     }
     return id;
@@ -283,5 +319,5 @@ export const memoryEngine: SessionEngineDefinition<MemoryOptions> = {
 
 /** `engine` as its definition's `create` gives it: the one instance is the store and every capability. */
 export function storedMemoryEngine(engine: MemoryEngine): StoredEngine {
-  return { store: engine, changeId: engine, take: engine, flushUnread: engine, owners: engine, close: () => engine.close() };
+  return { store: engine, changeId: engine, renewal: engine, take: engine, flushUnread: engine, owners: engine, close: () => engine.close() };
 }

@@ -14,5 +14,5 @@ export const redisEngine: SessionEngineDefinition<RedisEngineOptions> = {
  * capability; the request deadline is set on a Cluster or with Sentinel only.
  */
 export function storedRedisEngine(engine: RedisEngine): StoredEngine {
-  return { store: engine, changeId: engine, take: engine, flushUnread: engine, owners: engine, requestDeadlineMs: engine.requestDeadlineMs, close: () => engine.close() };
+  return { store: engine, changeId: engine, renewal: engine, take: engine, flushUnread: engine, owners: engine, requestDeadlineMs: engine.requestDeadlineMs, close: () => engine.close() };
 }

@@ -18,7 +18,7 @@
  * The owner index behind login / userSessions is in redis/owners.ts.
  */
 import { SessionStoreError, SessionTooLargeError } from '../../../base/errors.ts';
-import { type AtomicTake, type EngineContext, type IdChange, type OwnedSession, type OwnerIndex, type SessionChange, type SessionRecord, type SessionStore, type UnreadExpiry, type UnreadFlush, type UnreadFlushed } from '../../engine.ts';
+import { type AtomicTake, type EngineContext, type IdChange, type IdRenewal, type OwnedSession, type OwnerIndex, type RenewalGrace, type SessionChange, type SessionRecord, type SessionStore, type UnreadExpiry, type UnreadFlush, type UnreadFlushed } from '../../engine.ts';
 import { withinDeadline } from '../../deadline.ts';
 import type { Cluster } from 'ioredis';
 import type { Client } from './client.ts';
@@ -43,7 +43,7 @@ type Action = 'read' | 'save' | 'delete' | 'list' | 'rename';
  */
 type Command<T> = (client: Client, until: number | undefined) => Promise<T>;
 
-export class RedisEngine implements SessionStore, IdChange, AtomicTake, UnreadFlush, OwnerIndex {
+export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTake, UnreadFlush, OwnerIndex {
   readonly #context: EngineContext;
   readonly #prefix: string;
   /** The one connection, opened on the first session use (redis/connection.ts). */
@@ -101,13 +101,29 @@ export class RedisEngine implements SessionStore, IdChange, AtomicTake, UnreadFl
 
   async retrieve(id: string): Promise<SessionRecord | undefined> {
     // One script (redis/scripts.ts): GET, and the TTL slid to at least session_duration.
-    const text = await this.#run('read', client => client.sessionRead(this.#prefix + id, this.#context.sessionDuration));
-    if (text === null) {
+    const key = this.#prefix + id;
+    const duration = this.#context.sessionDuration;
+    let forward: string | undefined;
+    const text = await this.#run('read', async (client, until) => {
+      let answer = await client.sessionRead(key, duration, Date.now());
+      // A renewal's old key in its grace window (rare): a second read, at the key it names.
+      for (let tries = 0; Array.isArray(answer); tries++) {
+        if (answer[0] !== -2) {
+          forward = answer[1];
+          return client.sessionRead(answer[0], duration);
+        }
+        if (until === undefined || performance.now() > until || tries > 1000) throw new SessionStoreError('The session is still moving to its new id (a renewal did not finish)');
+        await new Promise(resolve => setTimeout(resolve, PENDING_RETRY_MS));
+        answer = await client.sessionRead(key, duration, Date.now());
+      }
+      return answer;
+    });
+    if (text === null || Array.isArray(text)) {
       this.#redis.missed();
       return undefined;
     }
     try {
-      return { data: JSON.parse(text), size: text.length };
+      return forward === undefined ? { data: JSON.parse(text), size: text.length } : { data: JSON.parse(text), size: text.length, renewedTo: forward };
     } catch {
       // Not written by this engine; reading it as unknown lets the user go on with a new session.
       this.#context.log('warning', `session store: ${this.#prefix}<id> does not hold JSON; treated as unknown`);
@@ -216,14 +232,28 @@ export class RedisEngine implements SessionStore, IdChange, AtomicTake, UnreadFl
   }
 
   async changeId(oldId: string, newId: string, owner?: string): Promise<void> {
+    await this.#rename(oldId, newId, owner, undefined);
+  }
+
+  /** changeId with a pointer reads follow for the grace window (IdRenewal; redis/scripts.ts RENAME_SCRIPT). */
+  renewId(oldId: string, newId: string, owner: string | undefined, grace: RenewalGrace): Promise<boolean> {
+    return this.#rename(oldId, newId, owner, grace);
+  }
+
+  /** Moves the session, leaving the moved-to pointer (a renewal's with `grace`); false when the old one is not a session. */
+  async #rename(oldId: string, newId: string, owner: string | undefined, grace: RenewalGrace | undefined): Promise<boolean> {
     const oldKey = this.#prefix + oldId;
     const newKey = this.#prefix + newId;
     const index = owner === undefined ? undefined : ownerIndexKey(this.#prefix, owner);
+    const now = Date.now();
+    const lifetime = grace === undefined ? MOVED_TO_SECONDS : Math.max(MOVED_TO_SECONDS, grace.seconds);
+    const graceUntil = grace === undefined ? 0 : now + grace.seconds * 1000;
+    const forward = grace?.forward ?? '';
     const result = await this.#run('rename', async (client): Promise<number | string | null> => {
       if (!this.#isCluster) {
         const sent = index === undefined
-          ? client.sessionRename(oldKey, newKey, MOVED_TO_SECONDS, Date.now())
-          : client.sessionRenameOwned(oldKey, newKey, index, MOVED_TO_SECONDS, Date.now());
+          ? client.sessionRename(oldKey, newKey, lifetime, now, graceUntil, forward)
+          : client.sessionRenameOwned(oldKey, newKey, index, lifetime, now, graceUntil, forward);
         const replicated = this.#replicated(client);
         const renamed = await sent;
         await replicated;
@@ -232,13 +262,14 @@ export class RedisEngine implements SessionStore, IdChange, AtomicTake, UnreadFl
       // The index first, then the move, then the old member out (redis/owners.ts).
       if (index !== undefined) await client.ownerIndexAdd(index, newKey);
       // The two keys hash to different slots, where no one script can go: see MOVE_OUT_SCRIPT.
-      const json = await client.sessionMoveOut(oldKey, newKey, MOVED_TO_SECONDS, Date.now());
+      const json = await client.sessionMoveOut(oldKey, newKey, lifetime, now, graceUntil, forward);
       const stored = json === null ? 0 : await client.set(newKey, json, 'EX', this.#context.sessionDuration, 'NX');
       if (stored !== 0) await client.hdel(oldKey, 'pending');
       if (index !== undefined && stored !== null) await client.zrem(index, oldKey);
       return stored;
     });
     if (result === -1 || result === null) throw new SessionStoreError('The new session id is already stored');
+    return result === 1 || result === 'OK';
   }
 
   /** Every stored id, by SCAN over every master (never KEYS, which blocks Redis); each SCAN one operation. */

@@ -31,14 +31,26 @@ end
 `;
 
 /**
- * KEYS[1]: the session key; ARGV[1]: session_duration in seconds. The stored JSON, with its TTL
+ * KEYS[1]: the session key; ARGV[1]: session_duration in seconds; ARGV[2] (optional): the app's
+ * clock in ms, to follow a renewal's pointer (RENAME_SCRIPT's grace_until). The stored JSON, with its TTL
  * slid to at least session_duration (EXPIRE GT: never shortened, so a remembered session's longer
  * lifetime survives its reads, which GETEX EX would cut). False for an unknown id, and for a key
- * that is not a string (the moved-to pointer changeId leaves): the old id reads as unknown.
+ * that is not a string (the moved-to pointer changeId leaves): the old id reads as unknown, but
+ * for a renewal's old id within its grace window, which answers {new key, forward}.
  */
 const READ_SCRIPT = `
 local stored = redis.pcall('GET', KEYS[1])
-if type(stored) ~= 'string' then return false end
+if type(stored) ~= 'string' then
+  if type(stored) == 'table' and ARGV[2] then
+    -- A renewal's pointer (RENAME_SCRIPT) within its grace window: {new key, forward}, or {-2} while a Cluster move is pending.
+    local pointer = redis.pcall('HMGET', KEYS[1], 'moved_to', 'pending', 'grace_until', 'forward')
+    if type(pointer) == 'table' and pointer[3] and tonumber(pointer[3]) > tonumber(ARGV[2]) then
+      if pointer[2] then return { -2 } end
+      return { pointer[1], pointer[4] }
+    end
+  end
+  return false
+end
 redis.call('EXPIRE', KEYS[1], ARGV[1], 'GT')
 return stored
 `;
@@ -153,9 +165,11 @@ local key = KEYS[1]
 local stored = redis.pcall('GET', key)
 if type(stored) == 'table' then
   -- A moved-to pointer is followed only by a write made before the id changed (see UnreadExpiry).
-  local pointer = redis.call('HMGET', key, 'moved_to', 'pending', 'moved_at')
+  local pointer = redis.call('HMGET', key, 'moved_to', 'pending', 'moved_at', 'grace_until')
   if pointer[2] then return -2 end
   if pointer[1] and tonumber(pointer[3] or '') and tonumber(pointer[3]) > tonumber(ARGV[#ARGV]) then return pointer[1] end
+  -- A renewal's old id is still its holder's within the grace window, whenever it wrote.
+  if pointer[1] and tonumber(pointer[4] or '') and tonumber(pointer[4]) > tonumber(ARGV[#ARGV - 1]) then return pointer[1] end
   if pointer[1] then return 0 end
   return redis.error_reply(stored.err)
 end
@@ -190,7 +204,9 @@ export const MOVED_TO_SECONDS = 10;
 
 /**
  * KEYS[1]: the old key, KEYS[2]: the new key (same node: not for a cluster); ARGV[1]: the
- * moved-to pointer's lifetime in seconds, ARGV[2]: the app's clock in ms (its `moved_at`). RENAMENX keeps the TTL. Returns 1 when moved, 0 when the old
+ * moved-to pointer's lifetime in seconds, ARGV[2]: the app's clock in ms (its `moved_at`);
+ * ARGV[3]: for a renewal, until when (ms) reads follow the pointer ('0': not a renewal), ARGV[4]
+ * the forward they answer with (engine.ts IdRenewal). RENAMENX keeps the TTL. Returns 1 when moved, 0 when the old
  * session is unknown, -1 when the new id is taken. An owned session's rename passes KEYS[3], its
  * owner index (the same text, registered with 3 keys): the member moves to the new key with it.
  */
@@ -198,6 +214,7 @@ const RENAME_SCRIPT = NOW_MS + `
 if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return 0 end
 if redis.call('RENAMENX', KEYS[1], KEYS[2]) == 0 then return -1 end
 redis.call('HSET', KEYS[1], 'moved_to', KEYS[2], 'moved_at', ARGV[2])
+if ARGV[3] ~= '0' then redis.call('HSET', KEYS[1], 'grace_until', ARGV[3], 'forward', ARGV[4]) end
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 if KEYS[3] then
   redis.call('ZREM', KEYS[3], KEYS[1])
@@ -248,7 +265,8 @@ return redis.call('ZCARD', KEYS[1])
  * removes `pending`. A flush meanwhile answers -2 and is tried again, so no write lands in the
  * old key after its data left, and none is sent to a new key that does not exist yet.
  * KEYS[1]: the old key; ARGV[1]: the new key, ARGV[2]: the pointer's lifetime in seconds,
- * ARGV[3]: the app's clock in ms (`moved_at`).
+ * ARGV[3]: the app's clock in ms (`moved_at`); ARGV[4], ARGV[5]: a renewal's grace_until and
+ * forward, as RENAME_SCRIPT's ARGV[3] and ARGV[4].
  * Returns the session's JSON, or nil when the old session is unknown.
  */
 const MOVE_OUT_SCRIPT = `
@@ -256,6 +274,7 @@ if redis.call('TYPE', KEYS[1]).ok ~= 'string' then return false end
 local json = redis.call('GET', KEYS[1])
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'moved_to', ARGV[1], 'pending', '1', 'moved_at', ARGV[3])
+if ARGV[4] ~= '0' then redis.call('HSET', KEYS[1], 'grace_until', ARGV[4], 'forward', ARGV[5]) end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
 return json
 `;
@@ -326,14 +345,14 @@ type Change = (string | number)[];
  * index's variants (redis/owners.ts) are the same texts registered with the index keys.
  */
 export const SCRIPTS = {
-  sessionRead: script<[key: string, sessionDuration: number], string | null>(1, READ_SCRIPT),
+  sessionRead: script<[key: string, sessionDuration: number, now?: number], string | null | [string, string] | [-2]>(1, READ_SCRIPT),
   sessionFlush: script<[key: string, ...change: Change], FlushAnswer>(1, FLUSH_SCRIPT),
   sessionFlushUnread: script<[key: string, ...change: Change], FlushAnswer>(1, UNREAD_FLUSH_SCRIPT),
-  sessionRename: script<[oldKey: string, newKey: string, movedToSeconds: number, now: number], number>(2, RENAME_SCRIPT),
-  sessionMoveOut: script<[oldKey: string, newKey: string, movedToSeconds: number, now: number], string | null>(1, MOVE_OUT_SCRIPT),
+  sessionRename: script<[oldKey: string, newKey: string, movedToSeconds: number, now: number, graceUntil: number, forward: string], number>(2, RENAME_SCRIPT),
+  sessionMoveOut: script<[oldKey: string, newKey: string, movedToSeconds: number, now: number, graceUntil: number, forward: string], string | null>(1, MOVE_OUT_SCRIPT),
   sessionTake: script<[key: string, field: string], string | null>(1, TAKE_SCRIPT),
   sessionFlushOwned: script<[key: string, join: string, leave: string, ...change: Change], FlushAnswer>(3, FLUSH_SCRIPT),
-  sessionRenameOwned: script<[oldKey: string, newKey: string, index: string, movedToSeconds: number, now: number], number>(3, RENAME_SCRIPT),
+  sessionRenameOwned: script<[oldKey: string, newKey: string, index: string, movedToSeconds: number, now: number, graceUntil: number, forward: string], number>(3, RENAME_SCRIPT),
   sessionDestroyOwned: script<[key: string, index: string], number>(2, DESTROY_OWNED_SCRIPT),
   ownerPrune: script<[index: string, graceMs: number, ...memberScores: string[]], number>(1, PRUNE_SCRIPT),
   ownerIndexAdd: script<[index: string, key: string], number>(1, INDEX_ADD_SCRIPT),

@@ -9,7 +9,7 @@ const contract = suite('engine contract :: Memory');
 engineContract(uvuTest(contract), {
   name: 'Memory',
   setup: ({ sessionDuration }) => ({ engine: storedMemoryEngine(new MemoryEngine({ max_sessions: 100_000 }, sessionDuration)) }),
-  capabilities: { changeId: true, take: true, flushUnread: true, owners: true, hashedKeys: true },
+  capabilities: { changeId: true, take: true, flushUnread: true, owners: true, hashedKeys: true, renewal: true },
 });
 contract.run();
 

@@ -18,7 +18,7 @@ const contract = redisSuite('engine contract :: Redis Cluster');
 engineContract(uvuTest(contract), {
   name: 'Redis Cluster',
   setup: async ({ sessionDuration }) => ({ engine: storedRedisEngine(await engineOn({}, sessionDuration)) }),
-  capabilities: { changeId: true, take: true, flushUnread: true, owners: true, hashedKeys: true },
+  capabilities: { changeId: true, take: true, flushUnread: true, owners: true, hashedKeys: true, renewal: true },
 });
 contract.run();
 
