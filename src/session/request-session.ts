@@ -202,9 +202,11 @@ export class RequestSession {
   async destroy(): Promise<void> {
     const session = await this.find();
     if (session && !session.isNew) {
-      const destroy = () => this.#factory.destroy(session.id, session.owner, session);
       const on = channels.sessionDestroy;
-      await (on.hasSubscribers ? this.#traced(on, { req: this.#client?.req, handle: this.#factory.handleOf(session.id) }, destroy) : this.#store(destroy));
+      // The operation written out in each branch: a named closure would cost a __name() per call under tsx.
+      await (on.hasSubscribers
+        ? this.#traced(on, { req: this.#client?.req, handle: this.#factory.handleOf(session.id) }, () => this.#factory.destroy(session.id, session.owner, session))
+        : this.#store(() => this.#factory.destroy(session.id, session.owner, session)));
       await this.#events?.('session.destroyed', session.id);
     }
     this.#ended();
@@ -225,13 +227,12 @@ export class RequestSession {
     const oldId = session.id;
     // A browser that was shown a token before (its CSRF cookie) gets a new one for the session too.
     const hadToken = session.csrfToken !== undefined || this.#browserToken !== undefined;
-    const change = () => this.#factory.changeId(session);
     const on = channels.sessionChangeId;
     if (on.hasSubscribers) {
       const payload = { req: this.#client?.req, handle: this.#factory.handleOf(oldId), newHandle: undefined as string | undefined };
-      this.#session = await this.#traced(on, payload, change, moved => (payload.newHandle = this.#factory.handleOf(moved.id)));
+      this.#session = await this.#traced(on, payload, () => this.#factory.changeId(session), moved => (payload.newHandle = this.#factory.handleOf(moved.id)));
     } else {
-      this.#session = await this.#store(change);
+      this.#session = await this.#store(() => this.#factory.changeId(session));
     }
     renewCsrfToken(this.#session, hadToken);
     // A new id is a new binding: the old key (if any) no longer renews this session's bound
@@ -374,9 +375,10 @@ export class RequestSession {
       if (session.isNew) this.#factory.abuse?.creating(this.#client);
       if (session.isNew && session.csrfToken === undefined && this.#browserToken !== undefined) session.setCsrfToken(this.#browserToken);
       const client = session.owner === undefined ? undefined : this.#client;
-      const flush = () => this.#factory.flush(session, client && writtenBy(client));
       const on = channels.sessionFlush;
-      const flushed = on.hasSubscribers ? this.#traced(on, this.#flushTrace(session.id, session.change, this.#factory.merges), flush) : this.#store(flush);
+      const flushed = on.hasSubscribers
+        ? this.#traced(on, this.#flushTrace(session.id, session.change, this.#factory.merges), () => this.#factory.flush(session, client && writtenBy(client)))
+        : this.#store(() => this.#factory.flush(session, client && writtenBy(client)));
       const owner = this.#trimOwner;
       if (owner === undefined) return flushed.then(() => this.#flushed(session));
       this.#trimOwner = undefined;
@@ -394,9 +396,8 @@ export class RequestSession {
    */
   #flushUnread(id: string, unread: UnreadWrites): Promise<string | undefined> | string | undefined {
     const change = unread.change();
-    const flush = () => unread.flush(id, change);
     const on = channels.sessionFlush;
-    return (on.hasSubscribers ? this.#traced(on, this.#flushTrace(id, change, true), flush) : this.#store(flush)).then(flushed => {
+    return (on.hasSubscribers ? this.#traced(on, this.#flushTrace(id, change, true), () => unread.flush(id, change)) : this.#store(() => unread.flush(id, change))).then(flushed => {
       const factory = this.#factory;
       if (flushed) {
         this.#unread = undefined;
@@ -488,18 +489,17 @@ export class RequestSession {
     // A client past its budget of unknown ids is refused before the store is asked (abuse/).
     const blocked = this.#factory.abuse?.blocked(this.#client);
     if (blocked !== undefined) return Promise.reject(blocked);
-    const retrieve = () => this.#factory.retrieve(id);
     const on = channels.sessionLoad;
     let loading: Promise<Session | undefined>;
     if (on.hasSubscribers) {
       const payload = { req: this.#client?.req, found: false, handle: undefined as string | undefined };
-      loading = this.#traced(on, payload, retrieve, session => {
+      loading = this.#traced(on, payload, () => this.#factory.retrieve(id), session => {
         payload.found = session !== undefined;
         // The handle of the id inside: with the Cookie engine the cookie value is the seal, not the id.
         if (session !== undefined) payload.handle = this.#factory.handleOf(session.id);
       });
     } else {
-      loading = this.#store(retrieve);
+      loading = this.#store(() => this.#factory.retrieve(id));
     }
     return loading.then(found => {
       // A session made over HTTPS had a prefixed cookie from the start: under a previous name
