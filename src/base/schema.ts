@@ -139,7 +139,9 @@ export function duration(fallback: number | undefined) {
 
 /** A list whose every item fits `item`. A single string is read as a comma-separated list. */
 export function list<T>(item: OptionSpec<T>, fallback: T[] | undefined): OptionSpec<T[] | undefined> {
-  return spec(`a list of ${item.expected.replace(/^an? /, '')}s`, fallback, value => {
+  // "a list of strings"; an item described at length keeps its words: "a list, each a "host:port" address such as ...".
+  const expected = /^an? [\w-]+$/.test(item.expected) ? `a list of ${item.expected.replace(/^an? /, '')}s` : `a list, each ${item.expected}`;
+  return spec(expected, fallback, value => {
     const items = typeof value === 'string' ? value.split(',').map(s => s.trim()).filter(Boolean) : value;
     if (!Array.isArray(items)) return INVALID;
     const parsed: T[] = [];
