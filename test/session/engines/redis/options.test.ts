@@ -98,4 +98,12 @@ test('errors :: wait_replicas with cluster, or out of range, is a ConfigError na
   assert.is(redisOptions({ cluster: ['127.0.0.1:7000'], wait_replicas: 0 }).wait_replicas, 0, 'an explicit 0 is fine with cluster');
 });
 
+
+test('errors :: a bad cluster node list says what each item must be, in words that read', () => {
+  assert.throws(
+    () => redisOptions({ cluster: ['10.0.0.1:7000', 'nowhere'] }),
+    (error: unknown) => error instanceof Error && error.message.includes('engines.session.Redis.cluster: expected a list, each a "host:port" address such as "127.0.0.1:6379"'),
+  );
+});
+
 test.run();
