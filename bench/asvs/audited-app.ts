@@ -10,6 +10,23 @@ export const IDLE_SECONDS = 3;
 /** The absolute lifetime, for the apps that have such a setting (seconds). */
 export const ABSOLUTE_SECONDS = 6;
 
+/**
+ * How the audit is told about the peers' login apps (the same routes in each): a form post of
+ * `user` to /login, a POST /logout, and /whoami showing the user, with the idle timeout they set.
+ */
+export const PEER_DESCRIPTION: AuditOptions = {
+  login: { path: '/login', fields: { user: 'asvs-audit' } },
+  logout: { path: '/logout' },
+  loggedIn: { path: '/whoami', pattern: '"user":"asvs-audit"' },
+  idleTimeout: IDLE_SECONDS,
+};
+
+/** The rows n/a for every peer's login app, which has no accounts and no credentials. */
+export const PEER_APP_HAS_NO_ACCOUNTS: Readonly<Record<string, string>> = {
+  '7.4.2': 'the login app has no accounts to disable (any user name logs in)',
+  '7.4.3': 'the login app has no credentials to change',
+};
+
 /** One running login app. */
 export interface Running {
   /** https://127.0.0.1:<port> */

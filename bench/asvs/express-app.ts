@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import session from 'express-session';
 import { certificate } from '../../test/support/certificate.ts';
-import { IDLE_SECONDS, type AuditedApp, type Running } from './audited-app.ts';
+import { IDLE_SECONDS, PEER_APP_HAS_NO_ACCOUNTS, PEER_DESCRIPTION, type AuditedApp, type Running } from './audited-app.ts';
 
 declare module 'express-session' {
   interface SessionData { user?: string | null }
@@ -77,16 +77,10 @@ export const EXPRESS: AuditedApp = {
     `the README's quick timeout: \`cookie.maxAge\` ${IDLE_SECONDS} s with \`rolling: true\`; the default MemoryStore (which the README says is not for production, but it enforces the same expiry a production store does)`,
     'left at the defaults, as a new app gets them: the cookie name (`connect.sid`), no SameSite, no CSRF middleware (express has none built in), no cache or Clear-Site-Data headers',
   ],
-  description: {
-    login: { path: '/login', fields: { user: 'asvs-audit' } },
-    logout: { path: '/logout' },
-    loggedIn: { path: '/whoami', pattern: '"user":"asvs-audit"' },
-    idleTimeout: IDLE_SECONDS,
-  },
+  description: PEER_DESCRIPTION,
   notApplicable: {
     '7.3.2': 'express-session has no absolute lifetime: `cookie.maxAge` counts from the last response with `rolling`, and without it the store\'s expiry is still pushed back by every request (`store.touch`)',
-    '7.4.2': 'the login app has no accounts to disable (any user name logs in)',
-    '7.4.3': 'the login app has no credentials to change',
+    ...PEER_APP_HAS_NO_ACCOUNTS,
     '7.5.2': 'express-session keeps no index of a user\'s sessions (only `store.all()`, every session of every user, optional in a store): an app would have to build the page itself',
   },
   start: () => listen(expressLoginApp()),

@@ -12,7 +12,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { certificate } from '../../test/support/certificate.ts';
-import { IDLE_SECONDS, type AuditedApp, type Running } from './audited-app.ts';
+import { IDLE_SECONDS, PEER_APP_HAS_NO_ACCOUNTS, PEER_DESCRIPTION, type AuditedApp, type Running } from './audited-app.ts';
 
 declare module 'fastify' {
   interface Session { user?: string }
@@ -63,16 +63,10 @@ export const FASTIFY: AuditedApp = {
     `its quick expiry: \`cookie.maxAge\` ${IDLE_SECONDS} s, slid by \`rolling\``,
     'left at the defaults, as a new app gets them: the cookie name (`sessionId`), no SameSite, no @fastify/csrf-protection (a separate plugin, not installed), no cache or Clear-Site-Data headers; a small form-body parser (what @fastify/formbody does)',
   ],
-  description: {
-    login: { path: '/login', fields: { user: 'asvs-audit' } },
-    logout: { path: '/logout' },
-    loggedIn: { path: '/whoami', pattern: '"user":"asvs-audit"' },
-    idleTimeout: IDLE_SECONDS,
-  },
+  description: PEER_DESCRIPTION,
   notApplicable: {
     '7.3.2': '@fastify/session has no absolute lifetime: with `rolling` (the default) every response pushes `cookie.maxAge` back',
-    '7.4.2': 'the login app has no accounts to disable (any user name logs in)',
-    '7.4.3': 'the login app has no credentials to change',
+    ...PEER_APP_HAS_NO_ACCOUNTS,
     '7.5.2': '@fastify/session keeps no index of a user\'s sessions and its store cannot list them: an app would have to build the page itself',
   },
   async start(): Promise<Running> {
