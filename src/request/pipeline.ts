@@ -275,10 +275,13 @@ export class Pipeline {
   #routeSignal(ctx: Context, signal: unknown, next: number): Step {
     if (signal instanceof Pass) {
       clearSignal(ctx);
+      // The next route's `ctx.valid` is its own schemas' (or none), never this route's.
+      pipelineState(ctx).valid = undefined;
       return this.#route(ctx, next);
     }
     if (signal instanceof Forward) {
       clearSignal(ctx);
+      pipelineState(ctx).valid = undefined;
       if (++pipelineState(ctx).forwards > MAX_FORWARDS) throw new Error(`forward(): more than ${MAX_FORWARDS} forwards in one request (a loop?), last to ${signal.path}`);
       ctx.retarget(signal.path, signal.method);
       return this.#route(ctx, 0);

@@ -145,6 +145,16 @@ options('an asynchronous schema is awaited; a schema library that throws is a 50
   });
 });
 
+options('pass() to a route without schemas :: that route sees no values of the one before (ctx.valid is its own)', async () => {
+  const app = createApp({ log: 'none' });
+  app.get('/items/:id', { params: z.object({ id: z.coerce.number() }) }, ctx => (ctx.valid.params.id > 100 ? ctx.pass() : 'small'));
+  app.get('/items/:id', ctx => JSON.stringify(ctx.valid));
+  await withClient(app, async client => {
+    assert.is((await client.get('/items/5')).text, 'small');
+    assert.is((await client.get('/items/500')).text, '{}', 'the second route declared no schema');
+  });
+});
+
 options.run();
 
 // Types: `ctx.valid` is each schema's output; what no schema declares is not there.
