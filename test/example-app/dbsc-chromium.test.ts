@@ -11,18 +11,16 @@
  * http://127.0.0.1 make Chromium ignore the registration header silently). Skipped only when
  * /usr/bin/chromium is missing (and never under CI=true).
  */
-import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp, loadConfig } from 'quickstep';
 import { defineRoutes } from '../../example-app/routes.ts';
+import { certificate, type Certificate } from '../support/certificate.ts';
 import { ROOT } from './harness.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -54,11 +52,11 @@ if (!existsSync(CHROMIUM)) {
   else test.skip(`DBSC in Chromium: skipped, ${CHROMIUM} is not installed`, () => {});
 } else {
   test('login registers a key; after the bound cookie expires Chromium refreshes through the challenge and loads /account', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'quickstep-dbsc-'));
+    const tls = certificate('ec');
     let server: Server | undefined;
     const app = defineRoutes(createApp(loadConfig({ dir: ROOT, environment: 'development', env: { ...process.env, LOG_LEVEL: 'error', SESSION_ENGINE: 'Memory', DBSC_COOKIE_DURATION: String(BOUND_SECONDS) } })));
-    const browser = await launch(dir, async handler => {
-      server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, handler);
+    const browser = await launch(tls, async handler => {
+      server = createServer(tls, handler);
       await new Promise<void>(resolve => server!.listen(0, '127.0.0.1', resolve));
       return (server.address() as { port: number }).port;
     }, app.handle);
@@ -127,15 +125,13 @@ if (!existsSync(CHROMIUM)) {
       await browser.chromium.close();
       await new Promise(resolve => server?.close(resolve));
       await app.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 }
 
-/** Makes the certificate, starts the server through `listen` (recording requests), launches Chromium trusting that key only. */
-async function launch(dir: string, listen: (handler: (req: IncomingMessage, res: ServerResponse) => void) => Promise<number>, handle: (req: IncomingMessage, res: ServerResponse) => void) {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  const spki = createHash('sha256').update(new X509Certificate(readFileSync(join(dir, 'cert.pem'))).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+/** Starts the server through `listen` (recording requests), launches Chromium trusting the certificate's key only. */
+async function launch(tls: Certificate, listen: (handler: (req: IncomingMessage, res: ServerResponse) => void) => Promise<number>, handle: (req: IncomingMessage, res: ServerResponse) => void) {
+  const spki = createHash('sha256').update(new X509Certificate(tls.cert).publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
   const seen: Seen[] = [];
   const port = await listen((req, res) => {
     const entry: Seen = { method: req.method!, path: req.url!.split('?')[0]!, cookies: req.headers.cookie ?? '', proof: req.headers['secure-session-response'] !== undefined };
