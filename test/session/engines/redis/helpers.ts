@@ -3,6 +3,7 @@
  * same checks config.yml gets), fresh ids and prefixes, and writing a session.
  */
 import { randomBytes } from 'node:crypto';
+import * as assert from 'uvu/assert';
 import { createApp, type App } from '../../../../src/index.ts';
 import type { SessionStore } from '../../../../src/session/engine.ts';
 import type { RedisEngine } from '../../../../src/session/engines/redis/redis.ts';
@@ -109,4 +110,67 @@ export async function getWith(base: string, path: string, id: string | undefined
   const text = await response.text();
   const set = response.headers.getSetCookie().find(header => header.startsWith('sid='));
   return { status: response.status, text, id: set?.slice('sid='.length, set.indexOf(';')) };
+}
+
+/** What an incrementing load saw (incrementLoad). */
+export interface IncrementLoad {
+  /** The sessions, one per client, each logged in (`/start`). */
+  ids: string[];
+  /** Per client, the increments answered 200. */
+  acknowledged: number[];
+  /** How many answers had each status. */
+  statuses: Map<number, number>;
+  /** The slowest answer, ms. */
+  worstMs: number;
+  /** When each 200 came back (performance.now()), in order. */
+  okAt: number[];
+  /** Stops the clients (each finishes its request in flight). */
+  stop(): Promise<void>;
+  /** Asserts every client's stored count is at least what it was acknowledged: nothing acknowledged was lost. */
+  assertNoneLost(): Promise<void>;
+}
+
+/**
+ * `clients` logged-in clients each incrementing their own counter through `/inc` (redisApp's
+ * routes at `base`) until stopped, pausing 20 ms after an answer that is not a 200: the load the
+ * fault tests (partition, resharding) put on the app while the fault happens.
+ */
+export async function incrementLoad(base: string, clients: number): Promise<IncrementLoad> {
+  const ids: string[] = [];
+  for (let i = 0; i < clients; i++) ids.push((await getWith(base, '/start', undefined)).id!);
+  let running = true;
+  let loops: Promise<void>[] = [];
+  const load: IncrementLoad = {
+    ids,
+    acknowledged: new Array(clients).fill(0),
+    statuses: new Map(),
+    worstMs: 0,
+    okAt: [],
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+    assertNoneLost: async () => {
+      for (let i = 0; i < clients; i++) {
+        const stored = Number((await getWith(base, '/count', ids[i])).text);
+        assert.ok(stored >= load.acknowledged[i]!, `client ${i}: ${load.acknowledged[i]} acknowledged, ${stored} stored`);
+      }
+    },
+  };
+  loops = ids.map(async (id, i) => {
+    while (running) {
+      const start = performance.now();
+      const { status } = await getWith(base, '/inc', id);
+      const end = performance.now();
+      load.worstMs = Math.max(load.worstMs, end - start);
+      load.statuses.set(status, (load.statuses.get(status) ?? 0) + 1);
+      if (status === 200) {
+        load.acknowledged[i]!++;
+        load.okAt.push(end);
+      } else {
+        await sleep(20);
+      }
+    }
+  });
+  return load;
 }

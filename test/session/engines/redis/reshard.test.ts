@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import * as assert from 'uvu/assert';
 import { redisSuite, startCluster, type RedisCluster } from '../../../support/redis-server.ts';
 import { withClient } from '../../../support/serve.ts';
-import { getWith, redisApp, sleep, uniquePrefix } from './helpers.ts';
+import { incrementLoad, redisApp, sleep, uniquePrefix } from './helpers.ts';
 
 const COMMAND_TIMEOUT = 1000;
 const MARGIN = 500;
@@ -37,36 +37,18 @@ function reshard(from: string, to: string, at: string, slots: number): Promise<s
 test(`${CLIENTS} clients incrementing while all 5,461 slots of one master move :: no acknowledged write lost, every answer within command_timeout, only 200 or 503`, async ({ cluster }) => {
   const app = redisApp({ cluster: cluster.nodes, key_prefix: uniquePrefix(), command_timeout: COMMAND_TIMEOUT }, process.env.QUICKSTEP_REDIS_REPORT ? 'debug' : 'none');
   await withClient(app, async client => {
-    const ids: string[] = [];
-    for (let i = 0; i < CLIENTS; i++) ids.push((await getWith(client.url, '/start', undefined)).id!);
-    const acknowledged: number[] = new Array(CLIENTS).fill(0);
-    const statuses = new Map<number, number>();
-    let worst = 0;
-    let stop = false;
-    const loops = ids.map(async (id, i) => {
-      while (!stop) {
-        const start = performance.now();
-        const { status } = await getWith(client.url, '/inc', id);
-        worst = Math.max(worst, performance.now() - start);
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        if (status === 200) acknowledged[i]!++;
-        else await sleep(20);
-      }
-    });
+    const load = await incrementLoad(client.url, CLIENTS);
     await sleep(500);
     const [from, to] = [await nodeId(cluster, cluster.ports[0]!), await nodeId(cluster, cluster.ports[1]!)];
     const moved = reshard(from, to, cluster.nodes[0]!, 5461);
     await moved;
     await sleep(500);
-    stop = true;
-    await Promise.all(loops);
+    await load.stop();
     // Every slot of the first master moved: its line in CLUSTER NODES lists no slot range any more.
     const line = (await cluster.cli(cluster.ports[1]!, 'CLUSTER', 'NODES')).split('\n').find(l => l.startsWith(from))!;
     assert.is(line.trim().split(' ').length, 8, `the first master owns no slot: ${line}`);
-    for (let i = 0; i < CLIENTS; i++) {
-      const stored = Number((await getWith(client.url, '/count', ids[i])).text);
-      assert.ok(stored >= acknowledged[i]!, `client ${i}: ${acknowledged[i]} acknowledged, ${stored} stored`);
-    }
+    await load.assertNoneLost();
+    const { statuses, worstMs: worst } = load;
     const shown = JSON.stringify(Object.fromEntries(statuses));
     if (process.env.QUICKSTEP_REDIS_REPORT) process.stderr.write(`reshard: statuses ${shown}, worst ${worst.toFixed(0)} ms\n`);
     assert.equal([...statuses.keys()].filter(status => status !== 200 && status !== 503), [], `statuses ${shown}`);
