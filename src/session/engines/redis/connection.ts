@@ -9,7 +9,7 @@
 import { SessionStoreError } from '../../../base/errors.ts';
 import type { EngineContext } from '../../engine.ts';
 import type { Client } from './client.ts';
-import { explain, errorCode, replyFix } from './diagnosis.ts';
+import { explain, lastingRefusal } from './diagnosis.ts';
 import { EvictionWatch } from './eviction.ts';
 import { describeTarget, type RedisEngineOptions } from './options.ts';
 import { redisTimeouts } from './timeouts.ts';
@@ -163,11 +163,11 @@ export class RedisConnection {
     this.#log('error', `session store: ${describeTarget(this.#options)} is unreachable (${explain(error)}); requests that need the session answer 503 until it is back`);
   }
 
-  /** An error reply failed `action`: logged once per episode when it is one that lasts (replyFix). */
+  /** An error reply failed `action`: logged once per episode when it is one that lasts (lastingRefusal). */
   #refused(action: string, error: unknown): void {
-    const fix = replyFix(error);
-    const code = errorCode(error);
-    if (fix === undefined || code === undefined || this.#refusals?.has(code)) return;
+    const refusal = lastingRefusal(error);
+    if (refusal === undefined || this.#refusals?.has(refusal.code)) return;
+    const { code, fix } = refusal;
     (this.#refusals ??= new Map()).set(code, action);
     const message = error instanceof Error ? error.message : String(error);
     this.#log('error', `session store: ${describeTarget(this.#options)} refused to ${action} the session (${message.trim()}): ${fix}; requests that ${action} the session answer 503 until it clears`);

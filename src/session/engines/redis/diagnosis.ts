@@ -41,10 +41,11 @@ export function errorCode(error: unknown): string | undefined {
   return /^([A-Z]{2,})\b/.exec(error.message)?.[1];
 }
 
-/** The fix for an error reply that fails requests until someone acts, if it is one of them. */
-export function replyFix(error: unknown): string | undefined {
+/** An error reply that fails requests until someone acts, if it is one of them: its code and the fix. */
+export function lastingRefusal(error: unknown): { code: string; fix: string } | undefined {
   const code = errorCode(error);
-  return code === undefined ? undefined : REPLIES[code];
+  const fix = code === undefined ? undefined : REPLIES[code];
+  return fix === undefined ? undefined : { code: code!, fix };
 }
 
 /** The error's message, with what to change when its code says more than its message. */
