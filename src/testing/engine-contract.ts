@@ -26,7 +26,7 @@
  * Optional capabilities are declared, not guessed: the tests of a capability the engine does not
  * declare are reported as skipped with the reason (never counted as passed), and a declared one
  * whose object the engine does not give fails. A sealer (SessionSealer: no server state) is read
- * and written through a jar of its cookies (contract-access.ts); it declares none of the store's
+ * and written through a jar of its cookies (contract/access.ts); it declares none of the store's
  * capabilities (`serverState: false`, `listing: false`, `merge: false`).
  */
 // The published .d.ts uses Node's types: load @types/node for consumers with "types": [].
@@ -35,10 +35,10 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { SessionEngine, StoredEngine } from '../session/engine.ts';
 import { Session } from '../session/session.ts';
-import { ownerContract } from './contract-owners.ts';
-import { renewalContract } from './contract-renewal.ts';
-import { unreadContract } from './contract-unread.ts';
-import { capability, CAPABILITY_METHODS, engineAccess, type CapabilityObject, type EngineAccess } from './contract-access.ts';
+import { ownerContract } from './contract/owners.ts';
+import { renewalContract } from './contract/renewal.ts';
+import { unreadContract } from './contract/unread.ts';
+import { capability, CAPABILITY_METHODS, engineAccess, type CapabilityObject, type EngineAccess } from './contract/access.ts';
 
 export interface ContractSubject {
   /** What the engine definition's `create` gives: `{ store, ...capabilities }` or `{ sealer }`. */
@@ -66,12 +66,12 @@ export interface EngineCapabilities {
   owners?: boolean;
   /**
    * The `renewal` object (IdRenewal): renewId moves a session and its old key reads it, with the
-   * forward, for the grace window (contract-renewal.ts).
+   * forward, for the grace window (contract/renewal.ts).
    */
   renewal?: boolean;
   /** Works with the 43-character store keys `hash_ids` gives it (listing included). Default: serverState. */
   hashedKeys?: boolean;
-  /** The `flushUnread` object (UnreadFlush): stores a write made without a read (contract-unread.ts). */
+  /** The `flushUnread` object (UnreadFlush): stores a write made without a read (contract/unread.ts). */
   flushUnread?: boolean;
   /** Concurrent writes to one session merge (the change log applied to what is stored). Default true. */
   merge?: boolean;

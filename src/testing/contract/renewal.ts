@@ -5,9 +5,9 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { StoredEngine } from '../session/engine.ts';
-import { Session } from '../session/session.ts';
-import { capability } from './contract-access.ts';
+import type { StoredEngine } from '../../session/engine.ts';
+import { Session } from '../../session/session.ts';
+import { capability } from './access.ts';
 
 /** engineContract's registrar of a store's test needing `renewal`. */
 export type Register = (name: string, body: (engine: StoredEngine) => Promise<void>, needs: 'renewal') => void;

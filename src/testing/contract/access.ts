@@ -10,9 +10,9 @@
  * And how a test finds a capability object the engine declares (`capability`).
  */
 import * as assert from 'node:assert/strict';
-import { applyChange } from '../session/apply-change.ts';
-import type { SessionEngine, SessionSealer, SessionStore, SessionValues, StoredEngine } from '../session/engine.ts';
-import { Session } from '../session/session.ts';
+import { applyChange } from '../../session/apply-change.ts';
+import type { SessionEngine, SessionSealer, SessionStore, SessionValues, StoredEngine } from '../../session/engine.ts';
+import { Session } from '../../session/session.ts';
 
 export interface EngineAccess {
   /** Flushes what `edit` does to a session with `id` (new or existing) and returns the session. */

@@ -7,10 +7,10 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { StoredEngine } from '../session/engine.ts';
-import { Session } from '../session/session.ts';
-import { hashedKey } from '../session/store-key.ts';
-import { capability } from './contract-access.ts';
+import type { StoredEngine } from '../../session/engine.ts';
+import { Session } from '../../session/session.ts';
+import { hashedKey } from '../../session/store-key.ts';
+import { capability } from './access.ts';
 
 /** engineContract's registrar of a store's test: the capability it needs, the session_duration it runs with. */
 export type Register = (name: string, body: (engine: StoredEngine) => Promise<void>, needs: 'owners' | 'hashedKeys', sessionDuration?: number) => void;

@@ -4,9 +4,9 @@
  */
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { SessionChange, StoredEngine, UnreadExpiry } from '../session/engine.ts';
-import { META_KEY } from '../session/session-meta.ts';
-import { capability } from './contract-access.ts';
+import type { SessionChange, StoredEngine, UnreadExpiry } from '../../session/engine.ts';
+import { META_KEY } from '../../session/session-meta.ts';
+import { capability } from './access.ts';
 
 /** engineContract's way to register one test that needs a capability. */
 export type RegisterContract = (name: string, body: (engine: StoredEngine) => Promise<void>, needs: 'flushUnread') => void;
