@@ -4,6 +4,7 @@
  * loader, no tsconfig of ours and no test runner. Runs under the node that runs the suite, so
  * .ci/run's Node 24 pass covers Node 24.
  */
+import { createHash } from 'node:crypto';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -385,6 +386,15 @@ export function routes(app: App): App {
     assert.is((JSON.parse(shown.stdout) as { visits: number }).visits, 2, 'the session as JSON, under the key the README computes');
     assert.is(await redis.cli('GET', `dancer.session:${id}`), '', 'with hash_ids no key holds the id itself');
     assert.is(await redis.cli('DBSIZE'), '1', 'one session, in this Redis');
+
+    // One id in 64 starts with "-" (base64url), which node would take for an option of its own
+    // unless the line ends its options with "--": the key it prints must still be the right one.
+    const printKey = show.replace(/^redis-cli -u \S+ GET /, 'printf %s ');
+    for (const tricky of ['-leading-dash', '--help', id]) {
+      const key = await run('sh', ['-c', printKey], app, 10_000, userEnv({ ID: tricky }));
+      assertRan(key, printKey);
+      assert.is(key.stdout, `dancer.session:${createHash('sha256').update(tricky).digest('base64url')}`, `the guide's key for the id ${tricky}`);
+    }
   } finally {
     try {
       process.kill(-child.pid!, 'SIGTERM');
