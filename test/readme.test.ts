@@ -420,7 +420,8 @@ readme('the Tracing example, as printed, exports a request span with its handler
     assert.ok(ran.code === 0, `exited with ${ran.code}\n${ran.stdout}\n${ran.stderr}`);
     assert.match(ran.stdout, /second visit: 2/);
     // ConsoleSpanExporter prints each span as it ends: the second request's spans are the last four.
-    const spans = [...ran.stdout.matchAll(/parentSpanContext: (undefined|\{[^}]*spanId: '(\w+)'[^}]*\}),\s+traceState: \w+,\s+name: '([\w.]+)',\s+id: '(\w+)'/g)]
+    // Without terminal colours, which the runner may force on (uvu run directly does).
+    const spans = [...ran.stdout.replace(/\x1b\[[0-9;]*m/g, '').matchAll(/parentSpanContext: (undefined|\{[^}]*spanId: '(\w+)'[^}]*\}),\s+traceState: \w+,\s+name: '([\w.]+)',\s+id: '(\w+)'/g)]
       .map(([, , parent, name, id]) => ({ parent, name, id }));
     const last = spans.slice(-4);
     const request = last.find(span => span.name === 'quickstep.request');
