@@ -13,7 +13,7 @@
 // consumers whose tsconfig has "types": [], as `tsc --init` writes.
 /// <reference types="node" preserve="true" />
 export type {
-  AtomicTake, EngineContext, IdChange, IdRenewal, OwnedSession, OwnerChange, OwnerIndex, PushedItems, SealedEngine, SealedSession, SessionChange,
+  AtomicTake, EngineContext, IdChange, IdChangeAtFlush, IdRenewal, OwnedSession, OwnerChange, OwnerIndex, PushedItems, SealedEngine, SealedSession, SessionChange,
   SessionEngine, SessionEngineDefinition, RenewalGrace, SessionRecord, SessionSealer, SessionStore, SessionValues, StoredEngine, UnreadExpiry,
   UnreadFlush, UnreadFlushed,
 } from './session/engine.ts';

@@ -130,6 +130,23 @@ export interface IdChange {
 }
 
 /**
+ * The `changeIdAtFlush` capability: IdChange's move and the flush that follows it, in one step
+ * of the store (on a single Redis one round trip, so a login is a read and this one flush). With
+ * it the factory gives a stored session its new id when the route asks, and moves it in the store
+ * at the request's flush; another operation on the session in between (userSessions, take,
+ * destroy, ...) has it moved first with IdChange.changeId. Needs `changeId`.
+ */
+export interface IdChangeAtFlush {
+  /**
+   * IdChange.changeId(oldKey, key, owner), then SessionStore.flush(key, change, ttlSeconds,
+   * maxSize), as one step. `owner`: the session's owner before this change (its index follows
+   * the move); `change.owner`, a login, applies after the move. An unknown oldKey stores nothing
+   * (a session ended meanwhile stays ended), as the two calls would.
+   */
+  flushMoved(oldKey: string, key: string, change: SessionChange, ttlSeconds: number, maxSize: number, owner?: string): Promise<void>;
+}
+
+/**
  * The `renewal` capability (renewal_duration): a session in use moves to a new key, and its old
  * key keeps reaching it for a grace window, so requests already in flight with the old id lose
  * nothing and never make a second live session (docs/design.md#renewal-with-a-grace-window).
@@ -212,6 +229,7 @@ export interface OwnerIndex {
 export interface StoredEngine {
   readonly store: SessionStore;
   readonly changeId?: IdChange | undefined;
+  readonly changeIdAtFlush?: IdChangeAtFlush | undefined;
   readonly take?: AtomicTake | undefined;
   readonly flushUnread?: UnreadFlush | undefined;
   readonly owners?: OwnerIndex | undefined;

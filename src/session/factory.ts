@@ -242,6 +242,11 @@ export class SessionFactory {
     return this.#backend.changeId(session, this.generateId());
   }
 
+  /** A move changeId left for the flush, done now (SessionBackend.settleMove). */
+  settleMove(session: Session): Promise<void> {
+    return this.#backend.settleMove(session);
+  }
+
   /**
    * The Set-Cookie value that gives the client this session: with an Expires of the session's
    * own lifetime (remember()), else of cookie_duration, else none (a browser-session cookie). Its

@@ -91,17 +91,28 @@ export class RequestSession {
     if (deadline !== undefined) this.#budget = new StoreTimeBudget(deadline);
   }
 
-  /** A store operation of this request, held to the request's budget where the engine sets one. */
+  /**
+   * A store operation of this request, held to the request's budget where the engine sets one.
+   * A new id whose move waits for the flush (Session.movedFrom) is moved first: the operation
+   * finds the session where its id says.
+   */
   #store<T>(start: () => Promise<T>): Promise<T> {
+    const session = this.#session;
+    if (session?.movedFrom !== undefined) return this.#held(() => this.#factory.settleMove(session)).then(() => this.#held(start));
+    return this.#held(start);
+  }
+
+  /** `start` held to the request's budget, as is (the commit's flush, which does a waiting move itself). */
+  #held<T>(start: () => Promise<T>): Promise<T> {
     return this.#budget === undefined ? start() : this.#budget.hold(start);
   }
 
   /**
-   * A store operation (#store) traced on `on` (base/tracing.ts): only called while it has
-   * subscribers, so that an untraced operation builds no payload and no closure more.
+   * A store operation (#store; the commit's flush: #held) traced on `on` (base/tracing.ts): only
+   * called while it has subscribers, so that an untraced operation builds no payload and no closure more.
    */
-  #traced<P extends Traced, T>(on: QuickstepChannel<P>, payload: P, start: () => Promise<T>, settled?: (value: T) => void): Promise<T> {
-    return tracePromise(on, payload, () => this.#store(start), settled);
+  #traced<P extends Traced, T>(on: QuickstepChannel<P>, payload: P, start: () => Promise<T>, settled?: (value: T) => void, held = false): Promise<T> {
+    return tracePromise(on, payload, () => (held ? this.#held(start) : this.#store(start)), settled);
   }
 
   /**
@@ -376,9 +387,10 @@ export class RequestSession {
       if (session.isNew && session.csrfToken === undefined && this.#browserToken !== undefined) session.setCsrfToken(this.#browserToken);
       const client = session.owner === undefined ? undefined : this.#client;
       const on = channels.sessionFlush;
+      // #held: a move changeId left for the flush is made by the flush itself (one step of the store).
       const flushed = on.hasSubscribers
-        ? this.#traced(on, this.#flushTrace(session.id, session.change, this.#factory.merges), () => this.#factory.flush(session, client && writtenBy(client)))
-        : this.#store(() => this.#factory.flush(session, client && writtenBy(client)));
+        ? this.#traced(on, this.#flushTrace(session.id, session.change, this.#factory.merges), () => this.#factory.flush(session, client && writtenBy(client)), undefined, true)
+        : this.#held(() => this.#factory.flush(session, client && writtenBy(client)));
       const owner = this.#trimOwner;
       if (owner === undefined) return flushed.then(() => this.#flushed(session));
       this.#trimOwner = undefined;

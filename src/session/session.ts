@@ -16,6 +16,8 @@ import { DBSC_KEY, DEVICE_KEY, META_KEY, metaJson, OWNER_KEY, RESERVED_KEYS, typ
 
 export class Session {
   #id: string;
+  /** See movedFrom. */
+  #movedFrom: string | undefined;
   readonly #data: SessionValues;
   readonly #isNew: boolean;
   #change: SessionChange | undefined;
@@ -205,6 +207,7 @@ export class Session {
   /** Something was written, deleted, incremented or cleared in this request. */
   get isDirty(): boolean {
     const c = this.#change;
+    if (this.#movedFrom !== undefined) return true;
     return c !== undefined && (c.cleared || c.set.size > 0 || c.deleted.size > 0 || c.incremented.size > 0 || c.pushed.size > 0);
   }
 
@@ -346,6 +349,28 @@ export class Session {
   /** Gives the session a new id (SessionFactory.changeId does the storage side). */
   rename(id: string): void {
     this.#id = id;
+  }
+
+  /**
+   * The id the store still keeps this session under, while its move to `id` waits for the
+   * flush (a store with `changeIdAtFlush`: backend/stored.ts); undefined when there is none.
+   */
+  get movedFrom(): string | undefined {
+    return this.#movedFrom;
+  }
+
+  /**
+   * Gives the session the id `id` now and leaves the store's side to the flush, which must then
+   * happen: the session counts as dirty. Two in a row move it from where it is stored.
+   */
+  moveAtFlush(id: string): void {
+    this.#movedFrom ??= this.#id;
+    this.#id = id;
+  }
+
+  /** The store moved the session (at its flush, or before another operation on it). */
+  moved(): void {
+    this.#movedFrom = undefined;
   }
 
   /** Throws SessionTooLargeError, changing nothing, if setting `key` to `json` passes the limit. */

@@ -38,6 +38,7 @@ import { Session } from '../session/session.ts';
 import { ownerContract } from './contract/owners.ts';
 import { renewalContract } from './contract/renewal.ts';
 import { unreadContract } from './contract/unread.ts';
+import { movedFlushContract } from './contract/moved-flush.ts';
 import { capability, CAPABILITY_METHODS, engineAccess, type CapabilityObject, type EngineAccess } from './contract/access.ts';
 
 export interface ContractSubject {
@@ -54,6 +55,8 @@ export interface ContractSubject {
 export interface EngineCapabilities {
   /** The `changeId` object (IdChange): `changeId(oldKey, newKey)` moves a session's data in the store. */
   changeId?: boolean;
+  /** The `changeIdAtFlush` object (IdChangeAtFlush): the move and the flush after it in one step (contract/moved-flush.ts). */
+  changeIdAtFlush?: boolean;
   /** `sessions()` lists what is stored (an engine with no server state cannot). Default true. */
   listing?: boolean;
   /** The `take` object (AtomicTake): removes one key and returns it atomically (flash messages shown once). */
@@ -78,6 +81,9 @@ export interface EngineCapabilities {
   /** A store (not a sealer): destroy revokes every copy, a new session claims its id. Default true. */
   serverState?: boolean;
 }
+
+/** The capability a contract test checks, or all of those it needs. */
+type Need = keyof EngineCapabilities | readonly (keyof EngineCapabilities)[];
 
 export interface ContractOptions {
   /** Shown in every test name: `engine contract :: <name> :: ...`. */
@@ -115,7 +121,7 @@ const destroy = (engine: SessionEngine, id: string) => accesses.get(engine)!.des
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 export function engineContract(test: TestFunction, options: ContractOptions): void {
-  const capabilities = { changeId: false, listing: true, take: false, flushUnread: false, merge: true, serverState: true, owners: false, renewal: false, hashedKeys: options.capabilities?.serverState ?? true, ...options.capabilities };
+  const capabilities = { changeId: false, changeIdAtFlush: false, listing: true, take: false, flushUnread: false, merge: true, serverState: true, owners: false, renewal: false, hashedKeys: options.capabilities?.serverState ?? true, ...options.capabilities };
   const prefix = `engine contract :: ${options.name} :: `;
 
   /** Runs `body` on a fresh engine whose sessions live `sessionDuration` without use. */
@@ -130,9 +136,10 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
     }
   }
 
-  /** Registers a test; `needs` names the capability it checks, skipped when not declared. */
-  function contract(name: string, body: (engine: SessionEngine) => Promise<void>, needs?: keyof EngineCapabilities, sessionDuration = TTL): void {
-    const skip = options.skip || (needs && !capabilities[needs] ? `the engine does not declare the ${needs} capability` : false);
+  /** Registers a test; `needs` names the capabilities it checks, skipped when one is not declared. */
+  function contract(name: string, body: (engine: SessionEngine) => Promise<void>, needs?: Need, sessionDuration = TTL): void {
+    const missing = (typeof needs === 'string' ? [needs] : needs ?? []).find(need => !capabilities[need]);
+    const skip = options.skip || (missing === undefined ? false : `the engine does not declare the ${missing} capability`);
     test(prefix + name, { skip }, () => withEngine(sessionDuration, body));
   }
 
@@ -140,10 +147,11 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
    * Registers a test of a store (every capability but the ones all engines have): it fails when
    * the engine is a sealer, or lacks the object of the capability it needs.
    */
-  function storeContract(name: string, body: (engine: StoredEngine) => Promise<void>, needs: keyof EngineCapabilities, sessionDuration = TTL): void {
+  function storeContract(name: string, body: (engine: StoredEngine) => Promise<void>, needs: Need, sessionDuration = TTL): void {
     contract(name, async engine => {
-      if (!('store' in engine)) assert.fail(`the engine declares ${needs} but is a sealer: it has no store`);
-      if (Object.hasOwn(CAPABILITY_METHODS, needs)) capability(engine, needs as CapabilityObject);
+      const all = typeof needs === 'string' ? [needs] : needs;
+      if (!('store' in engine)) assert.fail(`the engine declares ${all.join(' and ')} but is a sealer: it has no store`);
+      for (const need of all) if (Object.hasOwn(CAPABILITY_METHODS, need)) capability(engine, need as CapabilityObject);
       await body(engine);
     }, needs, sessionDuration);
   }
@@ -312,6 +320,7 @@ export function engineContract(test: TestFunction, options: ContractOptions): vo
   }, 'changeId');
 
   unreadContract(storeContract);
+  movedFlushContract(storeContract);
 
   contract('expiry :: a session expires after session_duration without use', async engine => {
     const id = newId();

@@ -13,6 +13,18 @@ export function ownerRoutes(app: App): App {
       await ctx.login(ctx.params.user);
       return 'ok';
     })
+    // A login and another operation on the session in one request (a store that moves the
+    // session at the flush moves it first: request-session.ts #store).
+    .post('/login-and-list/:user', async ctx => {
+      await ctx.login(ctx.params.user);
+      return ctx.userSessions(ctx.params.user);
+    })
+    .post('/login-and-logout/:user', async ctx => {
+      await ctx.session('user', ctx.params.user);
+      await ctx.login(ctx.params.user);
+      await ctx.logout();
+      return 'ok';
+    })
     .get('/me', async ctx => ({ user: (await ctx.session('user')) ?? null }))
     .get('/sessions/:user', ctx => ctx.userSessions(ctx.params.user))
     .post('/others-out/:user', async ctx => ({ ended: await ctx.destroyUserSessions(ctx.params.user, { except: (await ctx.session()).id }) }))

@@ -34,8 +34,16 @@ export interface SessionBackend {
    * when the request has it loaded: a sealed backend denies its cookies until they would expire.
    */
   destroy(id: string, owner: string | undefined, session?: Session): Promise<void>;
-  /** Gives `session` the id `newId`; the session to use from now on. */
+  /**
+   * Gives `session` the id `newId`; the session to use from now on. A store with
+   * `changeIdAtFlush` moves it at its flush (Session.movedFrom) unless settleMove comes first.
+   */
   changeId(session: Session, newId: string): Promise<Session>;
+  /**
+   * Moves a session whose move waits for its flush (Session.movedFrom) now: before any store
+   * operation of the request but that flush touches it. Resolves at once when none waits.
+   */
+  settleMove(session: Session): Promise<void>;
   /** The session cookie's value for `session`: its id, or the session sealed. */
   cookieValue(session: Session): string;
   /** The cookie must carry this session again though nothing else asks for it (a sealed one). */

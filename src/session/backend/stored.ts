@@ -4,7 +4,7 @@
  * every call is guarded (a failure is a SessionStoreError). The capabilities the engine offers
  * are resolved here once, into objects by id or undefined: the factory never looks for a method.
  */
-import type { IdChange, SessionChange, SessionRecord, SessionStore, StoredEngine } from '../engine.ts';
+import type { IdChange, IdChangeAtFlush, SessionChange, SessionRecord, SessionStore, StoredEngine } from '../engine.ts';
 import { openForward, sealForward } from '../renewal-forward.ts';
 import { Session } from '../session.ts';
 import { isSessionId } from '../session-id.ts';
@@ -24,6 +24,8 @@ export class StoredBackend implements SessionBackend {
   readonly merges = true;
   readonly #store: SessionStore;
   readonly #changeId: IdChange | undefined;
+  /** The move and the flush in one step (a login in two round trips on a single Redis). */
+  readonly #changeIdAtFlush: IdChangeAtFlush | undefined;
   readonly engine: StoredEngine;
   readonly #policy: SessionPolicy;
   /** id -> the key the store keeps it under: the id itself, or its SHA-256 with `hash_ids`. */
@@ -36,6 +38,7 @@ export class StoredBackend implements SessionBackend {
     this.engine = engine;
     this.#store = store;
     this.#changeId = changeId;
+    this.#changeIdAtFlush = changeId && engine.changeIdAtFlush;
     this.#policy = policy;
     this.#key = key;
     this.requestDeadlineMs = engine.requestDeadlineMs;
@@ -124,7 +127,29 @@ export class StoredBackend implements SessionBackend {
     session.saveMetaIfUnsaved();
     if (device && session.owner !== undefined) session.recordDevice(device);
     const policy = this.#policy;
+    const from = session.movedFrom;
+    if (from !== undefined) return this.#flushMoved(session, from);
     return guard('save', () => this.#store.flush(this.#key(session.id), session.change, ttlSeconds(policy, session), policy.max_session_size));
+  }
+
+  /** The move changeId left for the flush, and the flush, in one step (IdChangeAtFlush). */
+  #flushMoved(session: Session, from: string): Promise<void> {
+    const policy = this.#policy;
+    const change = session.change;
+    const [oldKey, key, ttl] = [this.#key(from), this.#key(session.id), ttlSeconds(policy, session)];
+    // The owner the index holds the session under now: before this request's login, if any.
+    const owner = change.owner ? change.owner.previous : session.owner;
+    const atFlush = this.#changeIdAtFlush!;
+    return guard('save', () => atFlush.flushMoved(oldKey, key, change, ttl, policy.max_session_size, owner)).then(() => session.moved());
+  }
+
+  settleMove(session: Session): Promise<void> {
+    const from = session.movedFrom;
+    if (from === undefined) return Promise.resolve();
+    const change = session.change;
+    const owner = change.owner ? change.owner.previous : session.owner;
+    const [oldKey, newKey, changer] = [this.#key(from), this.#key(session.id), this.#changeId!];
+    return guard('rename', () => (owner === undefined ? changer.changeId(oldKey, newKey) : changer.changeId(oldKey, newKey, owner))).then(() => session.moved());
   }
 
   destroy(id: string, owner: string | undefined): Promise<void> {
@@ -139,6 +164,11 @@ export class StoredBackend implements SessionBackend {
   async changeId(session: Session, newId: string): Promise<Session> {
     if (session.isNew) {
       session.rename(newId);
+      return session;
+    }
+    if (this.#changeIdAtFlush) {
+      // The store's side waits for the flush, which does it in the same step (or settleMove).
+      session.moveAtFlush(newId);
       return session;
     }
     const oldId = session.id;

@@ -70,6 +70,7 @@ function sealerAccess(sealer: SessionSealer, sessionDuration: number): EngineAcc
 /** The capability objects of a StoredEngine, and the methods each one has (for failure messages). */
 export const CAPABILITY_METHODS = {
   changeId: 'changeId method',
+  changeIdAtFlush: 'flushMoved method',
   take: 'take method',
   flushUnread: 'flushUnread method',
   owners: 'ownedSessions and destroyOwned methods',

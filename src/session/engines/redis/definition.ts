@@ -11,8 +11,9 @@ export const redisEngine: SessionEngineDefinition<RedisEngineOptions> = {
 
 /**
  * `engine` as its definition's `create` gives it: the one instance is the store and every
- * capability; the request deadline is set on a Cluster or with Sentinel only.
+ * capability; the request deadline is set on a Cluster or with Sentinel only, and the move at
+ * the flush (changeIdAtFlush) offered on a single node only.
  */
 export function storedRedisEngine(engine: RedisEngine): StoredEngine {
-  return { store: engine, changeId: engine, renewal: engine, take: engine, flushUnread: engine, owners: engine, requestDeadlineMs: engine.requestDeadlineMs, close: () => engine.close() };
+  return { store: engine, changeId: engine, changeIdAtFlush: engine.singleNode ? engine : undefined, renewal: engine, take: engine, flushUnread: engine, owners: engine, requestDeadlineMs: engine.requestDeadlineMs, close: () => engine.close() };
 }

@@ -59,6 +59,8 @@ export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTak
   readonly #late: string;
   /** The request timer: command_timeout on a Cluster or with Sentinel, else none (redis/timeouts.ts). */
   readonly requestDeadlineMs: number | undefined;
+  /** Not a Cluster: one script reaches both keys of a move (flushMoved). */
+  readonly singleNode: boolean;
 
   /** Opens no connection: that happens on the first session use. */
   constructor(options: RedisEngineOptions, context: EngineContext) {
@@ -66,6 +68,7 @@ export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTak
     this.#prefix = options.key_prefix;
     this.#redis = new RedisConnection(options, context);
     this.#isCluster = options.cluster !== undefined;
+    this.singleNode = !this.#isCluster;
     this.#waitReplicas = options.wait_replicas ?? (options.sentinels ? 1 : 0);
     const timeouts = redisTimeouts(options);
     this.#replicaWaitMs = timeouts.replicaWaitMs;
@@ -147,6 +150,33 @@ export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTak
     if (Array.isArray(result)) throw new SessionTooLargeError(result[1], maxSize);
     // 192-bit random ids make this a broken id generator, not bad luck.
     if (result === -1) throw new SessionStoreError('A new session was given an id that is already stored');
+  }
+
+  /**
+   * changeId's move and the flush in one script (IdChangeAtFlush; MOVED_FLUSH_SCRIPT), on a
+   * single node only: on a Cluster the two keys are in different slots (the definition offers
+   * the capability without `cluster`).
+   */
+  async flushMoved(oldId: string, id: string, change: SessionChange, ttlSeconds: number, maxSize: number, owner?: string): Promise<void> {
+    const args = changeArgs(ttlSeconds, change, maxSize);
+    args.splice(args.length - 1, 0, Date.now());
+    const prefix = this.#prefix;
+    const key = prefix + id;
+    const index = owner === undefined ? key : ownerIndexKey(prefix, owner);
+    const login = change.owner;
+    const join = login === undefined ? key : ownerIndexKey(prefix, login.next);
+    const leave = login?.previous === undefined ? join : ownerIndexKey(prefix, login.previous);
+    const result = await this.#run('save', async client => {
+      const sent = client.sessionFlushMoved(key, prefix + oldId, index, join, leave, ...args);
+      const replicated = this.#replicated(client);
+      let answer = await sent;
+      if (login) answer = await new LoginFlush(client, prefix, login, false).finish(answer, this.#redis.isReplyError);
+      await replicated;
+      return answer;
+    });
+    if (Array.isArray(result)) throw new SessionTooLargeError(result[1], maxSize);
+    if (result === -1) throw new SessionStoreError('The new session id is already stored');
+    if (isMoving(result)) throw new SessionStoreError('The session moved while it was given a new id');
   }
 
   /** One script (UNREAD_FLUSH_SCRIPT): the expiry rules are applied in Redis from the stored meta. */

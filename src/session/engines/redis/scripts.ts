@@ -56,6 +56,16 @@ return stored
 `;
 
 /**
+ * The moved-to pointer: what changeId leaves at the old key, a hash `moved_to` -> the new key
+ * (with `moved_at`, and `pending` while a Cluster move is under way), for MOVED_TO_SECONDS.
+ * Only the flush script follows it, for a request that read the session before its id changed
+ * and writes after: its write lands where the session now lives. A read of the old id (GETEX) hits
+ * a hash, not a string, and answers unknown, so the old id gives nobody the session (fixation
+ * stays defeated); SCAN ... TYPE string leaves the pointers out of the listing.
+ */
+export const MOVED_TO_SECONDS = 10;
+
+/**
  * The body both flush scripts share: applies the change in ARGV (from ARGV[4], as FLUSH_SCRIPT
  * says) to `order` / `values` (the stored object, split), then, unless the result passes
  * `max_size` (answered {-2, size}, nothing stored), SETs it under `key` with `ttl` seconds.
@@ -102,24 +112,11 @@ redis.call('SET', key, json, 'EX', ttl)
 `;
 
 /**
- * KEYS[1]: the session key.
- * ARGV: ttl seconds, isNew ("1"/"0"), cleared ("1"/"0"), #deleted, #set, #incremented, #pushed,
- * then the deleted keys, the set key/JSON pairs, the incremented key/amount pairs and, per pushed
- * key, key, max (0: all), item count and the items' JSON texts (keys as JSON text), and last
- * max_session_size in bytes (0: none).
- * Returns 1 when stored, 0 when the session is gone and was left gone, -1 when a new session's
- * id is already taken, {-2, size} when the result would pass max_session_size (nothing stored);
- * for a key that changeId turned into a moved-to pointer (MOVED_TO_SECONDS), the key the session moved to
- * (the engine flushes the same change there), or -2 while a Cluster move is still under way (the
- * engine tries again).
- * A login on a single node passes two more keys (the same text, registered with 3 keys): KEYS[2]
- * the owner index the session joins, KEYS[3] the one it leaves (KEYS[2] again for none: every key
- * a script gets is under key_prefix, so an ACL limited to it allows them all); both change in the
- * same step as the write, and only when the session is stored. Then 2 instead of 1 says the
- * index has more than PRUNE_ABOVE members: the engine prunes it.
+ * FLUSH_SCRIPT from its keys on: the write of `key`, and a login's owner indexes (`join_index`,
+ * `leave_index`: nil when the flush is not a login), as FLUSH_SCRIPT and MOVED_FLUSH_SCRIPT set
+ * them (`join` is JSON_TEXT's).
  */
-const FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
-local key = KEYS[1]
+const FLUSH_BODY = `
 local stored = redis.pcall('GET', key)
 if type(stored) == 'table' then
   -- Not a string: the moved-to pointer changeId left here, or a key this engine did not write.
@@ -141,13 +138,60 @@ local ttl = ARGV[1]
 local max_size = tonumber(ARGV[#ARGV])
 
 ` + APPLY_CHANGE + `
-if KEYS[2] then
-  redis.call('ZADD', KEYS[2], now_ms(), key)
-  if KEYS[3] ~= KEYS[2] then redis.call('ZREM', KEYS[3], key) end
-  if redis.call('ZCARD', KEYS[2]) > ${PRUNE_ABOVE} then return 2 end
+if join_index then
+  redis.call('ZADD', join_index, now_ms(), key)
+  if leave_index ~= join_index then redis.call('ZREM', leave_index, key) end
+  if redis.call('ZCARD', join_index) > ${PRUNE_ABOVE} then return 2 end
 end
 return 1
 `;
+
+/**
+ * KEYS[1]: the session key.
+ * ARGV: ttl seconds, isNew ("1"/"0"), cleared ("1"/"0"), #deleted, #set, #incremented, #pushed,
+ * then the deleted keys, the set key/JSON pairs, the incremented key/amount pairs and, per pushed
+ * key, key, max (0: all), item count and the items' JSON texts (keys as JSON text), and last
+ * max_session_size in bytes (0: none).
+ * Returns 1 when stored, 0 when the session is gone and was left gone, -1 when a new session's
+ * id is already taken, {-2, size} when the result would pass max_session_size (nothing stored);
+ * for a key that changeId turned into a moved-to pointer (MOVED_TO_SECONDS), the key the session moved to
+ * (the engine flushes the same change there), or -2 while a Cluster move is still under way (the
+ * engine tries again).
+ * A login on a single node passes two more keys (the same text, registered with 3 keys): KEYS[2]
+ * the owner index the session joins, KEYS[3] the one it leaves (KEYS[2] again for none: every key
+ * a script gets is under key_prefix, so an ACL limited to it allows them all); both change in the
+ * same step as the write, and only when the session is stored. Then 2 instead of 1 says the
+ * index has more than PRUNE_ABOVE members: the engine prunes it.
+ */
+const FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
+local key, join_index, leave_index = KEYS[1], KEYS[2], KEYS[3]
+` + FLUSH_BODY;
+
+/**
+ * RENAME_SCRIPT's move and FLUSH_SCRIPT's write in one step (IdChangeAtFlush on a single node):
+ * a login is then the read and this script. KEYS[1]: the new key, KEYS[2]: the old key (the
+ * session as this request read it), KEYS[3]: the owner index the session is in (KEYS[1]: none),
+ * KEYS[4] and KEYS[5]: a login's indexes to join and leave, as FLUSH_SCRIPT's KEYS[2] and
+ * KEYS[3] (KEYS[1] twice: not a login). Every key is under key_prefix (least privilege).
+ * ARGV: FLUSH_SCRIPT's, with the app's clock in ms (the pointer's `moved_at`) before the last.
+ * The move leaves the moved-to pointer RENAME_SCRIPT leaves; an old key that is no longer a
+ * session moves nothing, and the write then finds no session and stores nothing (0). Answers as
+ * FLUSH_SCRIPT; -1 also when the new key is taken.
+ */
+const MOVED_FLUSH_SCRIPT = JSON_TEXT + NOW_MS + `
+local key, old = KEYS[1], KEYS[2]
+if redis.call('TYPE', old).ok == 'string' then
+  if redis.call('RENAMENX', old, key) == 0 then return -1 end
+  redis.call('HSET', old, 'moved_to', key, 'moved_at', ARGV[#ARGV - 1])
+  redis.call('EXPIRE', old, ${MOVED_TO_SECONDS})
+  if KEYS[3] ~= key then
+    redis.call('ZREM', KEYS[3], old)
+    redis.call('ZADD', KEYS[3], now_ms(), key)
+  end
+end
+local join_index, leave_index
+if KEYS[4] ~= key then join_index, leave_index = KEYS[4], KEYS[5] end
+` + FLUSH_BODY;
 
 /**
  * The flush of a request that wrote without reading (engine.flushUnread). KEYS and ARGV as
@@ -192,15 +236,6 @@ return { 1, remember or 0 }
 `;
 
 
-/**
- * The moved-to pointer: what changeId leaves at the old key, a hash `moved_to` -> the new key
- * (with `moved_at`, and `pending` while a Cluster move is under way), for MOVED_TO_SECONDS.
- * Only the flush script follows it, for a request that read the session before its id changed
- * and writes after: its write lands where the session now lives. A read of the old id (GETEX) hits
- * a hash, not a string, and answers unknown, so the old id gives nobody the session (fixation
- * stays defeated); SCAN ... TYPE string leaves the pointers out of the listing.
- */
-export const MOVED_TO_SECONDS = 10;
 
 /**
  * KEYS[1]: the old key, KEYS[2]: the new key (same node: not for a cluster); ARGV[1]: the
@@ -352,6 +387,7 @@ export const SCRIPTS = {
   sessionMoveOut: script<[oldKey: string, newKey: string, movedToSeconds: number, now: number, graceUntil: number, forward: string], string | null>(1, MOVE_OUT_SCRIPT),
   sessionTake: script<[key: string, field: string], string | null>(1, TAKE_SCRIPT),
   sessionFlushOwned: script<[key: string, join: string, leave: string, ...change: Change], FlushAnswer>(3, FLUSH_SCRIPT),
+  sessionFlushMoved: script<[key: string, oldKey: string, index: string, join: string, leave: string, ...change: Change], FlushAnswer>(5, MOVED_FLUSH_SCRIPT),
   sessionRenameOwned: script<[oldKey: string, newKey: string, index: string, movedToSeconds: number, now: number, graceUntil: number, forward: string], number>(3, RENAME_SCRIPT),
   sessionDestroyOwned: script<[key: string, index: string], number>(2, DESTROY_OWNED_SCRIPT),
   ownerPrune: script<[index: string, graceMs: number, ...memberScores: string[]], number>(1, PRUNE_SCRIPT),

@@ -34,7 +34,7 @@ engineContract(uvuTest(contract), {
     const { engine } = makeEngine({ url: `redis://quickstep:pw@127.0.0.1:${redis.port}`, key_prefix: PREFIX + uniquePrefix() }, sessionDuration);
     return { engine: storedRedisEngine(engine) };
   },
-  capabilities: { changeId: true, take: true, flushUnread: true, owners: true, hashedKeys: true },
+  capabilities: { changeId: true, changeIdAtFlush: true, take: true, flushUnread: true, owners: true, hashedKeys: true },
 });
 contract.run();
 

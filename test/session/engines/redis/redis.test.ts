@@ -23,7 +23,7 @@ const contract = redisSuite('engine contract :: Redis');
 engineContract(uvuTest(contract), {
   name: 'Redis',
   setup: async ({ sessionDuration }) => ({ engine: storedRedisEngine(await engineOn({}, sessionDuration)) }),
-  capabilities: { changeId: true, take: true, flushUnread: true, owners: true, hashedKeys: true, renewal: true },
+  capabilities: { changeId: true, changeIdAtFlush: true, take: true, flushUnread: true, owners: true, hashedKeys: true, renewal: true },
 });
 contract.run();
 
