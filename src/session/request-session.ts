@@ -475,7 +475,8 @@ export class RequestSession {
     const events = this.#events;
     if (!events) return this.#cookie(session);
     const created = session.isNew ? events('session.created', session.id) : undefined;
-    const flushed = events('session.flushed', session.id);
+    // A new id the flush moved, with no change of data, is no flush of the request's changes (as on every engine).
+    const flushed = session.hasChanges ? events('session.flushed', session.id) : undefined;
     return Promise.all([created, flushed]).then(() => this.#cookie(session));
   }
 

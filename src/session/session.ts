@@ -204,10 +204,14 @@ export class Session {
     return this.#isNew;
   }
 
-  /** Something was written, deleted, incremented or cleared in this request. */
+  /** The session must be flushed: its data changed (hasChanges), or its move waits for the flush (movedFrom). */
   get isDirty(): boolean {
+    return this.#movedFrom !== undefined || this.hasChanges;
+  }
+
+  /** Something was written, deleted, incremented or cleared in this request. */
+  get hasChanges(): boolean {
     const c = this.#change;
-    if (this.#movedFrom !== undefined) return true;
     return c !== undefined && (c.cleared || c.set.size > 0 || c.deleted.size > 0 || c.incremented.size > 0 || c.pushed.size > 0);
   }
 
