@@ -20,12 +20,13 @@
 import { SessionStoreError, SessionTooLargeError } from '../../../base/errors.ts';
 import { type AtomicTake, type EngineContext, type IdChange, type IdRenewal, type OwnedSession, type OwnerIndex, type RenewalGrace, type SessionChange, type SessionRecord, type SessionStore, type UnreadExpiry, type UnreadFlush, type UnreadFlushed } from '../../engine.ts';
 import { withinDeadline } from '../../deadline.ts';
-import type { Cluster } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Client } from './client.ts';
 import { RedisConnection } from './connection.ts';
 import { describeTarget, type RedisEngineOptions } from './options.ts';
 import { destroyOwned, LoginFlush, ownedSessions, ownerIndexKey } from './owners.ts';
 import { replicaAck } from './replica-ack.ts';
+import { WriteBatch } from './write-batch.ts';
 import { changeArgs, isMoving, MOVED_TO_SECONDS, type FlushAnswer } from './scripts.ts';
 import { redisTimeouts } from './timeouts.ts';
 
@@ -61,6 +62,8 @@ export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTak
   readonly requestDeadlineMs: number | undefined;
   /** Not a Cluster: one script reaches both keys of a move (flushMoved). */
   readonly singleNode: boolean;
+  /** One socket write per event-loop turn (redis/write-batch.ts); none on a Cluster. */
+  readonly #batch: WriteBatch | undefined;
 
   /** Opens no connection: that happens on the first session use. */
   constructor(options: RedisEngineOptions, context: EngineContext) {
@@ -69,6 +72,7 @@ export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTak
     this.#redis = new RedisConnection(options, context);
     this.#isCluster = options.cluster !== undefined;
     this.singleNode = !this.#isCluster;
+    this.#batch = this.#isCluster ? undefined : new WriteBatch();
     this.#waitReplicas = options.wait_replicas ?? (options.sentinels ? 1 : 0);
     const timeouts = redisTimeouts(options);
     this.#replicaWaitMs = timeouts.replicaWaitMs;
@@ -92,6 +96,7 @@ export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTak
   async #attempt<T>(action: Action, command: Command<T>, until: number | undefined): Promise<T> {
     // A failure to connect is already a SessionStoreError, its outage already noted.
     const client = this.#redis.ready ?? await this.#redis.client();
+    this.#batch?.join((client as Redis).stream);
     let answer: T;
     try {
       answer = await command(client, until);

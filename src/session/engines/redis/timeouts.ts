@@ -14,8 +14,9 @@
  * | operation (Cluster, Sentinel; redis/redis.ts's run path) | command_timeout | one whole operation: the connection wait, ioredis's queues, its commands, the WAIT, the retries while a Cluster move is pending |
  * | request (Cluster, Sentinel; `requestDeadlineMs`, deadline.ts's StoreTimeBudget) | command_timeout | all the operations of one request together (a read, then a flush) |
  *
- * Single Redis: no offline queue and no auto-pipelining, so a command is written when it is
- * called and its command timer starts with the operation; a request either waits for the
+ * Single Redis: no offline queue and no auto-pipelining, so a command is sent when it is
+ * called (and leaves the socket by the end of its event-loop turn: redis/write-batch.ts) and its
+ * command timer starts with the operation; a request either waits for the
  * connection (and then talks to a Redis that has just answered) or finds it ready, and a hung
  * Redis fails the first command that meets it. No timer of the engine's own. (An operation of
  * several round trips, such as destroyOwned's four, is bounded per round trip.)
