@@ -15,6 +15,7 @@
  * runner uses to make its sessions), so each write of the owned session also writes its owner
  * index entry. `Cache-Control: no-store` and the Sec-Fetch-Site lock are on by default in both
  * postures (the lock only checks unsafe methods, so the GET routes pass it for free).
+ * `BENCH_POSTURE_WITHOUT=hash_ids,login,proxy` leaves parts of it out, to see what each costs.
  */
 import { randomBytes } from 'node:crypto';
 import { createApp } from 'quickstep';
@@ -34,9 +35,10 @@ async function filledMemoryEngine(count: number): Promise<SessionEngine> {
 
 const store = storeKind();
 const secure = process.env['BENCH_POSTURE'] === 'secure';
+const without = new Set((process.env['BENCH_POSTURE_WITHOUT'] ?? '').split(','));
 /** The session settings of the secure posture, beside each engine's own options. */
-const posture = secure ? { hash_ids: true, csrf: true } : {};
-const top = secure ? { trust_proxy: true } : {};
+const posture = secure ? { hash_ids: !without.has('hash_ids'), csrf: true } : {};
+const top = secure ? { trust_proxy: !without.has('proxy') } : {};
 const app = store === 'redis'
   ? createApp({
     log: 'error', environment: 'production', keywords, session: 'Redis', ...top,
@@ -61,7 +63,7 @@ app.get('/write', async ctx => {
 let users = 0;
 if (secure) {
   app.get('/login', async ctx => {
-    await ctx.login(`user-${++users}`);
+    if (!without.has('login')) await ctx.login(`user-${++users}`);
     (await ctx.session()).increment('n');
     return 'ok';
   });
