@@ -7,7 +7,7 @@
  * quotes). It answers "what is left to remove" for the ratios in
  * results.md; it is not a speed measurement (the profiler itself costs a few percent).
  *
- *   tsx bench/profile.ts [--seconds 6] [--node 24|20]
+ *   tsx bench/profile.ts [--seconds 6] [--node 26|24]
  *
  * Same method as the bench: server on core 0, wrk and Redis on core 1, 50 sessions cycled.
  */
@@ -21,7 +21,7 @@ import { startRedis } from './lib/redis.ts';
 import { runtimes as findRuntimes } from './lib/runtimes.ts';
 import { wrk } from './lib/wrk.ts';
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '6' }, node: { type: 'string', default: '24' } } });
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '6' }, node: { type: 'string', default: '26' } } });
 const seconds = Number(args.seconds);
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 const runtime = (await findRuntimes(args.node, log))[0];

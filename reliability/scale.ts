@@ -1,6 +1,6 @@
 /**
  * "Scale on paper" for RELIABILITY.md: what one app core and one Redis shard carry, from the
- * CPU per request `npm run bench` measured (bench/results.md, Node 24's rows first) and the
+ * CPU per request `npm run bench` measured (bench/results.md, Node 26's rows first) and the
  * Redis CPU per command this run measured, and what N app servers on a Cluster of M masters
  * carry. Every assumption is written next to the figure it feeds.
  */
@@ -25,9 +25,9 @@ function tableRows(text: string): Map<string, Record<string, string>> {
 
 const number = (cell: string | undefined) => Number((cell ?? '').replace(/,/g, '').split(' ')[0]);
 
-/** A bench row by scenario name, Node 24's first, then this Node's, then the older unlabelled form. */
+/** A bench row by scenario name: Node 26's first (the headline runtime), then Node 24's, then the older labels. */
 function benchRow(rows: Map<string, Record<string, string>>, scenario: string): { label: string; row: BenchRow } | undefined {
-  for (const label of ['Node 24', 'Node 22', 'Node 20', '']) {
+  for (const label of ['Node 26', 'Node 24', 'Node 22', 'Node 20', '']) {
     const cells = rows.get(label ? `${label} ${scenario}` : scenario);
     if (!cells) continue;
     const cpu = number(cells['CPU µs/req']);
