@@ -1,7 +1,8 @@
 /**
  * `npm run bench:profile`: where a Quickstep server's CPU goes, per route, from V8's own sampling
  * profiler (`node --cpu-prof`) under the bench's load. Writes bench/profile.md: for each of the
- * Redis read, write and write-only routes and the Memory read and write routes, the busy time
+ * Redis read, write and write-only routes, the Memory and Cookie read and write routes, and the
+ * Memory and Redis read and write routes in the secure posture (bench/servers/quickstep.ts), the busy time
  * split by who spends it (Quickstep's src/, ioredis, Node's HTTP and sockets, GC, ...) and the
  * functions with the most self time (and the split as bench/profile.json, which results.md
  * quotes). It answers "what is left to remove" for the ratios in
@@ -27,13 +28,25 @@ const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 const runtime = (await findRuntimes(args.node, log))[0];
 if (runtime === undefined || runtime.error !== undefined) throw new Error(`no Node ${args.node}: ${runtime?.error ?? 'not found'}`);
 
-const CASES = [
+/** One profiled route; `secure`: the secure posture (BENCH_POSTURE=secure, sessions made by a login, behind an https proxy). */
+interface Case { store: 'redis' | 'memory' | 'cookie'; path: string; label: string; secure?: boolean }
+
+const CASES: Case[] = [
   { store: 'redis', path: '/read', label: 'Redis read' },
   { store: 'redis', path: '/write', label: 'Redis write (read, then increment)' },
   { store: 'redis', path: '/set', label: 'Redis write-only (session(k, v), no read)' },
   { store: 'memory', path: '/read', label: 'Memory read' },
   { store: 'memory', path: '/write', label: 'Memory write' },
-] as const;
+  { store: 'cookie', path: '/read', label: 'Cookie read' },
+  { store: 'cookie', path: '/write', label: 'Cookie write' },
+  { store: 'memory', path: '/read', label: 'Memory read, secure posture', secure: true },
+  { store: 'memory', path: '/write', label: 'Memory write, secure posture', secure: true },
+  { store: 'redis', path: '/read', label: 'Redis read, secure posture', secure: true },
+  { store: 'redis', path: '/write', label: 'Redis write, secure posture', secure: true },
+];
+
+/** What the secure posture's requests carry (as the bench's scenarios send them: bench/scenarios.ts). */
+const SECURE_HEADERS = { 'X-Forwarded-Proto': 'https', 'Sec-Fetch-Site': 'same-origin' };
 
 /** Who spends a sample's time, from the function's script URL. */
 function owner(url: string, name: string): string {
@@ -87,17 +100,18 @@ const out: string[] = ['# Where a Quickstep server\'s CPU goes', '',
   `- date: ${new Date().toISOString()}; node ${runtime.version}; \`tsx bench/profile.ts ${process.argv.slice(2).join(' ')}\``.trimEnd(),
   `- method: bench/servers/quickstep.ts under \`node --cpu-prof\` on core 0, wrk -t1 -c50 for ${seconds} s on core 1 (50 sessions cycled), Redis on core 1. Shares are of the server's busy (non-idle) samples; µs / request divides them by the requests wrk completed.`, ''];
 try {
-  for (const { store, path, label } of CASES) {
+  for (const { store, path, label, secure } of CASES) {
     const dir = mkdtempSync(join(tmpdir(), 'quickstep-profile-'));
     const pinned = spawnPinned(0, runtime.exec, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', import.meta.resolve('tsx'), '--import', exitOnTerm, server],
-      { NODE_ENV: 'production', BENCH_STORE: store, BENCH_REDIS_PORT: String(redis.port) });
+      { NODE_ENV: 'production', BENCH_STORE: store, BENCH_REDIS_PORT: String(redis.port), ...(secure ? { BENCH_POSTURE: 'secure' } : {}) });
     const [, port] = await waitFor(pinned, /^PORT (\d+)$/m);
     const url = `http://127.0.0.1:${port}`;
+    const headers = secure ? SECURE_HEADERS : {};
     const cookies: string[] = [];
-    for (let i = 0; i < 50; i++) cookies.push((await fetch(`${url}/write`)).headers.getSetCookie()[0]!.split(';')[0]!);
+    for (let i = 0; i < 50; i++) cookies.push((await fetch(`${url}${secure ? '/login' : '/write'}`, { headers })).headers.getSetCookie()[0]!.split(';')[0]!);
     // A warm-up second: the JIT settles; it is in the profile too, so its requests are counted.
-    const warm = await wrk(url + path, 1, 1, cookies);
-    const result = await wrk(url + path, seconds, 1, cookies);
+    const warm = await wrk(url + path, 1, 1, cookies, headers);
+    const result = await wrk(url + path, seconds, 1, cookies, headers);
     await stop(pinned);
     const file = readdirSync(dir).find(name => name.endsWith('.cpuprofile'));
     if (file === undefined) throw new Error(`no profile written for ${label}: ${pinned.output()}`);
