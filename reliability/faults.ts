@@ -136,7 +136,8 @@ export async function fault(name: string, clients: number, seconds: number, make
     if (slow.length) console.log(`${name}: over command_timeout: ${slow.slice(0, 40).join(', ')}`);
     if (unacked.length) console.log(`${name}: lost: ${unacked.slice(0, 20).join('; ')}`);
     const logs = servers.map(s => s.log().split('\n').filter(line => line.includes('session store:')));
-    if (options.logLevel) for (const [i, lines] of logs.entries()) console.log(`${name}: server ${i + 1} logged:\n  ${lines.join('\n  ')}`);
+    // Everything a server wrote is shown (a crash's stack too); the store's lines are also kept for the report.
+    if (options.logLevel) for (const [i, server] of servers.entries()) console.log(`${name}: server ${i + 1} logged:\n  ${server.log().trim().split('\n').join('\n  ')}`);
     return { name, requests, acked, lost, sessionsLost, lostDetail: unacked, overTimeout, overStrict, maxMs, slow, non2xx, non2xxNot503, recoveryMs: recoveredAt ? recoveryMs : -1, longestGapMs, rssBefore, rssAfter, write503, readNon2xx, logs };
   } finally {
     await Promise.all(servers.map(s => s.stop()));
