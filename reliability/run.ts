@@ -111,7 +111,7 @@ out(`Written by \`${command}\` (reliability/run.ts) on ${started.toISOString()}$
 out(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${mb(totalmem())} RAM, Node ${process.version}, ${process.platform}; ${version('redis-server', ['--version']).split(' ').slice(0, 3).join(' ')}.`);
 const runLineAt = lines.length;
 out('The fuzzer runs the app in this process; fault injection, the Redis faults, abuse and the soak run each app server as a process of its own (reliability/server.ts), the attackers in others (reliability/attacker.ts).');
-out(`Parts: ${PARTS.join(', ')}; \`npm run reliability -- --only soak --soak-minutes 2\` runs one alone (a partial run writes RELIABILITY.partial.md), \`--soak-clients <n>\` sets the soak's users, \`RELIABILITY_SCALE=0.1\` shortens every other part. The full run takes about ${Math.round(15 + soakMinutes)} minutes (the soak's ${soakMinutes} and about 15 for the rest).`);
+out(`Parts: ${PARTS.join(', ')}; \`npm run reliability -- --only soak --soak-minutes 2\` runs one alone (a partial run writes RELIABILITY.partial.md), \`--soak-clients <n>\` sets the soak's users, \`RELIABILITY_SCALE=0.1\` shortens every other part. The full run takes about 45 minutes, the soak 30 of them.`);
 out();
 const barAt = lines.length;
 const bar: string[] = [];
@@ -297,14 +297,14 @@ if (want('soak')) {
   for (const [kind, statuses] of Object.entries(r.statuses)) out(`    ${kind}: ${JSON.stringify(statuses)}`);
   if (r.lostDetail.length) out(`\nWhere writes were lost: ${r.lostDetail.slice(0, 12).join('; ')}${r.lostDetail.length > 12 ? '; …' : ''}.`);
   out();
-  out(`Every ${SAMPLE_MS / 1000} s, each server's RSS (/proc/<pid>/status), open file descriptors (/proc/<pid>/fd), V8 heap used after a full GC (\`global.gc()\` under --expose-gc at each sample: what is still reachable, which is what a leak grows) and active handles and requests (\`process.getActiveResourcesInfo().length\`, in-flight requests' sockets included; the server reports these two over an IPC channel only the soak opens: no HTTP endpoint). Each series is fitted by least squares over the second half of the run (from minute ${(FIT_FROM * soakMinutes).toFixed(1)}: after warm-up and after the restart). **Flat** means the growth the slope projects over the whole run (slope × ${soakMinutes} min) is at most the larger of ${FLAT_SHARE * 100}% of the series' mean and its noise (twice the standard deviation of the samples around the fitted line).`);
+  out(`Every ${SAMPLE_MS / 1000} s, each server's RSS (/proc/<pid>/status), open file descriptors (/proc/<pid>/fd), V8 heap used after a full GC (\`global.gc()\` under --expose-gc at each sample: what is still reachable, which is what a leak grows) and active handles and requests (\`process.getActiveResourcesInfo().length\`, in-flight requests' sockets included; the server reports these two over an IPC channel only the soak opens: no HTTP endpoint). Each series is fitted by least squares over the second half of the run (from minute ${(FIT_FROM * soakMinutes).toFixed(1)}: after warm-up and after the restart). **Flat** means the growth the slope projects over the whole run (slope × ${soakMinutes} min) is at most the larger of ${FLAT_SHARE * 100}% of the series' mean and its noise (twice the standard deviation of the samples around the fitted line), or the slope is within two standard errors of zero (no trend the samples can tell from noise; this matters in short runs only). Active handles include the sockets and timers of the requests in flight at the sample, so they move with the load.`);
   out();
-  out('| series | server | mean (second half) | slope per minute | projected over the run | noise (2 sd) | flat |');
+  out('| series | server | mean (second half) | slope per minute (± 2 standard errors) | projected over the run | noise (2 sd) | flat |');
   out('|---|---|---|---|---|---|---|');
   for (const v of r.verdicts) {
     const metric = METRICS.find(m => m.key === v.metric)!;
-    const f = (x: number) => `${(x / metric.scale).toFixed(metric.scale === 1 ? 2 : 2)}${metric.unit ? ` ${metric.unit}` : ''}`;
-    out(`| ${metric.label} | ${v.server + 1} | ${f(v.mean)} | ${f(v.slopePerMinute)} | ${f(v.projected)} | ${f(v.noise)} | ${yes(v.flat)} |`);
+    const f = (x: number) => `${(x / metric.scale).toFixed(2)}${metric.unit ? ` ${metric.unit}` : ''}`;
+    out(`| ${metric.label} | ${v.server + 1} | ${f(v.mean)} | ${f(v.slopePerMinute)} ± ${f(2 * v.slopeSe)} | ${f(v.projected)} | ${f(v.noise)} | ${yes(v.flat)} |`);
   }
   out();
   out(`![RSS, heap, file descriptors and handles of both servers over the soak](${relative(dirname(outFile), svgFile)})`);

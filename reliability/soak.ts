@@ -28,7 +28,10 @@ export const RESTART_AT = 0.4, FIT_FROM = 0.5;
 /**
  * The flatness rule: a series is flat when the growth its slope projects over the whole run is at
  * most the larger of FLAT_SHARE of its mean and the noise (twice the standard deviation of the
- * samples around the fitted line).
+ * samples around the fitted line), or when the slope is within two standard errors of zero (the
+ * samples cannot tell it from no trend at all: only in short runs, where a few samples that
+ * happen to fall high at the end would otherwise count as growth; over 30 minutes, 90 samples
+ * make the standard error small).
  */
 export const FLAT_SHARE = 0.05;
 
@@ -43,7 +46,7 @@ export const METRICS: { key: Metric; label: string; unit: string; scale: number 
 export interface Sample { t: number; servers: Record<Metric, number>[] }
 
 export interface Verdict {
-  metric: Metric; server: number; mean: number; slopePerMinute: number; projected: number; noise: number; flat: boolean;
+  metric: Metric; server: number; mean: number; slopePerMinute: number; slopeSe: number; projected: number; noise: number; flat: boolean;
 }
 
 export interface SoakResult {
@@ -53,8 +56,8 @@ export interface SoakResult {
   restartAtSeconds: number; recoveryMs: number; samples: Sample[]; verdicts: Verdict[]; steal: string;
 }
 
-/** Least squares y = a + b t over the points; b per unit of t, and the residuals' standard deviation. */
-export function fit(ts: number[], ys: number[]): { slope: number; intercept: number; residualSd: number } {
+/** Least squares y = a + b t over the points: b per unit of t, the residuals' standard deviation and b's standard error. */
+export function fit(ts: number[], ys: number[]): { slope: number; intercept: number; residualSd: number; slopeSe: number } {
   const n = ts.length;
   const mt = ts.reduce((a, b) => a + b, 0) / n, my = ys.reduce((a, b) => a + b, 0) / n;
   let sxy = 0, sxx = 0;
@@ -62,7 +65,7 @@ export function fit(ts: number[], ys: number[]): { slope: number; intercept: num
   const slope = sxx > 0 ? sxy / sxx : 0;
   const intercept = my - slope * mt;
   const residualSd = n > 2 ? Math.sqrt(ys.reduce((sum, y, i) => sum + (y - intercept - slope * ts[i]!) ** 2, 0) / (n - 2)) : 0;
-  return { slope, intercept, residualSd };
+  return { slope, intercept, residualSd, slopeSe: sxx > 0 ? residualSd / Math.sqrt(sxx) : 0 };
 }
 
 /** Each series' verdict over the samples from FIT_FROM of the run on. */
@@ -73,11 +76,12 @@ export function verdicts(samples: Sample[], runSeconds: number): Verdict[] {
     for (let server = 0; server < (window[0]?.servers.length ?? 0); server++) {
       const points = window.filter(s => Number.isFinite(s.servers[server]![key]));
       const ts = points.map(s => s.t / 60), ys = points.map(s => s.servers[server]![key]);
-      const { slope, residualSd } = fit(ts, ys);
+      const { slope, residualSd, slopeSe } = fit(ts, ys);
       const mean = ys.reduce((a, b) => a + b, 0) / (ys.length || 1);
       const projected = slope * (runSeconds / 60);
       const noise = 2 * residualSd;
-      out.push({ metric: key, server, mean, slopePerMinute: slope, projected, noise, flat: points.length >= 3 && Math.abs(projected) <= Math.max(FLAT_SHARE * mean, noise) });
+      const small = Math.abs(projected) <= Math.max(FLAT_SHARE * mean, noise);
+      out.push({ metric: key, server, mean, slopePerMinute: slope, slopeSe, projected, noise, flat: points.length >= 3 && (small || Math.abs(slope) <= 2 * slopeSe) });
     }
   }
   return out;
