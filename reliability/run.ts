@@ -104,7 +104,7 @@ const cpuAtStart = machineCpu();
 const envPrefix = [process.env.RELIABILITY_SCALE ? `RELIABILITY_SCALE=${process.env.RELIABILITY_SCALE}` : '', process.env.RELIABILITY_SOAK_MINUTES ? `RELIABILITY_SOAK_MINUTES=${process.env.RELIABILITY_SOAK_MINUTES}` : ''].filter(Boolean).join(' ');
 const args = process.argv.slice(2);
 const command = `${envPrefix ? `${envPrefix} ` : ''}npm run reliability${args.length ? ` -- ${args.join(' ')}` : ''}`;
-const partial = scale < 1 || only !== undefined || soakMinutes < 30;
+const partial = scale < 1 || only !== undefined || (want('soak') && soakMinutes < 30);
 out('# Quickstep reliability');
 out();
 out(`Written by \`${command}\` (reliability/run.ts) on ${started.toISOString()}${partial ? ' — **a small or partial check run, not the full figures**' : ''}, commit ${version('git', ['rev-parse', '--short', 'HEAD'])}.`);
@@ -226,7 +226,7 @@ if (want('redis-faults')) {
   const partitionMet = (f: FaultResult) => clean(f) && each(f, l => tally(l, 'unreachable') === 1 && tally(l, 'reachable again') === 1);
   bar.push(
     `| Memory full under noeviction: writes 503, reads 200, one OOM line and one cleared line, 0 acknowledged writes lost | ${int(full.write503)} writes answered 503, ${full.readNon2xx} reads not 200, ${full.lost} of ${int(full.acked)} acknowledged writes lost, ${full.non2xxNot503} non-2xx other than 503; ${logCell(full)} | ${yes(clean(full) && full.write503 > 0 && full.readNon2xx === 0 && each(full, l => tally(l, 'OOM refused') === 1 && tally(l, 'cleared') === 1))} |`,
-    `| Memory pressure under allkeys-lru: a warning at connect, a line when sessions are evicted | ${logCell(lru)}; ${lru.sessionsLost} sessions evicted | ${yes(lru.non2xxNot503 === 0 && each(lru, l => tally(l, 'policy warning') === 1 && tally(l, 'evictions noticed') >= 1))} |`,
+    `| Memory pressure under allkeys-lru: a warning at connect, a line when sessions are evicted | ${logCell(lru)}; ${lru.sessionsLost} session${lru.sessionsLost === 1 ? '' : 's'} found evicted by the clients | ${yes(lru.non2xxNot503 === 0 && each(lru, l => tally(l, 'policy warning') === 1 && tally(l, 'evictions noticed') >= 1))} |`,
     ...[hold, drop].map(f => `| Network partition, ${f === hold ? 'hold' : 'drop'}: 0 acknowledged writes lost, 0 over command_timeout, only 503, one line down and one back | ${f.lost} of ${int(f.acked)} lost, ${f.overTimeout} over command_timeout (slowest ${f.maxMs} ms), ${f.non2xxNot503} non-2xx other than 503; ${logCell(f)} | ${yes(partitionMet(f))} |`),
     `| Cluster resharding under 100+ connections (all slots of one master moved): 0 acknowledged writes lost, 0 over command_timeout, no 5xx other than 503 | ${reshardClients} clients, ${int(slots)} slots moved, ${int(reshard.requests)} requests: ${reshard.lost} of ${int(reshard.acked)} lost, ${reshard.overTimeout} over command_timeout (slowest ${reshard.maxMs} ms), ${reshard.non2xxNot503} non-2xx other than 503, ${reshard.write503 + reshard.readNon2xx} 503s | ${yes(reshardClients >= 100 && slots > 0 && clean(reshard))} |`,
   );
