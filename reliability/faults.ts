@@ -33,19 +33,31 @@ export interface Store {
 export interface FaultResult {
   name: string; requests: number; acked: number; lost: number; sessionsLost: number; lostDetail: string[]; overTimeout: number; overStrict: number; maxMs: number; slow: string[];
   non2xx: number; non2xxNot503: number; recoveryMs: number; longestGapMs: number; rssBefore: number[]; rssAfter: number[];
+  /** Writes answered 503, and reads answered anything but 2xx. */
+  write503: number; readNon2xx: number;
+  /** Each server's `session store:` log lines (with `logLevel`; empty without). */
+  logs: string[][];
 }
+
+/** How a fault run watches its servers: `logLevel` keeps their log at that level for the report. */
+export interface FaultOptions { times?: number; logLevel?: 'info' | 'warning' }
 
 /**
  * Runs the load for `seconds` with the fault injected `times` times at even intervals (each one
  * after the store has been back for a while); the recovery reported is the longest of them.
  */
-export async function fault(name: string, clients: number, seconds: number, makeStore: () => Promise<Store>, times = 1): Promise<FaultResult> {
+export async function fault(name: string, clients: number, seconds: number, makeStore: () => Promise<Store>, options: FaultOptions = {}): Promise<FaultResult> {
+  const times = options.times ?? 1;
   const store = await makeStore();
-  const env = { SESSION_ENGINE: 'Redis', RELIABILITY_REDIS_OPTIONS: JSON.stringify({ command_timeout: COMMAND_TIMEOUT_MS, ...store.redisOptions }) };
-  const servers: AppServer[] = await Promise.all([startAppServer(env), startAppServer(env)]);
+  const env = {
+    SESSION_ENGINE: 'Redis', RELIABILITY_REDIS_OPTIONS: JSON.stringify({ command_timeout: COMMAND_TIMEOUT_MS, ...store.redisOptions }),
+    ...(options.logLevel ? { RELIABILITY_LOG_LEVEL: options.logLevel } : {}),
+  };
+  const watch = { captureLog: options.logLevel !== undefined };
+  const servers: AppServer[] = await Promise.all([startAppServer(env, undefined, watch), startAppServer(env, undefined, watch)]);
   const urls = servers.map(s => s.url);
   const rssBefore = servers.map(s => s.memory().rss);
-  let sessionsLost = 0, maxMs = 0, requests = 0, acked = 0, overTimeout = 0, overStrict = 0, non2xx = 0, non2xxNot503 = 0, lost = 0;
+  let sessionsLost = 0, maxMs = 0, requests = 0, acked = 0, overTimeout = 0, overStrict = 0, non2xx = 0, non2xxNot503 = 0, lost = 0, write503 = 0, readNon2xx = 0;
   const slow: string[] = [];
   const unacked: string[] = [];
   let stopped = false, backAt = 0, recoveredAt = 0, lastAck = 0, longestGapMs = 0, recoveryMs = 0;
@@ -79,9 +91,14 @@ export async function fault(name: string, clients: number, seconds: number, make
         }
         if (res.status >= 200 && res.status < 300) {
           if (write) { acked++; myAcked++; ack(); }
-        } else { non2xx++; if (res.status !== 503) non2xxNot503++; }
+        } else {
+          non2xx++;
+          if (res.status !== 503) non2xxNot503++;
+          if (!write) readNon2xx++; else if (res.status === 503) write503++;
+        }
       } catch {
         requests++; non2xx++; non2xxNot503++;
+        if (!write) readNon2xx++;
       }
     }
     if (!cookie) return;
@@ -118,7 +135,10 @@ export async function fault(name: string, clients: number, seconds: number, make
     const rssAfter = servers.map(s => s.memory().rss);
     if (slow.length) console.log(`${name}: over command_timeout: ${slow.slice(0, 40).join(', ')}`);
     if (unacked.length) console.log(`${name}: lost: ${unacked.slice(0, 20).join('; ')}`);
-    return { name, requests, acked, lost, sessionsLost, lostDetail: unacked, overTimeout, overStrict, maxMs, slow, non2xx, non2xxNot503, recoveryMs: recoveredAt ? recoveryMs : -1, longestGapMs, rssBefore, rssAfter };
+    const logs = servers.map(s => s.log().split('\n').filter(line => line.includes('session store:')));
+    // Everything a server wrote is shown (a crash's stack too); the store's lines are also kept for the report.
+    if (options.logLevel) for (const [i, server] of servers.entries()) console.log(`${name}: server ${i + 1} logged:\n  ${server.log().trim().split('\n').join('\n  ')}`);
+    return { name, requests, acked, lost, sessionsLost, lostDetail: unacked, overTimeout, overStrict, maxMs, slow, non2xx, non2xxNot503, recoveryMs: recoveredAt ? recoveryMs : -1, longestGapMs, rssBefore, rssAfter, write503, readNon2xx, logs };
   } finally {
     await Promise.all(servers.map(s => s.stop()));
     await store.stop();

@@ -7,7 +7,14 @@ import { Agent, request } from 'node:http';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-export interface Reply { status: number; cookie: string | undefined; body: string }
+export interface Reply {
+  status: number;
+  /** The session cookie it set (`sid=...`), if any. */
+  cookie: string | undefined;
+  body: string;
+  /** Every cookie it set, as `name=value`. */
+  setCookies: string[];
+}
 
 /** One request; a failure to connect or a timeout (10 s) is status 0. */
 export function send(port: number, method: string, path: string, options: { cookie?: string; type?: string; body?: string } = {}): Promise<Reply> {
@@ -20,25 +27,27 @@ export function send(port: number, method: string, path: string, options: { cook
       let body = '';
       res.setEncoding('utf8');
       res.on('data', chunk => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: res.headers['set-cookie']?.find(c => c.startsWith('sid='))?.split(';')[0], body }));
+      const setCookies = (res.headers['set-cookie'] ?? []).map(c => c.split(';')[0]!);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: setCookies.find(c => c.startsWith('sid=')), body, setCookies }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, cookie: undefined, body: '' }));
+    req.on('error', () => resolve({ status: 0, cookie: undefined, body: '', setCookies: [] }));
     req.end(options.body);
   });
 }
 
 /**
- * A login of a fresh client, as a browser does it: GET / (the login form: it stores a session
- * for the CSRF token and sends its cookie), then POST /login with that cookie and the form's
- * `_csrf` field; 303 on success, the login's Set-Cookie in the reply. Every login of the abuse
- * runs goes through here. A form without a token is answered as status 0.
+ * A login of a fresh client, as a browser does it: GET / (the login form: an anonymous view
+ * stores no session, its CSRF token travels in a cookie of its own, `sid.csrf`), then POST
+ * /login with the cookies it set and the form's `_csrf` field; 303 on success, the login's
+ * session cookie in the reply. Every login of the abuse runs and the soak goes through here. A
+ * form without a token or a cookie is answered as status 0.
  */
 export async function login(port: number, user: string): Promise<Reply> {
   const form = await send(port, 'GET', '/');
   const token = /<input type="hidden" name="_csrf" value="([A-Za-z0-9_-]+)">/.exec(form.body)?.[1];
-  if (token === undefined || form.cookie === undefined) return { status: 0, cookie: undefined, body: form.body };
-  return send(port, 'POST', '/login', { cookie: form.cookie, type: 'application/x-www-form-urlencoded', body: `user=${encodeURIComponent(user)}&_csrf=${token}` });
+  if (token === undefined || form.setCookies.length === 0) return { status: 0, cookie: undefined, body: form.body, setCookies: [] };
+  return send(port, 'POST', '/login', { cookie: form.setCookies.join('; '), type: 'application/x-www-form-urlencoded', body: `user=${encodeURIComponent(user)}&_csrf=${token}` });
 }
 
 /** PUT /prefs/<name> with a JSON value: 204, or 413 past max_session_size (the JSON API opts out of CSRF). */

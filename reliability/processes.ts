@@ -5,7 +5,7 @@
  * does. RSS and CPU time come from /proc (Linux).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { processCpuSeconds, snapshot, type CpuSnapshot } from '../bench/lib/cpu.ts';
 import { ROOT } from '../test/example-app/harness.ts';
@@ -23,10 +23,11 @@ export function pin(pid: number, cores: string): void {
 }
 
 /** A node process for `script`; on `core` when given and pinning works (taskset execs, so the pid is node's). */
-function node(script: string, args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = [], core?: number): ChildProcess {
+function node(script: string, args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = [], core?: number, watch: Watch = {}): ChildProcess {
   const command = [process.execPath, ...nodeArgs, ...NODE_ARGS, script, ...args];
   const pinned = core !== undefined && canPin ? ['taskset', '-c', String(core), ...command] : command;
-  const child = spawn(pinned[0]!, pinned.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const stdio = ['ignore', 'pipe', watch.captureLog ? 'pipe' : 'inherit', ...(watch.ipc ? ['ipc' as const] : [])] as const;
+  const child = spawn(pinned[0]!, pinned.slice(1), { cwd: ROOT, env: { ...process.env, ...env }, stdio: [...stdio] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
@@ -40,11 +41,29 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS'), peak: kb('VmHWM') };
 }
 
+/** Open file descriptors of a process (entries of /proc/<pid>/fd); NaN once it is gone. */
+export function openFds(pid: number): number {
+  try { return readdirSync(`/proc/${pid}/fd`).length; } catch { return NaN; }
+}
+
+/** What a server reports of itself (server.ts, RELIABILITY_SAMPLE=1): V8 heap used after a full GC, active resources. */
+export interface SelfReport { heapUsed: number; handles: number }
+
+/**
+ * How the parent watches an app server. `captureLog`: its stderr (the log) is kept for log()
+ * instead of shown; `ipc`: an IPC channel on which the server answers sample() (server.ts).
+ */
+export interface Watch { captureLog?: boolean; ipc?: boolean }
+
 export interface AppServer {
   url: string;
   pid: number;
   memory(): { rss: number; peak: number };
   cpuSeconds(): number;
+  /** Its stderr so far (with `captureLog`; '' without). */
+  log(): string;
+  /** Asks the server for its heap and active resources (with `ipc`); rejects after 5 s without an answer. */
+  sample(): Promise<SelfReport>;
   /** SIGTERM (requests finish) and wait for the exit; SIGKILL after 10 s. */
   stop(): Promise<void>;
 }
@@ -53,9 +72,25 @@ export interface AppServer {
  * Starts the example app in its own process; `env` chooses the engine (see server.ts). With
  * RELIABILITY_PROFILE_DIR set, each server writes a V8 CPU profile there when it stops.
  */
-export function startAppServer(env: NodeJS.ProcessEnv, core?: number): Promise<AppServer> {
+export function startAppServer(env: NodeJS.ProcessEnv, core?: number, watch: Watch = {}): Promise<AppServer> {
   const profile = process.env.RELIABILITY_PROFILE_DIR;
-  const child = node('reliability/server.ts', [], env, profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [], core);
+  // A watched server may collect garbage on request, so its heap is measured after a full GC.
+  const nodeArgs = [...(profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : []), ...(watch.ipc ? ['--expose-gc'] : [])];
+  const child = node('reliability/server.ts', [], { ...env, ...(watch.ipc ? { RELIABILITY_SAMPLE: '1' } : {}) }, nodeArgs, core, watch);
+  let log = '';
+  child.stderr?.on('data', chunk => (log += String(chunk)));
+  const sample = () => new Promise<SelfReport>((resolve, reject) => {
+    if (!child.connected) return reject(new Error('the app server has no IPC channel (start it with ipc: true)'));
+    const timer = setTimeout(() => { child.off('message', answer); reject(new Error('the app server did not report within 5 s')); }, 5000);
+    const answer = (message: unknown) => {
+      if ((message as { heapUsed?: unknown }).heapUsed === undefined) return;
+      clearTimeout(timer);
+      child.off('message', answer);
+      resolve(message as SelfReport);
+    };
+    child.on('message', answer);
+    child.send('sample');
+  });
   return new Promise((resolve, reject) => {
     let output = '';
     const timer = setTimeout(() => reject(new Error(`app server printed no URL within 30 s: ${output}`)), 30_000);
@@ -70,6 +105,8 @@ export function startAppServer(env: NodeJS.ProcessEnv, core?: number): Promise<A
         pid: child.pid!,
         memory: () => memoryOf(child.pid!),
         cpuSeconds: () => processCpuSeconds(child.pid!),
+        log: () => log,
+        sample,
         stop: async () => {
           if (child.exitCode !== null || child.signalCode !== null) return;
           const exited = new Promise(done => child.once('exit', done));
