@@ -34,8 +34,10 @@ async function dumpNode(cli: (...args: string[]) => Promise<string>): Promise<st
   const keys = (await cli('--scan')).split('\n').filter(Boolean);
   const out: string[] = [];
   for (const key of keys) {
-    out.push(key);
     const type = await cli('TYPE', key);
+    // Expired between SCAN and TYPE (a moved-to pointer lives 10 s): it holds nothing any more.
+    if (type === 'none') continue;
+    out.push(key);
     const read = { string: ['GET', key], hash: ['HGETALL', key], zset: ['ZRANGE', key, '0', '-1', 'WITHSCORES'], set: ['SMEMBERS', key] }[type];
     if (!read) throw new Error(`unexpected ${type} key ${key}`);
     out.push(await cli(...read));
