@@ -4,7 +4,7 @@
  * the chart of the Node 24 ratios (bench/results.svg).
  *
  *   tsx bench/run.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--only TEXT]
- *                    [--node 24|20|all] [--part all|main|scale] [--redis-core 0|1] [--compare DIR]
+ *                    [--node 24|20|all] [--part all|main|scale|devices] [--redis-core 0|1] [--compare DIR]
  *
  * Method (DESIGN §8): servers on core 0; wrk and (unless --redis-core 0) redis-server on core 1,
  * so the server core does nothing but the server's work. A server that fails to start has its
@@ -25,6 +25,7 @@ import { cpuOf, micros, ratioOf, summary, table, type Row, type Sample } from '.
 import { runtimes as findRuntimes, type Runtime } from './lib/runtimes.ts';
 import { wrk, wrkVersion } from './lib/wrk.ts';
 import { buildScenarios, SESSION_SIZES, sizeLabel, type ServerSpec } from './scenarios.ts';
+import { growthReport, runDevices } from './growth/curves.ts';
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
@@ -54,8 +55,8 @@ const seconds = Number(args.duration ?? (args.quick ? 1 : 3));
 const warmup = Number(args.warmup ?? (args.quick ? 0 : 1));
 const only = args.only;
 const redisCore = Number(args['redis-core']);
-if (!['all', 'main', 'scale'].includes(args.part)) throw new Error(`--part ${args.part}: use all, main or scale`);
-const parts = { main: args.part !== 'scale', scale: args.part !== 'main' };
+if (!['all', 'main', 'scale', 'devices'].includes(args.part)) throw new Error(`--part ${args.part}: use all, main, scale or devices`);
+const parts = { main: ['all', 'main'].includes(args.part), scale: ['all', 'scale'].includes(args.part), devices: ['all', 'devices'].includes(args.part) };
 
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 const runtimes = await findRuntimes(args.node, log);
@@ -256,6 +257,8 @@ try {
   }
   if (runtimes[0] !== undefined && rows.some(r => r.scenario.section.startsWith('Session size'))) json = await probe(runtimes[0], 'json', String(SESSION_SIZES.at(-1)));
 
+  // Sessions per user (bench/growth/devices.ts), with the load servers stopped.
+  const devices = parts.devices && only === undefined && runtimes[0] !== undefined ? await runDevices(runtimes[0], SERVER_CORE, redisCore, log) : [];
   const command = `tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim();
   // The per-runtime tables first (Node 24's first), then the scale ones.
   const found = [...new Set(rows.map(r => r.scenario.section))];
@@ -268,6 +271,7 @@ try {
       body.push(sizeSummary(rows, label, json), '');
     }
   }
+  body.push(growthReport(rows, runtimes[0]?.label, devices));
   const summaries = runtimes.map(r => summary(rows, r.label)).filter(Boolean);
   const head = summaries.length === 0 ? [] : ['## Summary', '',
     'Ratio to the hand-written baseline by the server\'s CPU per request, by req/s in brackets; higher is better. Node 24 first.', '',
