@@ -17,7 +17,7 @@ const exec = promisify(execFile);
 export async function runDevices(runtime: Runtime, serverCore: number, redisCore: number, log: (line: string) => void): Promise<DevicesRun[]> {
   const runs: DevicesRun[] = [];
   if (runtime.error !== undefined) return runs;
-  for (const engine of ['memory', 'redis', 'cookie']) {
+  for (const engine of ['memory', 'redis', 'cookie', 'cookie-redis']) {
     try {
       const { stdout } = await exec('taskset', ['-c', String(serverCore), runtime.exec, '--conditions=quickstep-source', '--import', import.meta.resolve('tsx'),
         fileURLToPath(new URL('devices.ts', import.meta.url)), engine, '--core', String(redisCore)], { timeout: 600_000, env: { ...process.env, NODE_ENV: 'production' } });

@@ -1,8 +1,9 @@
 /**
  * The devices curve: what `userSessions(userId)`, `destroyUserSessions(userId)` and a `login`
- * cost for a user who already has N live sessions (N = 1, 10, 100, 1,000), on one engine.
+ * cost for a user who already has N live sessions (N = 1, 10, 100, 1,000), on one engine (the
+ * Cookie engine with its revocation store on Memory, or on Redis: `cookie-redis`).
  *
- *   tsx bench/growth/devices.ts <memory|redis|cookie> [--counts 1,10,100,1000] [--calls C]
+ *   tsx bench/growth/devices.ts <memory|redis|cookie|cookie-redis> [--counts 1,10,100,1000] [--calls C]
  *
  * In-process, over HTTP on 127.0.0.1: the app serves /login, /devices and /everywhere; this same
  * process is the client. Each call is timed inside its route handler (wall time with
@@ -24,7 +25,7 @@ const { values: args, positionals } = parseArgs({
   options: { counts: { type: 'string', default: '1,10,100,1000' }, calls: { type: 'string', default: '' }, core: { type: 'string', default: '1' } },
 });
 const engine = positionals[0] ?? 'memory';
-if (!['memory', 'redis', 'cookie'].includes(engine)) throw new Error(`engine ${engine}: use memory, redis or cookie`);
+if (!['memory', 'redis', 'cookie', 'cookie-redis'].includes(engine)) throw new Error(`engine ${engine}: use memory, redis, cookie or cookie-redis`);
 const counts = args.counts.split(',').map(Number);
 const USER = 'growth-user';
 
@@ -42,11 +43,14 @@ async function timed<T>(call: () => Promise<T>): Promise<T> {
 }
 
 let redis: BenchRedis | undefined;
-if (engine === 'redis') redis = await startRedis(Number(args.core));
+if (engine === 'redis' || engine === 'cookie-redis') redis = await startRedis(Number(args.core));
 const app = engine === 'redis'
   ? createApp({ log: 'error', environment: 'production', session: 'Redis', engines: { session: { Redis: { server: `127.0.0.1:${redis!.port}` } } } })
-  : engine === 'cookie'
-  ? createApp({ log: 'error', environment: 'production', session: 'Cookie', engines: { session: { Cookie: { secret_key: 'bench-only-secret-of-at-least-32-bytes', revocation: { store: 'Memory' } } } } })
+  : engine.startsWith('cookie')
+  ? createApp({ log: 'error', environment: 'production', session: 'Cookie', engines: { session: { Cookie: {
+    secret_key: 'bench-only-secret-of-at-least-32-bytes',
+    revocation: redis ? { store: 'Redis', url: `redis://127.0.0.1:${redis.port}` } : { store: 'Memory' },
+  } } } })
   : createApp({ log: 'error', environment: 'production', session: 'Memory' });
 
 app.get('/login', async ctx => { await timed(() => ctx.login(USER)); return 'ok'; });

@@ -59,13 +59,13 @@ export function deviceCurves(runs: DevicesRun[]): Curve[] {
   if (runs.length === 0) return [];
   const xs = [...new Set(runs.flatMap(r => r.points.map(p => p.sessions)))].sort((a, b) => a - b);
   const at = (run: DevicesRun, n: number) => run.points.find(p => p.sessions === n);
-  const name = (engine: string): string => ({ memory: 'Memory', redis: 'Redis', cookie: 'Cookie (revocation on Memory)' } as Record<string, string>)[engine] ?? engine;
+  const name = (engine: string): string => ({ memory: 'Memory', redis: 'Redis', cookie: 'Cookie (revocation on Memory)', 'cookie-redis': 'Cookie (revocation on Redis)' } as Record<string, string>)[engine] ?? engine;
   const curve = (title: string, what: 'list' | 'destroy' | 'login', expect: Curve['expect'], note: string): Curve => ({
     title, input: 'sessions of the user', xs, label: n => n.toLocaleString('en-US'), unit: 'App CPU µs per call', expect, note,
     series: runs.flatMap(run => {
       const cpu = { name: name(run.engine), costs: xs.map(n => at(run, n)?.[what].cpuMicros ?? NaN) };
       const wall = { name: `${name(run.engine)}, wall µs`, costs: xs.map(n => at(run, n)?.[what].wallMicros ?? NaN) };
-      const cmds = run.engine === 'redis' ? [{ name: 'Redis, commands per call', costs: xs.map(n => at(run, n)?.[what].commands ?? NaN) }] : [];
+      const cmds = run.engine === 'redis' || run.engine === 'cookie-redis' ? [{ name: `${name(run.engine)}, Redis commands per call`, costs: xs.map(n => at(run, n)?.[what].commands ?? NaN) }] : [];
       return [cpu, ...(run.engine === 'redis' ? [wall] : []), ...cmds];
     }),
   });
