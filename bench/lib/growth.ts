@@ -65,7 +65,7 @@ export function deviceCurves(runs: DevicesRun[]): Curve[] {
     series: runs.flatMap(run => {
       const cpu = { name: name(run.engine), costs: xs.map(n => at(run, n)?.[what].cpuMicros ?? NaN) };
       const wall = { name: `${name(run.engine)}, wall µs`, costs: xs.map(n => at(run, n)?.[what].wallMicros ?? NaN) };
-      const cmds = run.engine === 'redis' || run.engine === 'cookie-redis' ? [{ name: `${name(run.engine)}, Redis commands per call`, costs: xs.map(n => at(run, n)?.[what].commands ?? NaN) }] : [];
+      const cmds = run.engine === 'redis' || run.engine === 'cookie-redis' ? [{ name: run.engine === 'redis' ? 'Redis, commands per call' : `${name(run.engine)}, Redis commands per call`, costs: xs.map(n => at(run, n)?.[what].commands ?? NaN) }] : [];
       return [cpu, ...(run.engine === 'redis' ? [wall] : []), ...cmds];
     }),
   });
