@@ -4,7 +4,7 @@
  * (bench/results.md) and the chart of the first runtime's ratios (bench/results.svg).
  *
  *   tsx bench/run.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--only TEXT]
- *                    [--node 26|24|all] [--part all|main|scale] [--redis-core 0|1] [--compare DIR]
+ *                    [--node 26|24|all] [--part all|main|scale|devices] [--redis-core 0|1] [--compare DIR]
  *
  * A smoke run of one server: `--only "<name>" --node 26 --part main --rounds 1 --duration 1 --warmup 0`
  * (--only matches scenario names; the baselines they are divided by run too).
@@ -28,6 +28,7 @@ import { cpuOf, micros, ratioOf, secureSummary, summary, table, type Row, type S
 import { runtimes as findRuntimes, type Runtime } from './lib/runtimes.ts';
 import { wrk, wrkVersion } from './lib/wrk.ts';
 import { buildScenarios, SESSION_SIZES, sizeLabel, type ServerSpec } from './scenarios.ts';
+import { growthReport, runDevices } from './growth/curves.ts';
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
@@ -57,8 +58,8 @@ const seconds = Number(args.duration ?? (args.quick ? 1 : 3));
 const warmup = Number(args.warmup ?? (args.quick ? 0 : 1));
 const only = args.only;
 const redisCore = Number(args['redis-core']);
-if (!['all', 'main', 'scale'].includes(args.part)) throw new Error(`--part ${args.part}: use all, main or scale`);
-const parts = { main: args.part !== 'scale', scale: args.part !== 'main' };
+if (!['all', 'main', 'scale', 'devices'].includes(args.part)) throw new Error(`--part ${args.part}: use all, main, scale or devices`);
+const parts = { main: ['all', 'main'].includes(args.part), scale: ['all', 'scale'].includes(args.part), devices: ['all', 'devices'].includes(args.part) };
 
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 const runtimes = await findRuntimes(args.node, log);
@@ -269,6 +270,8 @@ try {
   }
   if (runtimes[0] !== undefined && rows.some(r => r.scenario.section.startsWith('Session size'))) json = await probe(runtimes[0], 'json', String(SESSION_SIZES.at(-1)));
 
+  // Sessions per user (bench/growth/devices.ts), with the load servers stopped.
+  const devices = parts.devices && only === undefined && runtimes[0] !== undefined ? await runDevices(runtimes[0], SERVER_CORE, redisCore, log) : [];
   const command = `tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim();
   // The per-runtime tables first (Node 26's first), then the secure-posture and scale ones.
   const found = [...new Set(rows.map(r => r.scenario.section))];
@@ -283,6 +286,7 @@ try {
       body.push(sizeSummary(rows, label, json), '');
     }
   }
+  body.push(growthReport(rows, runtimes[0]?.label, devices));
   const summaries = [...runtimes.map(r => summary(rows, r.label)), ...runtimes.map(r => secureSummary(rows, r.label))].filter(Boolean);
   const head = summaries.length === 0 ? [] : ['## Summary', '',
     'Ratio to the hand-written baseline by the server\'s CPU per request, by req/s in brackets; higher is better. Node 26 first (the targets apply there).', '',

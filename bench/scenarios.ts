@@ -52,9 +52,9 @@ export interface Parts { main: boolean; scale: boolean }
 const PATHS: Record<Route, Scenario['path']> = { untouched: '/hello', read: '/read', write: '/write' };
 
 /** Sizes of the session-size scenarios, in bytes of session JSON. */
-export const SESSION_SIZES = [100, 10_000, 100_000];
+export const SESSION_SIZES = [100, 1_000, 10_000, 100_000];
 /** Stored-session counts of the store-size scenarios. */
-export const STORED_COUNTS = [1_000, 1_000_000];
+export const STORED_COUNTS = [1_000, 10_000, 100_000, 1_000_000];
 
 export const sizeLabel = (bytes: number): string => (bytes >= 1000 ? `${bytes / 1000} KB` : `${bytes} B`);
 const countLabel = (count: number): string => count.toLocaleString('en-US');
@@ -186,8 +186,8 @@ export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { di
           }
         }
       }
-      // Stored sessions: the same app with 1,000 and 1,000,000 other sessions stored; the
-      // 1,000,000 row is divided by the 1,000 row, so flat = 1.00x.
+      // Stored sessions: the same app with 1,000 to 1,000,000 other sessions stored; each row is
+      // divided by the 1,000 row, so flat = 1.00x (bench/growth/curves.ts draws the curve).
       const stored = `Stored sessions (${L})`;
       for (const [engine, store] of [['Memory', 'memory'], ['Redis', 'redis']] as const) {
         for (const route of ['read', 'write'] as const) {

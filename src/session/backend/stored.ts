@@ -59,7 +59,9 @@ export class StoredBackend implements SessionBackend {
       destroy: (owner, exceptId) => guard('delete', () => owners.destroyOwned(owner, exceptId === undefined ? undefined : key(exceptId))),
       // The index lists store keys; a handle is found among them (a rare, user-asked operation: a list, then the deletes).
       end: (owner, handles) => guard('delete', async () => {
-        const ending = (await owners.ownedSessions(owner)).filter(owned => handles.includes(sessionHandle(owned.id)));
+        // A Set: a cap trim may end hundreds of a user's sessions (handles × sessions comparisons otherwise).
+        const wanted = new Set(handles);
+        const ending = (await owners.ownedSessions(owner)).filter(owned => wanted.has(sessionHandle(owned.id)));
         await Promise.all(ending.map(owned => store.destroy(owned.id, owner)));
         return ending.length;
       }),

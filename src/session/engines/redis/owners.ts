@@ -15,12 +15,13 @@
  * Scores and ages both come from the clock of the Redis server that holds the index.
  *
  * A user who never opens the list would keep the members of expired sessions; so a login that
- * finds more than PRUNE_ABOVE members in the index prunes it (two more round trips, only then).
+ * leaves more than PRUNE_ABOVE members in the index, at each power of two (scripts.ts pruneDue),
+ * prunes it (two more round trips, only then: a constant per login on average).
  */
 import type { OwnedSession, OwnerChange } from '../../engine.ts';
 import { ownerOf } from '../../session-meta.ts';
 import type { Client } from './client.ts';
-import { PRUNE_ABOVE, type FlushAnswer } from './scripts.ts';
+import { pruneDue, type FlushAnswer } from './scripts.ts';
 
 /** How old a member must be before a missing or foreign session prunes it (see above). */
 export const STALE_AFTER_MS = 60_000;
@@ -44,10 +45,7 @@ async function readMembers(client: Client, prefix: string, owner: string, isRepl
   const flat = await client.zrange(ownerIndexKey(prefix, owner), '0', '-1', 'WITHSCORES');
   const members: Member[] = [];
   for (let i = 0; i < flat.length; i += 2) members.push({ key: flat[i]!, score: flat[i + 1]!, owned: undefined });
-  const texts = await Promise.all(members.map(m => client.get(m.key).catch(error => {
-    if (isReplyError(error)) return null;
-    throw error;
-  })));
+  const texts = await readTexts(client, members.map(m => m.key), isReplyError);
   texts.forEach((text, i) => {
     const member = members[i]!;
     if (text === null) return;
@@ -60,6 +58,34 @@ async function readMembers(client: Client, prefix: string, owner: string, isRepl
     if (ownerOf(data) === owner) member.owned = { id: member.key.slice(prefix.length), record: { data, size: text.length } };
   });
   return members;
+}
+
+/**
+ * Keys per MGET / DEL on a single node: one command per this many members, all sent together,
+ * so a user with 1,000 sessions costs a few commands instead of 1,000 (each with its own
+ * promise and reply) and the cost per session stays flat (docs/design.md#owners).
+ */
+export const KEYS_PER_COMMAND = 250;
+
+const chunks = <T>(list: T[]): T[][] => Array.from({ length: Math.ceil(list.length / KEYS_PER_COMMAND) }, (_, i) => list.slice(i * KEYS_PER_COMMAND, (i + 1) * KEYS_PER_COMMAND));
+
+/**
+ * The text at each key, null where none. Single node: MGET (a key holding something other than a
+ * string reads as null). Cluster: the keys are in other slots, so one GET each, sent together.
+ */
+async function readTexts(client: Client, keys: string[], isReplyError: (error: unknown) => boolean): Promise<(string | null)[]> {
+  if (!client.isCluster) return (await Promise.all(chunks(keys).map(part => client.mget(part)))).flat();
+  return Promise.all(keys.map(key => client.get(key).catch(error => {
+    if (isReplyError(error)) return null;
+    throw error;
+  })));
+}
+
+/** Deletes `keys`; how many existed. Single node: multi-key DELs; Cluster: one DEL each, sent together. */
+async function deleteKeys(client: Client, keys: string[]): Promise<number> {
+  const parts = client.isCluster ? keys.map(key => [key]) : chunks(keys);
+  const deleted = await Promise.all(parts.map(part => client.del(...part)));
+  return deleted.reduce((sum, n) => sum + n, 0);
 }
 
 /** Removes the stale members (no live session of the owner) that are old enough (PRUNE_SCRIPT). */
@@ -79,15 +105,16 @@ export async function ownedSessions(client: Client, prefix: string, owner: strin
  * engine.destroyOwned: deletes every live session of `owner` but `except` (an id, i.e. a store
  * key without the prefix), then their members and the stale ones; returns how many it deleted.
  * Four round trips whatever the count (the index, the sessions, the deletes, the index again),
- * the commands of each sent together; on a Cluster each goes to the master of its key.
+ * the commands of each sent together: on a single node one MGET and one DEL per KEYS_PER_COMMAND
+ * sessions; on a Cluster one GET and one DEL per session, each to the master of its key.
  */
 export async function destroyOwned(client: Client, prefix: string, owner: string, except: string | undefined, isReplyError: (error: unknown) => boolean): Promise<number> {
   const members = await readMembers(client, prefix, owner, isReplyError);
   const ending = members.filter(m => m.owned !== undefined && m.owned.id !== except);
-  const deleted = await Promise.all(ending.map(m => client.del(m.key)));
+  const deleted = await deleteKeys(client, ending.map(m => m.key));
   const index = ownerIndexKey(prefix, owner);
   await Promise.all([ending.length > 0 ? client.zrem(index, ...ending.map(m => m.key)) : undefined, pruneStale(client, index, members)]);
-  return deleted.reduce((sum, n) => sum + n, 0);
+  return deleted;
 }
 
 /**
@@ -129,11 +156,11 @@ export class LoginFlush {
 
   /**
    * After the last try (its `answer`): the Cluster's second step, and a prune of an index
-   * past PRUNE_ABOVE members (housekeeping: its failure does not fail the stored login). The
+   * due for one (pruneDue) (housekeeping: its failure does not fail the stored login). The
    * answer as the engine reads it (2 becomes 1).
    */
   async finish(answer: FlushAnswer, isReplyError: (error: unknown) => boolean): Promise<FlushAnswer> {
-    if (answer === 2 || (answer === 1 && this.#members > PRUNE_ABOVE)) {
+    if (answer === 2 || (answer === 1 && pruneDue(this.#members))) {
       answer = 1;
       await ownedSessions(this.#client, this.#prefix, this.#owner, isReplyError).catch(() => undefined);
     }

@@ -223,6 +223,32 @@ test('round trips :: a read is one command (EVALSHA of the read script), a flush
   await engine.close();
 });
 
+test('round trips :: a user with 600 sessions logs in, is listed and is logged out everywhere in a few commands, not one per session', async ({ redis }) => {
+  const prefix = uniquePrefix();
+  const engine = await engineOn({ key_prefix: prefix });
+  const ids = Array.from({ length: 600 }, newId);
+  for (let i = 0; i < ids.length; i += 50) await Promise.all(ids.slice(i, i + 50).map(id => write(engine, id, true, s => s.setOwner('many'))));
+  const commandsFor = async (action: () => Promise<unknown>) => {
+    await redis.cli('CONFIG', 'RESETSTAT');
+    const value = await action();
+    const calls = await redis.commandCalls();
+    for (const name of calls.keys()) if (/^(config|info)\b/.test(name)) calls.delete(name);
+    return { value, calls: Object.fromEntries(calls), total: [...calls.values()].reduce((sum, n) => sum + n, 0) };
+  };
+  // The index was pruned at 64, 128, 256 and 512 members; a login at 601 reads none of them.
+  const login = await commandsFor(() => write(engine, newId(), true, s => s.setOwner('many')));
+  assert.ok(login.calls['mget'] === undefined && login.calls['get'] === 1 && login.total <= 8, `a login by a user with 600 sessions ran ${JSON.stringify(login.calls)}`);
+  const list = await commandsFor(() => engine.ownedSessions('many'));
+  assert.is((list.value as unknown[]).length, 601);
+  assert.equal(list.calls, { zrange: 1, mget: 3 }, 'the index, then one MGET per 250 sessions');
+  const ended = await commandsFor(() => engine.destroyOwned('many', ids[0]));
+  assert.is(ended.value, 600);
+  assert.ok(ended.total <= 10, `log-out-everywhere of 600 sessions ran ${ended.total} commands: ${JSON.stringify(ended.calls)}`);
+  assert.is(await redis.cli('EXISTS', ...ids.slice(1, 4).map(id => prefix + id)), '0');
+  assert.equal((await engine.ownedSessions('many')).map(s => s.id), [ids[0]]);
+  await engine.close();
+});
+
 test('database and url :: sessions land in the configured database', async ({ redis }) => {
   const prefix = uniquePrefix();
   for (const options of [{ url: `${redis.url}/3` }, { server: `127.0.0.1:${redis.port}`, database: 4 }]) {
