@@ -170,7 +170,7 @@ const COVERED_BY: Record<string, string> = {
   'docs/guide/redis.md > Running on Redis: SESSION_ENGINE=Redis REDIS_URL=redis://127.0.0.1:6379 npm start': 'test/package/package.test.ts',
   [`docs/guide/redis.md > Running on Redis: redis-cli -u redis://127.0.0.1:6379 GET "dancer.session:$(node -p "require('node:crypto').createHash('sha256').update(process.argv[1]).digest('base64url')" -- "$ID")"`]: 'test/package/package.test.ts',
   // The ACL rule is redisAclRule's (checked there), and the engine contract runs under it.
-  'docs/guide/redis.md > Least privilege: redis-cli ACL SETUSER quickstep on \'>a-long-password\' resetkeys ~dancer.session:* resetchannels -@all +client|setname +info +select +quit +evalsha +eval +scan +get +set +del +zrange +zrem +wait +expire +hmget +hset +renamenx +time +type +zadd +zcard +zscore': 'test/session/engines/redis/acl.test.ts',
+  'docs/guide/redis.md > Least privilege: redis-cli ACL SETUSER quickstep on \'>a-long-password\' resetkeys ~dancer.session:* resetchannels -@all +client|setname +info +select +quit +evalsha +eval +scan +get +mget +set +del +zrange +zrem +wait +expire +hmget +hset +renamenx +time +type +zadd +zcard +zscore': 'test/session/engines/redis/acl.test.ts',
 };
 
 /** What each ```yaml block promises, by where: the environment it names, and a check of the settings. */

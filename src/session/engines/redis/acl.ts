@@ -11,7 +11,7 @@ export const REDIS_ACL_COMMANDS: readonly string[] = [
   // The connection: ioredis names it, checks it is ready, selects the database, says goodbye.
   'client|setname', 'info', 'select', 'quit',
   // What the engine sends: its scripts, listing (SCAN), the owner index, replica acks.
-  'evalsha', 'eval', 'scan', 'get', 'set', 'del', 'zrange', 'zrem', 'wait',
+  'evalsha', 'eval', 'scan', 'get', 'mget', 'set', 'del', 'zrange', 'zrem', 'wait',
   // What its scripts call.
   'expire', 'hmget', 'hset', 'renamenx', 'time', 'type', 'zadd', 'zcard', 'zscore',
 ];
