@@ -170,7 +170,8 @@ shared('a worker killed with SIGKILL is replaced, logged, and requests keep succ
   const fresh = await askUntil(context.url, '/pid', answer => Number(answer.text) !== survivor);
   const replacement = Number(fresh.text);
   assert.is.not(replacement, victim);
-  assert.match(app.stderr(), `worker ${replacement} started, replacing worker ${victim}`);
+  // The primary logs the replacement; its line can reach our pipe after the new worker's first answer.
+  await waitUntil('the replacement logged', async () => app.stderr().includes(`worker ${replacement} started, replacing worker ${victim}`));
   assert.not.ok(alive(victim));
   for (let i = 0; i < 4; i++) assert.is((await ask(context.url, '/pid')).status, 200);
   context.pids = [survivor, replacement];
