@@ -386,16 +386,18 @@ export class RequestSession {
       if (session.isNew) this.#factory.abuse?.creating(this.#client);
       if (session.isNew && session.csrfToken === undefined && this.#browserToken !== undefined) session.setCsrfToken(this.#browserToken);
       const client = session.owner === undefined ? undefined : this.#client;
+      // Before the flush adds its own keys (the device, the meta): did the request change the data?
+      const changed = session.hasChanges;
       const on = channels.sessionFlush;
       // #held: a move changeId left for the flush is made by the flush itself (one step of the store).
       const flushed = on.hasSubscribers
         ? this.#traced(on, this.#flushTrace(session.id, session.change, this.#factory.merges), () => this.#factory.flush(session, client && writtenBy(client)), undefined, true)
         : this.#held(() => this.#factory.flush(session, client && writtenBy(client)));
       const owner = this.#trimOwner;
-      if (owner === undefined) return flushed.then(() => this.#flushed(session));
+      if (owner === undefined) return flushed.then(() => this.#flushed(session, changed));
       this.#trimOwner = undefined;
       // A login under max_sessions_per_user (end_least_recent): the user's oldest-used others past the cap end now.
-      return flushed.then(() => session.owner === owner ? this.#store(() => this.#factory.trimToCap(owner, session.id)) : undefined).then(() => this.#flushed(session));
+      return flushed.then(() => session.owner === owner ? this.#store(() => this.#factory.trimToCap(owner, session.id)) : undefined).then(() => this.#flushed(session, changed));
     }
     if (session === undefined && this.#unread !== undefined) return this.#flushUnread(this.#cookieId!, this.#unread);
     return this.#cookie(session);
@@ -470,13 +472,15 @@ export class RequestSession {
     return session;
   }
 
-  /** After a flush: the session hooks, then the cookie. */
-  #flushed(session: Session): Promise<string | undefined> | string | undefined {
+  /**
+   * After a flush: the session hooks, then the cookie. `changed`: the request changed the data (a
+   * new id the flush only moved is no flush of the request's changes, as on every engine).
+   */
+  #flushed(session: Session, changed: boolean): Promise<string | undefined> | string | undefined {
     const events = this.#events;
     if (!events) return this.#cookie(session);
     const created = session.isNew ? events('session.created', session.id) : undefined;
-    // A new id the flush moved, with no change of data, is no flush of the request's changes (as on every engine).
-    const flushed = session.hasChanges ? events('session.flushed', session.id) : undefined;
+    const flushed = changed ? events('session.flushed', session.id) : undefined;
     return Promise.all([created, flushed]).then(() => this.#cookie(session));
   }
 
