@@ -139,19 +139,20 @@ export class StoredBackend implements SessionBackend {
     const policy = this.#policy;
     const change = session.change;
     const [oldKey, key, ttl] = [this.#key(from), this.#key(session.id), ttlSeconds(policy, session)];
-    // The owner the index holds the session under now: before this request's login, if any.
-    const owner = change.owner ? change.owner.previous : session.owner;
     const atFlush = this.#changeIdAtFlush!;
-    return guard('save', () => atFlush.flushMoved(oldKey, key, change, ttl, policy.max_session_size, owner)).then(() => session.moved());
+    return guard('save', () => atFlush.flushMoved(oldKey, key, change, ttl, policy.max_session_size, indexedOwner(session))).then(() => session.moved());
   }
 
   settleMove(session: Session): Promise<void> {
     const from = session.movedFrom;
     if (from === undefined) return Promise.resolve();
-    const change = session.change;
-    const owner = change.owner ? change.owner.previous : session.owner;
-    const [oldKey, newKey, changer] = [this.#key(from), this.#key(session.id), this.#changeId!];
-    return guard('rename', () => (owner === undefined ? changer.changeId(oldKey, newKey) : changer.changeId(oldKey, newKey, owner))).then(() => session.moved());
+    return this.#moveKey(this.#key(from), this.#key(session.id), indexedOwner(session)).then(() => session.moved());
+  }
+
+  /** IdChange.changeId, guarded; `owner` (the owner whose index holds the session) only when there is one. */
+  #moveKey(oldKey: string, newKey: string, owner: string | undefined): Promise<void> {
+    const changer = this.#changeId!;
+    return guard('rename', () => (owner === undefined ? changer.changeId(oldKey, newKey) : changer.changeId(oldKey, newKey, owner)));
   }
 
   destroy(id: string, owner: string | undefined): Promise<void> {
@@ -175,10 +176,8 @@ export class StoredBackend implements SessionBackend {
     }
     const oldId = session.id;
     const owner = session.owner;
-    const changer = this.#changeId;
-    if (changer) {
-      const [oldKey, newKey] = [this.#key(oldId), this.#key(newId)];
-      await guard('rename', () => (owner === undefined ? changer.changeId(oldKey, newKey) : changer.changeId(oldKey, newKey, owner)));
+    if (this.#changeId) {
+      await this.#moveKey(this.#key(oldId), this.#key(newId), owner);
       session.rename(newId);
       return session;
     }
@@ -201,4 +200,10 @@ export class StoredBackend implements SessionBackend {
   async close(): Promise<void> {
     await this.engine.close?.();
   }
+}
+
+/** The owner whose index holds `session` in the store now: the one before this request's login, if any. */
+function indexedOwner(session: Session): string | undefined {
+  const login = session.change.owner;
+  return login ? login.previous : session.owner;
 }
