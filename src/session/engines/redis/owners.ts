@@ -155,6 +155,15 @@ export class LoginFlush {
   }
 
   /**
+   * The flush that also moves the session from `oldKey` (MOVED_FLUSH_SCRIPT, single node only),
+   * `index` the owner index it is in before the login (`key` for none).
+   */
+  sendMoved(key: string, oldKey: string, index: string, args: (string | number)[]): Promise<FlushAnswer> {
+    this.#key = key;
+    return this.#client.sessionFlushMoved(key, oldKey, index, this.#join, this.#leave ?? this.#join, ...args);
+  }
+
+  /**
    * After the last try (its `answer`): the Cluster's second step, and a prune of an index
    * due for one (pruneDue) (housekeeping: its failure does not fail the stored login). The
    * answer as the engine reads it (2 becomes 1).

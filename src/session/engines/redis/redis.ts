@@ -168,14 +168,13 @@ export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTak
     const prefix = this.#prefix;
     const key = prefix + id;
     const index = owner === undefined ? key : ownerIndexKey(prefix, owner);
-    const login = change.owner;
-    const join = login === undefined ? key : ownerIndexKey(prefix, login.next);
-    const leave = login?.previous === undefined ? join : ownerIndexKey(prefix, login.previous);
     const result = await this.#run('save', async client => {
-      const sent = client.sessionFlushMoved(key, prefix + oldId, index, join, leave, ...args);
+      // A login's indexes as LoginFlush names them; none (the new key twice) otherwise.
+      const login = change.owner && new LoginFlush(client, prefix, change.owner, false);
+      const sent = login ? login.sendMoved(key, prefix + oldId, index, args) : client.sessionFlushMoved(key, prefix + oldId, index, key, key, ...args);
       const replicated = this.#replicated(client);
       let answer = await sent;
-      if (login) answer = await new LoginFlush(client, prefix, login, false).finish(answer, this.#redis.isReplyError);
+      if (login) answer = await login.finish(answer, this.#redis.isReplyError);
       await replicated;
       return answer;
     });
