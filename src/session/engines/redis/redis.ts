@@ -60,8 +60,6 @@ export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTak
   readonly #late: string;
   /** The request timer: command_timeout on a Cluster or with Sentinel, else none (redis/timeouts.ts). */
   readonly requestDeadlineMs: number | undefined;
-  /** Not a Cluster: one script reaches both keys of a move (flushMoved). */
-  readonly singleNode: boolean;
   /** One socket write per event-loop turn (redis/write-batch.ts); none on a Cluster. */
   readonly #batch: WriteBatch | undefined;
 
@@ -71,7 +69,6 @@ export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTak
     this.#prefix = options.key_prefix;
     this.#redis = new RedisConnection(options, context);
     this.#isCluster = options.cluster !== undefined;
-    this.singleNode = !this.#isCluster;
     this.#batch = this.#isCluster ? undefined : new WriteBatch();
     this.#waitReplicas = options.wait_replicas ?? (options.sentinels ? 1 : 0);
     const timeouts = redisTimeouts(options);
@@ -79,6 +76,11 @@ export class RedisEngine implements SessionStore, IdChange, IdRenewal, AtomicTak
     this.#operationMs = timeouts.operationMs;
     this.#late = `${describeTarget(options)} did not answer within command_timeout (${options.command_timeout} ms)`;
     this.requestDeadlineMs = timeouts.requestMs;
+  }
+
+  /** Not a Cluster: one script reaches both keys of a move (flushMoved). */
+  get singleNode(): boolean {
+    return !this.#isCluster;
   }
 
   /**
