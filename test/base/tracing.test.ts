@@ -168,9 +168,11 @@ test('login() of a stored Redis session: change_id fires with both handles thoug
     const app = sessionApp({ session: 'Redis', engines: { session: { Redis: { url: redis.url, key_prefix: 'trace-sign-in:' } } } });
     await withClient(app, async client => {
       await client.get('/count');
+      const before = client.jar.get(app.sessions.cookieOver(false).name)!.value;
       exporter.reset();
       assert.is((await client.get('/sign-in')).text, 'signed in');
       const spans = exporter.getFinishedSpans();
+      for (const id of [before, client.jar.get(app.sessions.cookieOver(false).name)!.value]) assertNoSecret(spans, id);
       assert.equal(tree(spans), ['request(request.handler, session.change_id, session.flush, session.load)']);
       const [load] = byName(spans, 'session.load');
       const [changed] = byName(spans, 'session.change_id');
