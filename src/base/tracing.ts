@@ -24,8 +24,9 @@
  * A login or changeSessionId() of a stored session on an engine that moves the id with the flush
  * (the changeIdAtFlush capability: Redis on a single node or Sentinel) still publishes
  * `quickstep.session.change_id`, with both handles, but calls no store: the move is made by the
- * request's `quickstep.session.flush` (its `handle` is the new one), or by its next store
- * operation if one comes first, and a failed move is that operation's `error`.
+ * request's `quickstep.session.flush` (its `handle` is the new one) and a failed move is the
+ * flush's `error`. A store operation of the request before the flush (userSessions, take, a
+ * destroy) makes the move first, inside that operation (a destroy's span; the others have none).
  *
  * Secrets: a payload never holds a session id or a token, only the session's `handle` (the
  * non-replayable name userSessions gives, store-key.ts). `req` and `res` are node's own objects,
