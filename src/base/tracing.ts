@@ -21,6 +21,13 @@
  * `runStores`, so an AsyncLocalStorage bound to it (`bindStore`) is entered for the operation
  * and every callback it schedules: a session load inside a traced request sees the request's store.
  *
+ * A login or changeSessionId() of a stored session on an engine that moves the id with the flush
+ * (the changeIdAtFlush capability: Redis on a single node or Sentinel) still publishes
+ * `quickstep.session.change_id`, with both handles, but calls no store: the move is made by the
+ * request's `quickstep.session.flush` (its `handle` is the new one) and a failed move is the
+ * flush's `error`. A store operation of the request before the flush (userSessions, take, a
+ * destroy) makes the move first, inside that operation (a destroy's span; the others have none).
+ *
  * Secrets: a payload never holds a session id or a token, only the session's `handle` (the
  * non-replayable name userSessions gives, store-key.ts). `req` and `res` are node's own objects,
  * as in fastify's and undici's payloads (their headers carry cookies: a subscriber that records
@@ -84,7 +91,10 @@ export interface SessionFlushTrace extends Traced {
   readonly isNew: boolean;
 }
 
-/** `quickstep.session.change_id`: the session moved to a new id. */
+/**
+ * `quickstep.session.change_id`: the session given a new id. With changeIdAtFlush the store's
+ * move comes later, in the flush (see the top of this file).
+ */
 export interface SessionChangeIdTrace extends Traced {
   readonly handle: string;
   /** The handle under the new id (set before `asyncStart`). */

@@ -2,7 +2,8 @@
  * Quickstep's TracingChannels (src/base/tracing.ts) as an OpenTelemetry user sees them: the SDK
  * subscribed through node:diagnostics_channel, spans in an InMemorySpanExporter. A request's
  * span holds its handler's and its session operations' spans, on a real Redis, when Redis is
- * down (503) and when a route fails; no span holds a session id or a cookie.
+ * down (503) and when a route fails; a login whose move Redis makes at the flush still has its
+ * change_id span, and a failed move is the flush's error; no span holds a session id or a cookie.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -86,6 +87,10 @@ function sessionApp(settings: Parameters<typeof createApp>[0]): App {
     await ctx.changeSessionId();
     return 'in';
   });
+  app.get('/sign-in', async ctx => {
+    await ctx.login('ann');
+    return 'signed in';
+  });
   app.get('/logout', async ctx => {
     await ctx.destroySession();
     return 'out';
@@ -157,14 +162,50 @@ test('login and logout: change_id and destroy spans, with handles, never the ids
   }
 });
 
+test('login() of a stored Redis session: change_id fires with both handles though the flush makes the move (changeIdAtFlush)', async ({ redis }) => {
+  const { exporter, stop } = otel();
+  try {
+    const app = sessionApp({ session: 'Redis', engines: { session: { Redis: { url: redis.url, key_prefix: 'trace-sign-in:' } } } });
+    await withClient(app, async client => {
+      await client.get('/count');
+      const before = client.jar.get(app.sessions.cookieOver(false).name)!.value;
+      exporter.reset();
+      assert.is((await client.get('/sign-in')).text, 'signed in');
+      const spans = exporter.getFinishedSpans();
+      for (const id of [before, client.jar.get(app.sessions.cookieOver(false).name)!.value]) assertNoSecret(spans, id);
+      assert.equal(tree(spans), ['request(request.handler, session.change_id, session.flush, session.load)']);
+      const [load] = byName(spans, 'session.load');
+      const [changed] = byName(spans, 'session.change_id');
+      const [flush] = byName(spans, 'session.flush');
+      assert.is(changed!.attributes.handle, load!.attributes.handle, 'change_id names the session it moved from');
+      assert.ok(typeof changed!.attributes.newHandle === 'string' && changed!.attributes.newHandle !== changed!.attributes.handle);
+      assert.equal([flush!.attributes.handle, flush!.attributes.isNew, flush!.attributes.merged], [changed!.attributes.newHandle, false, true], 'the flush stores the moved session under its new id');
+      assert.is((await client.get('/count')).text, '2', 'the data moved with the id');
+    });
+  } finally {
+    stop();
+  }
+});
+
 test('Redis down: the 503 request span holds the failed load (or flush), both marked as errors', async () => {
   const down = await startRedis();
   const { exporter, stop } = otel();
   try {
     const app = sessionApp({ session: 'Redis', engines: { session: { Redis: { url: down.url, key_prefix: 'trace-down:', command_timeout: 300 } } } });
+    app.get('/read-stop-sign-in', async ctx => {
+      await ctx.session('n');
+      await down.stop();
+      await ctx.login('ann');
+      return 'never stored';
+    });
     await withClient(app, async client => {
       await client.get('/count');
-      await down.stop();
+      exporter.reset();
+      // Redis stops after the read: the new id needs no store at once; the flush that moves it fails.
+      assert.is((await client.get('/read-stop-sign-in')).status, 503);
+      const login = exporter.getFinishedSpans();
+      assert.equal(tree(login), ['request(request.handler, session.change_id, session.flush, session.load)']);
+      assert.equal(['request', 'session.load', 'session.change_id', 'session.flush'].map(name => byName(login, name)[0]!.status.code), [SpanStatusCode.ERROR, SpanStatusCode.UNSET, SpanStatusCode.UNSET, SpanStatusCode.ERROR], 'the failed move is the flush\'s error');
       for (const [path, operation] of [['/count', 'session.load'], ['/write', 'session.flush']] as const) {
         exporter.reset();
         assert.is((await client.get(path)).status, 503, path);
