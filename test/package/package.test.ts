@@ -2,7 +2,7 @@
  * The published package as a new user gets it: `npm pack` (which builds dist/ through prepack),
  * then `npm install ./quickstep-0.1.0.tgz` into a fresh project outside the repository, with no
  * loader, no tsconfig of ours and no test runner. Runs under the node that runs the suite, so
- * .ci/run's Node 24 pass covers Node 24.
+ * .ci/run's runs on Node 22, 24 and 26 test the tarball and `quickstep new` on each line.
  */
 import { createHash } from 'node:crypto';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -308,7 +308,7 @@ test('quickstep new :: from the packed tarball, a new app that npm install && np
   }
   const tested = await run('npm', ['test'], app, 60_000);
   assertRan(tested, 'npm test in the new app');
-  // node:test's reporter: TAP on Node 20 without a terminal, spec on Node 24.
+  // node:test's reporter without a terminal: TAP on Node 22, spec on Node 24 and 26.
   assert.match(tested.stdout, /(# |ℹ )pass 2\b/, "the home page test and the login test");
 
   const typecheck = await run('npm', ['run', 'typecheck'], app, 60_000);
