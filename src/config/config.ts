@@ -32,8 +32,8 @@ export interface Settings {
   show_errors: boolean;
   /**
    * Whether request keywords (session(), params(), ...) work, through AsyncLocalStorage (default
-   * true). false: only the ctx methods work, and Node 20 pays no AsyncLocalStorage hooks on any
-   * Promise (bench/ measures the difference).
+   * true). false: only the ctx methods work, and no request enters an AsyncLocalStorage frame
+   * (bench/ measures the difference: the `keywords: false` column of bench/results.md).
    */
   keywords: boolean;
   /** One line per request (method, path, status, duration, bytes); default: on in development only. */

@@ -14,7 +14,7 @@
  * The steps up to the after hooks are one list (STEPS), run by one loop (`Pipeline.#from`): it
  * runs synchronously for as long as the hooks and the handler return plain values, and turns
  * asynchronous only at the first Promise, so a route like `() => 'hello'` costs no Promise at
- * all. On Node 20 that matters twice, since AsyncLocalStorage's hooks make every Promise dearer.
+ * all, and no AsyncLocalStorage frame is captured by one.
  * Then `#finish`: the error response if any, the session commit, the write.
  *
  * Which signal skips which step (the signals are in errors.ts; ON_SIGNAL below is the part of

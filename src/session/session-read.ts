@@ -72,7 +72,7 @@ export class SessionRead<T> extends Promise<T> {
 /**
  * Where a read is started: the frames below `caller` (the keyword's method; its own frame and
  * those above it are left out), a few only, since just the first outside the framework is wanted.
- * Capturing costs about 2-3 µs (measured on Node 20 and 24), more than the rest of a Memory read,
+ * Capturing costs about 2-3 µs (measured on Node 24), more than the rest of a Memory read,
  * so Context captures only where `show_errors` is on (development); elsewhere the log line names
  * the keyword and the request's method and path, and the call site is one run in development away.
  */

@@ -125,8 +125,7 @@ export function ttlSeconds(policy: SessionPolicy, session: Session): number {
  * Runs an engine call; anything it throws or rejects with becomes a SessionStoreError (503) with
  * the cause kept, except an HttpError the engine chose (SessionTooLargeError: 413). Not an async
  * function, and no named closure (tsx's keepNames wraps each one in a defineProperty call): this
- * is on every session request's path, and on Node 20 each extra Promise also pays
- * AsyncLocalStorage's hooks.
+ * is on every session request's path, where each extra Promise costs.
  */
 export function guard<T>(action: string, call: () => Promise<T>): Promise<T> {
   let pending: Promise<T>;
