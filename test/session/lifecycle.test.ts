@@ -126,7 +126,8 @@ function routes(app: App): App {
     .get('/sessions/:user', ctx => ctx.userSessions(ctx.params.user))
     .post('/end/:user/:handle', async ctx => ({ ended: await ctx.destroyUserSessions(ctx.params.user, { only: ctx.params.handle }) }))
     .get('/admin', { recentAuth: 1 }, () => 'the admin page')
-    .post('/admin', { recentAuth: 1 }, () => 'changed');
+    .post('/admin', { recentAuth: 1 }, () => 'changed')
+    .get('/settings', { recentAuth: 3600 }, () => 'the settings page');
 }
 
 interface Ctx {
@@ -289,6 +290,10 @@ function engineSuite(store: Store): void {
         await client.request('GET', '/me');
         await store.reset!();
         for (let i = 0; i < 5; i++) assert.equal((await client.request('GET', '/me')).json(), { user: 'ann' });
+        assert.equal(await store.calls!(), { evalsha: 5, get: 5, expire: 5 });
+        // A recentAuth route's check reads the login time from the session the request reads anyway.
+        await store.reset!();
+        for (let i = 0; i < 5; i++) assert.is((await client.request('GET', '/settings')).text, 'the settings page');
         assert.equal(await store.calls!(), { evalsha: 5, get: 5, expire: 5 });
       }));
   }
