@@ -4,8 +4,11 @@
  * dies after the grace), recent authentication (`{ recentAuth }` routes and a re-login with a new
  * id), ending one device by its handle, the per-user cap under both policies with N+1 browsers,
  * turning hash_ids on for a running store without logging anyone out, the meta's format version,
- * and (commandstats) no extra round trip on a plain read with all of it configured.
+ * and (commandstats) no extra round trip on a plain read with all of it configured. The Cookie
+ * engine (revocation store on Memory) runs the items that apply to it here (recentAuth, the cap);
+ * its renewal and ending one device are revocation/revocation.test.ts's.
  */
+import { randomBytes } from 'node:crypto';
 import * as assert from 'uvu/assert';
 import { suite } from 'uvu';
 import { ConfigError, createApp, type App, type SettingsInput } from '../../src/index.ts';
@@ -20,6 +23,8 @@ const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 interface Store {
   name: string;
+  /** A sealing engine (Cookie): only the items that apply to it run (recentAuth, the cap). */
+  sealed?: boolean;
   /** The engine block (fixed per call: the same store and key_prefix for `same`). */
   engine(same?: boolean): Promise<{ session: string; options: Record<string, unknown> }>;
   /** Every session key and value and every owner index member (Redis; not the moved-to pointers). */
@@ -38,6 +43,14 @@ function statsOf(text: string, into: Record<string, number>): void {
 }
 
 const memory: Store = { name: 'Memory', engine: async () => ({ session: 'Memory', options: {} }), stop: async () => {} };
+
+/** The Cookie engine with its revocation store (which login, userSessions and the cap need) on Memory. */
+const cookieEngine: Store = {
+  name: 'Cookie (revocation on Memory)',
+  sealed: true,
+  engine: async () => ({ session: 'Cookie', options: { secret_key: randomBytes(32).toString('base64url'), revocation: { store: 'Memory' } } }),
+  stop: async () => {},
+};
 
 function singleRedis(): Store {
   let redis: RedisServer | undefined;
@@ -113,7 +126,8 @@ function routes(app: App): App {
     .get('/sessions/:user', ctx => ctx.userSessions(ctx.params.user))
     .post('/end/:user/:handle', async ctx => ({ ended: await ctx.destroyUserSessions(ctx.params.user, { only: ctx.params.handle }) }))
     .get('/admin', { recentAuth: 1 }, () => 'the admin page')
-    .post('/admin', { recentAuth: 1 }, () => 'changed');
+    .post('/admin', { recentAuth: 1 }, () => 'changed')
+    .get('/settings', { recentAuth: 3600 }, () => 'the settings page');
 }
 
 interface Ctx {
@@ -138,8 +152,10 @@ async function withApp(store: Store, settings: Record<string, unknown>, body: (c
 function engineSuite(store: Store): void {
   const test = store.name === 'Memory' ? suite(`session lifecycle :: ${store.name}`) : redisSuite(`session lifecycle :: ${store.name}`);
   test.after(() => store.stop());
+  // The Cookie engine's renewal, end one device and hash_ids (none: no store keys) are revocation/revocation.test.ts's.
+  const stored = store.sealed === true;
 
-  test('renewal :: two requests across a renewal keep their writes; one live session; the old id works for the grace window only', () =>
+  if (!stored) test('renewal :: two requests across a renewal keep their writes; one live session; the old id works for the grace window only', () =>
     withApp(store, { renewal_duration: 2, renewal_grace: 1, hash_ids: true }, async ({ client, cookie }) => {
       const login = await client.request('POST', '/login/ann');
       const first = login.setCookie(cookie)!.value;
@@ -172,7 +188,7 @@ function engineSuite(store: Store): void {
       assert.is((await client.request('GET', '/data', { headers: { cookie: `${cookie}=${renewed}` } })).json().x, undefined);
     }));
 
-  test('renewal :: a write-only request with the old id inside the grace window lands in the renewed session', () =>
+  if (!stored) test('renewal :: a write-only request with the old id inside the grace window lands in the renewed session', () =>
     withApp(store, { renewal_duration: 2, renewal_grace: 1 }, async ({ client, cookie }) => {
       const first = (await client.request('POST', '/login/ann')).setCookie(cookie)!.value;
       await sleep(2100);
@@ -206,7 +222,7 @@ function engineSuite(store: Store): void {
       assert.is(stale.headers.get('location'), '/login?why=reauth&return_to=%2Fadmin');
     })));
 
-  test('end one device :: the list ends a single session by the handle it shows; the others stay', () =>
+  if (!stored) test('end one device :: the list ends a single session by the handle it shows; the others stay', () =>
     withApp(store, { hash_ids: true }, async ({ browser, cookie }) => {
       const [laptop, phone, tablet] = [browser(), browser(), browser()];
       for (const b of [laptop, phone, tablet]) {
@@ -275,10 +291,14 @@ function engineSuite(store: Store): void {
         await store.reset!();
         for (let i = 0; i < 5; i++) assert.equal((await client.request('GET', '/me')).json(), { user: 'ann' });
         assert.equal(await store.calls!(), { evalsha: 5, get: 5, expire: 5 });
+        // A recentAuth route's check reads the login time from the session the request reads anyway.
+        await store.reset!();
+        for (let i = 0; i < 5; i++) assert.is((await client.request('GET', '/settings')).text, 'the settings page');
+        assert.equal(await store.calls!(), { evalsha: 5, get: 5, expire: 5 });
       }));
   }
 
-  test('hash_ids :: turning it on for a running store keeps every logged-in user logged in (re-keyed on next use)', async () => {
+  if (!stored) test('hash_ids :: turning it on for a running store keeps every logged-in user logged in (re-keyed on next use)', async () => {
     const shared = store.name === 'Memory' ? new MemoryEngine({ max_sessions: 1000 }, 3600) : undefined;
     const engine = () => (shared ? storedMemoryEngine(shared) : undefined);
     const ids: string[] = [];
@@ -362,3 +382,4 @@ checks.run();
 engineSuite(memory);
 engineSuite(singleRedis());
 engineSuite(clusterRedis());
+engineSuite(cookieEngine);

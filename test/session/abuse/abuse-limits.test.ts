@@ -2,7 +2,8 @@
  * The abuse limits through HTTP (session/abuse/): a client sending 1,000 unknown session ids is
  * reported once (a warning line and the session.id_guessing hook with its address) and, with
  * unknown_id_block, answered 429 before the store is asked, while another client is served
- * normally; new_session_limit caps the sessions one client may store in a minute. Clients are
+ * normally (on Memory, Redis, a Redis Cluster and the Cookie engine: the count is the same code
+ * on every engine); new_session_limit caps the sessions one client may store in a minute. Clients are
  * told apart by X-Forwarded-For under trust_proxy, as behind a real proxy. On Redis the guessing
  * client stops costing store commands once blocked, and a plain read costs what it did.
  */
@@ -11,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createApp, type App, type SettingsInput } from '../../../src/index.ts';
 import { testClient, type TestClient } from '../../../src/testing.ts';
-import { redisSuite, startRedis } from '../../support/redis-server.ts';
+import { redisSuite, startCluster, startRedis, type RedisCluster, type RedisServer } from '../../support/redis-server.ts';
 import { withoutCsrf } from '../../support/serve.ts';
 import { stderrOf } from '../../support/stderr.ts';
 import { uniquePrefix } from '../engines/redis/helpers.ts';
@@ -57,10 +58,11 @@ function from(run: Run, address: string, id: string) {
   return run.client.fork().request('GET', '/me', { headers: { 'x-forwarded-for': address, cookie: `${run.name}=${id}` } });
 }
 
-const test = suite('abuse limits :: Memory');
+const test = suite('abuse limits :: Memory (and the Cookie engine)');
 
-test('1,000 unknown ids from one client: reported once (log line, hook with its address); another client is served throughout', () =>
-  withApp('Memory', {}, async run => {
+/** The detection through HTTP on `session` (its engine block `options`): 1,000 unknown ids from one client. */
+const guessed = (session: string, options: () => Promise<Record<string, unknown>>) => async () =>
+  withApp(session, await options(), async run => {
     const honest = run.client.fork();
     await honest.request('POST', '/login/ann', { headers: { 'x-forwarded-for': '198.51.100.2' } });
     const statuses = new Map<number, number>();
@@ -75,7 +77,10 @@ test('1,000 unknown ids from one client: reported once (log line, hook with its 
     assert.is(warnings.length, 1, 'one warning line');
     assert.match(warnings[0]!, 'client 203.0.113.9 sent more than 100 unknown or expired session ids within a minute');
     assert.not.match(warnings[0]!, /[A-Za-z0-9_-]{32}/, 'no id in the line');
-  }));
+  });
+
+test('1,000 unknown ids from one client: reported once (log line, hook with its address); another client is served throughout', guessed('Memory', async () => ({})));
+test('1,000 unknown ids on the Cookie engine (revocation on Memory): reported once; another client is served throughout', guessed('Cookie', async () => ({ secret_key: randomBytes(32).toString('base64url'), revocation: { store: 'Memory' } })));
 
 test('unknown_id_block :: past the limit the guessing client gets 429 with Retry-After; another client is served', () =>
   withApp('Memory', { unknown_id_limit: 50, unknown_id_block: true }, async run => {
@@ -121,6 +126,9 @@ test('bad settings are ConfigErrors', () => {
 test.run();
 
 const redis = redisSuite('abuse limits :: Redis');
+let single: RedisServer | undefined;
+redis.after(() => single?.stop());
+redis('1,000 unknown ids from one client: reported once (log line, hook with its address); another client is served throughout', guessed('Redis', async () => ({ url: (single ??= await startRedis()).url, key_prefix: uniquePrefix() })));
 redis('a blocked client costs the store nothing; a plain read costs what it did (commandstats)', async () => {
   const server = await startRedis();
   try {
@@ -143,3 +151,9 @@ redis('a blocked client costs the store nothing; a plain read costs what it did 
   }
 });
 redis.run();
+
+const cluster = redisSuite('abuse limits :: Redis Cluster');
+let nodes: RedisCluster | undefined;
+cluster.after(() => nodes?.stop());
+cluster('1,000 unknown ids from one client: reported once (log line, hook with its address); another client is served throughout', guessed('Redis', async () => ({ cluster: (nodes ??= await startCluster()).nodes, command_timeout: 1000, key_prefix: uniquePrefix() })));
+cluster.run();
