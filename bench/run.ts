@@ -5,6 +5,7 @@
  *
  *   tsx bench/run.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--only TEXT]
  *                    [--node 26|24|all] [--part all|main|scale|devices] [--redis-core 0|1] [--compare DIR]
+ *                    [--posture-without 'hash_ids;login,proxy']
  *
  * A smoke run of one server: `--only "<name>" --node 26 --part main --rounds 1 --duration 1 --warmup 0`
  * (--only matches scenario names; the baselines they are divided by run too).
@@ -50,6 +51,7 @@ const { values: args } = parseArgs({
     part: { type: 'string', default: 'all' },
     'redis-core': { type: 'string', default: String(LOAD_CORE) },
     compare: { type: 'string' },
+    'posture-without': { type: 'string' },
   },
 });
 const rounds = Number(args.rounds ?? (args.quick ? 2 : 3));
@@ -64,10 +66,18 @@ const parts = { main: ['all', 'main'].includes(args.part), scale: ['all', 'scale
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 const runtimes = await findRuntimes(args.node, log);
 const compare = args.compare === undefined ? undefined : { dir: args.compare, label: basename(args.compare) };
-const all = buildScenarios(runtimes, parts, compare);
+// What each part of the secure posture costs: one variant per part left out (`''` for none).
+const postureWithout = (args['posture-without'] ?? 'hash_ids;login;proxy').split(';').filter(Boolean);
+const all = buildScenarios(runtimes, parts, compare, postureWithout);
 // A filtered run keeps the baselines its scenarios are divided by.
 const wanted = all.filter(s => only === undefined || s.name.includes(only));
-const selected = all.filter(s => wanted.includes(s) || wanted.some(w => w.baseline === s.name));
+// (and theirs: a posture variant is divided by the whole posture, which is divided by the minimal).
+const selected = [...wanted];
+for (let i = 0; i < selected.length; i++) {
+  const baseline = all.find(s => s.name === selected[i]!.baseline);
+  if (baseline !== undefined && !selected.includes(baseline)) selected.push(baseline);
+}
+selected.sort((a, b) => all.indexOf(a) - all.indexOf(b));
 
 interface Running { pinned: Pinned; url: string; cookies: string[] }
 
@@ -218,7 +228,10 @@ const SECURE_NOTE = 'The posture a production app gets (bench/servers/quickstep.
   'every session logged in (`login()`, so each write also writes the owner index entry), `trust_proxy: true` with every request carrying ' +
   '`X-Forwarded-Proto: https` as a TLS proxy sends it (so the cookie is `__Host-<name>`, Secure), `Sec-Fetch-Site: same-origin`; ' +
   '`Cache-Control: no-store` and the fetch-metadata lock are on by default, in the minimal scenario too. ' +
-  'Each row is divided by the minimal Quickstep scenario of the same store and route: 1.00x = the secure defaults cost nothing; the target is within 10% (≥0.91x).';
+  'Each row is divided by the minimal Quickstep scenario of the same store and route: 1.00x = the secure defaults cost nothing; the target is within 10% (≥0.91x). ' +
+  'The rows "without X" are the same posture with one part left out (`--posture-without`, default `hash_ids;login;proxy`: ' +
+  '`hash_ids: false`; the sessions made without `login()`, so no owner, owner index or device record; `trust_proxy: false`, so plain `sid` over http), ' +
+  'each divided by the whole posture: 1.10x = that part costs the posture 10% of its CPU per request.';
 
 const servers = new Map<ServerSpec, Running>();
 const rows: Row[] = selected.map(scenario => ({ scenario, samples: [] }));

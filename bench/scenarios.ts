@@ -59,7 +59,13 @@ export const STORED_COUNTS = [1_000, 10_000, 100_000, 1_000_000];
 export const sizeLabel = (bytes: number): string => (bytes >= 1000 ? `${bytes / 1000} KB` : `${bytes} B`);
 const countLabel = (count: number): string => count.toLocaleString('en-US');
 
-export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { dir: string; label: string }): Scenario[] {
+/**
+ * `compare`: another checkout whose Quickstep servers run beside this one's (`--compare DIR`).
+ * `postureWithout`: parts of the secure posture to leave out, one variant each (`--posture-without
+ * hash_ids;login,proxy`: two variants), each divided by the whole posture, so what one part costs
+ * is measured in the same run (servers/quickstep.ts reads BENCH_POSTURE_WITHOUT).
+ */
+export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { dir: string; label: string }, postureWithout: string[] = []): Scenario[] {
   const list: Scenario[] = [];
   const node = (runtime: Runtime, name: string, file: string, store: ServerSpec['store'], more: Partial<ServerSpec> = {}): ServerSpec =>
     ({ name: `${name} (${runtime.label})`, kind: 'node', file, store, runtime, ...more });
@@ -148,17 +154,24 @@ export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { di
       // written, the __Host- cookie behind a trusted proxy's X-Forwarded-Proto: https, no-store,
       // the Sec-Fetch-Site lock), each route divided by the minimal Quickstep of the same store.
       const section = `Secure defaults cost (${L})`;
+      const secure = (name: string, store: ServerSpec['store'], file = 'quickstep.ts', without?: string): ServerSpec => node(runtime, name, file, store, {
+        env: { BENCH_POSTURE: 'secure', ...(without === undefined ? {} : { BENCH_POSTURE_WITHOUT: without }) },
+        headers: { 'X-Forwarded-Proto': 'https', 'Sec-Fetch-Site': 'same-origin' },
+        sessionPath: '/login',
+      });
       for (const [engine, store] of [['Memory', 'memory'], ['Redis', 'redis']] as const) {
-        const spec = node(runtime, `quickstep-${store}-secure`, 'quickstep.ts', store, {
-          env: { BENCH_POSTURE: 'secure' },
-          headers: { 'X-Forwarded-Proto': 'https', 'Sec-Fetch-Site': 'same-origin' },
-          sessionPath: '/login',
-        });
+        const spec = secure(`quickstep-${store}-secure`, store);
         for (const route of ['untouched', 'read', 'write'] as const) {
-          list.push({
-            name: `${L} Quickstep ${engine}, secure posture ${route}`, server: spec, path: PATHS[route], section,
-            baseline: `${L} Quickstep ${engine} ${route}`, target: '≥0.91x (within 10%)',
-          });
+          const whole = `${L} Quickstep ${engine}, secure posture ${route}`;
+          list.push({ name: whole, server: spec, path: PATHS[route], section, baseline: `${L} Quickstep ${engine} ${route}`, target: '≥0.91x (within 10%)' });
+          if (compare !== undefined) {
+            const other = secure(`quickstep-${store}-secure-${compare.label}`, store, `${compare.dir.replace(/\/$/, '')}/bench/servers/quickstep.ts`);
+            list.push({ name: `${whole} (${compare.label})`, server: other, path: PATHS[route], section, baseline: `${L} Quickstep ${engine} ${route}` });
+          }
+          for (const without of postureWithout) {
+            const variant = secure(`quickstep-${store}-secure-without-${without}`, store, 'quickstep.ts', without);
+            list.push({ name: `${whole} without ${without}`, server: variant, path: PATHS[route], section, baseline: whole });
+          }
         }
       }
     }
