@@ -22,9 +22,16 @@ export function toSessionJson(key: string, value: unknown): { json: string; copy
   return { json, copy: value !== null && typeof value === 'object' ? JSON.parse(json) : value };
 }
 
-/** Sets an own, enumerable property, even for keys like `__proto__` that plain assignment would not. */
+/**
+ * Sets an own, enumerable property, even for `__proto__`, which plain assignment would take for
+ * the prototype. Every other key is assigned: session data are plain objects whose properties are
+ * all writable data properties and whose only inherited setter is `__proto__`, so assignment
+ * makes the same own property, and it costs a fraction of defineProperty's descriptor (about
+ * 0.5 µs of a Memory write, bench:profile 2026-12-07).
+ */
 export function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  if (key !== '__proto__') target[key] = value;
+  else Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 function checkJsonSafe(value: unknown, path: string, seen: Set<object>, depth: number): void {
