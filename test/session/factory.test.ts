@@ -5,6 +5,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, createApp, type App } from '../../src/index.ts';
 import type { TestClient } from '../../src/testing.ts';
+import { hashedKey } from '../../src/session/store-key.ts';
 import { CountingEngine, storeOf } from '../support/engine-calls.ts';
 import { withClient } from '../support/serve.ts';
 
@@ -75,6 +76,34 @@ factory('changeSessionId :: on a brand-new session it stores under the new id on
     assert.is(response.setCookies.length, 1);
     assert.is(sessionCookie(client), response.text);
     assert.is((await client.get('/read')).text, '"ann"');
+  });
+});
+
+factory('hash_ids :: a read, a new id and a write in one request store under the new id\'s hash; a read-and-write uses its one key', async () => {
+  const engine = new CountingEngine();
+  const app = sessionApp({ hash_ids: true }, engine);
+  app.get('/visit', async ctx => {
+    (await ctx.session()).increment('visits');
+    return 'ok';
+  });
+  app.get('/rotate', async ctx => {
+    const session = await ctx.session();
+    await ctx.changeSessionId();
+    session.increment('visits');
+    return 'ok';
+  });
+  await withClient(app, async client => {
+    await client.get('/visit');
+    const first = sessionCookie(client)!;
+    await client.get('/visit');
+    assert.equal(engine.calls.retrieve.at(-1), hashedKey(first));
+    assert.equal(engine.calls.flush.at(-1), hashedKey(first), 'the write of what was read goes where the read found it');
+    await client.get('/rotate');
+    const second = sessionCookie(client)!;
+    assert.is.not(second, first);
+    // The key the read found is not reused once the id changed (the store would follow a pointer at best).
+    assert.equal(engine.calls.flush.at(-1), hashedKey(second));
+    assert.equal((await storeOf(app).retrieve(hashedKey(second)))?.data['visits'], 3);
   });
 });
 
