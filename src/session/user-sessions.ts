@@ -4,7 +4,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { OwnedSession } from './engine.ts';
-import { deviceOf, extractMeta, type SessionDevice } from './session-meta.ts';
+import { deviceOf, metaOf, type SessionDevice } from './session-meta.ts';
 import { sessionHandle } from './store-key.ts';
 
 /** One live session of a user, as a "Your sessions" page shows it. */
@@ -38,7 +38,7 @@ export function listUserSessions(owned: OwnedSession[], currentKey: string | und
   const list: UserSession[] = [];
   for (const { id, record } of owned) {
     const device = deviceOf(record.data);
-    const meta = extractMeta(record.data);
+    const meta = metaOf(record.data);
     const created = meta?.created ?? device?.at ?? now;
     if (absolute !== undefined && created + absolute * 1000 <= now) continue;
     list.push({

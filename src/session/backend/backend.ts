@@ -10,7 +10,7 @@
 import { HttpError, SessionStoreError } from '../../base/errors.ts';
 import type { SessionChange, SessionEngine, SessionValues, UnreadFlushed } from '../engine.ts';
 import { Session } from '../session.ts';
-import { extractMeta, ttlFor, type SessionDevice } from '../session-meta.ts';
+import { appValues, metaOf, ttlFor, type SessionDevice } from '../session-meta.ts';
 import type { SessionPolicy } from '../settings.ts';
 import type { UserSession } from '../user-sessions.ts';
 
@@ -106,10 +106,10 @@ export interface BackendOwners {
  * since its creation (it then reads as unknown, however recently used).
  */
 export function storedSession(policy: SessionPolicy, id: string, data: SessionValues, size: number | undefined): Session | undefined {
-  const meta = extractMeta(data);
+  const meta = metaOf(data);
   const absolute = policy.absolute_duration;
   if (meta !== undefined && absolute !== undefined && meta.created + absolute * 1000 <= Date.now()) return undefined;
-  return new Session(id, data, false, policy.max_session_size, size, meta);
+  return new Session(id, appValues(data), false, policy.max_session_size, size, meta);
 }
 
 /**
