@@ -1,7 +1,8 @@
 /**
  * The benchmark runner: gets Node 26 and Node 24 (lib/runtimes.ts), starts Redis and every
- * server, then runs wrk against each scenario in interleaved rounds, and writes the tables
- * (bench/results.md) and the chart of the first runtime's ratios (bench/results.svg).
+ * server, then runs wrk against each scenario in rounds, each run right after a run of its
+ * baseline, and writes the tables (bench/results.md) and the chart of the first runtime's ratios
+ * (bench/results.svg).
  *
  *   tsx bench/run.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--only TEXT]
  *                    [--node 26|24|all] [--part all|main|scale|devices] [--redis-core 0|1] [--compare DIR]
@@ -39,6 +40,11 @@ const SESSIONS = 50;
 const STARMAN_WORKERS = 50;
 /** Sessions the memory probe stores. */
 const PROBE_SESSIONS = 1_000_000;
+/**
+ * How old a baseline's last run may be for a scenario to be paired with it: older, the baseline
+ * runs again first. About two scenario runs: this VM's speed drifted 2x within a minute.
+ */
+const BASELINE_FRESH_MS = 8_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -55,7 +61,7 @@ const { values: args } = parseArgs({
   },
 });
 const rounds = Number(args.rounds ?? (args.quick ? 2 : 3));
-const seconds = Number(args.duration ?? (args.quick ? 1 : 3));
+const seconds = Number(args.duration ?? (args.quick ? 1 : 2));
 // --quick has no warm-up pass (its first round warms up), to stay near 5 minutes.
 const warmup = Number(args.warmup ?? (args.quick ? 0 : 1));
 const only = args.only;
@@ -234,7 +240,7 @@ const SECURE_NOTE = 'The posture a production app gets (bench/servers/quickstep.
   'each divided by the whole posture: 1.10x = that part costs the posture 10% of its CPU per request.';
 
 const servers = new Map<ServerSpec, Running>();
-const rows: Row[] = selected.map(scenario => ({ scenario, samples: [] }));
+const rows: Row[] = selected.map(scenario => ({ scenario, samples: [], pairs: [] }));
 let redis: BenchRedis | undefined;
 const started = Date.now();
 try {
@@ -254,13 +260,34 @@ try {
   }
   const runnable = rows.filter(row => row.skipped === undefined);
   if (warmup > 0) for (const row of runnable) await measure(row, servers.get(row.scenario.server)!, warmup, redis);
+  const run = async (row: Row, round: number): Promise<Sample> => {
+    const sample = await measure(row, servers.get(row.scenario.server)!, seconds, redis);
+    row.samples.push(sample);
+    log(`round ${round + 1}/${rounds}  ${row.scenario.name}: ${Math.round(sample.rps)} req/s, ${micros(sample.cpuMicros)} µs/req`);
+    return sample;
+  };
+  const baselineOf = (row: Row): Row | undefined => runnable.find(r => r.scenario.name === row.scenario.baseline);
   for (let round = 0; round < rounds; round++) {
-    // Rotate the order each round so no scenario always runs right after the same neighbour.
-    const offset = runnable.length === 0 ? 0 : round % runnable.length;
-    for (const row of [...runnable.slice(offset), ...runnable.slice(0, offset)]) {
-      const sample = await measure(row, servers.get(row.scenario.server)!, seconds, redis);
-      row.samples.push(sample);
-      log(`round ${round + 1}/${rounds}  ${row.scenario.name}: ${Math.round(sample.rps)} req/s, ${micros(sample.cpuMicros)} µs/req`);
+    // Each scenario runs right after a run of its baseline (report.ts pairs them); the scenarios of
+    // one baseline run together and share a baseline run while it is fresh. The groups rotate
+    // each round so no group always runs right after the same neighbour.
+    const groups = [...new Set(runnable.map(row => baselineOf(row)?.scenario.name ?? row.scenario.name))];
+    const offset = groups.length === 0 ? 0 : round % groups.length;
+    const last = new Map<Row, { sample: Sample; at: number }>();
+    for (const group of [...groups.slice(offset), ...groups.slice(0, offset)]) {
+      for (const row of runnable.filter(r => (baselineOf(r)?.scenario.name ?? r.scenario.name) === group)) {
+        const base = baselineOf(row);
+        if (base === undefined) {
+          if (!last.has(row)) last.set(row, { sample: await run(row, round), at: Date.now() });
+          continue;
+        }
+        let fresh = last.get(base);
+        if (fresh === undefined || Date.now() - fresh.at > BASELINE_FRESH_MS) last.set(base, (fresh = { sample: await run(base, round), at: Date.now() }));
+        const self = await run(row, round);
+        row.pairs.push({ self, base: fresh.sample });
+        // A scenario that is also a baseline (the whole secure posture, of its variants) serves as one now.
+        last.set(row, { sample: self, at: Date.now() });
+      }
     }
   }
   for (const server of servers.values()) await stop(server.pinned);
@@ -313,7 +340,7 @@ try {
     `- runtimes: ${runtimeLine}; every Node server runs through tsx ${version('tsx')} on each`,
     `- wrk ${await wrkVersion()}, redis-server ${redis?.version ?? 'not run'}; fastify ${version('fastify')}, @fastify/session ${version('@fastify/session')}, express ${version('express')}, express-session ${version('express-session')}, connect-redis ${version('connect-redis')} (node-redis ${version('redis')}), hono ${version('hono')}, @hono/node-server ${version('@hono/node-server')}, hono-sessions ${version('hono-sessions')}, @hono/session ${version('@hono/session')} (jose ${version('jose')}), ioredis ${version('ioredis')}; Dancer2 ${perlVersion('Dancer2')}, Starman ${perlVersion('Starman')} (${STARMAN_WORKERS} workers), Redis.pm ${perlVersion('Redis')}`,
     `- method: servers on core ${SERVER_CORE}, wrk (-t1 -c50, keep-alive, ${SESSIONS} sessions cycled) on core ${LOAD_CORE}, redis-server on core ${redisCore}; ` +
-      `${rounds} interleaved rounds × ${seconds} s per scenario after ${warmup > 0 ? `a ${warmup} s warm-up` : 'no warm-up'}; medians (ratio = median of per-round ratios). ` +
+      `${rounds} rounds × ${seconds} s per scenario after ${warmup > 0 ? `a ${warmup} s warm-up` : 'no warm-up'}, each run right after a run of its baseline (at most ${BASELINE_FRESH_MS / 1000} s before); medians (ratio = median over those pairs). ` +
       'CPU µs/req = the server process\'s own CPU time (user + system, /proc/<pid>/stat, with its child processes) over the run / requests; ' +
       'ratio (CPU) = baseline µs / this µs, so above 1.00x means cheaper than the baseline, like ratio (req/s) means faster.',
     '', ...head, ...body, ...probes, ...profileSection(new URL('profile.json', import.meta.url)),

@@ -2,9 +2,11 @@
  * Turns the samples of every round into the results tables. Per scenario: the server's CPU time
  * per request (the headline: it depends far less on what else runs on the machine than req/s),
  * median req/s with its spread, wrk's p50/p99 latency, and two ratios to the baseline, each the
- * median of the per-round ratios (rounds are interleaved, so a ratio within one round cancels
- * drift that medians taken apart would not): by CPU per request (baseline µs / this µs, so
- * higher is better as with req/s) and by req/s.
+ * median of per-pair ratios: every run of a scenario is paired with a run of its baseline made
+ * just before it (run.ts, at most BASELINE_FRESH_MS earlier), because this VM's speed drifts by
+ * up to 2x from one minute to the next, which a baseline measured minutes apart in the same
+ * round does not cancel. By CPU per request (baseline µs / this µs, so higher is better as with
+ * req/s) and by req/s.
  *
  * The Summary a README quotes (summary): per runtime, Node 26 first, route × framework, where
  * Quickstep Cookie is held to the hand-written AES-GCM cookie and Hono is shown three ways (no
@@ -31,10 +33,12 @@ export interface Sample {
   loadCore: number;
 }
 
-/** A scenario with its samples, one per round, or the reason it did not run. */
+/** A scenario with its samples (every run of it), or the reason it did not run. */
 export interface Row {
   scenario: Scenario;
   samples: Sample[];
+  /** Each run of this scenario as a dependent, with the run of its baseline made just before it. */
+  pairs: { self: Sample; base: Sample }[];
   skipped?: string;
 }
 
@@ -50,15 +54,10 @@ const percent = (x: number): string => `${Math.round(x * 100)}%`;
 const ms = (x: number): string => (Number.isNaN(x) ? '—' : x < 10 ? x.toFixed(2) : x.toFixed(1));
 export const micros = (x: number): string => (Number.isNaN(x) ? '—' : x < 100 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US'));
 
-/** Median per-round ratio to the baseline; `by` picks CPU (base µs / this µs) or req/s (this / base). NaN if none. */
-export function ratioOf(row: Row, rows: Row[], by: 'cpu' | 'rps'): number {
-  const base = rows.find(r => r.scenario.name === row.scenario.baseline);
-  if (base === undefined || base.samples.length === 0 || row.samples.length === 0) return Number.NaN;
-  return median(row.samples.map((s, i) => {
-    const b = base.samples[i];
-    if (b === undefined) return Number.NaN;
-    return by === 'cpu' ? b.cpuMicros / s.cpuMicros : s.rps / b.rps;
-  }));
+/** Median ratio to the baseline over the row's pairs; `by` picks CPU (base µs / this µs) or req/s (this / base). NaN if none. */
+export function ratioOf(row: Row, _rows: Row[], by: 'cpu' | 'rps'): number {
+  if (row.scenario.baseline === undefined || row.pairs.length === 0) return Number.NaN;
+  return median(row.pairs.map(({ self, base }) => (by === 'cpu' ? base.cpuMicros / self.cpuMicros : self.rps / base.rps)));
 }
 
 function ratioText(row: Row, rows: Row[], by: 'cpu' | 'rps'): string {
