@@ -68,8 +68,8 @@ function left(profiles: Profiles): string[] {
       'the hand-written servers do, and most of every route. A negative figure beside it in the ' +
       'difference table is the baseline\'s own way of writing (chunked, `writev`), not a saving of Quickstep\'s.',
     '- **Totals against parts**: each route is profiled for 9 s right beside its baseline, one after ' +
-      'the other, so a total difference carries the machine\'s drift between the two (this VM\'s speed moves ' +
-      'by up to ±30% from one minute to the next, and a Redis route\'s total moved by 10 µs between two ' +
+      'the other, so a total difference carries the machine\'s drift between the two (this VM\'s speed drifts ' +
+      'by up to 2x from one minute to the next, and a Redis route\'s total moved by 10 µs between two ' +
       'profile runs of the same code), while Quickstep\'s own part moved by about 1 µs: quote the bench\'s ' +
       'ratios for the size of a gap, and these parts for what it is made of.',
     '- **Redis**: a Quickstep read and write are Lua scripts (EVALSHA: the read slides the TTL without ' +
