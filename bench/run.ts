@@ -267,15 +267,17 @@ try {
     return sample;
   };
   const baselineOf = (row: Row): Row | undefined => runnable.find(r => r.scenario.name === row.scenario.baseline);
+  /** The scenarios of one baseline run together: a row's group is its baseline's name, or its own. */
+  const groupOf = (row: Row): string => baselineOf(row)?.scenario.name ?? row.scenario.name;
   for (let round = 0; round < rounds; round++) {
     // Each scenario runs right after a run of its baseline (report.ts pairs them); the scenarios of
     // one baseline run together and share a baseline run while it is fresh. The groups rotate
     // each round so no group always runs right after the same neighbour.
-    const groups = [...new Set(runnable.map(row => baselineOf(row)?.scenario.name ?? row.scenario.name))];
+    const groups = [...new Set(runnable.map(groupOf))];
     const offset = groups.length === 0 ? 0 : round % groups.length;
     const last = new Map<Row, { sample: Sample; at: number }>();
     for (const group of [...groups.slice(offset), ...groups.slice(0, offset)]) {
-      for (const row of runnable.filter(r => (baselineOf(r)?.scenario.name ?? r.scenario.name) === group)) {
+      for (const row of runnable.filter(r => groupOf(r) === group)) {
         const base = baselineOf(row);
         if (base === undefined) {
           if (!last.has(row)) last.set(row, { sample: await run(row, round), at: Date.now() });
@@ -285,7 +287,7 @@ try {
         if (fresh === undefined || Date.now() - fresh.at > BASELINE_FRESH_MS) last.set(base, (fresh = { sample: await run(base, round), at: Date.now() }));
         const self = await run(row, round);
         row.pairs.push({ self, base: fresh.sample });
-        // A scenario that is also a baseline (the whole secure posture, of its variants) serves as one now.
+        // A scenario that is also a baseline (the whole secure posture, for its variants) serves as one now.
         last.set(row, { sample: self, at: Date.now() });
       }
     }
@@ -320,7 +322,7 @@ try {
   for (const section of sections) {
     body.push(`## ${section}`, '');
     if (section.startsWith('Secure defaults cost (')) body.push(SECURE_NOTE, '');
-    body.push(table(rows.filter(r => r.scenario.section === section), rows), '');
+    body.push(table(rows.filter(r => r.scenario.section === section)), '');
     if (section.startsWith('Session size (')) {
       const label = section.slice('Session size ('.length, -1);
       body.push(sizeSummary(rows, label, json), '');
@@ -349,7 +351,7 @@ try {
   writeFileSync(new URL('results.md', import.meta.url), report);
   const charted = rows.filter(r => r.scenario.chart !== undefined);
   if (charted.length > 0) {
-    const bars = charted.map(r => ({ ...r.scenario.chart!, ratio: r.skipped === undefined ? ratioOf(r, rows, 'cpu') : undefined }));
+    const bars = charted.map(r => ({ ...r.scenario.chart!, ratio: r.skipped === undefined ? ratioOf(r, 'cpu') : undefined }));
     writeFileSync(new URL('results.svg', import.meta.url), chart(bars,
       `Quickstep and peers on ${runtimes[0]?.label ?? 'Node'}, CPU per request vs hand-written`,
       `${new Date().toISOString().slice(0, 10)}, commit ${commit()}, \`${command}\``));

@@ -58,6 +58,8 @@ export const STORED_COUNTS = [1_000, 10_000, 100_000, 1_000_000];
 
 export const sizeLabel = (bytes: number): string => (bytes >= 1000 ? `${bytes / 1000} KB` : `${bytes} B`);
 const countLabel = (count: number): string => count.toLocaleString('en-US');
+/** The Quickstep bench server of the `--compare` checkout. */
+const compareServer = (compare: { dir: string }): string => `${compare.dir.replace(/\/$/, '')}/bench/servers/quickstep.ts`;
 
 /**
  * `compare`: another checkout whose Quickstep servers run beside this one's (`--compare DIR`).
@@ -142,7 +144,7 @@ export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { di
       if (compare !== undefined && first) {
         // `--compare DIR`: Quickstep's trios once more, served by another checkout, so a change is
         // measured against the code before it in the same run.
-        const file = `${compare.dir.replace(/\/$/, '')}/bench/servers/quickstep.ts`;
+        const file = compareServer(compare);
         trio(`${L} Quickstep Memory (${compare.label})`, node(runtime, `quickstep-memory-${compare.label}`, file, 'memory'), L, undefined);
         trio(`${L} Quickstep Redis (${compare.label})`, node(runtime, `quickstep-redis-${compare.label}`, file, 'redis'), L, undefined);
       }
@@ -165,7 +167,7 @@ export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { di
           const whole = `${L} Quickstep ${engine}, secure posture ${route}`;
           list.push({ name: whole, server: spec, path: PATHS[route], section, baseline: `${L} Quickstep ${engine} ${route}`, target: '≥0.91x (within 10%)' });
           if (compare !== undefined) {
-            const other = secure(`quickstep-${store}-secure-${compare.label}`, store, `${compare.dir.replace(/\/$/, '')}/bench/servers/quickstep.ts`);
+            const other = secure(`quickstep-${store}-secure-${compare.label}`, store, compareServer(compare));
             list.push({ name: `${whole} (${compare.label})`, server: other, path: PATHS[route], section, baseline: `${L} Quickstep ${engine} ${route}` });
           }
           for (const without of postureWithout) {

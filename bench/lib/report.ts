@@ -55,19 +55,19 @@ const ms = (x: number): string => (Number.isNaN(x) ? '—' : x < 10 ? x.toFixed(
 export const micros = (x: number): string => (Number.isNaN(x) ? '—' : x < 100 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US'));
 
 /** Median ratio to the baseline over the row's pairs; `by` picks CPU (base µs / this µs) or req/s (this / base). NaN if none. */
-export function ratioOf(row: Row, _rows: Row[], by: 'cpu' | 'rps'): number {
+export function ratioOf(row: Row, by: 'cpu' | 'rps'): number {
   if (row.scenario.baseline === undefined || row.pairs.length === 0) return Number.NaN;
   return median(row.pairs.map(({ self, base }) => (by === 'cpu' ? base.cpuMicros / self.cpuMicros : self.rps / base.rps)));
 }
 
-function ratioText(row: Row, rows: Row[], by: 'cpu' | 'rps'): string {
+function ratioText(row: Row, by: 'cpu' | 'rps'): string {
   if (row.scenario.baseline === undefined) return by === 'cpu' ? '1.00x (baseline)' : '';
-  const value = ratioOf(row, rows, by);
+  const value = ratioOf(row, by);
   return Number.isNaN(value) ? '—' : `${value.toFixed(2)}x`;
 }
 
 /** The markdown table of some rows, one line per scenario. */
-export function table(rows: Row[], all: Row[] = rows): string {
+export function table(rows: Row[]): string {
   const lines = [
     '| scenario | ratio (CPU) | ratio (req/s) | vs | target | CPU µs/req | req/s (median) | spread | p50 ms | p99 ms | Redis cmds/req | server / load core busy |',
     '|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---|',
@@ -91,7 +91,7 @@ export function table(rows: Row[], all: Row[] = rows): string {
       : `${median(perRequest).toFixed(2)}${scripts >= 0.005 ? ` (incl. ${scripts.toFixed(2)} script calls)` : ''}`;
     const cores = `${percent(median(samples.map(s => s.serverCore)))} / ${percent(median(samples.map(s => s.loadCore)))}`;
     const note = failures ? ` (${failures} failed responses!)` : '';
-    lines.push(`| ${scenario.name} | ${ratioText(row, all, 'cpu')} | ${ratioText(row, all, 'rps')} | ${vs} | ${scenario.target ?? ''} | ` +
+    lines.push(`| ${scenario.name} | ${ratioText(row, 'cpu')} | ${ratioText(row, 'rps')} | ${vs} | ${scenario.target ?? ''} | ` +
       `${micros(median(samples.map(s => s.cpuMicros)))} | ${rps}${note} | ${spread} | ${ms(median(samples.map(s => s.p50)))} | ` +
       `${ms(median(samples.map(s => s.p99)))} | ${commands} | ${cores} |`);
   }
@@ -138,8 +138,8 @@ export function summary(rows: Row[], label: string): string {
     const row = name === undefined ? undefined : rows.find(r => r.scenario.name === name && r.scenario.section === label);
     if (row === undefined) return '';
     if (row.skipped !== undefined) return 'skipped';
-    const cpu = ratioOf(row, rows, 'cpu');
-    const rps = ratioOf(row, rows, 'rps');
+    const cpu = ratioOf(row, 'cpu');
+    const rps = ratioOf(row, 'rps');
     return Number.isNaN(cpu) ? '—' : `${cpu.toFixed(2)}x (${rps.toFixed(2)}x)`;
   };
   const nameOf = (column: (store: Store, route: Route) => string | undefined, store: Store, route: Route): string | undefined => {
@@ -170,7 +170,7 @@ export function secureSummary(rows: Row[], label: string): string {
     const row = rows.find(r => r.scenario.section === section && r.scenario.name === `${label} Quickstep ${engine}, secure posture ${route}`);
     if (row === undefined) return '';
     if (row.skipped !== undefined) return 'skipped';
-    const cpu = ratioOf(row, rows, 'cpu');
+    const cpu = ratioOf(row, 'cpu');
     return Number.isNaN(cpu) ? '—' : `${cpu.toFixed(2)}x`;
   };
   return [
