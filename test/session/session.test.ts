@@ -146,4 +146,16 @@ value('set :: a 2,000-deep value in a route is a 500 (the app\'s bug), and the s
     assert.is((await client.get('/ok')).text, 'ok');
   }, { environment: 'production' }));
 
+value('storeKey :: the key a backend derived is kept for the id it was derived from, and dropped when the id changes', () => {
+  const session = fresh();
+  assert.is(session.storeKey, undefined);
+  session.keyedAs('key-of-x');
+  assert.is(session.storeKey, 'key-of-x');
+  session.rename('y'.repeat(32));
+  assert.is(session.storeKey, undefined, 'rename: the old id\'s key would write the session where it no longer is');
+  session.keyedAs('key-of-y');
+  session.moveAtFlush('z'.repeat(32));
+  assert.is(session.storeKey, undefined, 'moveAtFlush: the same');
+});
+
 value.run();

@@ -30,13 +30,6 @@ export class StoredBackend implements SessionBackend {
   readonly #policy: SessionPolicy;
   /** id -> the key the store keeps it under: the id itself, or its SHA-256 with `hash_ids`. */
   readonly #key: StoreKey;
-  /**
-   * With `hash_ids`, the key a read found each session under (its id then, and the key), so the
-   * flush of a session read in the same request does not hash its id a second time (about 0.5 µs
-   * a write). Weak: an entry lives as long as its Session, so no id outlives its request here.
-   */
-  readonly #readKeys = new WeakMap<Session, { id: string; key: string }>();
-
   constructor(engine: StoredEngine, policy: SessionPolicy) {
     const { store, changeId, take, flushUnread, owners } = engine;
     const key = storeKeyFor(policy.hash_ids);
@@ -112,15 +105,15 @@ export class StoredBackend implements SessionBackend {
     return guard('read', () => this.#store.retrieve(key)).then(record => {
       if (record === undefined) return this.#rekeys ? this.#rekey(id).then(found => found && this.#session(id, found)) : undefined;
       const session = this.#session(id, record);
-      if (session !== undefined && this.#policy.hash_ids) this.#readKeys.set(session, { id, key });
+      // Its flush uses this key too; a renewal's forward gives the session another id, then none is kept.
+      if (session !== undefined && session.id === id) session.keyedAs(key);
       return session;
     });
   }
 
-  /** The key of `session`'s id now: the one its read hashed while the id is the same, else hashed. */
+  /** The key of `session`'s id now: the one its read found it under while the id is the same, else derived. */
   #keyOf(session: Session): string {
-    const read = this.#readKeys.get(session);
-    return read !== undefined && read.id === session.id ? read.key : this.#key(session.id);
+    return session.storeKey ?? this.#key(session.id);
   }
 
   /**
