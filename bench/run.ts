@@ -6,7 +6,7 @@
  *
  *   tsx bench/run.ts [--quick] [--rounds N] [--duration S] [--warmup S] [--only TEXT]
  *                    [--node 26|24|all] [--part all|main|scale|devices] [--redis-core 0|1] [--compare DIR]
- *                    [--posture-without 'hash_ids;login,proxy']
+ *                    [--posture-without 'hash_ids;login,proxy'] [--previous FILE]
  *
  * A smoke run of one server: `--only "<name>" --node 26 --part main --rounds 1 --duration 1 --warmup 0`
  * (--only matches scenario names; the baselines they are divided by run too).
@@ -17,19 +17,21 @@
  * on error.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { chart } from './lib/chart.ts';
-import { profileSection } from './lib/profile-section.ts';
+import { parseResults, previousSection } from './lib/previous.ts';
+import { profileSection, readProfiles } from './lib/profile-section.ts';
+import { targetsSection } from './lib/targets.ts';
 import { busy, processCpuSeconds, snapshot } from './lib/cpu.ts';
 import { freePort, spawnPinned, stop, waitFor, waitForPort, type Pinned } from './lib/processes.ts';
 import { startRedis, type BenchRedis } from './lib/redis.ts';
 import { cpuOf, micros, ratioOf, secureSummary, summary, table, type Row, type Sample } from './lib/report.ts';
 import { runtimes as findRuntimes, type Runtime } from './lib/runtimes.ts';
 import { wrk, wrkVersion } from './lib/wrk.ts';
-import { buildScenarios, SESSION_SIZES, sizeLabel, type ServerSpec } from './scenarios.ts';
+import { buildScenarios, compareServer, SESSION_SIZES, sizeLabel, type ServerSpec } from './scenarios.ts';
 import { growthReport, runDevices } from './growth/curves.ts';
 
 const SERVER_CORE = 0;
@@ -58,6 +60,7 @@ const { values: args } = parseArgs({
     'redis-core': { type: 'string', default: String(LOAD_CORE) },
     compare: { type: 'string' },
     'posture-without': { type: 'string' },
+    previous: { type: 'string' },
   },
 });
 const rounds = Number(args.rounds ?? (args.quick ? 2 : 3));
@@ -70,8 +73,12 @@ if (!['all', 'main', 'scale', 'devices'].includes(args.part)) throw new Error(`-
 const parts = { main: ['all', 'main'].includes(args.part), scale: ['all', 'scale'].includes(args.part), devices: ['all', 'devices'].includes(args.part) };
 
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+// What this run is compared with: the results.md it replaces, read before it is overwritten, or `--previous FILE`.
+const previousFile = args.previous ?? fileURLToPath(new URL('results.md', import.meta.url));
+const previous = existsSync(previousFile) ? parseResults(readFileSync(previousFile, 'utf8')) : undefined;
 const runtimes = await findRuntimes(args.node, log);
-const compare = args.compare === undefined ? undefined : { dir: args.compare, label: basename(args.compare) };
+const compare = args.compare === undefined ? undefined
+  : { dir: args.compare, label: basename(args.compare), posture: readFileSync(compareServer({ dir: args.compare }), 'utf8').includes('BENCH_POSTURE') };
 // What each part of the secure posture costs: one variant per part left out (`''` for none).
 const postureWithout = (args['posture-without'] ?? 'hash_ids;login;proxy').split(';').filter(Boolean);
 const all = buildScenarios(runtimes, parts, compare, postureWithout);
@@ -333,6 +340,8 @@ try {
   const head = summaries.length === 0 ? [] : ['## Summary', '',
     'Ratio to the hand-written baseline by the server\'s CPU per request, by req/s in brackets; higher is better. Node 26 first (the targets apply there).', '',
     summaries.join('\n\n'), ''];
+  const profiles = readProfiles(new URL('profile.json', import.meta.url));
+  const targets = runtimes[0] === undefined ? [] : targetsSection(rows, profiles, runtimes[0].label);
   const runtimeLine = runtimes.map(r => `${r.label} = node ${r.version}${r.error ? ` (${r.error})` : ''}`).join(', ');
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const report = [
@@ -345,7 +354,7 @@ try {
       `${rounds} rounds × ${seconds} s per scenario after ${warmup > 0 ? `a ${warmup} s warm-up` : 'no warm-up'}, each run right after a run of its baseline (at most ${BASELINE_FRESH_MS / 1000} s before); medians (ratio = median over those pairs). ` +
       'CPU µs/req = the server process\'s own CPU time (user + system, /proc/<pid>/stat, with its child processes) over the run / requests; ' +
       'ratio (CPU) = baseline µs / this µs, so above 1.00x means cheaper than the baseline, like ratio (req/s) means faster.',
-    '', ...head, ...body, ...probes, ...profileSection(new URL('profile.json', import.meta.url)),
+    '', ...head, ...targets, ...previousSection(previous, parseResults(body.join('\n'))), ...body, ...probes, ...profileSection(profiles),
   ].join('\n');
   process.stdout.write(report);
   writeFileSync(new URL('results.md', import.meta.url), report);

@@ -59,7 +59,14 @@ export const STORED_COUNTS = [1_000, 10_000, 100_000, 1_000_000];
 export const sizeLabel = (bytes: number): string => (bytes >= 1000 ? `${bytes / 1000} KB` : `${bytes} B`);
 const countLabel = (count: number): string => count.toLocaleString('en-US');
 /** The Quickstep bench server of the `--compare` checkout. */
-const compareServer = (compare: { dir: string }): string => `${compare.dir.replace(/\/$/, '')}/bench/servers/quickstep.ts`;
+export const compareServer = (compare: { dir: string }): string => `${compare.dir.replace(/\/$/, '')}/bench/servers/quickstep.ts`;
+
+/**
+ * Another checkout to measure beside this one (`--compare DIR`), labelled by its folder's name;
+ * `posture`: its bench server knows the secure posture (BENCH_POSTURE), which servers from before
+ * the posture existed do not, so only their Memory and Redis trios run.
+ */
+export interface Compare { dir: string; label: string; posture: boolean }
 
 /**
  * `compare`: another checkout whose Quickstep servers run beside this one's (`--compare DIR`).
@@ -67,7 +74,7 @@ const compareServer = (compare: { dir: string }): string => `${compare.dir.repla
  * hash_ids;login,proxy`: two variants), each divided by the whole posture, so what one part costs
  * is measured in the same run (servers/quickstep.ts reads BENCH_POSTURE_WITHOUT).
  */
-export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { dir: string; label: string }, postureWithout: string[] = []): Scenario[] {
+export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: Compare, postureWithout: string[] = []): Scenario[] {
   const list: Scenario[] = [];
   const node = (runtime: Runtime, name: string, file: string, store: ServerSpec['store'], more: Partial<ServerSpec> = {}): ServerSpec =>
     ({ name: `${name} (${runtime.label})`, kind: 'node', file, store, runtime, ...more });
@@ -166,7 +173,7 @@ export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: { di
         for (const route of ['untouched', 'read', 'write'] as const) {
           const whole = `${L} Quickstep ${engine}, secure posture ${route}`;
           list.push({ name: whole, server: spec, path: PATHS[route], section, baseline: `${L} Quickstep ${engine} ${route}`, target: '≥0.91x (within 10%)' });
-          if (compare !== undefined) {
+          if (compare !== undefined && compare.posture) {
             const other = secure(`quickstep-${store}-secure-${compare.label}`, store, compareServer(compare));
             list.push({ name: `${whole} (${compare.label})`, server: other, path: PATHS[route], section, baseline: `${L} Quickstep ${engine} ${route}` });
           }

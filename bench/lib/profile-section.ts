@@ -8,11 +8,16 @@ import { existsSync, readFileSync } from 'node:fs';
 
 interface RouteProfile { label: string; path: string; server?: string; micros: number; owners: Record<string, number> }
 /** What one profiled route adds to another (bench/profile.ts `differences`). */
-interface Difference { label: string; against: string; micros: number; owners: Record<string, number>; functions: [string, number][] }
-interface Profiles { date: string; node: string; routes: RouteProfile[]; differences?: Difference[] }
+export interface Difference { label: string; against: string; micros: number; owners: Record<string, number>; functions: [string, number][] }
+export interface Profiles { date: string; node: string; routes: RouteProfile[]; differences?: Difference[] }
 
-const OWNERS = ['Quickstep (src/)', 'ioredis', 'Node: HTTP, sockets, timers, promises (incl. the write syscalls)', 'GC'];
-const SHORT: Record<string, string> = { 'Node: HTTP, sockets, timers, promises (incl. the write syscalls)': 'Node HTTP + sockets' };
+/** bench/profile.json as `npm run bench:profile` wrote it; undefined when no profile was taken. */
+export function readProfiles(file: URL): Profiles | undefined {
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Profiles : undefined;
+}
+
+export const OWNERS = ['Quickstep (src/)', 'ioredis', 'Node: HTTP, sockets, timers, promises (incl. the write syscalls)', 'GC'];
+export const SHORT: Record<string, string> = { 'Node: HTTP, sockets, timers, promises (incl. the write syscalls)': 'Node HTTP + sockets' };
 
 /**
  * Why each part of Quickstep's own cost stays, by the function the profile names (its short
@@ -42,7 +47,7 @@ const REASONS: [RegExp, string][] = [
   [/^openCookie \(cookie\)$|^#open \(sealed\)$|^sealCookie \(cookie\)$/, 'the Cookie engine\'s seal (AES-256-GCM with the meta inside)'],
   [/^storedJson \(session\)$|^metaJson \(session-meta\)$/, 'the sealed session\'s JSON, meta included'],
 ];
-const reasonFor = (name: string): string | undefined => REASONS.find(([pattern]) => pattern.test(name))?.[1];
+export const reasonFor = (name: string): string | undefined => REASONS.find(([pattern]) => pattern.test(name))?.[1];
 
 /**
  * What is left between Quickstep and the hand-written servers, and why it stays: per route, the
@@ -88,7 +93,7 @@ function left(profiles: Profiles): string[] {
 }
 
 /** A function's name as profile.md gives it, shortened for a table cell: `name (file)`. */
-const shortName = (name: string): string => name.replace(/ \((?:src|node_modules)\/(?:.*\/)?([^/:]+)\.[jt]s:\d+\)$/, ' ($1)').replace(/ \(node:[^)]*\)$/, '');
+export const shortName = (name: string): string => name.replace(/ \((?:src|node_modules)\/(?:.*\/)?([^/:]+)\.[jt]s:\d+\)$/, ' ($1)').replace(/ \(node:[^)]*\)$/, '');
 
 /**
  * What each Quickstep route adds to its hand-written baseline, and what the secure posture adds
@@ -113,9 +118,8 @@ function differenceTables(profiles: Profiles): string[] {
   ];
 }
 
-export function profileSection(file: URL): string[] {
-  if (!existsSync(file)) return [];
-  const profiles = JSON.parse(readFileSync(file, 'utf8')) as Profiles;
+export function profileSection(profiles: Profiles | undefined): string[] {
+  if (profiles === undefined) return [];
   const lines = ['## What the profiles show', '',
     `From \`npm run bench:profile\` (bench/profile.md has the functions), ${profiles.date.slice(0, 10)}, node ${profiles.node}: ` +
       'the server\'s busy CPU per request under the same load, by who spends it (µs per request, with the profiler\'s own cost).', '',

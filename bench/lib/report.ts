@@ -54,10 +54,15 @@ const percent = (x: number): string => `${Math.round(x * 100)}%`;
 const ms = (x: number): string => (Number.isNaN(x) ? '—' : x < 10 ? x.toFixed(2) : x.toFixed(1));
 export const micros = (x: number): string => (Number.isNaN(x) ? '—' : x < 100 ? x.toFixed(1) : Math.round(x).toLocaleString('en-US'));
 
-/** Median ratio to the baseline over the row's pairs; `by` picks CPU (base µs / this µs) or req/s (this / base). NaN if none. */
+/** The ratio of each of the row's pairs to its baseline run; `by` picks CPU (base µs / this µs) or req/s (this / base). */
+export function pairRatios(row: Row, by: 'cpu' | 'rps'): number[] {
+  if (row.scenario.baseline === undefined) return [];
+  return row.pairs.map(({ self, base }) => (by === 'cpu' ? base.cpuMicros / self.cpuMicros : self.rps / base.rps));
+}
+
+/** Median ratio to the baseline over the row's pairs (pairRatios). NaN if none. */
 export function ratioOf(row: Row, by: 'cpu' | 'rps'): number {
-  if (row.scenario.baseline === undefined || row.pairs.length === 0) return Number.NaN;
-  return median(row.pairs.map(({ self, base }) => (by === 'cpu' ? base.cpuMicros / self.cpuMicros : self.rps / base.rps)));
+  return median(pairRatios(row, by));
 }
 
 function ratioText(row: Row, by: 'cpu' | 'rps'): string {
