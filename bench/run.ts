@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { chart } from './lib/chart.ts';
 import { parseResults, previousSection } from './lib/previous.ts';
-import { profileSection, readProfiles } from './lib/profile-section.ts';
+import { profileSection, readProfiles, type JsonCost } from './lib/profile-section.ts';
 import { targetsSection } from './lib/targets.ts';
 import { busy, processCpuSeconds, snapshot } from './lib/cpu.ts';
 import { freePort, spawnPinned, stop, waitFor, waitForPort, type Pinned } from './lib/processes.ts';
@@ -319,6 +319,13 @@ try {
   }
   if (runtimes[0] !== undefined && rows.some(r => r.scenario.section.startsWith('Session size'))) json = await probe(runtimes[0], 'json', String(SESSION_SIZES.at(-1)));
 
+  // JSON at the bench's own session sizes (an anonymous session, a logged-in one), for the profile section.
+  const smallJson: JsonCost[] = [];
+  for (const bytes of [66, 193]) {
+    const cost = parts.main && runtimes[0] !== undefined ? await probe(runtimes[0], 'json', String(bytes)) : undefined;
+    if (cost !== undefined) smallJson.push({ bytes: cost['bytes']!, parseMicros: cost['parseMicros']!, stringifyMicros: cost['stringifyMicros']! });
+  }
+
   // Sessions per user (bench/growth/devices.ts), with the load servers stopped.
   const devices = parts.devices && only === undefined && runtimes[0] !== undefined ? await runDevices(runtimes[0], SERVER_CORE, redisCore, log) : [];
   const command = `tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim();
@@ -354,7 +361,7 @@ try {
       `${rounds} rounds × ${seconds} s per scenario after ${warmup > 0 ? `a ${warmup} s warm-up` : 'no warm-up'}, each run right after a run of its baseline (at most ${BASELINE_FRESH_MS / 1000} s before); medians (ratio = median over those pairs). ` +
       'CPU µs/req = the server process\'s own CPU time (user + system, /proc/<pid>/stat, with its child processes) over the run / requests; ' +
       'ratio (CPU) = baseline µs / this µs, so above 1.00x means cheaper than the baseline, like ratio (req/s) means faster.',
-    '', ...head, ...targets, ...previousSection(previous, parseResults(body.join('\n'))), ...body, ...probes, ...profileSection(profiles),
+    '', ...head, ...targets, ...previousSection(previous, parseResults(body.join('\n'))), ...body, ...probes, ...profileSection(profiles, smallJson),
   ].join('\n');
   process.stdout.write(report);
   writeFileSync(new URL('results.md', import.meta.url), report);

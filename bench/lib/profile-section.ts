@@ -54,7 +54,7 @@ export const reasonFor = (name: string): string | undefined => REASONS.find(([pa
  * functions of Quickstep's own code that cost most over the baseline (profile.json's
  * differences), each with its reason; then what no single function says.
  */
-function left(profiles: Profiles): string[] {
+function left(profiles: Profiles, json: JsonCost[]): string[] {
   const lines: string[] = [];
   for (const d of (profiles.differences ?? []).filter(d => !d.label.includes('secure posture'))) {
     const own = d.owners['Quickstep (src/)'] ?? 0;
@@ -69,6 +69,7 @@ function left(profiles: Profiles): string[] {
       'at most 0.05. What the hand-written Map skips is what those functions are: it shares its objects ' +
       'with the route, never expires or bounds a session, carries no meta, sends no `no-store`; with ' +
       '`keywords: false` the AsyncLocalStorage frame goes too (its own column in the summary).',
+    ...(json.length === 2 ? [jsonLine(json)] : []),
     '- **Node\'s HTTP and socket work** (the `writeUtf8String` socket write above all) is the same work ' +
       'the hand-written servers do, and most of every route. A negative figure beside it in the ' +
       'difference table is the baseline\'s own way of writing (chunked, `writev`), not a saving of Quickstep\'s.',
@@ -90,6 +91,24 @@ function left(profiles: Profiles): string[] {
       'store operation (`hash` in the posture table; a write reuses its read\'s, so a read-and-write hashes ' +
       'once). The posture table above names the functions; its totals carry the drift said above.',
   ];
+}
+
+/** What JSON costs on the runtime, from lib/probe.ts (`probe json BYTES`): µs per call for a session of `bytes`. */
+export interface JsonCost { bytes: number; parseMicros: number; stringifyMicros: number }
+
+/**
+ * JSON's share of a route, measured at the bench's own session sizes (an anonymous session, and
+ * a logged-in one of the secure posture): a read parses the session once; a Memory write parses
+ * it twice (the request's copy, then the stored one it applies the change log to) and serializes
+ * it once; a Redis write sends only the changed values and Redis applies them.
+ */
+function jsonLine([anonymous, loggedIn]: JsonCost[]): string {
+  const read = (c: JsonCost): string => c.parseMicros.toFixed(2);
+  const write = (c: JsonCost): string => (2 * c.parseMicros + c.stringifyMicros).toFixed(2);
+  return `- **JSON** (lib/probe.ts, the same runtime): for the bench's ${anonymous!.bytes} B session a JSON.parse costs ${read(anonymous!)} µs and a ` +
+    `JSON.stringify ${anonymous!.stringifyMicros.toFixed(2)} µs, so a read's one parse is ${read(anonymous!)} µs and a Memory write's two parses and one ` +
+    `stringify ${write(anonymous!)} µs; for the posture's logged-in ${loggedIn!.bytes} B session ${read(loggedIn!)} and ${write(loggedIn!)} µs. ` +
+    'JSON is a small part of a small session\'s gap; it takes over from about 10 KB (the Session size curve).';
 }
 
 /** A function's name as profile.md gives it, shortened for a table cell: `name (file)`. */
@@ -118,7 +137,7 @@ function differenceTables(profiles: Profiles): string[] {
   ];
 }
 
-export function profileSection(profiles: Profiles | undefined): string[] {
+export function profileSection(profiles: Profiles | undefined, json: JsonCost[] = []): string[] {
   if (profiles === undefined) return [];
   const lines = ['## What the profiles show', '',
     `From \`npm run bench:profile\` (bench/profile.md has the functions), ${profiles.date.slice(0, 10)}, node ${profiles.node}: ` +
@@ -131,6 +150,6 @@ export function profileSection(profiles: Profiles | undefined): string[] {
     lines.push(`| ${route.label} | ${route.micros.toFixed(1)} | ${OWNERS.map(o => cell(route.owners[o] ?? 0)).join(' | ')} | ${cell(route.micros - known)} |`);
   }
   lines.push('', ...differenceTables(profiles));
-  lines.push('What is left between Quickstep and the hand-written servers, and why it stays:', '', ...left(profiles), '');
+  lines.push('What is left between Quickstep and the hand-written servers, and why it stays:', '', ...left(profiles, json), '');
   return lines;
 }

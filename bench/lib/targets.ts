@@ -29,10 +29,10 @@ function whereItGoes(difference: Difference | undefined): string {
   const parts = OWNERS.map(owner => [SHORT[owner] ?? owner, difference.owners[owner] ?? 0] as const)
     .filter(([, micros]) => Math.abs(micros) >= 0.05)
     .map(([owner, micros]) => `${owner} ${micros >= 0 ? '+' : '−'}${Math.abs(micros).toFixed(1)}`);
-  // Quickstep's own functions that grew most (the ones "What is left" gives a reason for).
+  // The functions that grew most among those "What is left" gives a reason for (Quickstep's own, and Node's work it asks for).
   const top = difference.functions.filter(([name, micros]) => micros > 0 && reasonFor(shortName(name)) !== undefined).slice(0, 3)
     .map(([name, micros]) => `\`${shortName(name).replaceAll('|', '\\|')}\` ${micros.toFixed(2)}`);
-  return `${difference.micros >= 0 ? '+' : '−'}${Math.abs(difference.micros).toFixed(1)} in all: ${parts.join(', ')}${top.length > 0 ? `; Quickstep's largest: ${top.join(', ')}` : ''}`;
+  return `${difference.micros >= 0 ? '+' : '−'}${Math.abs(difference.micros).toFixed(1)} in all: ${parts.join(', ')}${top.length > 0 ? `; largest named parts: ${top.join(', ')}` : ''}`;
 }
 
 export function targetsSection(rows: Row[], profiles: Profiles | undefined, label: string): string[] {

@@ -84,7 +84,7 @@ targets('a met target says so; a miss says how many µs per request it would hav
   assert.match(text, '| Memory read | ≥0.90x | 0.95x | 0.91–0.95x | met | 21.0 / 20.0 |  |  |');
   // 23 µs against a 16 µs baseline: at 0.9x the route may cost 16 / 0.9 = 17.8 µs, so 5.2 to lose.
   assert.match(text, '| Memory write | ≥0.90x | 0.70x | 0.68–0.75x | missed | 23.0 / 16.0 | 5.2 |');
-  assert.match(text, "Quickstep (src/) +5.2, Node HTTP + sockets −0.5; Quickstep's largest: `retrieve (memory)` 0.78, `flush (memory)` 0.60");
+  assert.match(text, "Quickstep (src/) +5.2, Node HTTP + sockets −0.5; largest named parts: `retrieve (memory)` 0.78, `flush (memory)` 0.60");
 });
 
 targets('a posture miss also says what each part of the posture costs', () => {
