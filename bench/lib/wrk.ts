@@ -30,10 +30,14 @@ function milliseconds(text: string | undefined): number {
   return Number(match[1]) * scale;
 }
 
+/** wrk's connections and its per-request timeout (a server under valgrind needs a longer one). */
+export interface WrkOptions { connections: number; timeoutSeconds: number }
+
 /** Runs wrk against `url` for `seconds` on `core`, sending one of `cookies` and all of `headers` with each request. */
-export async function wrk(url: string, seconds: number, core: number, cookies: string[], headers: Record<string, string> = {}): Promise<WrkResult> {
+export async function wrk(url: string, seconds: number, core: number, cookies: string[], headers: Record<string, string> = {},
+  { connections, timeoutSeconds }: WrkOptions = { connections: 50, timeoutSeconds: 2 }): Promise<WrkResult> {
   const { stdout } = await run('taskset', [
-    '-c', String(core), 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', '-s', script, url,
+    '-c', String(core), 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`, `--timeout`, `${timeoutSeconds}s`, '--latency', '-s', script, url,
   ], { env: { ...process.env, BENCH_COOKIES: cookies.join('\n'), BENCH_HEADERS: Object.entries(headers).map(([name, value]) => `${name}: ${value}`).join('\n') }, timeout: (seconds + 30) * 1000 });
   const number = (pattern: RegExp): number => Number(pattern.exec(stdout)?.[1] ?? 0);
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
