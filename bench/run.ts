@@ -166,6 +166,13 @@ async function measure(row: Row, server: Running, duration: number, redis?: Benc
 }
 
 const exec = promisify(execFile);
+
+/** bench/instructions.md (`npm run bench:instructions`, made apart, with its own date and commit) as a section, if it was made. */
+function instructionsSection(): string[] {
+  const file = new URL('instructions.md', import.meta.url);
+  if (!existsSync(file)) return [];
+  return ['', readFileSync(file, 'utf8').replace(/^# /, '## ').trimEnd(), ''];
+}
 /** One probe (lib/probe.ts) on `runtime`, pinned to the server core; undefined with a log line if it failed. */
 async function probe(runtime: Runtime, ...probeArgs: string[]): Promise<Record<string, number> | undefined> {
   if (runtime.error !== undefined) return undefined;
@@ -343,7 +350,7 @@ try {
       `${rounds} rounds × ${seconds} s per scenario after ${warmup > 0 ? `a ${warmup} s warm-up` : 'no warm-up'}, each run right after a run of its baseline (at most ${BASELINE_FRESH_MS / 1000} s before); medians (ratio = median over those pairs). ` +
       'CPU µs/req = the server process\'s own CPU time (user + system, /proc/<pid>/stat, with its child processes) over the run / requests; ' +
       'ratio (CPU) = baseline µs / this µs, so above 1.00x means cheaper than the baseline, like ratio (req/s) means faster.',
-    '', ...head, ...targets, ...previousSection(previous, parseResults(body.join('\n'))), ...body, ...probes, ...profileSection(profiles, smallJson),
+    '', ...head, ...targets, ...previousSection(previous, parseResults(body.join('\n'))), ...body, ...probes, ...profileSection(profiles, smallJson), ...instructionsSection(),
   ].join('\n');
   process.stdout.write(report);
   writeFileSync(new URL('results.md', import.meta.url), report);
