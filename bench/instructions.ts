@@ -19,7 +19,9 @@
  * miss costs more than an add). So its ratios are not the load tests' ratios: the kernel's part,
  * the same for Quickstep and its baseline, is left out of both, and what differs weighs more.
  * Under valgrind a server is about 50 times slower, so more of the 10 connections' requests
- * arrive in each event-loop turn than at full speed; the count is per request all the same.
+ * arrive in each event-loop turn than at full speed; the count is per request all the same. The
+ * Memory and Cookie routes repeat within a few per cent; the Redis routes do not (±25% seen):
+ * how many requests share a round trip depends on timing against the real Redis.
  * Writes bench/instructions.md.
  */
 import { execFile } from 'node:child_process';
@@ -116,7 +118,8 @@ async function count(server: Server, redis: BenchRedis | undefined): Promise<Map
   const env = { NODE_ENV: 'production', NODE_OPTIONS: '--conditions=quickstep-source', BENCH_STORE: server.store, BENCH_REDIS_PORT: String(redis?.port ?? ''), ...server.env };
   const pinned = spawnPinned(SERVER_CORE, 'valgrind', [
     '--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', `--callgrind-out-file=${join(dir, 'cg.out')}`,
-    nodeBin(major), '--import', import.meta.resolve('tsx'), serverFile(server.file),
+    // --keep: V8 writes /tmp/perf-<pid>.map, which names the JIT's code in the dumps (bench/callgrind-diff.ts).
+    nodeBin(major), ...(args.keep ? ['--perf-basic-prof'] : []), '--import', import.meta.resolve('tsx'), serverFile(server.file),
   ], env);
   const counts = new Map<Route, number>();
   try {
@@ -182,6 +185,8 @@ const report = ['# Instructions per request (callgrind)', '',
   `- command: \`tsx bench/instructions.ts ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'),
   `- method: each server under callgrind on core ${SERVER_CORE}, wrk -c10 on core ${LOAD_CORE} (${SESSIONS} sessions cycled); per route ${WARM_SECONDS} s to warm the JIT uninstrumented, ${TRANSLATE_SECONDS} s instrumented, then ${seconds} s counted: ` +
     'user-space instructions of the whole process / requests completed. The kernel\'s part (socket reads and writes) is not counted, so these ratios weigh what differs more than the load tests\' CPU ratios do. ' +
+    'Memory and Cookie rows repeat within 0.3–4% from run to run; Redis rows do not (up to ±25% on 2026-12-07): how many requests share one ' +
+    'round trip and one reply parse depends on timing against a real Redis, which valgrind\'s 50x slowdown changes from run to run. ' +
     'Untouched routes are divided by the bare node:http server; the posture by the minimal Quickstep of its store; a `--compare` checkout by this one ' +
     '(below 1.00x, the compared checkout does more work per request than this one).', '',
   ...lines, ''].join('\n');

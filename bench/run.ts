@@ -173,6 +173,7 @@ function instructionsSection(): string[] {
   if (!existsSync(file)) return [];
   return ['', readFileSync(file, 'utf8').replace(/^# /, '## ').trimEnd(), ''];
 }
+
 /** One probe (lib/probe.ts) on `runtime`, pinned to the server core; undefined with a log line if it failed. */
 async function probe(runtime: Runtime, ...probeArgs: string[]): Promise<Record<string, number> | undefined> {
   if (runtime.error !== undefined) return undefined;
