@@ -1,10 +1,12 @@
 /**
- * Instructions per request, counted by valgrind's callgrind: the one bench figure this VM's drift
+ * Instructions per request, counted by valgrind's callgrind: a bench figure this VM's speed drift
  * cannot move. The load tests (run.ts) measure CPU time, which on this machine moves by ±10–50%
  * between rounds with no change to the code; callgrind counts the instructions the server's
- * process executes in user space, which are the same from one run to the next whatever the
- * machine is doing. It answers "did this change make Quickstep do more work?" to within a few
- * per cent, where a difference of 0.5 µs in 20 is lost in the load tests' noise.
+ * process executes in user space, which do not depend on how fast the VM runs them. They do
+ * depend on how many requests share an event-loop turn, so run it on an otherwise idle machine
+ * (another load on the cores changes that: a test suite run beside it moved a hand-written row
+ * by 12%). It answers "did this change make Quickstep do more work?" to within a few per cent,
+ * where a difference of 0.5 µs in 20 is lost in the load tests' noise.
  *
  *   tsx bench/instructions.ts [--node 26|24] [--compare DIR] [--only TEXT] [--seconds S] [--warm S] [--keep]
  *
@@ -20,8 +22,9 @@
  * the same for Quickstep and its baseline, is left out of both, and what differs weighs more.
  * Under valgrind a server is about 50 times slower, so more of the 10 connections' requests
  * arrive in each event-loop turn than at full speed; the count is per request all the same. The
- * Memory and Cookie routes repeat within a few per cent; the Redis routes do not (±25% seen):
- * how many requests share a round trip depends on timing against the real Redis.
+ * Memory and Cookie routes mostly repeat within a few per cent (one run in four put one row 18%
+ * off: run a surprising row again); the Redis routes do not (±25% seen): how many requests share
+ * a round trip depends on timing against the real Redis.
  * Writes bench/instructions.md.
  */
 import { execFile } from 'node:child_process';
@@ -185,7 +188,7 @@ const report = ['# Instructions per request (callgrind)', '',
   `- command: \`tsx bench/instructions.ts ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'),
   `- method: each server under callgrind on core ${SERVER_CORE}, wrk -c10 on core ${LOAD_CORE} (${SESSIONS} sessions cycled); per route ${WARM_SECONDS} s to warm the JIT uninstrumented, ${TRANSLATE_SECONDS} s instrumented, then ${seconds} s counted: ` +
     'user-space instructions of the whole process / requests completed. The kernel\'s part (socket reads and writes) is not counted, so these ratios weigh what differs more than the load tests\' CPU ratios do. ' +
-    'Memory and Cookie rows repeat within 0.3–4% from run to run; Redis rows do not (up to ±25% on 2026-12-07): how many requests share one ' +
+    'Over four runs on 2026-12-07 most Memory and Cookie rows repeated within 1–4% (one Cookie untouched row once came out 18% above its other runs: run a surprising row again); Redis rows do not repeat (up to ±25%): how many requests share one ' +
     'round trip and one reply parse depends on timing against a real Redis, which valgrind\'s 50x slowdown changes from run to run. ' +
     'Untouched routes are divided by the bare node:http server; the posture by the minimal Quickstep of its store; a `--compare` checkout by this one ' +
     '(below 1.00x, the compared checkout does more work per request than this one).', '',

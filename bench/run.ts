@@ -167,11 +167,14 @@ async function measure(row: Row, server: Running, duration: number, redis?: Benc
 
 const exec = promisify(execFile);
 
-/** bench/instructions.md (`npm run bench:instructions`, made apart, with its own date and commit) as a section, if it was made. */
+/**
+ * Where the instruction counts are (`npm run bench:instructions`, made apart, with its own date and
+ * commit): pointed to rather than copied, so a later count never sits beside older timings.
+ */
 function instructionsSection(): string[] {
-  const file = new URL('instructions.md', import.meta.url);
-  if (!existsSync(file)) return [];
-  return ['', readFileSync(file, 'utf8').replace(/^# /, '## ').trimEnd(), ''];
+  if (!existsSync(new URL('instructions.md', import.meta.url))) return [];
+  return ['## Instructions per request', '',
+    'Counted by valgrind\'s callgrind, free of the drift above: [instructions.md](instructions.md) (`npm run bench:instructions`, its own date and commit).', ''];
 }
 
 /** One probe (lib/probe.ts) on `runtime`, pinned to the server core; undefined with a log line if it failed. */
