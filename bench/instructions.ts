@@ -31,14 +31,13 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { spawnPinned, stop, waitFor } from './lib/processes.ts';
 import { startRedis, type BenchRedis } from './lib/redis.ts';
 import { nodeBin } from './lib/runtimes.ts';
 import { createSessions } from './lib/sessions.ts';
 import { wrk } from './lib/wrk.ts';
-import { compareServer } from './scenarios.ts';
+import { compareServer, PATHS, SECURE_POSTURE, serverFile, type Route } from './scenarios.ts';
 
 const SERVER_CORE = 0;
 const LOAD_CORE = 1;
@@ -64,9 +63,6 @@ const WARM_SECONDS = Number(args.warm);
 const exec = promisify(execFile);
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 
-type Route = 'untouched' | 'read' | 'write';
-const PATHS: Record<Route, string> = { untouched: '/hello', read: '/read', write: '/write' };
-const POSTURE = { env: { BENCH_POSTURE: 'secure' }, headers: { 'X-Forwarded-Proto': 'https', 'Sec-Fetch-Site': 'same-origin' }, sessionPath: '/login' };
 
 /** One server, the routes counted on it, and what each is divided by (a server's name and route). */
 interface Server {
@@ -89,8 +85,8 @@ const servers: Server[] = [
   { name: 'Quickstep Memory', file: 'quickstep.ts', store: 'memory', routes: ['untouched', 'read', 'write'], baseline: 'hand-written Map' },
   { name: 'Quickstep Redis', file: 'quickstep.ts', store: 'redis', routes: ['untouched', 'read', 'write'], baseline: 'hand-written Redis' },
   { name: 'Quickstep Cookie', file: 'quickstep.ts', store: 'cookie', routes: ['untouched', 'read', 'write'], baseline: 'hand-written AES-GCM cookie' },
-  { name: 'Quickstep Memory, secure posture', file: 'quickstep.ts', store: 'memory', routes: ['untouched', 'read', 'write'], baseline: 'Quickstep Memory', ...POSTURE },
-  { name: 'Quickstep Redis, secure posture', file: 'quickstep.ts', store: 'redis', routes: ['untouched', 'read', 'write'], baseline: 'Quickstep Redis', ...POSTURE },
+  { name: 'Quickstep Memory, secure posture', file: 'quickstep.ts', store: 'memory', routes: ['untouched', 'read', 'write'], baseline: 'Quickstep Memory', ...SECURE_POSTURE },
+  { name: 'Quickstep Redis, secure posture', file: 'quickstep.ts', store: 'redis', routes: ['untouched', 'read', 'write'], baseline: 'Quickstep Redis', ...SECURE_POSTURE },
 ];
 if (args.compare !== undefined) {
   // Another checkout's Quickstep, divided by this one's: above 1.00x, that checkout does less work.
@@ -103,8 +99,6 @@ if (args.compare !== undefined) {
 }
 const chosen = servers.filter(s => args.only === undefined || s.name.includes(args.only) ||
   servers.some(other => other.name.includes(args.only!) && (other.baseline === s.name || s.name === 'bare node:http hello')));
-
-const serverFile = (file: string): string => (file.startsWith('/') ? file : fileURLToPath(new URL(`servers/${file}`, import.meta.url)));
 
 /** The newest dump's total instructions (its `totals:` line). */
 function lastTotal(dir: string): number {

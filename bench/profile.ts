@@ -24,6 +24,7 @@ import { spawnPinned, stop, waitFor } from './lib/processes.ts';
 import { startRedis } from './lib/redis.ts';
 import { runtimes as findRuntimes } from './lib/runtimes.ts';
 import { wrk } from './lib/wrk.ts';
+import { SECURE_POSTURE, serverFile } from './scenarios.ts';
 
 const { values: args } = parseArgs({ options: {
   seconds: { type: 'string', default: '6' }, node: { type: 'string', default: '26' },
@@ -68,9 +69,6 @@ const ALL: Case[] = [
   { store: 'cookie', path: '/write', label: 'hand-written AES-GCM cookie write', server: 'hand-cookie' },
 ];
 const CASES = ALL.filter(c => args.only === undefined || new RegExp(args.only, 'i').test(c.label));
-
-/** What the secure posture's requests carry (as the bench's scenarios send them: bench/scenarios.ts). */
-const SECURE_HEADERS = { 'X-Forwarded-Proto': 'https', 'Sec-Fetch-Site': 'same-origin' };
 
 /** Who spends a sample's time, from the function's script URL. */
 function owner(url: string, name: string): string {
@@ -164,7 +162,6 @@ function differenceLines({ label, against, micros, owners, functions }: Differen
   return [...lines, ''];
 }
 
-const serverFile = (name: string): string => fileURLToPath(new URL(`servers/${name}.ts`, import.meta.url));
 const exitOnTerm = fileURLToPath(new URL('lib/exit-on-term.ts', import.meta.url));
 const redis = await startRedis(1);
 const out: string[] = ['# Where a Quickstep server\'s CPU goes', '',
@@ -174,11 +171,11 @@ try {
   for (const which of CASES) {
     const { store, path, label, secure } = which;
     const dir = mkdtempSync(join(tmpdir(), 'quickstep-profile-'));
-    const pinned = spawnPinned(0, runtime.exec, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', import.meta.resolve('tsx'), '--import', exitOnTerm, serverFile(which.server ?? 'quickstep')],
+    const pinned = spawnPinned(0, runtime.exec, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', import.meta.resolve('tsx'), '--import', exitOnTerm, serverFile(`${which.server ?? 'quickstep'}.ts`)],
       { NODE_ENV: 'production', BENCH_STORE: store, BENCH_REDIS_PORT: String(redis.port), ...(secure ? { BENCH_POSTURE: 'secure' } : {}) });
     const [, port] = await waitFor(pinned, /^PORT (\d+)$/m);
     const url = `http://127.0.0.1:${port}`;
-    const headers = secure ? SECURE_HEADERS : {};
+    const headers = secure ? SECURE_POSTURE.headers : {};
     const cookies: string[] = [];
     for (let i = 0; i < 50; i++) cookies.push((await fetch(`${url}${secure ? '/login' : '/write'}`, { headers })).headers.getSetCookie()[0]!.split(';')[0]!);
     // A warm-up second: the JIT settles; it is in the profile too, so its requests are counted.

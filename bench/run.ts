@@ -32,7 +32,7 @@ import { startRedis, type BenchRedis } from './lib/redis.ts';
 import { cpuOf, micros, ratioOf, secureSummary, summary, table, type Row, type Sample } from './lib/report.ts';
 import { runtimes as findRuntimes, type Runtime } from './lib/runtimes.ts';
 import { wrk, wrkVersion } from './lib/wrk.ts';
-import { buildScenarios, compareServer, SESSION_SIZES, sizeLabel, type ServerSpec } from './scenarios.ts';
+import { buildScenarios, compareServer, serverFile, SESSION_SIZES, sizeLabel, type ServerSpec } from './scenarios.ts';
 import { growthReport, runDevices } from './growth/curves.ts';
 
 const SERVER_CORE = 0;
@@ -94,8 +94,6 @@ for (let i = 0; i < selected.length; i++) {
 selected.sort((a, b) => all.indexOf(a) - all.indexOf(b));
 
 interface Running { pinned: Pinned; url: string; cookies: string[] }
-
-const serverFile = (file: string): string => (file.startsWith('/') ? file : fileURLToPath(new URL(`servers/${file}`, import.meta.url)));
 
 async function startServer(spec: ServerSpec, redis: BenchRedis | undefined): Promise<Running> {
   if (spec.store === 'redis' && redis === undefined) throw new Error('no Redis server');

@@ -7,6 +7,7 @@
  * posture run on the first runtime only (the one the figures are quoted for), to keep a full run
  * within ~25 minutes. Targets are shown on Node 26's rows, the chart draws the first runtime's.
  */
+import { fileURLToPath } from 'node:url';
 import { BENCH_MAJORS, type Runtime } from './lib/runtimes.ts';
 
 /** One server process. */
@@ -49,7 +50,21 @@ export interface Scenario {
 /** What a run includes: the main tables (`--part main`), the scale ones (`--part scale`), or both. */
 export interface Parts { main: boolean; scale: boolean }
 
-const PATHS: Record<Route, Scenario['path']> = { untouched: '/hello', read: '/read', write: '/write' };
+export const PATHS: Record<Route, Scenario['path']> = { untouched: '/hello', read: '/read', write: '/write' };
+
+/**
+ * The secure posture's server (servers/quickstep.ts with BENCH_POSTURE=secure), the headers its
+ * requests carry as a TLS proxy and a same-origin browser send them, and the login its sessions
+ * are made with: for every runner that measures the posture (run.ts, profile.ts, instructions.ts).
+ */
+export const SECURE_POSTURE = {
+  env: { BENCH_POSTURE: 'secure' },
+  headers: { 'X-Forwarded-Proto': 'https', 'Sec-Fetch-Site': 'same-origin' },
+  sessionPath: '/login',
+};
+
+/** A server file's path: a name in bench/servers/, or an absolute path (a --compare checkout's). */
+export const serverFile = (file: string): string => (file.startsWith('/') ? file : fileURLToPath(new URL(`servers/${file}`, import.meta.url)));
 
 /** Sizes of the session-size scenarios, in bytes of session JSON. */
 export const SESSION_SIZES = [100, 1_000, 10_000, 100_000];
@@ -164,9 +179,8 @@ export function buildScenarios(runtimes: Runtime[], parts: Parts, compare?: Comp
       // the Sec-Fetch-Site lock), each route divided by the minimal Quickstep of the same store.
       const section = `Secure defaults cost (${L})`;
       const secure = (name: string, store: ServerSpec['store'], file = 'quickstep.ts', without?: string): ServerSpec => node(runtime, name, file, store, {
-        env: { BENCH_POSTURE: 'secure', ...(without === undefined ? {} : { BENCH_POSTURE_WITHOUT: without }) },
-        headers: { 'X-Forwarded-Proto': 'https', 'Sec-Fetch-Site': 'same-origin' },
-        sessionPath: '/login',
+        ...SECURE_POSTURE,
+        env: { ...SECURE_POSTURE.env, ...(without === undefined ? {} : { BENCH_POSTURE_WITHOUT: without }) },
       });
       for (const [engine, store] of [['Memory', 'memory'], ['Redis', 'redis']] as const) {
         const spec = secure(`quickstep-${store}-secure`, store);
