@@ -32,16 +32,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { spawnPinned, stop, waitFor } from './lib/processes.ts';
+import { LOAD_CORE, SERVER_CORE, spawnPinned, stop, waitFor } from './lib/processes.ts';
 import { startRedis, type BenchRedis } from './lib/redis.ts';
 import { nodeBin } from './lib/runtimes.ts';
-import { createSessions } from './lib/sessions.ts';
+import { createSessions, SESSIONS } from './lib/sessions.ts';
 import { wrk } from './lib/wrk.ts';
 import { compareServer, PATHS, SECURE_POSTURE, serverFile, type Route } from './scenarios.ts';
 
-const SERVER_CORE = 0;
-const LOAD_CORE = 1;
-const SESSIONS = 50;
 const TRANSLATE_SECONDS = 3;
 /** Fewer connections than the load tests, and a long timeout: a server under valgrind is ~50x slower, and its GC pauses take seconds. */
 const LOAD = { connections: 10, timeoutSeconds: 30 };

@@ -20,8 +20,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { spawnPinned, stop, waitFor } from './lib/processes.ts';
+import { LOAD_CORE, SERVER_CORE, spawnPinned, stop, waitFor } from './lib/processes.ts';
 import { startRedis } from './lib/redis.ts';
+import { createSessions, SESSIONS } from './lib/sessions.ts';
 import { runtimes as findRuntimes } from './lib/runtimes.ts';
 import { wrk } from './lib/wrk.ts';
 import { SECURE_POSTURE, serverFile } from './scenarios.ts';
@@ -163,7 +164,7 @@ function differenceLines({ label, against, micros, owners, functions }: Differen
 }
 
 const exitOnTerm = fileURLToPath(new URL('lib/exit-on-term.ts', import.meta.url));
-const redis = await startRedis(1);
+const redis = await startRedis(LOAD_CORE);
 const out: string[] = ['# Where a Quickstep server\'s CPU goes', '',
   `- date: ${new Date().toISOString()}; node ${runtime.version}; \`tsx bench/profile.ts ${process.argv.slice(2).join(' ')}\``.trimEnd(),
   `- method: bench/servers/quickstep.ts, and the hand-written servers its ratios divide by, each route right beside its baseline, under \`node --cpu-prof\` on core 0, wrk -t1 -c50 for ${seconds} s on core 1 (50 sessions cycled), Redis on core 1. Shares are of the server's busy (non-idle) samples; µs / request divides them by the requests wrk completed.`, ''];
@@ -171,16 +172,15 @@ try {
   for (const which of CASES) {
     const { store, path, label, secure } = which;
     const dir = mkdtempSync(join(tmpdir(), 'quickstep-profile-'));
-    const pinned = spawnPinned(0, runtime.exec, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', import.meta.resolve('tsx'), '--import', exitOnTerm, serverFile(`${which.server ?? 'quickstep'}.ts`)],
-      { NODE_ENV: 'production', BENCH_STORE: store, BENCH_REDIS_PORT: String(redis.port), ...(secure ? { BENCH_POSTURE: 'secure' } : {}) });
+    const pinned = spawnPinned(SERVER_CORE, runtime.exec, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--import', import.meta.resolve('tsx'), '--import', exitOnTerm, serverFile(`${which.server ?? 'quickstep'}.ts`)],
+      { NODE_ENV: 'production', BENCH_STORE: store, BENCH_REDIS_PORT: String(redis.port), ...(secure ? SECURE_POSTURE.env : {}) });
     const [, port] = await waitFor(pinned, /^PORT (\d+)$/m);
     const url = `http://127.0.0.1:${port}`;
     const headers = secure ? SECURE_POSTURE.headers : {};
-    const cookies: string[] = [];
-    for (let i = 0; i < 50; i++) cookies.push((await fetch(`${url}${secure ? '/login' : '/write'}`, { headers })).headers.getSetCookie()[0]!.split(';')[0]!);
+    const cookies = await createSessions(url, secure ? SECURE_POSTURE : {}, SESSIONS);
     // A warm-up second: the JIT settles; it is in the profile too, so its requests are counted.
-    const warm = await wrk(url + path, 1, 1, cookies, headers);
-    const result = await wrk(url + path, seconds, 1, cookies, headers);
+    const warm = await wrk(url + path, 1, LOAD_CORE, cookies, headers);
+    const result = await wrk(url + path, seconds, LOAD_CORE, cookies, headers);
     await stop(pinned);
     const file = readdirSync(dir).find(name => name.endsWith('.cpuprofile'));
     if (file === undefined) throw new Error(`no profile written for ${label}: ${pinned.output()}`);

@@ -26,8 +26,8 @@ import { parseResults, previousSection } from './lib/previous.ts';
 import { profileSection, readProfiles, type JsonCost } from './lib/profile-section.ts';
 import { targetsSection } from './lib/targets.ts';
 import { busy, processCpuSeconds, snapshot } from './lib/cpu.ts';
-import { createSessions } from './lib/sessions.ts';
-import { freePort, spawnPinned, stop, waitFor, waitForPort, type Pinned } from './lib/processes.ts';
+import { createSessions, SESSIONS } from './lib/sessions.ts';
+import { freePort, LOAD_CORE, SERVER_CORE, spawnPinned, stop, waitFor, waitForPort, type Pinned } from './lib/processes.ts';
 import { startRedis, type BenchRedis } from './lib/redis.ts';
 import { cpuOf, micros, ratioOf, secureSummary, summary, table, type Row, type Sample } from './lib/report.ts';
 import { runtimes as findRuntimes, type Runtime } from './lib/runtimes.ts';
@@ -35,10 +35,6 @@ import { wrk, wrkVersion } from './lib/wrk.ts';
 import { buildScenarios, compareServer, serverFile, SESSION_SIZES, sizeLabel, type ServerSpec } from './scenarios.ts';
 import { growthReport, runDevices } from './growth/curves.ts';
 
-const SERVER_CORE = 0;
-const LOAD_CORE = 1;
-/** Sessions created per server; wrk cycles through them (one per connection on average). */
-const SESSIONS = 50;
 /** Starman workers: one per wrk connection, as each keeps its connection while it is alive. */
 const STARMAN_WORKERS = 50;
 /** Sessions the memory probe stores. */

@@ -1,6 +1,9 @@
 /** The sessions a load test cycles through, made the way a browser would get them. */
 import type { ServerSpec } from '../scenarios.ts';
 
+/** Sessions created per server; wrk cycles through them (one per connection on average). */
+export const SESSIONS = 50;
+
 /**
  * Creates `count` sessions through GET /write (or the server's `sessionPath`), with the server's
  * headers, and checks one reads back, returning their cookies.
