@@ -166,7 +166,7 @@ export class Context<Params extends object = AnyParams, Valid = NoValidInput> ex
   /** The session if the request has one (a cookie the store knows), without creating one. */
   findSession(): Promise<Session | undefined> {
     const sessions = this.#requestSession();
-    return sessions.read(sessions.find(), this.#site(this.findSession), 'findSession()');
+    return sessions.read(sessions.find(), undefined, this.#site(this.findSession), 'findSession()');
   }
 
   /**
@@ -273,9 +273,9 @@ export class Context<Params extends object = AnyParams, Valid = NoValidInput> ex
   session(...args: [key?: string, value?: unknown]): Promise<unknown> {
     // Plain Promise chains rather than async/await: this is on every session request's path.
     const sessions = this.#requestSession();
-    if (args.length === 0) return sessions.read(sessions.track(sessions.get()), this.#site(this.session), 'session()');
+    if (args.length === 0) return sessions.read(sessions.track(sessions.get()), undefined, this.#site(this.session), 'session()');
     const key = args[0]!;
-    if (args.length === 1) return sessions.read(sessions.find().then(session => session?.get(key)), this.#site(this.session), 'session', key);
+    if (args.length === 1) return sessions.read(sessions.find(), session => session?.get(key), this.#site(this.session), 'session', key);
     const value = args[1];
     return sessions.track(sessions.write(key, value));
   }
@@ -310,7 +310,7 @@ export class Context<Params extends object = AnyParams, Valid = NoValidInput> ex
   userSessions(userId: string): Promise<UserSession[]> {
     // Not tracked for the commit: a read, which a route may catch and answer as it likes.
     const sessions = this.#requestSession();
-    return sessions.read(sessions.userSessions(userId), this.#site(this.userSessions), 'userSessions(userId)');
+    return sessions.read(sessions.userSessions(userId), undefined, this.#site(this.userSessions), 'userSessions(userId)');
   }
 
   /**
@@ -339,7 +339,7 @@ export class Context<Params extends object = AnyParams, Valid = NoValidInput> ex
    */
   csrfToken(): Promise<string> {
     const sessions = this.#requestSession();
-    return sessions.read(sessions.track(sessions.csrfToken(() => this.#issueCsrfCookie())), this.#site(this.csrfToken), 'csrfToken()');
+    return sessions.read(sessions.track(sessions.csrfToken(() => this.#issueCsrfCookie())), undefined, this.#site(this.csrfToken), 'csrfToken()');
   }
 
   /** Where a session read starts, for the error if it is never awaited (session/session-read.ts). */
@@ -377,7 +377,7 @@ export class Context<Params extends object = AnyParams, Valid = NoValidInput> ex
   flash(...args: [key: string, value?: unknown]): Promise<unknown> {
     const sessions = this.#requestSession();
     const stored = FLASH_PREFIX + args[0];
-    if (args.length === 1) return sessions.read(sessions.track(sessions.take(stored)), this.#site(this.flash), 'flash', args[0]);
+    if (args.length === 1) return sessions.read(sessions.track(sessions.take(stored)), undefined, this.#site(this.flash), 'flash', args[0]);
     return sessions.track(sessions.write(stored, args[1]));
   }
 

@@ -127,11 +127,12 @@ export class RequestSession {
   }
 
   /**
-   * A read the route started through keyword `name` (session-read.ts): returned as a SessionRead,
-   * and kept, so that the pipeline can fail a request that never awaited it.
+   * A read the route started through keyword `name` (session-read.ts): `map` of what `operation`
+   * gives (or that value), returned as a SessionRead, and kept, so that the pipeline can fail a
+   * request that never awaited it.
    */
-  read<T>(operation: Promise<T>, site: CallSite | undefined, name: string, argument?: string): Promise<T> {
-    const read = SessionRead.of(operation, site, name, argument);
+  read<S, T = S>(operation: Promise<S>, map: ((value: S) => T) | undefined, site: CallSite | undefined, name: string, argument?: string): Promise<T> {
+    const read = SessionRead.of(operation, map ?? (same as (value: S) => T), site, name, argument);
     (this.#reads ??= []).push(read);
     return read;
   }
@@ -554,4 +555,5 @@ function changedKeys(change: SessionChange): number {
 }
 
 const DONE: Promise<void> = Promise.resolve();
+const same = <T>(value: T): T => value;
 const NOTHING: readonly string[] = Object.freeze([]);

@@ -24,9 +24,8 @@ export interface CallSite {
 }
 
 export class SessionRead<T> extends Promise<T> {
-  static override get [Symbol.species](): PromiseConstructor {
-    return Promise;
-  }
+  // A data property rather than Promise's getter: read by every `then` (SpeciesConstructor).
+  static override readonly [Symbol.species]: PromiseConstructor = Promise;
 
   /** Whether anything subscribed to this read (see the top of this file). */
   subscribed = false;
@@ -35,17 +34,29 @@ export class SessionRead<T> extends Promise<T> {
   #site: CallSite | undefined;
 
   /**
-   * The read of `operation` by keyword `name` (`csrfToken()`; or `session` with its `argument`, the
-   * key, shown as the user wrote it), started at `site` (see callSite) if it was captured. A
-   * failure nobody subscribed to is not reported as an unhandled rejection: the request fails
-   * for the missing `await` instead.
+   * The read of `map(value)` for what `source` gives, by keyword `name` (`csrfToken()`; or
+   * `session` with its `argument`, the key, shown as the user wrote it), started at `site` (see
+   * callSite) if it was captured. A failure nobody subscribed to is not reported as an unhandled
+   * rejection: the request fails for the missing `await` instead.
+   *
+   * `map` is applied here rather than by a `then` on `source`, and the rejection handler is only
+   * added when there is a rejection: a read costs one Promise and one reaction on `source`, on
+   * every session request's path.
    */
-  static of<T>(operation: Promise<T>, site: CallSite | undefined, name: string, argument?: string): SessionRead<T> {
-    const read = new SessionRead<T>((resolve, reject) => void nativeThen.call(operation, resolve, reject));
+  static of<S, T>(source: Promise<S>, map: (value: S) => T, site: CallSite | undefined, name: string, argument?: string): SessionRead<T> {
+    // No named closure here: tsx's keepNames would give each a defineProperty call per read.
+    const read: SessionRead<T> = new SessionRead<T>((resolve, reject) => {
+      nativeThen.call(source, value => {
+        try {
+          resolve(map(value as S));
+        } catch (error) {
+          failRead(read, reject, error);
+        }
+      }, error => failRead(read, reject, error));
+    });
     read.#name = name;
     read.#argument = argument;
     read.#site = site;
-    nativeThen.call(read, undefined, ignore);
     return read;
   }
 
@@ -54,7 +65,7 @@ export class SessionRead<T> extends Promise<T> {
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
     this.subscribed = true;
-    return super.then(onfulfilled, onrejected);
+    return nativeThen.call(this, onfulfilled, onrejected) as Promise<A | B>;
   }
 
   /** The keyword as the user wrote it: `session("admin")`, `csrfToken()`. */
@@ -67,6 +78,12 @@ export class SessionRead<T> extends Promise<T> {
     const frame = firstAppFrame(this.#site?.stack, false);
     return frame === undefined ? undefined : `${frame.path}:${frame.line}:${frame.column}`;
   }
+}
+
+/** Rejects `read` with `error`, handled: a read nobody awaited fails its request, not the process. */
+function failRead(read: Promise<unknown>, reject: (reason: unknown) => void, error: unknown): void {
+  nativeThen.call(read, undefined, ignore);
+  reject(error);
 }
 
 /**

@@ -13,6 +13,7 @@ import { createApp, csrfToken, flash, redirect, session, userSessions, type App,
 import { testClient, type TestClient } from '../../src/testing.ts';
 import { redisSuite, startRedis, type RedisServer } from '../support/redis-server.ts';
 import { stderrOf } from '../support/stderr.ts';
+import { SessionRead } from '../../src/session/session-read.ts';
 
 type Engine = 'Memory' | 'Redis' | 'Cookie';
 
@@ -160,3 +161,61 @@ production('a 500 with no details in the page; the log line names the keyword, t
 });
 
 production.run();
+
+const unit = suite('SessionRead.of');
+
+/** The rejections the process reports as unhandled while `run` and a few turns after it run. */
+async function unhandledDuring(run: () => unknown): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const listener = (reason: unknown): void => void seen.push(reason);
+  process.on('unhandledRejection', listener);
+  try {
+    await run();
+    for (let i = 0; i < 3; i++) await new Promise(resolve => setImmediate(resolve));
+  } finally {
+    process.off('unhandledRejection', listener);
+  }
+  return seen;
+}
+
+unit('a Promise of map(value); awaiting it subscribes; its then gives a plain Promise', async () => {
+  const read = SessionRead.of(Promise.resolve({ admin: true }), found => found.admin, undefined, 'session', 'admin');
+  assert.ok(read instanceof Promise);
+  assert.is(read.subscribed, false, 'nothing subscribed yet');
+  assert.is(await read, true);
+  assert.is(read.subscribed, true, 'await subscribed through then');
+  const next = read.then(value => !value);
+  assert.is(Object.getPrototypeOf(next), Promise.prototype, 'what then returns is a plain Promise');
+  assert.is(await next, false);
+});
+
+unit('a failed source :: rejects with its error when awaited; unawaited, no unhandled rejection', async () => {
+  const failure = new Error('the store is down');
+  const awaited = SessionRead.of(Promise.reject(failure), (value: unknown) => value, undefined, 'session', 'user');
+  let caught: unknown;
+  const reported = await unhandledDuring(async () => {
+    caught = await awaited.then(() => 'resolved', error => error);
+  });
+  assert.is(caught, failure);
+  const forgotten = SessionRead.of(Promise.reject(new Error('nobody awaits this')), (value: unknown) => value, undefined, 'session', 'user');
+  const reportedForgotten = await unhandledDuring(() => undefined);
+  assert.equal([...reported, ...reportedForgotten], [], 'no unhandled rejection');
+  assert.is(forgotten.subscribed, false, 'the pipeline still sees it as never awaited');
+});
+
+unit('map throws :: the read rejects with what it threw, and an unawaited one is not reported', async () => {
+  const thrown = new TypeError('bad value');
+  const read = SessionRead.of(Promise.resolve(1), () => {
+    throw thrown;
+  }, undefined, 'session', 'user');
+  const forgotten = SessionRead.of(Promise.resolve(1), () => {
+    throw new TypeError('nobody awaits this');
+  }, undefined, 'session', 'user');
+  const reported = await unhandledDuring(async () => {
+    assert.is(await read.then(() => undefined, error => error), thrown);
+  });
+  assert.equal(reported, []);
+  assert.is(forgotten.subscribed, false);
+});
+
+unit.run();

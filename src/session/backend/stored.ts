@@ -53,7 +53,7 @@ export class StoredBackend implements SessionBackend {
     this.owners = owners && {
       list: (owner, currentId) => {
         const current = currentId === undefined ? undefined : key(currentId);
-        return guard('list', () => owners.ownedSessions(owner)).then(owned => listUserSessions(owned, current, policy.absolute_duration));
+        return guard('list', () => owners.ownedSessions(owner), owned => listUserSessions(owned, current, policy.absolute_duration));
       },
       destroy: (owner, exceptId) => guard('delete', () => owners.destroyOwned(owner, exceptId === undefined ? undefined : key(exceptId))),
       // The index lists store keys; a handle is found among them (a rare, user-asked operation: a list, then the deletes).
@@ -69,7 +69,7 @@ export class StoredBackend implements SessionBackend {
     this.renewal = renewal && {
       renew: (session, newId) => {
         const grace = { seconds: policy.renewal_grace, forward: sealForward(session.id, newId) };
-        return guard('rename', () => renewal.renewId(key(session.id), key(newId), session.owner, grace)).then(renewed => {
+        return guard('rename', () => renewal.renewId(key(session.id), key(newId), session.owner, grace), renewed => {
           if (!renewed) return undefined;
           session.rename(newId);
           return session;
@@ -102,7 +102,7 @@ export class StoredBackend implements SessionBackend {
   retrieve(id: string): Promise<Session | undefined> {
     if (!isSessionId(id)) return NOTHING;
     const key = this.#key(id);
-    return guard('read', () => this.#store.retrieve(key)).then(record => {
+    return guard('read', () => this.#store.retrieve(key), record => {
       if (record === undefined) return this.#rekeys ? this.#rekey(id).then(found => found && this.#session(id, found)) : undefined;
       const session = this.#session(id, record);
       // Its flush uses this key too; a renewal's forward gives the session another id, then none is kept.
@@ -148,7 +148,7 @@ export class StoredBackend implements SessionBackend {
     const change = session.change;
     const [oldKey, key, ttl] = [this.#key(from), this.#key(session.id), ttlSeconds(policy, session)];
     const atFlush = this.#changeIdAtFlush!;
-    return guard('save', () => atFlush.flushMoved(oldKey, key, change, ttl, policy.max_session_size, indexedOwner(session))).then(() => session.moved());
+    return guard('save', () => atFlush.flushMoved(oldKey, key, change, ttl, policy.max_session_size, indexedOwner(session)), () => session.moved());
   }
 
   settleMove(session: Session): Promise<void> {
