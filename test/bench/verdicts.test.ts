@@ -27,39 +27,43 @@ const previous = suite('bench :: against the previous results');
 
 previous('a results.md written by the runner reads back: ratio, baseline and spread per scenario', () => {
   const text = results('2026-12-07T07:00:20.559Z', [
-    row('Node 26 hand-written Map read', undefined, [[10, 0]]),
+    row('Node 26 hand-written Map read', undefined, [[10, 0], [10, 0], [10.4, 0]]),
     row('Node 26 Quickstep Memory read', 'Node 26 hand-written Map read', [[12.5, 10], [12.5, 10], [13, 10.4]], '≥0.9x'),
   ]);
   const parsed = parseResults(text);
   assert.is(parsed.made, '2026-12-07 07:00, commit abc1234');
-  assert.equal(parsed.lines.get('Node 26 Quickstep Memory read'), { ratio: 0.8, vs: 'Node 26 hand-written Map read', spread: 0.02 });
+  assert.equal(parsed.lines.get('Node 26 Quickstep Memory read'), { ratio: 0.8, vs: 'Node 26 hand-written Map read', spread: 0.02, baseSpread: 0.02 });
   assert.not.ok(parsed.lines.has('Node 26 hand-written Map read'), 'a baseline has no ratio to compare');
 });
 
-previous('a row is slower only beyond the wider spread; a row whose baseline changed is not compared', () => {
-  const line = (ratio: number, spread: number, vs = 'Map') => ({ ratio, vs, spread });
+previous('a row is slower only where its two ranges (± its spread and its baseline\'s) do not meet; a row whose baseline changed is not compared', () => {
+  const line = (ratio: number, spread: number, baseSpread: number, vs = 'Map') => ({ ratio, vs, spread, baseSpread });
   const before = { made: 'before', lines: new Map([
-    ['Node 26 Quickstep Memory read', line(1.0, 0.05)],
-    ['Node 26 Quickstep Memory write', line(1.0, 0.05)],
-    ['Node 26 Quickstep Redis read', line(1.0, 0.05)],
-    ['Node 26 Quickstep Cookie read', line(1.0, 0.05, 'Map')],
-    ['Node 26 fastify+Redis read', line(1.0, 0.05)],
+    ['Node 26 Quickstep Memory read', line(1.0, 0.05, 0.05)], // 0.90-1.10x
+    ['Node 26 Quickstep Memory write', line(1.0, 0.05, 0.05)],
+    ['Node 26 Quickstep Memory untouched', line(1.0, 0.02, 0.20)], // 0.78-1.22x: a noisy baseline
+    ['Node 26 Quickstep Redis read', line(1.0, 0.05, 0.05)],
+    ['Node 26 Quickstep Cookie read', line(1.0, 0.05, 0.05, 'Map')],
+    ['Node 26 fastify+Redis read', line(1.0, 0.05, 0.05)],
   ]) };
   const now = { made: 'now', lines: new Map([
-    ['Node 26 Quickstep Memory read', line(0.8, 0.10)], // −20% against ±10%: slower
-    ['Node 26 Quickstep Memory write', line(0.85, 0.20)], // −15% against ±20%: within
-    ['Node 26 Quickstep Redis read', line(1.3, 0.10)], // +30%: faster
-    ['Node 26 Quickstep Cookie read', line(0.5, 0.05, 'AES-GCM')], // another baseline: not compared
-    ['Node 26 fastify+Redis read', line(0.5, 0.05)], // a peer: not ours to compare
+    ['Node 26 Quickstep Memory read', line(0.8, 0.05, 0)], // 0.76-0.84x, below 0.90x: slower
+    ['Node 26 Quickstep Memory write', line(0.85, 0.10, 0)], // 0.77-0.94x meets 0.90x: within (−15% against the row's own ±10% alone would not be)
+    ['Node 26 Quickstep Memory untouched', line(0.8, 0.02, 0.02)], // 0.77-0.83x meets 0.78x: within
+    ['Node 26 Quickstep Redis read', line(1.3, 0.05, 0)], // 1.24-1.37x, above 1.10x: faster
+    ['Node 26 Quickstep Cookie read', line(0.5, 0.05, 0, 'AES-GCM')], // another baseline: not compared
+    ['Node 26 fastify+Redis read', line(0.5, 0.05, 0)], // a peer: not ours to compare
   ]) };
   const verdicts = Object.fromEntries(compareResults(before, now).map(c => [c.name, c.verdict]));
   assert.equal(verdicts, {
     'Node 26 Quickstep Memory read': 'slower beyond the spread',
     'Node 26 Quickstep Memory write': 'within the spread',
+    'Node 26 Quickstep Memory untouched': 'within the spread',
     'Node 26 Quickstep Redis read': 'faster beyond the spread',
   });
   const section = previousSection(before, now).join('\n');
-  assert.match(section, '3 rows in both: 1 faster beyond the spread, 1 within it, 1 slower beyond it (Node 26 Quickstep Memory read)');
+  assert.match(section, '4 rows in both: 1 faster beyond the spread, 2 within it, 1 slower beyond it (Node 26 Quickstep Memory read)');
+  assert.match(section, '| Node 26 Quickstep Memory read | 1.00x | 0.80x | −20% | 0.90x–1.10x / 0.76x–0.84x | slower beyond the spread |');
   assert.equal(previousSection(undefined, now), [], 'no previous results: no section');
 });
 
