@@ -24,6 +24,7 @@ import { parseArgs, promisify } from 'node:util';
 import { chart } from './lib/chart.ts';
 import { parseResults, previousSection } from './lib/previous.ts';
 import { profileSection, readProfiles, type JsonCost } from './lib/profile-section.ts';
+import { readInstructionCounts } from './lib/instruction-counts.ts';
 import { targetsSection } from './lib/targets.ts';
 import { busy, processCpuSeconds, snapshot } from './lib/cpu.ts';
 import { createSessions, SESSIONS } from './lib/sessions.ts';
@@ -335,7 +336,8 @@ try {
     'Ratio to the hand-written baseline by the server\'s CPU per request, by req/s in brackets; higher is better. Node 26 first (the targets apply there).', '',
     summaries.join('\n\n'), ''];
   const profiles = readProfiles(new URL('profile.json', import.meta.url));
-  const targets = runtimes[0] === undefined ? [] : targetsSection(rows, profiles, runtimes[0].label);
+  const counted = readInstructionCounts(new URL('instructions.md', import.meta.url));
+  const targets = runtimes[0] === undefined ? [] : targetsSection(rows, profiles, runtimes[0].label, counted);
   const runtimeLine = runtimes.map(r => `${r.label} = node ${r.version}${r.error ? ` (${r.error})` : ''}`).join(', ');
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const report = [

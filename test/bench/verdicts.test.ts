@@ -9,6 +9,7 @@ import { compareResults, parseResults, previousSection } from '../../bench/lib/p
 import type { Profiles } from '../../bench/lib/profile-section.ts';
 import { table, type Row, type Sample } from '../../bench/lib/report.ts';
 import { targetsSection } from '../../bench/lib/targets.ts';
+import { parseInstructionCounts } from '../../bench/lib/instruction-counts.ts';
 import type { Scenario } from '../../bench/scenarios.ts';
 
 const sample = (cpuMicros: number, rps = 1_000_000 / cpuMicros): Sample =>
@@ -98,6 +99,29 @@ targets('a posture miss also says what each part of the posture costs', () => {
   ];
   const text = targetsSection(rows, undefined, 'Node 26').join('\n');
   assert.match(text, "| Redis, secure posture read | ≥0.91x | 0.75x | 0.75–0.75x | missed | 40.0 / 30.0 | 7.0 | the posture's parts: without hash_ids 1.11x; not profiled");
+});
+
+targets('a missed route the profile does not cover (untouched) :: its instruction counts from bench/instructions.md, read back', () => {
+  const counted = parseInstructionCounts([
+    '# Instructions per request (callgrind)', '',
+    '- date: 2026-12-07T15:11:42.545Z; Quickstep commit: 8dce493; node v26.12.1; valgrind-3.19.0; took 12.4 min', '',
+    '| server | route | instructions / request | baseline | its instructions / request | ratio (baseline / this) |',
+    '|---|---|---:|---|---:|---:|',
+    '| bare node:http hello | untouched | 48.3k |  |  |  |',
+    '| Quickstep Redis | untouched | 55.6k | bare node:http hello | 48.3k | 0.87x |',
+    '| Quickstep Memory, secure posture | untouched | 54.6k | Quickstep Memory | 49.6k | 0.91x |',
+  ].join('\n'));
+  assert.is(counted.commit, '8dce493');
+  assert.equal([...counted.routes.keys()], ['Quickstep Redis untouched', 'Quickstep Memory, secure posture untouched'], 'a baseline row has no ratio');
+  const rows = [
+    row('Node 26 Quickstep Redis untouched', 'Node 26 bare node:http hello', [[15, 14], [15, 13.5], [14, 14]], '≥1.0x, 0 cmds'),
+    row('Node 26 Quickstep Memory, secure posture untouched', 'Node 26 Quickstep Memory untouched', [[15, 13], [15, 13], [15, 13]], '≥0.91x (within 10%)'),
+    row('Node 26 Quickstep Cookie untouched', 'Node 26 bare node:http hello', [[15, 14], [15, 14], [15, 14]], '≥1.0x'),
+  ];
+  const text = targetsSection(rows, profiles, 'Node 26', counted).join('\n');
+  assert.match(text, 'not profiled (no session work); by instructions (bench/instructions.md, commit 8dce493) 55.6k per request against 48.3k of the bare node:http hello: 0.87x |');
+  assert.match(text, 'by instructions (bench/instructions.md, commit 8dce493) 54.6k per request against 49.6k of the Quickstep Memory: 0.91x |');
+  assert.match(text, '| Cookie untouched | ≥1.00x | 0.93x | 0.93–0.93x | missed | 15.0 / 14.0 | 1.0 | not profiled (a route that never touches the session) |', 'not counted either: said so');
 });
 
 previous.run();
