@@ -44,10 +44,11 @@ export class StoredBackend implements SessionBackend {
     this.take = take && { take: (id, name) => guard('read', () => take.take(key(id), name)) };
     if (flushUnread) {
       const { session_duration: idle, absolute_duration: absolute, max_session_size: maxSize } = policy;
-      const flush = (id: string, change: SessionChange, writtenAt: number) => guard('save', () => flushUnread.flushUnread(key(id), change, { idle, absolute, maxSize, writtenAt }));
+      const save = (id: string, change: SessionChange, writtenAt: number) => () => flushUnread.flushUnread(key(id), change, { idle, absolute, maxSize, writtenAt });
       this.unreadFlush = {
         // A miss may be a session stored before hash_ids: re-keyed, then written (see #rekey).
-        flushUnread: (id, change, writtenAt) => flush(id, change, writtenAt).then(done => (done !== undefined || !this.#rekeys ? done : this.#rekey(id).then(found => (found ? flush(id, change, writtenAt) : undefined)))),
+        flushUnread: (id, change, writtenAt) => guard('save', save(id, change, writtenAt), done =>
+          (done !== undefined || !this.#rekeys ? done : this.#rekey(id).then(found => (found ? guard('save', save(id, change, writtenAt)) : undefined)))),
       };
     }
     this.owners = owners && {
