@@ -60,7 +60,6 @@ const WARM_SECONDS = Number(args.warm);
 const exec = promisify(execFile);
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 
-
 /** One server, the routes counted on it, and what each is divided by (a server's name and route). */
 interface Server {
   name: string;

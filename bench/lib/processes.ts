@@ -9,11 +9,11 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => { for (const child of children) child.kill('SIGKILL'); });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
-/** A running child with the tail of its output, for error messages. */
 /** The bench's two cores: the server under test on one, the load (wrk) and Redis on the other. */
 export const SERVER_CORE = 0;
 export const LOAD_CORE = 1;
 
+/** A running child with the tail of its output, for error messages. */
 export interface Pinned {
   child: ChildProcess;
   output(): string;
